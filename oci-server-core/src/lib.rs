@@ -1,7 +1,67 @@
-//! `oci-server-core`: work in progress; see the workspace README for the plan.
+//! `oci-server-core`: an OCI distribution-spec registry you can embed.
+//!
+//! A [`Registry`] turns an [`http::Request`] with a streaming body into an
+//! [`http::Response<ResponseBody>`], serving every distribution-spec endpoint (pull, push with
+//! monolithic, chunked and streamed uploads, cross-repository mounts, tag listing, referrers,
+//! deletes, the catalog). Content streams from the socket to disk and back, with digests
+//! computed on the way in; only manifests (capped) are ever held whole in memory.
+//!
+//! Storage sits behind the object-safe [`Storage`] trait. [`FsStorage`] keeps
+//! content-addressed blobs and small metadata objects on a local filesystem with crash-safe
+//! writes (temporary file, fsync, rename, folder fsync); upload sessions, including their saved
+//! hashing state, live in the store, so a restarted server resumes a chunked upload.
+//!
+//! With the `axum` feature (default) [`router`], [`RegistryService`] and [`serve`] put a
+//! registry on the network; the `bin` feature builds the `oci-registry` binary.
+//!
+//! ```
+//! use http::{Request, StatusCode};
+//! use http_body_util::Empty;
+//! use bytes::Bytes;
+//! use oci_server_core::{Registry, RegistryConfig};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let root = tempfile::tempdir()?;
+//! let registry = Registry::open_fs(root.path(), RegistryConfig::default()).await?;
+//!
+//! let answer = registry
+//!     .handle(Request::get("/v2/").body(Empty::<Bytes>::new())?)
+//!     .await;
+//! assert_eq!(answer.status(), StatusCode::OK);
+//! assert_eq!(answer.headers()["docker-distribution-api-version"], "registry/2.0");
+//!
+//! let missing = registry
+//!     .handle(Request::get("/v2/library/alpine/manifests/latest").body(Empty::<Bytes>::new())?)
+//!     .await;
+//! assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "axum")]
+mod adapter;
+mod body;
+mod config;
 mod error;
+mod handlers;
+mod names;
+mod query;
+pub mod range;
+mod registry;
+mod response;
+mod routes;
+pub mod storage;
+mod store;
 
-pub use error::Error;
+#[cfg(feature = "axum")]
+pub use adapter::{RegistryService, router, serve};
+pub use body::{BoxError, ByteStream, ResponseBody};
+pub use config::{DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
+pub use error::{Error, StorageError};
+pub use names::{RepoName, Tag, UploadId};
+pub use registry::Registry;
+pub use routes::{ManifestRef, Route};
+pub use storage::{FsStorage, MemoryStorage, Storage};

@@ -1,6 +1,69 @@
-//! Developer tasks: `cargo xtask <task>`.
+//! Developer tasks for the workspace, run as `cargo xtask <task>`.
+//!
+//! - `conformance`: builds `oci-registry`, starts it on a free port with a temporary store and runs
+//!   the OCI distribution conformance checks against it (the official suite when
+//!   `OCI_CONFORMANCE_BIN` names one, otherwise the project's own checks in [`conformance`]).
+//! - `package-check`: runs `cargo package` for each publishable crate on its own.
+//! - `test`: the workspace tests, then the conformance checks.
+//!
+//! The modules, in the order a reader needs them:
+//! - [`error`]: the one error type of the tasks.
+//! - [`conformance`]: options, the runner, the checks and the report.
+//! - [`official`]: running the official conformance binary and reading its `junit.xml`.
+//! - [`package_check`]: `cargo xtask package-check`.
+//! - [`cargo`]: small helpers to run cargo and other commands.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-fn main() {
-    eprintln!("usage: cargo xtask <conformance|bench>");
-    std::process::exit(2);
+mod cargo;
+mod conformance;
+mod error;
+mod official;
+mod package_check;
+
+use std::process::ExitCode;
+
+use error::XtaskError;
+
+const USAGE: &str = "\
+usage: cargo xtask <task> [options]
+
+tasks:
+  conformance     run the OCI conformance checks against oci-registry (see --help)
+  package-check   run `cargo package` for every publishable crate
+  test            run the workspace tests, then the conformance checks
+";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let task = args.next();
+    let rest: Vec<String> = args.collect();
+    let outcome = match task.as_deref() {
+        Some("conformance") => conformance::main(&rest),
+        Some("package-check") => package_check::main(&rest),
+        Some("test") => run_tests(&rest),
+        Some("-h" | "--help" | "help") => {
+            print!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => Err(XtaskError::Usage(USAGE.to_string())),
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(XtaskError::Usage(text)) => {
+            eprint!("{text}");
+            ExitCode::from(2)
+        }
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `cargo xtask test`: every crate's tests, then the conformance checks (same options as
+/// `conformance`), so one command answers "does the workspace work".
+fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
+    cargo::run_cargo(&["test", "--workspace", "--locked"])?;
+    conformance::main(conformance_args)
 }

@@ -1,0 +1,113 @@
+//! `oci-registry`: an OCI distribution registry on a local filesystem store.
+//!
+//! Prints exactly one line, `oci-registry listening on http://<addr>`, to standard output once
+//! the socket is bound (so `--listen 127.0.0.1:0` tells the port it got); logs go to standard
+//! error (`RUST_LOG`, default `info`). SIGINT or SIGTERM stop it gracefully.
+
+use std::{
+    io::{IsTerminal, Write},
+    net::SocketAddr,
+    path::PathBuf,
+    process::ExitCode,
+};
+
+use clap::Parser;
+use oci_server_core::{DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig, serve};
+use tracing_subscriber::EnvFilter;
+
+/// An OCI distribution-spec registry on a local filesystem store.
+#[derive(Debug, Parser)]
+#[command(name = "oci-registry", version)]
+struct Args {
+    /// Address to listen on; port 0 picks a free port.
+    #[arg(long, default_value = "127.0.0.1:5000")]
+    listen: SocketAddr,
+    /// Folder of the store (created when missing).
+    #[arg(long, default_value = "./data")]
+    root: PathBuf,
+    /// Allow deleting tags, manifests and blobs.
+    #[arg(long)]
+    delete: bool,
+    /// Largest manifest accepted, in bytes.
+    #[arg(long, default_value_t = DEFAULT_MAX_MANIFEST_SIZE)]
+    max_manifest_size: u64,
+    /// Announce this minimum chunk length (`OCI-Chunk-Min-Length`) to chunked uploads.
+    #[arg(long)]
+    chunk_min_length: Option<u64>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(args)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "oci-registry stopped");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let config = RegistryConfig::default()
+        .with_delete(args.delete)
+        .with_max_manifest_size(args.max_manifest_size)
+        .with_chunk_min_length(args.chunk_min_length);
+    let registry = Registry::open_fs(&args.root, config).await?;
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    {
+        let mut stdout = std::io::stdout().lock();
+        writeln!(stdout, "oci-registry listening on http://{addr}")?;
+        stdout.flush()?;
+    }
+    tracing::info!(%addr, root = %args.root.display(), delete = args.delete, "serving");
+    serve(listener, registry, shutdown_signal()).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
+async fn shutdown_signal() {
+    let interrupt = async {
+        if let Err(e) = tokio::signal::ctrl_c().await {
+            tracing::error!(error = %e, "cannot listen for Ctrl-C");
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                term.recv().await;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot listen for SIGTERM");
+                std::future::pending::<()>().await;
+            }
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => tracing::info!("SIGINT: shutting down"),
+        () = terminate => tracing::info!("SIGTERM: shutting down"),
+    }
+}

@@ -1,0 +1,66 @@
+//! Registry behaviour switches and limits.
+
+/// The smallest manifest limit the distribution spec allows a registry to set (4 MiB).
+pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
+
+/// How a [`Registry`](crate::Registry) behaves. Start from [`RegistryConfig::default`] and change
+/// the fields you need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct RegistryConfig {
+    /// Allow `DELETE` of tags, manifests and blobs; when off they answer 405 `UNSUPPORTED`.
+    /// Cancelling an upload is always allowed. Default: off.
+    pub delete_enabled: bool,
+    /// The largest manifest accepted, in bytes; bigger pushes get 413. Default: 4 MiB.
+    pub max_manifest_size: u64,
+    /// Announced as `OCI-Chunk-Min-Length` when a chunked upload starts. Default: none.
+    pub chunk_min_length: Option<u64>,
+    /// A mount without `from` succeeds when the blob is anywhere in the store. Default: on.
+    pub automatic_cross_mount: bool,
+    /// Refuse an image manifest whose config or layers are not in the repository
+    /// (`MANIFEST_BLOB_UNKNOWN`). Layers with `urls` or non-distributable media types are
+    /// never required, and index children never are. Default: on.
+    pub require_manifest_blobs: bool,
+    /// Most descriptors in one page of a referrers answer; more give a `Link` to the next page.
+    /// Default: 1000.
+    pub referrers_page_size: usize,
+}
+
+impl Default for RegistryConfig {
+    fn default() -> Self {
+        Self {
+            delete_enabled: false,
+            max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
+            chunk_min_length: None,
+            automatic_cross_mount: true,
+            require_manifest_blobs: true,
+            referrers_page_size: 1000,
+        }
+    }
+}
+
+impl RegistryConfig {
+    /// Turns deletes on or off.
+    pub fn with_delete(mut self, enabled: bool) -> Self {
+        self.delete_enabled = enabled;
+        self
+    }
+
+    /// Sets the manifest size limit in bytes.
+    pub fn with_max_manifest_size(mut self, bytes: u64) -> Self {
+        self.max_manifest_size = bytes;
+        self
+    }
+
+    /// Sets the announced minimum chunk length.
+    pub fn with_chunk_min_length(mut self, bytes: Option<u64>) -> Self {
+        self.chunk_min_length = bytes;
+        self
+    }
+
+    /// Sets the referrers page size (at least 1).
+    pub fn with_referrers_page_size(mut self, size: usize) -> Self {
+        self.referrers_page_size = size.max(1);
+        self
+    }
+}

@@ -1,0 +1,184 @@
+//! Blob uploads: `POST .../blobs/uploads/` (end-4a, end-4b monolithic, end-11 mount), and on
+//! the session URL `PATCH` (end-5), `PUT` (end-6), `GET` (end-13) and `DELETE` (cancel).
+
+use http::{
+    Response, StatusCode,
+    header::{CONTENT_RANGE, LOCATION, RANGE},
+};
+use oci_digest::{Algorithm, Digest};
+
+use super::{Answer, Ctx, Incoming};
+use crate::body::ByteStream;
+use crate::{
+    error::Error,
+    names::{RepoName, UploadId},
+    range::{parse_chunk_range, upload_progress},
+    response::{CONTENT_DIGEST, OCI_CHUNK_MIN_LENGTH, UPLOAD_UUID, no_content},
+    routes::{blob_location, upload_location},
+    store::{Chunk, UploadSession},
+};
+
+/// Starts an upload, or mounts (`?mount=&from=`), or takes a whole blob (`?digest=`).
+pub(crate) async fn start(
+    ctx: &Ctx,
+    name: RepoName,
+    req: &Incoming,
+    body: ByteStream<'static>,
+) -> Answer {
+    if let Some(mount) = req.query.get("mount") {
+        let digest = parse_digest(mount)?;
+        if try_mount(ctx, &name, &digest, req.query.get("from")).await? {
+            return Ok(created(&name, &digest));
+        }
+    } else if let Some(digest) = req.query.get("digest") {
+        let digest = parse_digest(digest)?;
+        let declared_len = req.content_length();
+        let chunk = Chunk {
+            data: body,
+            declared_len,
+        };
+        ctx.store.put_blob(&name, &digest, chunk).await?;
+        return Ok(created(&name, &digest));
+    }
+    let algorithm = match req.query.get("digest-algorithm") {
+        Some(text) => text
+            .parse::<Algorithm>()
+            .map_err(|_| Error::UnsupportedAlgorithm {
+                algorithm: text.to_owned(),
+            })?,
+        None => Algorithm::Sha256,
+    };
+    let session = ctx.store.upload_start(&name, &algorithm).await?;
+    let mut builder = progress(&name, &session).status(StatusCode::ACCEPTED);
+    if let Some(min) = ctx.config.chunk_min_length {
+        builder = builder.header(OCI_CHUNK_MIN_LENGTH, min);
+    }
+    Ok(no_content(builder))
+}
+
+/// Links `digest` into `name` when `from` holds it, or (without `from`, when automatic
+/// mounting is on) when any repository does; `false` means fall back to a new upload.
+async fn try_mount(
+    ctx: &Ctx,
+    name: &RepoName,
+    digest: &Digest,
+    from: Option<&str>,
+) -> Result<bool, Error> {
+    let available = match from {
+        // A source that is not a valid name holds nothing to mount.
+        Some(from) => match RepoName::parse(from) {
+            Ok(from) => ctx.store.blob_size(&from, digest).await?.is_some(),
+            Err(_) => false,
+        },
+        None if ctx.config.automatic_cross_mount => {
+            ctx.store.storage().blob_size(digest).await?.is_some()
+        }
+        None => false,
+    };
+    if available {
+        ctx.store.link_blob(name, digest).await?;
+    }
+    Ok(available)
+}
+
+/// 204 with the upload's `Range` and `Location`.
+pub(crate) async fn status(ctx: &Ctx, name: RepoName, id: Result<UploadId, String>) -> Answer {
+    let session = ctx.store.upload_status(&name, &known(id)?).await?;
+    Ok(no_content(
+        progress(&name, &session).status(StatusCode::NO_CONTENT),
+    ))
+}
+
+/// Appends a chunk (with `Content-Range`, which must start at the current end) or a stream
+/// (without).
+pub(crate) async fn patch(
+    ctx: &Ctx,
+    name: RepoName,
+    id: Result<UploadId, String>,
+    req: &Incoming,
+    body: ByteStream<'static>,
+) -> Answer {
+    let id = known(id)?;
+    let (start, declared_len) = chunk_span(req)?;
+    let chunk = Chunk {
+        data: body,
+        declared_len,
+    };
+    let session = ctx.store.upload_append(&name, &id, start, chunk).await?;
+    Ok(no_content(
+        progress(&name, &session).status(StatusCode::ACCEPTED),
+    ))
+}
+
+/// Ends the upload with `?digest=`, taking an optional last chunk.
+pub(crate) async fn finish(
+    ctx: &Ctx,
+    name: RepoName,
+    id: Result<UploadId, String>,
+    req: &Incoming,
+    body: ByteStream<'static>,
+) -> Answer {
+    let id = known(id)?;
+    let digest = parse_digest(req.query.get("digest").ok_or(Error::DigestMissing)?)?;
+    let (start, declared_len) = chunk_span(req)?;
+    let chunk = Chunk {
+        data: body,
+        declared_len,
+    };
+    ctx.store
+        .upload_finish(&name, &id, &digest, start, Some(chunk))
+        .await?;
+    Ok(created(&name, &digest))
+}
+
+/// Cancels the upload (204).
+pub(crate) async fn cancel(ctx: &Ctx, name: RepoName, id: Result<UploadId, String>) -> Answer {
+    ctx.store.upload_cancel(&name, &known(id)?).await?;
+    Ok(no_content(
+        Response::builder().status(StatusCode::NO_CONTENT),
+    ))
+}
+
+fn known(id: Result<UploadId, String>) -> Result<UploadId, Error> {
+    id.map_err(|id| Error::UploadUnknown { id })
+}
+
+fn parse_digest(text: &str) -> Result<Digest, Error> {
+    Digest::parse(text).map_err(|e| Error::digest_invalid(text, e))
+}
+
+/// Where a chunk starts (from `Content-Range`) and how long it says it is.
+fn chunk_span(req: &Incoming) -> Result<(Option<u64>, Option<u64>), Error> {
+    let content_length = req.content_length();
+    let Some(value) = req.header(CONTENT_RANGE) else {
+        return Ok((None, content_length));
+    };
+    let range = parse_chunk_range(value).ok_or_else(|| Error::ContentRangeInvalid {
+        value: value.to_owned(),
+    })?;
+    if let Some(found) = content_length.filter(|&len| len != range.len()) {
+        return Err(Error::SizeMismatch {
+            expected: range.len(),
+            found,
+        });
+    }
+    Ok((Some(range.start), Some(range.len())))
+}
+
+/// Headers describing an upload in progress.
+fn progress(name: &RepoName, session: &UploadSession) -> http::response::Builder {
+    Response::builder()
+        .header(LOCATION, upload_location(name, &session.id))
+        .header(RANGE, upload_progress(session.offset))
+        .header(UPLOAD_UUID, session.id.as_str())
+}
+
+/// 201 for a blob now in the repository.
+fn created(name: &RepoName, digest: &Digest) -> Response<crate::body::ResponseBody> {
+    no_content(
+        Response::builder()
+            .status(StatusCode::CREATED)
+            .header(LOCATION, blob_location(name, digest))
+            .header(CONTENT_DIGEST, digest.as_str()),
+    )
+}

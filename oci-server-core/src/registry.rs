@@ -1,0 +1,134 @@
+//! The framework-agnostic [`Registry`]: an `http::Request` with a streaming body in, an
+//! `http::Response<ResponseBody>` out.
+
+use std::{path::PathBuf, sync::Arc};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body::Body;
+
+use crate::{
+    body::{BoxError, ByteStream, ResponseBody, request_stream},
+    config::RegistryConfig,
+    error::Error,
+    handlers::{self, Answer, Ctx, Incoming},
+    query::Query,
+    response::{API_VERSION, API_VERSION_VALUE, error_response},
+    routes::Route,
+    storage::{FsStorage, Storage},
+    store::Store,
+};
+
+/// An OCI distribution registry over any [`Storage`]. Cheap to clone (shared state).
+#[derive(Debug, Clone)]
+pub struct Registry {
+    ctx: Arc<Ctx>,
+}
+
+impl Registry {
+    /// A registry over `storage`.
+    pub fn new(storage: Arc<dyn Storage>, config: RegistryConfig) -> Self {
+        Self {
+            ctx: Arc::new(Ctx {
+                store: Store::new(storage),
+                config,
+            }),
+        }
+    }
+
+    /// A registry on a filesystem store at `root` (created when missing).
+    pub async fn open_fs(root: impl Into<PathBuf>, config: RegistryConfig) -> Result<Self, Error> {
+        let storage = FsStorage::open(root).await?;
+        Ok(Self::new(Arc::new(storage), config))
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &RegistryConfig {
+        &self.ctx.config
+    }
+
+    /// Answers one request. Never fails: every error becomes its spec error answer.
+    pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes> + Send + 'static,
+        B::Error: Into<BoxError>,
+    {
+        let (parts, body) = request.into_parts();
+        let head = parts.method == Method::HEAD;
+        let incoming = Incoming {
+            headers: parts.headers,
+            query: Query::parse(parts.uri.query()),
+            head,
+        };
+        let answer = match Route::parse(parts.uri.path()) {
+            Ok(route) => {
+                self.dispatch(route, &parts.method, incoming, request_stream(body))
+                    .await
+            }
+            Err(err) => Err(err),
+        };
+        let mut response = answer.unwrap_or_else(|err| {
+            if err.status().is_server_error() {
+                tracing::error!(error = ?err, method = %parts.method, uri = %parts.uri, "request failed");
+            } else {
+                tracing::debug!(error = %err, method = %parts.method, uri = %parts.uri, "request refused");
+            }
+            error_response(&err, head)
+        });
+        tracing::info!(method = %parts.method, uri = %parts.uri, status = response.status().as_u16(), "request");
+        response
+            .headers_mut()
+            .insert(API_VERSION, API_VERSION_VALUE);
+        response
+    }
+
+    async fn dispatch(
+        &self,
+        route: Route,
+        method: &Method,
+        req: Incoming,
+        body: ByteStream<'static>,
+    ) -> Answer {
+        use handlers::{base, blobs, catalog, manifests, referrers, tags, uploads};
+        let ctx = self.ctx.as_ref();
+        let read = *method == Method::GET || *method == Method::HEAD;
+        match route {
+            Route::Base if read => base::version(),
+            Route::Catalog if read => catalog::list(ctx, &req).await,
+            Route::Blob { name, digest } if read => blobs::get(ctx, name, digest, &req).await,
+            Route::Blob { name, digest } if *method == Method::DELETE => {
+                blobs::delete(ctx, name, digest).await
+            }
+            Route::UploadStart { name } if *method == Method::POST => {
+                uploads::start(ctx, name, &req, body).await
+            }
+            Route::Upload { name, id } => match *method {
+                Method::GET => uploads::status(ctx, name, id).await,
+                Method::PATCH => uploads::patch(ctx, name, id, &req, body).await,
+                Method::PUT => uploads::finish(ctx, name, id, &req, body).await,
+                Method::DELETE => uploads::cancel(ctx, name, id).await,
+                _ => not_allowed(method),
+            },
+            Route::Manifest { name, reference } if read => {
+                manifests::get(ctx, name, reference, &req).await
+            }
+            Route::Manifest { name, reference } if *method == Method::PUT => {
+                manifests::put(ctx, name, reference, &req, body).await
+            }
+            Route::Manifest { name, reference } if *method == Method::DELETE => {
+                manifests::delete(ctx, name, reference).await
+            }
+            Route::TagList { name } if read => tags::list(ctx, name, &req).await,
+            Route::Referrers { name, digest } if read => {
+                referrers::list(ctx, name, digest, &req).await
+            }
+            _ => not_allowed(method),
+        }
+    }
+}
+
+fn not_allowed(method: &Method) -> Answer {
+    Err(Error::MethodNotAllowed {
+        method: method.clone(),
+    })
+}

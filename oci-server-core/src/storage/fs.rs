@@ -1,0 +1,295 @@
+//! The filesystem backend.
+//!
+//! ```text
+//! <root>/blobs/<alg>/<first 2 chars>/<encoded>   content-addressed blobs
+//! <root>/repositories/...                          metadata objects (see `Key`)
+//! <root>/uploads/<id>/{data,state}                 upload sessions
+//! <root>/tmp/                                      staging area for atomic writes
+//! ```
+//!
+//! Every write is staged in `tmp/`, fsynced and renamed into place (see `atomic`), so a crash
+//! never exposes a partial blob, manifest or metadata object. The root must be one filesystem
+//! and belong to one server process.
+
+use std::{
+    io,
+    path::{Path, PathBuf},
+};
+
+use bytes::Bytes;
+use oci_digest::Digest;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio_util::io::ReaderStream;
+
+use super::{
+    Key, Storage, StorageFuture,
+    atomic::{self, remove_durable, write_atomic},
+    fs_upload, is_safe_segment,
+};
+use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
+
+/// Read buffer size for streaming blobs out.
+const READ_CHUNK: usize = 256 * 1024;
+
+/// A [`Storage`] on a local folder. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct FsStorage {
+    root: PathBuf,
+}
+
+impl FsStorage {
+    /// Opens (creating when needed) a store at `root`, and sweeps temporary files a crash may
+    /// have left.
+    pub async fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
+        let storage = Self { root: root.into() };
+        let this = storage.clone();
+        blocking(move || {
+            for folder in ["blobs", "repositories", "uploads", "tmp"] {
+                let path = this.root.join(folder);
+                atomic::create_dir_all_durable(&path)
+                    .map_err(|e| StorageError::io("create folder", &path, e))?;
+            }
+            let tmp = this.tmp_dir();
+            let swept = atomic::sweep_dir(&tmp).map_err(|e| StorageError::io("sweep", &tmp, e))?;
+            if swept > 0 {
+                tracing::info!(swept, "removed temporary files left by an earlier run");
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(storage)
+    }
+
+    /// The store's root folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub(super) fn tmp_dir(&self) -> PathBuf {
+        self.root.join("tmp")
+    }
+
+    /// The path of a key, after checking every segment once more.
+    fn key_path(&self, key: &Key) -> Result<PathBuf, StorageError> {
+        let mut path = self.root.clone();
+        for segment in key.segments() {
+            checked(segment)?;
+            path.push(segment);
+        }
+        Ok(path)
+    }
+
+    pub(super) fn blob_path(&self, digest: &Digest) -> Result<PathBuf, StorageError> {
+        let algorithm = digest.algorithm().as_str();
+        let encoded = digest.encoded();
+        let fan_out = encoded.get(..2).unwrap_or(encoded);
+        for segment in [algorithm, fan_out, encoded] {
+            checked(segment)?;
+        }
+        Ok(self
+            .root
+            .join("blobs")
+            .join(algorithm)
+            .join(fan_out)
+            .join(encoded))
+    }
+
+    pub(super) fn upload_dir(&self, id: &UploadId) -> Result<PathBuf, StorageError> {
+        checked(id.as_str())?;
+        Ok(self.root.join("uploads").join(id.as_str()))
+    }
+}
+
+fn checked(segment: &str) -> Result<(), StorageError> {
+    if is_safe_segment(segment) {
+        Ok(())
+    } else {
+        Err(StorageError::UnsafeKey {
+            segment: segment.to_owned(),
+        })
+    }
+}
+
+/// Runs blocking filesystem work on the blocking pool.
+pub(super) async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> Result<T, StorageError> + Send + 'static,
+) -> Result<T, StorageError> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| StorageError::io("join blocking task", PathBuf::new(), io::Error::other(e)))?
+}
+
+/// Opens a file for streaming `range` (or all of it) out.
+pub(super) async fn stream_file(
+    path: &Path,
+    range: Option<ByteRange>,
+) -> Result<Option<ByteStream<'static>>, StorageError> {
+    let mut file = match tokio::fs::File::open(path).await {
+        Ok(file) => file,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(StorageError::io("open", path, e)),
+    };
+    let len = match range {
+        Some(range) => {
+            file.seek(io::SeekFrom::Start(range.start))
+                .await
+                .map_err(|e| StorageError::io("seek", path, e))?;
+            range.len()
+        }
+        None => u64::MAX,
+    };
+    Ok(Some(Box::pin(ReaderStream::with_capacity(
+        file.take(len),
+        READ_CHUNK,
+    ))))
+}
+
+impl Storage for FsStorage {
+    fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            let path = self.blob_path(digest)?;
+            match tokio::fs::metadata(&path).await {
+                Ok(meta) => Ok(Some(meta.len())),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StorageError::io("stat", path, e)),
+            }
+        })
+    }
+
+    fn blob_read<'a>(
+        &'a self,
+        digest: &'a Digest,
+        range: Option<ByteRange>,
+    ) -> StorageFuture<'a, Option<ByteStream<'static>>> {
+        Box::pin(async move { stream_file(&self.blob_path(digest)?, range).await })
+    }
+
+    fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let target = self.blob_path(digest)?;
+            let tmp = self.tmp_dir();
+            blocking(move || {
+                if target.exists() {
+                    return Ok(());
+                }
+                write_atomic(&tmp, &target, &content)
+                    .map_err(|e| StorageError::io("write blob", target, e))
+            })
+            .await
+        })
+    }
+
+    fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
+        Box::pin(async move { fs_upload::create(self.upload_dir(id)?).await })
+    }
+
+    fn upload_write<'a>(
+        &'a self,
+        id: &'a UploadId,
+        offset: u64,
+        data: ByteStream<'a>,
+    ) -> StorageFuture<'a, u64> {
+        Box::pin(async move { fs_upload::write(self.upload_dir(id)?, id, offset, data).await })
+    }
+
+    fn upload_read<'a>(
+        &'a self,
+        id: &'a UploadId,
+        len: u64,
+    ) -> StorageFuture<'a, ByteStream<'static>> {
+        Box::pin(async move {
+            let range = len.checked_sub(1).map(|end| ByteRange { start: 0, end });
+            let data = fs_upload::data_path(&self.upload_dir(id)?);
+            match range {
+                None => Ok(Box::pin(futures_util::stream::empty()) as ByteStream<'static>),
+                Some(range) => stream_file(&data, Some(range))
+                    .await?
+                    .ok_or_else(|| StorageError::UploadMissing { id: id.to_string() }),
+            }
+        })
+    }
+
+    fn upload_commit<'a>(
+        &'a self,
+        id: &'a UploadId,
+        size: u64,
+        digest: &'a Digest,
+    ) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let dir = self.upload_dir(id)?;
+            let target = self.blob_path(digest)?;
+            fs_upload::commit(dir, id.clone(), size, target).await
+        })
+    }
+
+    fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
+        Box::pin(async move { fs_upload::delete(self.upload_dir(id)?).await })
+    }
+
+    fn meta_get<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<Bytes>> {
+        Box::pin(async move {
+            let path = self.key_path(key)?;
+            match tokio::fs::read(&path).await {
+                Ok(bytes) => Ok(Some(Bytes::from(bytes))),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                // A folder where an object was expected (e.g. listing a tag named like a
+                // folder) holds no object.
+                Err(e) if path.is_dir() => {
+                    tracing::debug!(error = %e, ?path, "metadata key names a folder");
+                    Ok(None)
+                }
+                Err(e) => Err(StorageError::io("read", path, e)),
+            }
+        })
+    }
+
+    fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let target = self.key_path(key)?;
+            let tmp = self.tmp_dir();
+            blocking(move || {
+                write_atomic(&tmp, &target, &value)
+                    .map_err(|e| StorageError::io("write", target, e))
+            })
+            .await
+        })
+    }
+
+    fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        Box::pin(async move {
+            let path = self.key_path(key)?;
+            blocking(move || remove_durable(&path).map_err(|e| StorageError::io("remove", path, e)))
+                .await
+        })
+    }
+
+    fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let path = self.key_path(folder)?;
+            let mut entries = match tokio::fs::read_dir(&path).await {
+                Ok(entries) => entries,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+                    ) =>
+                {
+                    return Ok(Vec::new());
+                }
+                Err(e) => return Err(StorageError::io("list", path, e)),
+            };
+            let mut names = Vec::new();
+            while let Some(entry) = entries
+                .next_entry()
+                .await
+                .map_err(|e| StorageError::io("list", &path, e))?
+            {
+                if let Some(name) = entry.file_name().to_str().filter(|n| is_safe_segment(n)) {
+                    names.push(name.to_owned());
+                }
+            }
+            names.sort_unstable();
+            Ok(names)
+        })
+    }
+}

@@ -1,0 +1,157 @@
+//! Keys of the small metadata objects, and the one place that decides their layout:
+//!
+//! ```text
+//! repositories/<name>/_layers/<alg>/<encoded>        blob linked into the repository
+//! repositories/<name>/_manifests/<alg>/<encoded>     manifest record (media type, size)
+//! repositories/<name>/_tags/<tag>                    the tagged digest
+//! repositories/<name>/_referrers/<alg>/<encoded>/<alg>-<encoded>   referrer descriptor
+//! uploads/<id>/state                                 upload session state
+//! ```
+//!
+//! Keys are built only from validated names, tags, digests and upload ids. Name components
+//! start with `[a-z0-9]`, so the `_`-prefixed folders can never collide with a repository.
+
+use oci_digest::Digest;
+
+use crate::names::{RepoName, Tag, UploadId};
+
+/// The path of a metadata object, as segments.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    segments: Vec<String>,
+}
+
+impl Key {
+    fn new<'a>(segments: impl IntoIterator<Item = &'a str>) -> Self {
+        Self {
+            segments: segments.into_iter().map(str::to_owned).collect(),
+        }
+    }
+
+    fn extend<'a>(mut self, segments: impl IntoIterator<Item = &'a str>) -> Self {
+        self.segments
+            .extend(segments.into_iter().map(str::to_owned));
+        self
+    }
+
+    /// The folder holding every repository.
+    pub fn repositories() -> Self {
+        Self::new(["repositories"])
+    }
+
+    /// A repository's folder.
+    pub fn repository(name: &RepoName) -> Self {
+        Self::repositories().extend(name.components())
+    }
+
+    /// The folder of a repository's tags.
+    pub fn tags(name: &RepoName) -> Self {
+        Self::repository(name).extend(["_tags"])
+    }
+
+    /// One tag.
+    pub fn tag(name: &RepoName, tag: &Tag) -> Self {
+        Self::tags(name).extend([tag.as_str()])
+    }
+
+    /// The link that makes a blob visible in a repository.
+    pub fn layer_link(name: &RepoName, digest: &Digest) -> Self {
+        Self::repository(name).extend(["_layers", digest.algorithm().as_str(), digest.encoded()])
+    }
+
+    /// The record of a manifest in a repository.
+    pub fn manifest(name: &RepoName, digest: &Digest) -> Self {
+        Self::repository(name).extend(["_manifests", digest.algorithm().as_str(), digest.encoded()])
+    }
+
+    /// The folder of the referrers of `subject`.
+    pub fn referrers(name: &RepoName, subject: &Digest) -> Self {
+        Self::repository(name).extend([
+            "_referrers",
+            subject.algorithm().as_str(),
+            subject.encoded(),
+        ])
+    }
+
+    /// The entry of `referrer` among the referrers of `subject`.
+    pub fn referrer(name: &RepoName, subject: &Digest, referrer: &Digest) -> Self {
+        let entry = format!("{}-{}", referrer.algorithm().as_str(), referrer.encoded());
+        let mut key = Self::referrers(name, subject);
+        key.segments.push(entry);
+        key
+    }
+
+    /// The state object of an upload session (removed with the session's data).
+    pub fn upload_state(id: &UploadId) -> Self {
+        Self::new(["uploads", id.as_str(), "state"])
+    }
+
+    /// A child of this folder, named by a listing. The backend checks every segment before
+    /// building a path from it.
+    pub fn child(&self, segment: &str) -> Self {
+        self.clone().extend([segment])
+    }
+
+    /// The segments, outermost first.
+    pub fn segments(&self) -> &[String] {
+        &self.segments
+    }
+
+    /// The key as a `/`-joined relative path (object-store style).
+    pub fn to_path_string(&self) -> String {
+        self.segments.join("/")
+    }
+}
+
+/// Whether a segment is safe to use as one path component: not empty, not a dot segment, no
+/// separator or NUL, and not starting with `.` (kept for temporary files).
+pub fn is_safe_segment(segment: &str) -> bool {
+    !segment.is_empty()
+        && !segment.starts_with('.')
+        && !segment.contains(['/', '\\', '\0'])
+        && segment.len() <= 255
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn layout_is_as_documented() {
+        let name = RepoName::parse("a/b").unwrap();
+        let digest = Digest::compute(b"x");
+        assert_eq!(
+            Key::tag(&name, &Tag::parse("v1").unwrap()).to_path_string(),
+            "repositories/a/b/_tags/v1"
+        );
+        assert_eq!(
+            Key::layer_link(&name, &digest).to_path_string(),
+            format!("repositories/a/b/_layers/sha256/{}", digest.encoded())
+        );
+        assert_eq!(
+            Key::referrer(&name, &digest, &digest).to_path_string(),
+            format!(
+                "repositories/a/b/_referrers/sha256/{0}/sha256-{0}",
+                digest.encoded()
+            )
+        );
+    }
+
+    #[test]
+    fn unsafe_segments() {
+        for bad in ["", ".", "..", ".tmp", "a/b", "a\\b", "a\0"] {
+            assert!(!is_safe_segment(bad), "{bad:?}");
+        }
+        assert!(is_safe_segment("sha256"));
+    }
+
+    proptest! {
+        #[test]
+        fn keys_from_valid_names_are_safe(name in "[a-z0-9]{1,5}(/[a-z0-9]{1,5}(-[a-z0-9]{1,3})?){0,3}", tag in "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,20}") {
+            let name = RepoName::parse(&name).unwrap();
+            let tag = Tag::parse(&tag).unwrap();
+            prop_assert!(Key::tag(&name, &tag).segments().iter().all(|s| is_safe_segment(s)));
+        }
+    }
+}

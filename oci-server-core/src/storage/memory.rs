@@ -1,0 +1,159 @@
+//! An in-memory backend for tests and demos. It holds whole blobs in memory by nature, so it
+//! is not meant for real content; the filesystem backend is.
+
+use std::{
+    collections::{BTreeMap, BTreeSet, HashMap},
+    sync::{Mutex, MutexGuard, PoisonError},
+};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+use oci_digest::Digest;
+
+use super::{Key, Storage, StorageFuture};
+use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
+
+/// A [`Storage`] in process memory; everything is lost when it is dropped.
+#[derive(Debug, Default)]
+pub struct MemoryStorage {
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    blobs: HashMap<Digest, Bytes>,
+    uploads: HashMap<UploadId, BytesMut>,
+    meta: BTreeMap<String, Bytes>,
+}
+
+impl MemoryStorage {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        // A panic elsewhere cannot leave the maps half-updated: every update is one insert.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+fn one_chunk(bytes: Bytes) -> ByteStream<'static> {
+    Box::pin(futures_util::stream::iter([Ok(bytes)]))
+}
+
+fn missing(id: &UploadId) -> StorageError {
+    StorageError::UploadMissing { id: id.to_string() }
+}
+
+impl Storage for MemoryStorage {
+    fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
+        let size = self.state().blobs.get(digest).map(|b| b.len() as u64);
+        Box::pin(async move { Ok(size) })
+    }
+
+    fn blob_read<'a>(
+        &'a self,
+        digest: &'a Digest,
+        range: Option<ByteRange>,
+    ) -> StorageFuture<'a, Option<ByteStream<'static>>> {
+        let blob = self.state().blobs.get(digest).cloned();
+        Box::pin(async move {
+            Ok(blob.map(|blob| match range {
+                Some(r) => one_chunk(blob.slice(r.start as usize..=r.end as usize)),
+                None => one_chunk(blob),
+            }))
+        })
+    }
+
+    fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
+        self.state().blobs.insert(digest.clone(), content);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
+        self.state().uploads.insert(id.clone(), BytesMut::new());
+        Box::pin(async { Ok(()) })
+    }
+
+    fn upload_write<'a>(
+        &'a self,
+        id: &'a UploadId,
+        offset: u64,
+        mut data: ByteStream<'a>,
+    ) -> StorageFuture<'a, u64> {
+        Box::pin(async move {
+            let mut incoming = BytesMut::new();
+            while let Some(chunk) = data.next().await {
+                incoming.extend_from_slice(&chunk.map_err(StorageError::Source)?);
+            }
+            let mut state = self.state();
+            let upload = state.uploads.get_mut(id).ok_or_else(|| missing(id))?;
+            upload.truncate(offset as usize);
+            upload.extend_from_slice(&incoming);
+            Ok(incoming.len() as u64)
+        })
+    }
+
+    fn upload_read<'a>(
+        &'a self,
+        id: &'a UploadId,
+        len: u64,
+    ) -> StorageFuture<'a, ByteStream<'static>> {
+        let data = self.state().uploads.get(id).map(|u| {
+            let data = u.clone().freeze();
+            data.slice(..(len as usize).min(data.len()))
+        });
+        Box::pin(async move { data.map(one_chunk).ok_or_else(|| missing(id)) })
+    }
+
+    fn upload_commit<'a>(
+        &'a self,
+        id: &'a UploadId,
+        size: u64,
+        digest: &'a Digest,
+    ) -> StorageFuture<'a, ()> {
+        let mut state = self.state();
+        let committed = state.uploads.remove(id).map(|mut data| {
+            data.truncate(size as usize);
+            state.blobs.insert(digest.clone(), data.freeze());
+            state.meta.remove(&Key::upload_state(id).to_path_string());
+        });
+        Box::pin(async move { committed.ok_or_else(|| missing(id)) })
+    }
+
+    fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
+        let mut state = self.state();
+        let existed = state.uploads.remove(id).is_some();
+        state.meta.remove(&Key::upload_state(id).to_path_string());
+        Box::pin(async move { Ok(existed) })
+    }
+
+    fn meta_get<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<Bytes>> {
+        let value = self.state().meta.get(&key.to_path_string()).cloned();
+        Box::pin(async move { Ok(value) })
+    }
+
+    fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
+        self.state().meta.insert(key.to_path_string(), value);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        let existed = self.state().meta.remove(&key.to_path_string()).is_some();
+        Box::pin(async move { Ok(existed) })
+    }
+
+    fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
+        let prefix = format!("{}/", folder.to_path_string());
+        let children: BTreeSet<String> = self
+            .state()
+            .meta
+            .range(prefix.clone()..)
+            .map(|(k, _)| k)
+            .take_while(|k| k.starts_with(&prefix))
+            .filter_map(|k| k[prefix.len()..].split('/').next().map(str::to_owned))
+            .collect();
+        Box::pin(async move { Ok(children.into_iter().collect()) })
+    }
+}

@@ -1,0 +1,97 @@
+//! The storage interface and its backends.
+//!
+//! A backend stores three kinds of things, each with the operation an object store offers too:
+//!
+//! - **blobs**, content-addressed and shared by every repository: stat, ranged read as a
+//!   stream, and a put of small already-verified content (manifests);
+//! - **upload sessions**: create, write a stream at an offset, read back, commit (the data
+//!   becomes the blob of a given digest), delete;
+//! - **metadata objects** under a [`Key`] (links, tags, manifest records, referrers, upload
+//!   state): get, atomic put, delete, list the children of a folder.
+//!
+//! Hashing, validation and every repository rule live above this trait (in `store`), so a
+//! backend only moves bytes. The trait is object safe: a registry holds an `Arc<dyn Storage>`.
+
+mod atomic;
+mod fs;
+mod fs_upload;
+mod key;
+mod memory;
+
+use std::{future::Future, pin::Pin};
+
+use bytes::Bytes;
+use oci_digest::Digest;
+
+pub use self::{
+    atomic::{StagedFile, sweep_dir, write_atomic},
+    fs::FsStorage,
+    key::{Key, is_safe_segment},
+    memory::MemoryStorage,
+};
+use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
+
+/// The future every storage operation returns.
+pub type StorageFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StorageError>> + Send + 'a>>;
+
+/// A place to keep blobs, upload sessions and metadata. See the [module docs](self).
+pub trait Storage: Send + Sync + std::fmt::Debug {
+    /// The size of a blob, or `None` when the store does not hold it.
+    fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>>;
+
+    /// A blob's bytes (all, or the inclusive `range`), streamed; `None` when absent.
+    fn blob_read<'a>(
+        &'a self,
+        digest: &'a Digest,
+        range: Option<ByteRange>,
+    ) -> StorageFuture<'a, Option<ByteStream<'static>>>;
+
+    /// Stores small content the caller has already verified against `digest`. Atomic: a reader
+    /// sees the whole blob or none of it.
+    fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()>;
+
+    /// Creates an empty upload session.
+    fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()>;
+
+    /// Writes `data` at `offset`, discarding anything stored past `offset` first, and makes it
+    /// durable before returning the number of bytes written. An error of `data` itself comes
+    /// back as [`StorageError::Source`].
+    fn upload_write<'a>(
+        &'a self,
+        id: &'a UploadId,
+        offset: u64,
+        data: ByteStream<'a>,
+    ) -> StorageFuture<'a, u64>;
+
+    /// The first `len` bytes of an upload, streamed.
+    fn upload_read<'a>(
+        &'a self,
+        id: &'a UploadId,
+        len: u64,
+    ) -> StorageFuture<'a, ByteStream<'static>>;
+
+    /// Turns the first `size` bytes of an upload into the blob `digest` (atomically) and ends
+    /// the session. The caller has verified the digest.
+    fn upload_commit<'a>(
+        &'a self,
+        id: &'a UploadId,
+        size: u64,
+        digest: &'a Digest,
+    ) -> StorageFuture<'a, ()>;
+
+    /// Deletes an upload's data and its state object; `false` when there was no such session.
+    fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool>;
+
+    /// Reads a metadata object.
+    fn meta_get<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<Bytes>>;
+
+    /// Writes a metadata object atomically (readers see the old or the new value, whole).
+    fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()>;
+
+    /// Deletes a metadata object; `false` when it did not exist.
+    fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool>;
+
+    /// The names of the children of a folder (objects and sub-folders), sorted; empty when the
+    /// folder does not exist.
+    fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>>;
+}

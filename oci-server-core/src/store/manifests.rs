@@ -1,0 +1,128 @@
+//! Manifests: the exact bytes live in the blob store; each repository keeps a small record
+//! (media type, size) per manifest digest, which is what makes the manifest part of it.
+
+use bytes::Bytes;
+use oci_digest::Digest;
+use oci_spec_types::{Descriptor, Manifest};
+use serde::{Deserialize, Serialize};
+
+use super::Store;
+use crate::{
+    body::{ByteStream, read_capped},
+    error::Error,
+    names::{RepoName, Tag},
+    routes::ManifestRef,
+    storage::Key,
+};
+
+/// What a repository records about one of its manifests.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredManifest {
+    /// The media type it was pushed with; GETs answer with it as `Content-Type`.
+    #[serde(rename = "mediaType")]
+    pub media_type: String,
+    /// Its size in bytes.
+    pub size: u64,
+}
+
+impl Store {
+    /// The digest a reference names in `name`, following a tag.
+    pub async fn resolve(
+        &self,
+        name: &RepoName,
+        reference: &ManifestRef,
+    ) -> Result<Option<Digest>, Error> {
+        match reference {
+            ManifestRef::Digest(digest) => Ok(Some(digest.clone())),
+            ManifestRef::Tag(tag) => self.tag(name, tag).await,
+        }
+    }
+
+    /// The record of a manifest of `name`.
+    pub async fn manifest(
+        &self,
+        name: &RepoName,
+        digest: &Digest,
+    ) -> Result<Option<StoredManifest>, Error> {
+        self.read_json(&Key::manifest(name, digest)).await
+    }
+
+    /// The bytes of a stored manifest, streamed.
+    pub async fn manifest_stream(
+        &self,
+        manifest: &StoredManifest,
+        digest: &Digest,
+    ) -> Result<ByteStream<'static>, Error> {
+        self.storage.blob_read(digest, None).await?.ok_or_else(|| {
+            tracing::error!(%digest, size = manifest.size, "manifest record without content");
+            Error::ManifestUnknown {
+                reference: digest.to_string(),
+            }
+        })
+    }
+
+    /// Stores a validated manifest under `digest` in `name`: content, record, referrers entry
+    /// (when it has a subject), then tags, in that order, so a crash between steps never leaves
+    /// a tag or referrer pointing at nothing.
+    pub async fn put_manifest(
+        &self,
+        name: &RepoName,
+        digest: &Digest,
+        manifest: &Manifest,
+        tags: &[Tag],
+    ) -> Result<(), Error> {
+        self.storage
+            .blob_put(digest, manifest.raw().clone())
+            .await?;
+        let record = StoredManifest {
+            media_type: manifest.media_type().as_str().to_owned(),
+            size: manifest.raw().len() as u64,
+        };
+        self.write_json(&Key::manifest(name, digest), &record)
+            .await?;
+        if let Some(subject) = manifest.subject() {
+            let entry = referrer_descriptor(manifest, digest);
+            self.add_referrer(name, &subject.digest, &entry).await?;
+        }
+        for tag in tags {
+            self.set_tag(name, tag, digest).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes a manifest from `name` with its tags and its referrers entry; `false` when the
+    /// repository has no such manifest.
+    pub async fn delete_manifest(&self, name: &RepoName, digest: &Digest) -> Result<bool, Error> {
+        let Some(record) = self.manifest(name, digest).await? else {
+            return Ok(false);
+        };
+        if let Some(subject) = self.stored_subject(&record, digest).await {
+            self.remove_referrer(name, &subject, digest).await?;
+        }
+        self.untag_digest(name, digest).await?;
+        Ok(self
+            .storage
+            .meta_delete(&Key::manifest(name, digest))
+            .await?)
+    }
+
+    /// The subject of a stored manifest, if it has one and can still be read.
+    async fn stored_subject(&self, record: &StoredManifest, digest: &Digest) -> Option<Digest> {
+        let stream = self.manifest_stream(record, digest).await.ok()?;
+        let bytes: Bytes = read_capped(stream, record.size).await.ok()?;
+        let manifest = Manifest::parse_lenient(bytes, Some(&record.media_type)).ok()?;
+        manifest.subject().map(|s| s.digest.clone())
+    }
+}
+
+/// The descriptor a manifest contributes to its subject's referrers index.
+fn referrer_descriptor(manifest: &Manifest, digest: &Digest) -> Descriptor {
+    let mut descriptor = Descriptor::new(
+        manifest.media_type(),
+        digest.clone(),
+        manifest.raw().len() as u64,
+    );
+    descriptor.artifact_type = manifest.artifact_type();
+    descriptor.annotations = manifest.annotations().cloned();
+    descriptor
+}

@@ -1,0 +1,110 @@
+//! The repository model on top of a [`Storage`]: which blobs a repository may see, its
+//! manifests, tags and referrers, upload sessions with resumable hashing, and the catalog.
+//! Handlers speak to this layer; it speaks to the backend only through the `Storage` trait.
+
+mod catalog;
+mod manifests;
+mod referrers;
+mod tags;
+mod uploads;
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use oci_digest::Digest;
+
+use self::uploads::UploadLocks;
+pub use self::uploads::{Chunk, UploadSession};
+use crate::{
+    error::{Error, StorageError},
+    names::RepoName,
+    storage::{Key, Storage},
+};
+
+/// Repository-level operations over a storage backend. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Store {
+    storage: Arc<dyn Storage>,
+    locks: Arc<UploadLocks>,
+}
+
+impl Store {
+    /// Wraps a backend.
+    pub fn new(storage: Arc<dyn Storage>) -> Self {
+        Self {
+            storage,
+            locks: Arc::default(),
+        }
+    }
+
+    /// The backend.
+    pub fn storage(&self) -> &dyn Storage {
+        self.storage.as_ref()
+    }
+
+    /// The size of a blob when it is linked into `name` and present in the store.
+    pub async fn blob_size(&self, name: &RepoName, digest: &Digest) -> Result<Option<u64>, Error> {
+        if self
+            .storage
+            .meta_get(&Key::layer_link(name, digest))
+            .await?
+            .is_none()
+        {
+            return Ok(None);
+        }
+        Ok(self.storage.blob_size(digest).await?)
+    }
+
+    /// Makes a stored blob visible in `name`.
+    pub async fn link_blob(&self, name: &RepoName, digest: &Digest) -> Result<(), Error> {
+        let link = Bytes::from(digest.as_str().to_owned());
+        Ok(self
+            .storage
+            .meta_put(&Key::layer_link(name, digest), link)
+            .await?)
+    }
+
+    /// Hides a blob from `name` (the content stays for other repositories); `false` when it
+    /// was not linked.
+    pub async fn unlink_blob(&self, name: &RepoName, digest: &Digest) -> Result<bool, Error> {
+        Ok(self
+            .storage
+            .meta_delete(&Key::layer_link(name, digest))
+            .await?)
+    }
+
+    /// Whether the repository holds anything at all.
+    pub async fn repository_exists(&self, name: &RepoName) -> Result<bool, Error> {
+        Ok(!self
+            .storage
+            .meta_list(&Key::repository(name))
+            .await?
+            .is_empty())
+    }
+
+    /// Reads a small metadata object as JSON.
+    async fn read_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &Key,
+    ) -> Result<Option<T>, Error> {
+        let Some(bytes) = self.storage.meta_get(key).await? else {
+            return Ok(None);
+        };
+        serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|_| corrupt(key, "not the expected JSON document"))
+    }
+
+    /// Writes a small metadata object as JSON.
+    async fn write_json<T: serde::Serialize>(&self, key: &Key, value: &T) -> Result<(), Error> {
+        let bytes = serde_json::to_vec(value).map_err(|_| corrupt(key, "cannot serialise"))?;
+        Ok(self.storage.meta_put(key, Bytes::from(bytes)).await?)
+    }
+}
+
+fn corrupt(key: &Key, reason: &'static str) -> Error {
+    Error::Storage(StorageError::Corrupt {
+        key: key.to_path_string(),
+        reason,
+    })
+}

@@ -1,0 +1,281 @@
+//! Upload sessions. The data lives in the backend; a small state object holds the offset and
+//! the saved hashing state, so hashing resumes where it stopped, even after a restart. The
+//! state is written only after the data it covers is durable: on a crash the state is the
+//! truth and any bytes past its offset are discarded by the next write.
+
+use std::{
+    collections::HashMap,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use futures_util::{StreamExt, TryStreamExt};
+use oci_digest::{Algorithm, Digest, Digester};
+use serde::{Deserialize, Serialize};
+use tokio::sync::OwnedMutexGuard;
+
+use super::{Store, corrupt};
+use crate::{
+    body::ByteStream,
+    error::{Error, StorageError},
+    names::{RepoName, UploadId},
+    routes::upload_location,
+    storage::Key,
+};
+
+/// Where an upload session stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UploadSession {
+    /// The session id.
+    pub id: UploadId,
+    /// Bytes received so far.
+    pub offset: u64,
+    algorithm: Algorithm,
+    hash_state: Vec<u8>,
+}
+
+/// The persisted form of a session.
+#[derive(Debug, Serialize, Deserialize)]
+struct SessionRecord {
+    repository: String,
+    offset: u64,
+    algorithm: String,
+    hash_state: String,
+}
+
+impl UploadSession {
+    fn digester(&self, key: &Key) -> Result<Digester, Error> {
+        Digester::restore_state(&self.algorithm, &self.hash_state)
+            .map_err(|_| corrupt(key, "bad saved hashing state"))
+    }
+}
+
+/// One async lock per upload in progress: two requests on one session never interleave.
+#[derive(Debug, Default)]
+pub(super) struct UploadLocks {
+    locks: Mutex<HashMap<UploadId, Arc<tokio::sync::Mutex<()>>>>,
+}
+
+impl UploadLocks {
+    async fn lock(&self, id: &UploadId) -> OwnedMutexGuard<()> {
+        let lock = {
+            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
+            Arc::clone(locks.entry(id.clone()).or_default())
+        };
+        lock.lock_owned().await
+    }
+
+    fn forget(&self, id: &UploadId) {
+        self.locks
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+    }
+}
+
+/// A body to append: the stream and the length the client declared, when it did.
+pub struct Chunk<'a> {
+    /// The bytes.
+    pub data: ByteStream<'a>,
+    /// The declared length (`Content-Length`, or the span of `Content-Range`).
+    pub declared_len: Option<u64>,
+}
+
+impl Store {
+    /// Starts a session hashing with `algorithm`.
+    pub async fn upload_start(
+        &self,
+        name: &RepoName,
+        algorithm: &Algorithm,
+    ) -> Result<UploadSession, Error> {
+        let digester = new_digester(algorithm)?;
+        let session = UploadSession {
+            id: UploadId::random(),
+            offset: 0,
+            algorithm: algorithm.clone(),
+            hash_state: digester.save_state(),
+        };
+        self.storage.upload_create(&session.id).await?;
+        self.save_session(name, &session).await?;
+        Ok(session)
+    }
+
+    /// The session `id` of repository `name`.
+    pub async fn upload_status(
+        &self,
+        name: &RepoName,
+        id: &UploadId,
+    ) -> Result<UploadSession, Error> {
+        let key = Key::upload_state(id);
+        let record: Option<SessionRecord> = self.read_json(&key).await?;
+        let record = record
+            .filter(|r| r.repository == name.as_str())
+            .ok_or_else(|| Error::UploadUnknown { id: id.to_string() })?;
+        let hash_state =
+            hex::decode(&record.hash_state).map_err(|_| corrupt(&key, "hash state not hex"))?;
+        let algorithm = record
+            .algorithm
+            .parse()
+            .map_err(|_| corrupt(&key, "unknown algorithm"))?;
+        Ok(UploadSession {
+            id: id.clone(),
+            offset: record.offset,
+            algorithm,
+            hash_state,
+        })
+    }
+
+    /// Appends a chunk. With `start`, the chunk must begin where the upload ends (else 416).
+    pub async fn upload_append(
+        &self,
+        name: &RepoName,
+        id: &UploadId,
+        start: Option<u64>,
+        chunk: Chunk<'_>,
+    ) -> Result<UploadSession, Error> {
+        let _guard = self.locks.lock(id).await;
+        let mut session = self.upload_status(name, id).await?;
+        check_start(name, &session, start)?;
+        self.append_locked(name, &mut session, chunk).await?;
+        Ok(session)
+    }
+
+    /// Ends a session: appends the optional last chunk (which, given `start`, must begin where
+    /// the upload ends), checks the content against `expected`, moves it into the blob store
+    /// and links it into `name`. Returns the blob's size.
+    pub async fn upload_finish(
+        &self,
+        name: &RepoName,
+        id: &UploadId,
+        expected: &Digest,
+        start: Option<u64>,
+        last_chunk: Option<Chunk<'_>>,
+    ) -> Result<u64, Error> {
+        let _guard = self.locks.lock(id).await;
+        let mut session = self.upload_status(name, id).await?;
+        check_start(name, &session, start)?;
+        if session.algorithm != *expected.algorithm() {
+            self.switch_algorithm(name, &mut session, expected.algorithm())
+                .await?;
+        }
+        if let Some(chunk) = last_chunk {
+            self.append_locked(name, &mut session, chunk).await?;
+        }
+        let found = session.digester(&Key::upload_state(id))?.finish();
+        if found != *expected {
+            return Err(Error::DigestMismatch {
+                expected: expected.clone(),
+                found,
+            });
+        }
+        self.storage
+            .upload_commit(id, session.offset, expected)
+            .await?;
+        self.link_blob(name, expected).await?;
+        self.locks.forget(id);
+        Ok(session.offset)
+    }
+
+    /// Stores a whole blob sent in one request (POST `?digest=`, or a mount fallback).
+    pub async fn put_blob(
+        &self,
+        name: &RepoName,
+        digest: &Digest,
+        chunk: Chunk<'_>,
+    ) -> Result<u64, Error> {
+        let session = self.upload_start(name, digest.algorithm()).await?;
+        let finished = self
+            .upload_finish(name, &session.id, digest, None, Some(chunk))
+            .await;
+        if finished.is_err() {
+            self.storage.upload_delete(&session.id).await?;
+            self.locks.forget(&session.id);
+        }
+        finished
+    }
+
+    /// Cancels a session and drops its data.
+    pub async fn upload_cancel(&self, name: &RepoName, id: &UploadId) -> Result<(), Error> {
+        let _guard = self.locks.lock(id).await;
+        self.upload_status(name, id).await?;
+        self.storage.upload_delete(id).await?;
+        self.locks.forget(id);
+        Ok(())
+    }
+
+    async fn append_locked(
+        &self,
+        name: &RepoName,
+        session: &mut UploadSession,
+        chunk: Chunk<'_>,
+    ) -> Result<(), Error> {
+        let mut digester = session.digester(&Key::upload_state(&session.id))?;
+        let hashed = chunk.data.inspect_ok(|bytes| digester.update(bytes));
+        let written = self
+            .storage
+            .upload_write(&session.id, session.offset, Box::pin(hashed))
+            .await?;
+        if let Some(expected) = chunk.declared_len.filter(|&len| len != written) {
+            return Err(Error::SizeMismatch {
+                expected,
+                found: written,
+            });
+        }
+        session.offset += written;
+        session.hash_state = digester.save_state();
+        self.save_session(name, session).await
+    }
+
+    /// The client finishes with a digest of another algorithm than the session hashed with:
+    /// hash what was received so far again with that algorithm.
+    async fn switch_algorithm(
+        &self,
+        name: &RepoName,
+        session: &mut UploadSession,
+        algorithm: &Algorithm,
+    ) -> Result<(), Error> {
+        let mut digester = new_digester(algorithm)?;
+        let mut data = self
+            .storage
+            .upload_read(&session.id, session.offset)
+            .await?;
+        while let Some(bytes) = data.next().await {
+            let bytes = bytes.map_err(|e| {
+                let key = Key::upload_state(&session.id).to_path_string();
+                Error::Storage(StorageError::io("read back upload", key, e))
+            })?;
+            digester.update(&bytes);
+        }
+        session.algorithm = algorithm.clone();
+        session.hash_state = digester.save_state();
+        self.save_session(name, session).await
+    }
+
+    async fn save_session(&self, name: &RepoName, session: &UploadSession) -> Result<(), Error> {
+        let record = SessionRecord {
+            repository: name.as_str().to_owned(),
+            offset: session.offset,
+            algorithm: session.algorithm.as_str().to_owned(),
+            hash_state: hex::encode(&session.hash_state),
+        };
+        self.write_json(&Key::upload_state(&session.id), &record)
+            .await
+    }
+}
+
+/// A chunk must start exactly where the upload ends.
+fn check_start(name: &RepoName, session: &UploadSession, start: Option<u64>) -> Result<(), Error> {
+    match start {
+        Some(start) if start != session.offset => Err(Error::UploadOutOfOrder {
+            offset: session.offset,
+            start,
+            location: upload_location(name, &session.id),
+        }),
+        _ => Ok(()),
+    }
+}
+
+fn new_digester(algorithm: &Algorithm) -> Result<Digester, Error> {
+    Digester::new(algorithm).map_err(|_| Error::UnsupportedAlgorithm {
+        algorithm: algorithm.as_str().to_owned(),
+    })
+}

@@ -1,0 +1,191 @@
+//! A real registry on 127.0.0.1 (in-process, on a free port) and small HTTP helpers.
+
+use std::path::{Path, PathBuf};
+
+use oci_digest::{Algorithm, Digest};
+use oci_server_core::{Registry, RegistryConfig, serve};
+use reqwest::{Response, StatusCode};
+use serde_json::{Value, json};
+use tempfile::TempDir;
+use tokio::{sync::oneshot, task::JoinHandle};
+
+pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
+pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
+
+/// A running server; shut down (gracefully) when dropped or [`stop`](Self::stop)ped.
+pub struct TestServer {
+    pub base: String,
+    pub http: reqwest::Client,
+    root: PathBuf,
+    _dir: Option<TempDir>,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<std::io::Result<()>>>,
+}
+
+impl TestServer {
+    /// A server with deletes on, on a fresh store.
+    pub async fn start() -> Self {
+        Self::with_config(RegistryConfig::default().with_delete(true)).await
+    }
+
+    pub async fn with_config(config: RegistryConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let mut server = Self::on_root(dir.path(), config).await;
+        server._dir = Some(dir);
+        server
+    }
+
+    /// A server on an existing store folder (for restarts).
+    pub async fn on_root(root: &Path, config: RegistryConfig) -> Self {
+        let registry = Registry::open_fs(root, config).await.unwrap();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        let (shutdown, stopped) = oneshot::channel::<()>();
+        let task = tokio::spawn(serve(listener, registry, async {
+            let _ = stopped.await;
+        }));
+        Self {
+            base,
+            http: reqwest::Client::new(),
+            root: root.to_owned(),
+            _dir: None,
+            shutdown: Some(shutdown),
+            task: Some(task),
+        }
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Stops the server and waits until it has.
+    pub async fn stop(mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.unwrap().unwrap();
+        }
+    }
+
+    pub async fn get(&self, path: &str) -> Response {
+        self.http.get(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn head(&self, path: &str) -> Response {
+        self.http.head(self.url(path)).send().await.unwrap()
+    }
+
+    pub async fn delete(&self, path: &str) -> Response {
+        self.http.delete(self.url(path)).send().await.unwrap()
+    }
+
+    /// Pushes `content` in one POST and returns its digest.
+    pub async fn push_blob(&self, repo: &str, content: &[u8]) -> Digest {
+        let digest = Digest::compute(content);
+        let answer = self
+            .http
+            .post(self.url(&format!("/v2/{repo}/blobs/uploads/?digest={digest}")))
+            .body(content.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            answer.status(),
+            StatusCode::CREATED,
+            "{}",
+            answer.text().await.unwrap()
+        );
+        digest
+    }
+
+    /// PUTs a manifest document under `reference`.
+    pub async fn put_manifest(
+        &self,
+        repo: &str,
+        reference: &str,
+        media_type: &str,
+        body: &[u8],
+    ) -> Response {
+        self.http
+            .put(self.url(&format!("/v2/{repo}/manifests/{reference}")))
+            .header("content-type", media_type)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// Pushes a config blob and an image manifest (optionally with a subject, artifact type
+    /// and annotation) and returns the manifest bytes and digest.
+    pub async fn push_image(&self, repo: &str, reference: &str, extra: Value) -> (Vec<u8>, Digest) {
+        let config =
+            serde_json::to_vec(&json!({ "seed": format!("{reference} {extra}") })).unwrap();
+        let config_digest = self.push_blob(repo, &config).await;
+        let mut manifest = json!({
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {
+                "mediaType": "application/vnd.oci.image.config.v1+json",
+                "digest": config_digest.as_str(),
+                "size": config.len(),
+            },
+            "layers": [],
+        });
+        if let (Value::Object(target), Value::Object(fields)) = (&mut manifest, extra) {
+            target.extend(fields);
+        }
+        let bytes = serde_json::to_vec(&manifest).unwrap();
+        let answer = self
+            .put_manifest(repo, reference, OCI_MANIFEST, &bytes)
+            .await;
+        assert_eq!(
+            answer.status(),
+            StatusCode::CREATED,
+            "{}",
+            answer.text().await.unwrap()
+        );
+        let digest = Digest::compute(&bytes);
+        (bytes, digest)
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(shutdown) = self.shutdown.take() {
+            let _ = shutdown.send(());
+        }
+    }
+}
+
+/// The spec error code of an error answer.
+pub async fn error_code(answer: Response) -> String {
+    let body: Value = answer.json().await.unwrap();
+    body["errors"][0]["code"].as_str().unwrap().to_owned()
+}
+
+/// A header as text.
+pub fn header<'a>(answer: &'a Response, name: &str) -> &'a str {
+    answer
+        .headers()
+        .get(name)
+        .unwrap_or_else(|| panic!("no {name} header"))
+        .to_str()
+        .unwrap()
+}
+
+/// Deterministic test content of `len` bytes.
+pub fn content(len: usize, seed: u8) -> Vec<u8> {
+    (0..len)
+        .map(|i| (i as u8).wrapping_mul(31).wrapping_add(seed))
+        .collect()
+}
+
+/// Digest of `data` with `algorithm`.
+pub fn digest_with(algorithm: &Algorithm, data: &[u8]) -> Digest {
+    Digest::compute_with(algorithm, data).unwrap()
+}

@@ -1,0 +1,97 @@
+//! end-8 (tag listing with n/last/Link) and the catalog.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::common::{TestServer, error_code, header};
+
+#[tokio::test]
+async fn tags_are_listed_in_lexical_order_with_pagination() {
+    let server = TestServer::start().await;
+    let (bytes, _) = server.push_image("list/me", "b", json!({})).await;
+    for tag in ["a", "C", "c", "a2"] {
+        let answer = server
+            .put_manifest("list/me", tag, crate::common::OCI_MANIFEST, &bytes)
+            .await;
+        assert_eq!(answer.status(), StatusCode::CREATED);
+    }
+    let all: Value = server
+        .get("/v2/list/me/tags/list")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        all,
+        json!({"name": "list/me", "tags": ["C", "a", "a2", "b", "c"]})
+    );
+
+    let first = server.get("/v2/list/me/tags/list?n=2").await;
+    assert_eq!(
+        header(&first, "link"),
+        "</v2/list/me/tags/list?n=2&last=a>; rel=\"next\""
+    );
+    let first: Value = first.json().await.unwrap();
+    assert_eq!(first["tags"], json!(["C", "a"]));
+
+    let second = server.get("/v2/list/me/tags/list?n=2&last=a").await;
+    assert!(second.headers().contains_key("link"));
+    assert_eq!(
+        second.json::<Value>().await.unwrap()["tags"],
+        json!(["a2", "b"])
+    );
+
+    let last = server.get("/v2/list/me/tags/list?n=2&last=b").await;
+    assert!(!last.headers().contains_key("link"));
+    assert_eq!(last.json::<Value>().await.unwrap()["tags"], json!(["c"]));
+
+    let none = server.get("/v2/list/me/tags/list?n=0").await;
+    assert!(!none.headers().contains_key("link"));
+    assert_eq!(none.json::<Value>().await.unwrap()["tags"], json!([]));
+
+    let after: Value = server
+        .get("/v2/list/me/tags/list?last=b")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(after["tags"], json!(["c"]));
+
+    let bad_n = server.get("/v2/list/me/tags/list?n=many").await;
+    assert_eq!(bad_n.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn unknown_repository_has_no_tag_list() {
+    let server = TestServer::start().await;
+    let answer = server.get("/v2/never/pushed/tags/list").await;
+    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(answer).await, "NAME_UNKNOWN");
+}
+
+#[tokio::test]
+async fn catalog_lists_nested_repositories() {
+    let server = TestServer::start().await;
+    for repo in ["b", "a/x", "a/x/y", "c-1"] {
+        server.push_blob(repo, repo.as_bytes()).await;
+    }
+    let all: Value = server.get("/v2/_catalog").await.json().await.unwrap();
+    assert_eq!(all, json!({"repositories": ["a/x", "a/x/y", "b", "c-1"]}));
+
+    let page = server.get("/v2/_catalog?n=3").await;
+    assert_eq!(
+        header(&page, "link"),
+        "</v2/_catalog?n=3&last=b>; rel=\"next\""
+    );
+    assert_eq!(
+        page.json::<Value>().await.unwrap()["repositories"],
+        json!(["a/x", "a/x/y", "b"])
+    );
+    let rest: Value = server
+        .get("/v2/_catalog?n=3&last=b")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(rest["repositories"], json!(["c-1"]));
+}

@@ -1,0 +1,198 @@
+//! `cargo xtask conformance`: the OCI distribution conformance checks.
+//!
+//! Without `--url`, builds `oci-registry`, starts it on a free port with a temporary store
+//! ([`server`]) and stops it at the end. With `OCI_CONFORMANCE_BIN` set, runs that official suite
+//! ([`crate::official`]); otherwise runs the project's own checks, written from the spec.
+//!
+//! The checks, in the order they run:
+//! - [`pull`]: blobs and manifests by digest and tag, misses, answer headers.
+//! - [`push`], [`push_chunked`], [`push_manifests`]: streamed, monolithic and chunked uploads,
+//!   cross-repository mounts, manifest uploads and their error codes.
+//! - [`discovery`], [`referrers`]: tag lists (order, `n`, `last`, `Link`), the catalog, and the
+//!   referrers API.
+//! - [`management`]: deleting tags, manifests and blobs.
+//! - [`newer_blobs`], [`newer_ranges`], [`newer_manifests`]: features newer than v1.1.1 (sha512,
+//!   Range GETs, upload cancel, tag parameters) and the newer harness's data sets
+//!   ([`dataset_builders`], run by [`datasets`]).
+//!
+//! The machinery: [`report`] (cases, groups, outcomes, summary), [`expect`] (assertions about
+//! answers), [`client`] (requests that always end in a [`client::Reply`]), [`data`] (generated
+//! content) and [`steps`] (multi-request setup and teardown steps).
+
+mod client;
+mod data;
+mod dataset_builders;
+mod datasets;
+mod discovery;
+mod expect;
+mod management;
+mod newer_blobs;
+mod newer_manifests;
+mod newer_ranges;
+mod pull;
+mod push;
+mod push_chunked;
+mod push_manifests;
+mod referrers;
+mod report;
+mod server;
+mod steps;
+
+use std::process::ExitCode;
+
+use crate::error::XtaskError;
+use client::Api;
+use data::Rng;
+pub use report::Counts;
+use report::Report;
+
+const USAGE: &str = "\
+usage: cargo xtask conformance [--url URL] [--release] [--storage fs] [--keep-going]
+
+  --url URL      test an already-running registry instead of starting oci-registry
+  --release      build and run oci-registry in release mode (default: debug)
+  --storage fs   the store oci-registry runs on (only `fs`, a temporary directory)
+  --keep-going   run every case even after its workflow's setup failed
+
+With OCI_CONFORMANCE_BIN=<path to the official conformance binary> set, runs that suite
+instead of the built-in checks and summarises its junit.xml.
+";
+
+/// Command-line options of `cargo xtask conformance`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Options {
+    url: Option<String>,
+    release: bool,
+    keep_going: bool,
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, XtaskError> {
+        let usage = |problem: String| XtaskError::Usage(format!("{problem}\n{USAGE}"));
+        let mut options = Options::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            match arg.as_str() {
+                "--url" => {
+                    let url = args
+                        .next()
+                        .ok_or_else(|| usage("--url needs a URL".into()))?;
+                    options.url = Some(url.trim_end_matches('/').to_string());
+                }
+                "--release" => options.release = true,
+                "--keep-going" => options.keep_going = true,
+                "--storage" => match args.next().map(String::as_str) {
+                    Some("fs") => {}
+                    other => {
+                        return Err(usage(format!("unsupported --storage {other:?}")));
+                    }
+                },
+                "-h" | "--help" => return Err(XtaskError::Usage(USAGE.to_string())),
+                other => return Err(usage(format!("unexpected argument {other:?}"))),
+            }
+        }
+        Ok(options)
+    }
+}
+
+/// Entry point of `cargo xtask conformance`.
+pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
+    let options = Options::parse(args)?;
+    // Keeps the spawned registry (if any) alive until the end; dropping it stops the process.
+    let (url, _server) = match &options.url {
+        Some(url) => (url.clone(), None),
+        None => {
+            let server = server::Server::start(options.release)?;
+            (server.url().to_string(), Some(server))
+        }
+    };
+    if let Some(binary) = std::env::var_os("OCI_CONFORMANCE_BIN") {
+        return crate::official::run(std::path::Path::new(&binary), &url);
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let report = runtime.block_on(run_checks(&url, options.keep_going))?;
+    report.print_summary();
+    Ok(if report.totals().failed == 0 {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
+
+/// What every workflow needs: the registry and this run's repository namespace.
+#[derive(Debug)]
+pub struct Ctx {
+    /// The registry under test.
+    pub api: Api,
+    /// A namespace unique to this run, so runs never collide.
+    pub namespace: String,
+}
+
+impl Ctx {
+    /// The repository `<namespace>/<name>`.
+    pub fn repo(&self, name: &str) -> String {
+        format!("{}/{name}", self.namespace)
+    }
+}
+
+async fn run_checks(url: &str, keep_going: bool) -> Result<Report, XtaskError> {
+    let mut rng = Rng::from_clock();
+    let ctx = Ctx {
+        api: Api::new(url)?,
+        namespace: format!("xtask-{}", rng.token(8)),
+    };
+    println!(
+        "conformance checks against {} (repositories under {}/)",
+        ctx.api.base(),
+        ctx.namespace
+    );
+    let mut report = Report::new(keep_going);
+    pull::run(&ctx, &mut rng, &mut report).await;
+    push::run(&ctx, &mut rng, &mut report).await;
+    push_manifests::run(&ctx, &mut rng, &mut report).await;
+    discovery::run(&ctx, &mut rng, &mut report).await;
+    referrers::run(&ctx, &mut rng, &mut report).await;
+    management::run(&ctx, &mut rng, &mut report).await;
+    newer_blobs::run(&ctx, &mut rng, &mut report).await;
+    newer_manifests::run(&ctx, &mut rng, &mut report).await;
+    Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(list: &[&str]) -> Vec<String> {
+        list.iter().map(|arg| arg.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_every_option() {
+        let options = Options::parse(&args(&[
+            "--url",
+            "http://127.0.0.1:5000/",
+            "--release",
+            "--storage",
+            "fs",
+            "--keep-going",
+        ]))
+        .unwrap();
+        assert_eq!(
+            options,
+            Options {
+                url: Some("http://127.0.0.1:5000".into()),
+                release: true,
+                keep_going: true
+            }
+        );
+    }
+
+    #[test]
+    fn rejects_unknown_storage_and_arguments() {
+        assert!(Options::parse(&args(&["--storage", "s3"])).is_err());
+        assert!(Options::parse(&args(&["--bogus"])).is_err());
+        assert!(Options::parse(&args(&["--url"])).is_err());
+    }
+}

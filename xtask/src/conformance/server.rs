@@ -1,0 +1,120 @@
+//! Building and starting `oci-registry` for a run, and stopping it afterwards.
+//!
+//! The registry is started on `127.0.0.1:0` with a temporary store; it prints exactly one line,
+//! `oci-registry listening on http://<addr>`, once bound. We block on reading that line (no
+//! sleeps, no polling). [`Server`] kills the process when dropped, including during a panic.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+
+use crate::cargo::build_binary;
+use crate::error::XtaskError;
+
+const ANNOUNCEMENT: &str = "oci-registry listening on ";
+
+/// A running `oci-registry` with its temporary store; dropping it stops the process and removes
+/// the store.
+#[derive(Debug)]
+pub struct Server {
+    child: Child,
+    url: String,
+    // Declared after `child` so the process is gone before its store is removed.
+    _store: tempfile::TempDir,
+}
+
+impl Server {
+    /// Builds the binary (debug unless `release`) and starts it.
+    pub fn start(release: bool) -> Result<Server, XtaskError> {
+        let executable = build_binary("oci-server-core", "oci-registry", release)?;
+        let store = tempfile::Builder::new()
+            .prefix("oci-conformance-store-")
+            .tempdir()?;
+        let log = executable.with_file_name("oci-registry-conformance.log");
+        let mut command = Command::new(&executable);
+        command
+            .args(["--listen", "127.0.0.1:0", "--root"])
+            .arg(store.path())
+            .arg("--delete")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(File::create(&log)?);
+        let mut child = command.spawn().map_err(|source| XtaskError::Spawn {
+            command: executable.display().to_string(),
+            source,
+        })?;
+        let stdout = child.stdout.take();
+        // From here on the guard owns the process, so every early return stops it.
+        let mut server = Server {
+            child,
+            url: String::new(),
+            _store: store,
+        };
+        let Some(stdout) = stdout else {
+            return Err(server.exited(log));
+        };
+        let mut reader = BufReader::new(stdout);
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Err(server.exited(log));
+        }
+        server.url = parse_announcement(&line)?;
+        // Keep reading so the server never blocks on a full pipe.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        eprintln!(
+            "started {} at {} (log: {})",
+            executable.display(),
+            server.url,
+            log.display()
+        );
+        Ok(server)
+    }
+
+    /// The registry's base URL, `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    fn exited(&mut self, log: PathBuf) -> XtaskError {
+        XtaskError::ServerExited {
+            status: self.child.try_wait().ok().flatten(),
+            log,
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        // Errors mean the process is already gone, which is what we want.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Extracts the base URL from `oci-registry listening on http://<addr>`.
+fn parse_announcement(line: &str) -> Result<String, XtaskError> {
+    let bad = || XtaskError::BadAnnouncement {
+        line: line.to_string(),
+    };
+    let url = line.trim().strip_prefix(ANNOUNCEMENT).ok_or_else(bad)?;
+    if !url.starts_with("http://") && !url.starts_with("https://") {
+        return Err(bad());
+    }
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_the_address_from_the_announcement() {
+        assert_eq!(
+            parse_announcement("oci-registry listening on http://127.0.0.1:40123\n").unwrap(),
+            "http://127.0.0.1:40123"
+        );
+        assert!(parse_announcement("listening on 127.0.0.1:1\n").is_err());
+        assert!(parse_announcement("oci-registry listening on 127.0.0.1:1\n").is_err());
+    }
+}
