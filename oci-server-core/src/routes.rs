@@ -24,9 +24,7 @@ impl ManifestRef {
     /// Parses a `<reference>` path segment: a digest when it holds `:`, a tag otherwise.
     pub fn parse(reference: &str) -> Result<Self, Error> {
         if reference.contains(':') {
-            Digest::parse(reference)
-                .map(Self::Digest)
-                .map_err(|e| Error::digest_invalid(reference, e))
+            parse_digest(reference).map(Self::Digest)
         } else {
             Tag::parse(reference).map(Self::Tag)
         }
@@ -123,7 +121,7 @@ impl Route {
             }),
             (_, Some("blobs"), Some(digest)) => Ok(Self::Blob {
                 name: name_of(n - 2)?,
-                digest: Digest::parse(digest).map_err(|e| Error::digest_invalid(digest, e))?,
+                digest: parse_digest(digest)?,
             }),
             (_, Some("manifests"), Some(reference)) => Ok(Self::Manifest {
                 name: name_of(n - 2)?,
@@ -134,11 +132,23 @@ impl Route {
             }),
             (_, Some("referrers"), Some(digest)) => Ok(Self::Referrers {
                 name: name_of(n - 2)?,
-                digest: Digest::parse(digest).map_err(|e| Error::digest_invalid(digest, e))?,
+                digest: parse_digest(digest)?,
             }),
             _ => Err(unknown()),
         }
     }
+}
+
+/// Parses a digest this registry can store: valid by the grammar and of an algorithm it can
+/// compute (sha256, sha512). Anything else is refused before it can name a storage object.
+pub fn parse_digest(text: &str) -> Result<Digest, Error> {
+    let digest = Digest::parse(text).map_err(|e| Error::digest_invalid(text, e))?;
+    if !digest.algorithm().is_computable() {
+        return Err(Error::UnsupportedAlgorithm {
+            algorithm: digest.algorithm().as_str().to_owned(),
+        });
+    }
+    Ok(digest)
 }
 
 /// The URL path of an upload session (the `Location` of upload answers).
@@ -236,6 +246,7 @@ mod tests {
             "/v2/a/manifests/..",
             "/v2/a/blobs/sha256:..%2f..%2f",
             "/v2/manifests/latest",
+            "/v2/a/blobs/md5:0123456789abcdef0123456789abcdef",
             "/etc/passwd",
         ] {
             assert!(Route::parse(path).is_err(), "{path} parsed");

@@ -14,7 +14,7 @@ use crate::{
     names::{RepoName, UploadId},
     range::{parse_chunk_range, upload_progress},
     response::{CONTENT_DIGEST, OCI_CHUNK_MIN_LENGTH, UPLOAD_UUID, no_content},
-    routes::{blob_location, upload_location},
+    routes::{blob_location, parse_digest, upload_location},
     store::{Chunk, UploadSession},
 };
 
@@ -141,10 +141,6 @@ pub(crate) async fn cancel(ctx: &Ctx, name: RepoName, id: Result<UploadId, Strin
 
 fn known(id: Result<UploadId, String>) -> Result<UploadId, Error> {
     id.map_err(|id| Error::UploadUnknown { id })
-}
-
-fn parse_digest(text: &str) -> Result<Digest, Error> {
-    Digest::parse(text).map_err(|e| Error::digest_invalid(text, e))
 }
 
 /// Where a chunk starts (from `Content-Range`) and how long it says it is.

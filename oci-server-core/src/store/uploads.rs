@@ -175,7 +175,7 @@ impl Store {
         Ok(session.offset)
     }
 
-    /// Stores a whole blob sent in one request (POST `?digest=`, or a mount fallback).
+    /// Stores a whole blob sent in one request (POST `?digest=`).
     pub async fn put_blob(
         &self,
         name: &RepoName,

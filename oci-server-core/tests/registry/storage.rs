@@ -15,7 +15,12 @@ use oci_server_core::{
 };
 
 fn chunks(parts: &[&'static [u8]]) -> ByteStream<'static> {
-    Box::pin(stream::iter(parts.iter().map(|p| Ok(Bytes::from_static(p))).collect::<Vec<_>>()))
+    Box::pin(stream::iter(
+        parts
+            .iter()
+            .map(|p| Ok(Bytes::from_static(p)))
+            .collect::<Vec<_>>(),
+    ))
 }
 
 async fn collect(mut stream: ByteStream<'static>) -> Vec<u8> {
@@ -30,17 +35,39 @@ async fn check_contract(storage: &dyn Storage) {
     // Uploads: write, overwrite a failed tail, read back, commit.
     let id = UploadId::random();
     storage.upload_create(&id).await.unwrap();
-    assert_eq!(storage.upload_write(&id, 0, chunks(&[b"hello ", b"wor"])).await.unwrap(), 9);
+    assert_eq!(
+        storage
+            .upload_write(&id, 0, chunks(&[b"hello ", b"wor"]))
+            .await
+            .unwrap(),
+        9
+    );
     // A retry from offset 6 replaces what lay past it.
-    assert_eq!(storage.upload_write(&id, 6, chunks(&[b"world"])).await.unwrap(), 5);
-    assert_eq!(collect(storage.upload_read(&id, 11).await.unwrap()).await, b"hello world");
+    assert_eq!(
+        storage
+            .upload_write(&id, 6, chunks(&[b"world"]))
+            .await
+            .unwrap(),
+        5
+    );
+    assert_eq!(
+        collect(storage.upload_read(&id, 11).await.unwrap()).await,
+        b"hello world"
+    );
     let digest = Digest::compute(b"hello world");
     assert_eq!(storage.blob_size(&digest).await.unwrap(), None);
     storage.upload_commit(&id, 11, &digest).await.unwrap();
     assert_eq!(storage.blob_size(&digest).await.unwrap(), Some(11));
-    assert!(!storage.upload_delete(&id).await.unwrap(), "commit ends the session");
+    assert!(
+        !storage.upload_delete(&id).await.unwrap(),
+        "commit ends the session"
+    );
     let range = ByteRange { start: 6, end: 10 };
-    let part = storage.blob_read(&digest, Some(range)).await.unwrap().unwrap();
+    let part = storage
+        .blob_read(&digest, Some(range))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(collect(part).await, b"world");
 
     // A failing source comes back as a source error.
@@ -51,23 +78,41 @@ async fn check_contract(storage: &dyn Storage) {
         Err(std::io::Error::other("client went away")),
     ]));
     let err = storage.upload_write(&id, 0, failing).await.unwrap_err();
-    assert!(matches!(err, oci_server_core::StorageError::Source(_)), "{err:?}");
+    assert!(
+        matches!(err, oci_server_core::StorageError::Source(_)),
+        "{err:?}"
+    );
     assert!(storage.upload_delete(&id).await.unwrap());
 
     // Small blobs and metadata.
     let small = Digest::compute(b"{}");
-    storage.blob_put(&small, Bytes::from_static(b"{}")).await.unwrap();
-    assert_eq!(collect(storage.blob_read(&small, None).await.unwrap().unwrap()).await, b"{}");
+    storage
+        .blob_put(&small, Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    assert_eq!(
+        collect(storage.blob_read(&small, None).await.unwrap().unwrap()).await,
+        b"{}"
+    );
     let repo = RepoName::parse("a/b").unwrap();
     for tag in ["v2", "v1"] {
         let key = Key::tag(&repo, &Tag::parse(tag).unwrap());
         storage.meta_put(&key, Bytes::from(tag)).await.unwrap();
     }
     let v1 = Key::tag(&repo, &Tag::parse("v1").unwrap());
-    storage.meta_put(&v1, Bytes::from_static(b"new")).await.unwrap();
+    storage
+        .meta_put(&v1, Bytes::from_static(b"new"))
+        .await
+        .unwrap();
     assert_eq!(storage.meta_get(&v1).await.unwrap().unwrap(), "new");
-    assert_eq!(storage.meta_list(&Key::tags(&repo)).await.unwrap(), ["v1", "v2"]);
-    assert_eq!(storage.meta_list(&Key::repositories()).await.unwrap(), ["a"]);
+    assert_eq!(
+        storage.meta_list(&Key::tags(&repo)).await.unwrap(),
+        ["v1", "v2"]
+    );
+    assert_eq!(
+        storage.meta_list(&Key::repositories()).await.unwrap(),
+        ["a"]
+    );
     assert!(storage.meta_delete(&v1).await.unwrap());
     assert!(!storage.meta_delete(&v1).await.unwrap());
     assert_eq!(storage.meta_get(&v1).await.unwrap(), None);
@@ -99,8 +144,15 @@ async fn registry_on_memory_storage_without_a_network() {
         .await;
     assert_eq!(pushed.status(), StatusCode::CREATED);
     let pulled = registry
-        .handle(Request::get(format!("/v2/mem/blobs/{digest}")).body(Full::<Bytes>::default()).unwrap())
+        .handle(
+            Request::get(format!("/v2/mem/blobs/{digest}"))
+                .body(Full::<Bytes>::default())
+                .unwrap(),
+        )
         .await;
     assert_eq!(pulled.status(), StatusCode::OK);
-    assert_eq!(pulled.into_body().collect().await.unwrap().to_bytes(), "layer");
+    assert_eq!(
+        pulled.into_body().collect().await.unwrap().to_bytes(),
+        "layer"
+    );
 }

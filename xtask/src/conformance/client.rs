@@ -61,6 +61,43 @@ impl Api {
         self.http.request(method, self.url(target))
     }
 
+    /// `GET <path>` sent exactly as written, for paths a URL library would normalise (`..`,
+    /// `%2e%2e`); returns the status, or why there was none. Plain HTTP only.
+    pub async fn raw_get_status(&self, path: &str) -> Result<u16, String> {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        if self.base.scheme() != "http" {
+            return Err("raw requests need a plain-HTTP registry".to_string());
+        }
+        let host = self.base.host_str().unwrap_or("127.0.0.1");
+        let port = self.base.port_or_known_default().unwrap_or(80);
+        let mut stream = tokio::net::TcpStream::connect((host, port))
+            .await
+            .map_err(|error| error.to_string())?;
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
+        stream
+            .write_all(request.as_bytes())
+            .await
+            .map_err(|error| error.to_string())?;
+        let mut head = Vec::new();
+        let mut buffer = [0u8; 1024];
+        while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+            let read = stream
+                .read(&mut buffer)
+                .await
+                .map_err(|error| error.to_string())?;
+            if read == 0 {
+                break;
+            }
+            head.extend_from_slice(&buffer[..read]);
+        }
+        let head = String::from_utf8_lossy(&head);
+        head.split_whitespace()
+            .nth(1)
+            .and_then(|status| status.parse().ok())
+            .ok_or_else(|| format!("no HTTP status line in {:?}", head.lines().next()))
+    }
+
     /// `GET target`.
     pub async fn get(&self, target: &str) -> Reply {
         self.request(Method::GET, target).fetch().await

@@ -148,6 +148,24 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             DISCOVERY,
+            "GET tags/list with n above the tag count lists every tag and no Link",
+            async |c| {
+                let reply = api.get(&format!("{tags_path}?n=100")).await;
+                let listed = tag_list(c, &reply);
+                c.equal(
+                    "tags",
+                    &sorted,
+                    &listed.iter().map(String::as_str).collect(),
+                );
+                c.check(reply.next_link().is_none(), || {
+                    "a complete list must not link to a next page".to_string()
+                });
+            },
+        )
+        .await;
+    report
+        .case(
+            DISCOVERY,
             "GET tags/list of an unknown repository returns 404 NAME_UNKNOWN",
             async |c| {
                 let unknown = ctx.repo("never-pushed");

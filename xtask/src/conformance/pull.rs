@@ -79,11 +79,16 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
         .await;
 
     report
-        .case(PULL, "GET /v2/ returns 200", async |c| {
-            let reply = api.get("/v2/").await;
-            c.status(&reply, &[200]);
-            c.header_eq_if_present(&reply, "docker-distribution-api-version", "registry/2.0");
-        })
+        .case(
+            PULL,
+            "GET /v2/ returns 200 with Docker-Distribution-API-Version: registry/2.0",
+            async |c| {
+                let reply = api.get("/v2/").await;
+                c.status(&reply, &[200]);
+                // Optional in the spec, but Docker clients refuse a registry without it.
+                c.header_eq(&reply, "docker-distribution-api-version", "registry/2.0");
+            },
+        )
         .await;
     report
         .case(PULL, "HEAD nonexistent blob returns 404", async |c| {
@@ -227,6 +232,31 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
         )
         .await;
 
+    report
+        .case(
+            PULL,
+            "Paths with .. or %2e%2e segments are refused, never served or crashed on",
+            async |c| {
+                let ns = &ctx.namespace;
+                let tag = &data.tag;
+                let digest = &data.layer.digest;
+                for path in [
+                    format!("/v2/{ns}/pull/../pull/manifests/{tag}"),
+                    format!("/v2/{ns}/%2e%2e/{ns}/pull/manifests/{tag}"),
+                    format!("/v2/{ns}/pull/manifests/..%2f..%2f..%2f..%2fetc%2fpasswd"),
+                    format!("/v2/{ns}/pull/blobs/..%2f{digest}"),
+                    format!("/v2/..%2f..%2f{ns}/pull/blobs/{digest}"),
+                ] {
+                    match api.raw_get_status(&path).await {
+                        Ok(status) => c.check((300..500).contains(&status), || {
+                            format!("GET {path}: expected a 3xx or 4xx refusal, got {status}")
+                        }),
+                        Err(error) => c.check(false, || format!("GET {path}: {error}")),
+                    };
+                }
+            },
+        )
+        .await;
     report
         .case(
             PULL_NEWER,

@@ -106,6 +106,8 @@ pub async fn chunked_upload(
                 };
                 let reply = patch_chunk(api, &current, &plan.head_range(), plan.head()).await;
                 c.status(&reply, &[416]);
+                // The 416 tells the client where to resume.
+                c.header_eq(&reply, "range", &plan.head_range());
             },
         )
         .await;

@@ -155,8 +155,7 @@ async fn mounts(
             },
         )
         .await;
-    let mut mount_status = 0;
-    let mut mount_location = None;
+    let mut mounted: Option<super::client::Reply> = None;
     report
         .case(
             PUSH,
@@ -164,11 +163,11 @@ async fn mounts(
             async |c| {
                 let reply = mount(&blob.digest, Some(source)).await;
                 c.status(&reply, &[201, 202]);
-                mount_location = c.location(&reply);
-                mount_status = reply.status;
+                c.location(&reply);
                 if reply.status == 202 {
                     c.note("the registry does not mount; it opened an upload session instead");
                 }
+                mounted = Some(reply);
             },
         )
         .await;
@@ -177,10 +176,11 @@ async fn mounts(
             PUSH,
             "A 201 mount answers the blob's Location, and the blob is there",
             async |c| {
-                let Some(location) = mount_location.as_deref().filter(|_| mount_status == 201)
-                else {
+                let Some(reply) = mounted.as_ref().filter(|reply| reply.status == 201) else {
                     return c.skip("the mount did not answer 201");
                 };
+                let location = reply.location().unwrap_or_default();
+                c.header_eq_if_present(reply, "docker-content-digest", &blob.digest);
                 let expected = blob_path(target, &blob.digest);
                 c.check(api.url(location) == api.url(&expected), || {
                     format!("Location {location:?} should name {expected}")
@@ -196,10 +196,10 @@ async fn mounts(
             PUSH,
             "A 202 mount fallback answers an upload session in the target",
             async |c| {
-                let Some(location) = mount_location.as_deref().filter(|_| mount_status == 202)
-                else {
+                let Some(reply) = mounted.as_ref().filter(|reply| reply.status == 202) else {
                     return c.skip("the mount did not answer 202");
                 };
+                let location = reply.location().unwrap_or_default();
                 let path = api.url(location);
                 c.check(path.starts_with(&api.url(&upload_prefix)), || {
                     format!("Location {location:?} should start with {upload_prefix}")
@@ -294,6 +294,22 @@ async fn manifest_errors(api: &Api, repo: &str, image: &Image, rng: &mut Rng, re
                     .fetch()
                     .await;
                 c.error(&reply, 400, "NAME_INVALID");
+            },
+        )
+        .await;
+    report
+        .case(
+            PUSH,
+            "PUT manifest under a 129-character tag is refused (400 or 404) and not listed",
+            async |c| {
+                let tag = format!("t{}", "a".repeat(128));
+                let reply = put(api, repo, &tag, &image.manifest).await;
+                c.status(&reply, &[400, 404]);
+                let listed = api.get(&format!("/v2/{repo}/tags/list")).await;
+                let tags = listed.json().unwrap_or_default()["tags"].clone();
+                c.check(!tags.to_string().contains(&tag), || {
+                    format!("the over-long tag was stored: {tags}")
+                });
             },
         )
         .await;

@@ -1,0 +1,69 @@
+//! The `oci-registry` binary run as a child process, as users and real clients meet it.
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+/// A running `oci-registry`; killed when dropped.
+pub struct RegistryProcess {
+    child: Child,
+    base: String,
+}
+
+impl RegistryProcess {
+    /// Starts the binary on a free port over `root` with the extra `flags`, and returns once it
+    /// has printed the address it listens on (reading that line is the readiness signal).
+    pub fn start(root: &Path, flags: &[&str]) -> Self {
+        let child = Command::new(env!("CARGO_BIN_EXE_oci-registry"))
+            .args(["--listen", "127.0.0.1:0", "--root"])
+            .arg(root)
+            .args(flags)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Owned before anything can fail, so that a failed start still kills the child.
+        let mut process = Self {
+            child,
+            base: String::new(),
+        };
+        let mut line = String::new();
+        BufReader::new(process.child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        process.base = line
+            .trim_end()
+            .strip_prefix("oci-registry listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        process
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// `127.0.0.1:<port>`, the registry host as references spell it.
+    pub fn host(&self) -> &str {
+        self.base.trim_start_matches("http://")
+    }
+
+    /// Sends SIGTERM and returns how the process exited.
+    pub fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status().unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for RegistryProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
