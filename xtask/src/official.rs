@@ -5,6 +5,8 @@
 //! `OCI_NAMESPACE`, `OCI_TEST_*`, `OCI_REPORT_DIR`, ...) and the newer data-driven harness
 //! (`OCI_REGISTRY`, `OCI_TLS`, `OCI_REPO1`/`OCI_REPO2`, every `OCI_API_*` and `OCI_DATA_*` switch,
 //! `OCI_RESULTS_DIR`). A variable already set in the environment wins over our default.
+//! `OCI_AUTOMATIC_CROSSMOUNT` is left unset (that v1.1 case is then skipped) because whether a
+//! registry mounts without `from` is its choice; set it to `1` or `0` to test either answer.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

@@ -55,7 +55,9 @@ usage: cargo xtask conformance [--url URL] [--release] [--storage fs] [--keep-go
   --keep-going   run every case even after its workflow's setup failed
 
 With OCI_CONFORMANCE_BIN=<path to the official conformance binary> set, runs that suite
-instead of the built-in checks and summarises its junit.xml.
+instead of the built-in checks (v1.1 and newer harness variables set; any OCI_* variable you
+set yourself wins, e.g. OCI_AUTOMATIC_CROSSMOUNT=1) and summarises its junit.xml, which is
+kept in <target>/conformance-report/.
 ";
 
 /// Command-line options of `cargo xtask conformance`.
