@@ -274,9 +274,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn authenticator_is_send_sync_and_clone() {
+    fn authenticator_and_its_futures_are_send() {
         fn assert_traits<T: Send + Sync + Clone + 'static>() {}
+        fn assert_send<T: Send>(_: &T) {}
         assert_traits::<Authenticator>();
+
+        let auth = Authenticator::new(reqwest::Client::new(), CredentialStore::new());
+        let challenge = Challenge::Bearer(BearerChallenge::new("http://127.0.0.1:9/", None));
+        let scopes = Scopes::new();
+        // Only built, never polled: this checks the type, which is what a spawned task needs.
+        assert_send(&auth.authorization_for("r", &challenge, &scopes));
+        assert_send(&auth.credentials_for("r"));
     }
 
     #[tokio::test]

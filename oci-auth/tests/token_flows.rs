@@ -85,7 +85,13 @@ async fn get_flow_with_basic_credentials() {
     assert_eq!(seen[0].param("service"), Some(SERVICE));
     assert_eq!(seen[0].params_named("scope"), ["repository:team/app:pull"]);
     assert_eq!(seen[0].param("account"), Some(USERNAME));
-    assert!(seen[0].authorization.as_deref().unwrap().starts_with("Basic "));
+    assert!(
+        seen[0]
+            .authorization
+            .as_deref()
+            .unwrap()
+            .starts_with("Basic ")
+    );
 }
 
 #[tokio::test]
@@ -97,7 +103,9 @@ async fn get_flow_sends_one_scope_parameter_per_resource_merged_with_the_challen
     let challenge = Challenge::Bearer(bearer);
 
     let scopes = Scopes::cross_mount("src", "dst").unwrap();
-    auth.authorization_for(REGISTRY, &challenge, &scopes).await.unwrap();
+    auth.authorization_for(REGISTRY, &challenge, &scopes)
+        .await
+        .unwrap();
     let seen = server.seen();
     assert_eq!(
         seen[0].params_named("scope"),
@@ -124,9 +132,14 @@ async fn anonymous_get_flow_sends_no_credentials() {
 #[tokio::test]
 async fn wrong_password_is_a_token_status_error() {
     let server = TokenServer::start(Behaviour::default()).await;
-    let auth = authenticator(Credentials::basic(USERNAME, "wrong"), TokenOptions::default());
+    let auth = authenticator(
+        Credentials::basic(USERNAME, "wrong"),
+        TokenOptions::default(),
+    );
     let challenge = challenge_of(&server).await;
-    let result = auth.authorization_for(REGISTRY, &challenge, &pull("a")).await;
+    let result = auth
+        .authorization_for(REGISTRY, &challenge, &pull("a"))
+        .await;
     assert!(
         matches!(&result, Err(Error::TokenStatus { status, .. }) if *status == StatusCode::UNAUTHORIZED),
         "{result:?}"
@@ -215,7 +228,9 @@ async fn refresh_token_post_has_no_get_fallback() {
         TokenOptions::default(),
     );
     let challenge = challenge_of(&server).await;
-    let result = auth.authorization_for(REGISTRY, &challenge, &pull("a")).await;
+    let result = auth
+        .authorization_for(REGISTRY, &challenge, &pull("a"))
+        .await;
     assert!(
         matches!(&result, Err(Error::TokenStatus { status, .. }) if *status == StatusCode::NOT_FOUND),
         "{result:?}"
@@ -254,11 +269,19 @@ async fn tokens_are_cached_until_shortly_before_expiry() {
 
     let first = fetch().await.unwrap().unwrap();
     assert_eq!(token_of(&first), "tok-1");
-    assert!(auth.cached_authorization(REGISTRY, &pull("other")).is_none());
+    assert!(
+        auth.cached_authorization(REGISTRY, &pull("other"))
+            .is_none()
+    );
 
     clock.advance(Duration::from_secs(289));
     assert_eq!(token_of(&fetch().await.unwrap().unwrap()), "tok-1");
-    assert_eq!(auth.cached_authorization(REGISTRY, &scopes).as_ref().map(token_of), Some("tok-1"));
+    assert_eq!(
+        auth.cached_authorization(REGISTRY, &scopes)
+            .as_ref()
+            .map(token_of),
+        Some("tok-1")
+    );
     assert_eq!(server.seen().len(), 1);
 
     clock.advance(Duration::from_secs(1));
@@ -279,7 +302,9 @@ async fn missing_expires_in_means_sixty_seconds() {
         .clock(Arc::new(clock.clone()))
         .build();
     let challenge = challenge_of(&server).await;
-    auth.authorization_for(REGISTRY, &challenge, &pull("a")).await.unwrap();
+    auth.authorization_for(REGISTRY, &challenge, &pull("a"))
+        .await
+        .unwrap();
     clock.advance(Duration::from_secs(49));
     assert!(auth.cached_authorization(REGISTRY, &pull("a")).is_some());
     clock.advance(Duration::from_secs(1));
@@ -292,17 +317,29 @@ async fn a_token_refused_with_401_is_invalidated_and_replaced() {
     let auth = authenticator(alice(), TokenOptions::default());
     let scopes = pull("a");
     let challenge = challenge_of(&server).await;
-    let header = auth.authorization_for(REGISTRY, &challenge, &scopes).await.unwrap().unwrap();
+    let header = auth
+        .authorization_for(REGISTRY, &challenge, &scopes)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ping(&server, &header).await, StatusCode::OK);
 
     server.revoke_all_tokens();
     assert_eq!(ping(&server, &header).await, StatusCode::UNAUTHORIZED);
     // Without invalidation the cache would hand out the refused token again.
-    let cached = auth.authorization_for(REGISTRY, &challenge, &scopes).await.unwrap().unwrap();
+    let cached = auth
+        .authorization_for(REGISTRY, &challenge, &scopes)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token_of(&cached), "tok-1");
 
     auth.invalidate(REGISTRY, &scopes);
-    let renewed = auth.authorization_for(REGISTRY, &challenge, &scopes).await.unwrap().unwrap();
+    let renewed = auth
+        .authorization_for(REGISTRY, &challenge, &scopes)
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(token_of(&renewed), "tok-2");
     assert_eq!(ping(&server, &renewed).await, StatusCode::OK);
 }
@@ -317,8 +354,12 @@ async fn a_refresh_token_in_the_answer_is_used_for_later_requests() {
     .await;
     let auth = authenticator(alice(), password_grant());
     let challenge = challenge_of(&server).await;
-    auth.authorization_for(REGISTRY, &challenge, &pull("a")).await.unwrap();
-    auth.authorization_for(REGISTRY, &challenge, &pull("b")).await.unwrap();
+    auth.authorization_for(REGISTRY, &challenge, &pull("a"))
+        .await
+        .unwrap();
+    auth.authorization_for(REGISTRY, &challenge, &pull("b"))
+        .await
+        .unwrap();
     let seen = server.seen();
     assert_eq!(seen[0].param("grant_type"), Some("password"));
     assert_eq!(seen[1].param("grant_type"), Some("refresh_token"));
@@ -329,7 +370,11 @@ async fn a_refresh_token_in_the_answer_is_used_for_later_requests() {
         b.accepted_refresh_tokens.clear();
         b.refresh_token = None;
     });
-    let header = auth.authorization_for(REGISTRY, &challenge, &pull("c")).await.unwrap().unwrap();
+    let header = auth
+        .authorization_for(REGISTRY, &challenge, &pull("c"))
+        .await
+        .unwrap()
+        .unwrap();
     assert_eq!(ping(&server, &header).await, StatusCode::OK);
     let grants: Vec<_> = server.seen()[2..]
         .iter()
@@ -348,7 +393,8 @@ async fn concurrent_requests_fetch_one_token() {
             let auth = auth.clone();
             let challenge = challenge.clone();
             tokio::spawn(async move {
-                auth.authorization_for(REGISTRY, &challenge, &pull("a")).await
+                auth.authorization_for(REGISTRY, &challenge, &pull("a"))
+                    .await
             })
         })
         .collect();
@@ -362,9 +408,21 @@ async fn concurrent_requests_fetch_one_token() {
 #[tokio::test]
 async fn an_unreachable_token_server_is_a_transport_error() {
     // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let auth = authenticator(alice(), TokenOptions::default());
-    let challenge = Challenge::Bearer(BearerChallenge::new(format!("http://127.0.0.1:{port}/token"), None));
-    let result = auth.authorization_for(REGISTRY, &challenge, &pull("a")).await;
-    assert!(matches!(result, Err(Error::TokenTransport { .. })), "{result:?}");
+    let challenge = Challenge::Bearer(BearerChallenge::new(
+        format!("http://127.0.0.1:{port}/token"),
+        None,
+    ));
+    let result = auth
+        .authorization_for(REGISTRY, &challenge, &pull("a"))
+        .await;
+    assert!(
+        matches!(result, Err(Error::TokenTransport { .. })),
+        "{result:?}"
+    );
 }

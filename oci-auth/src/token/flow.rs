@@ -152,6 +152,18 @@ impl Fetch<'_> {
 
     /// The OAuth2 form `POST <realm>`.
     async fn post(&self, grant: Grant<'_>) -> Result<Token, Error> {
+        tracing::debug!(realm = self.realm, scopes = %self.scopes, "POST token");
+        let request = self
+            .http
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(self.form(grant));
+        self.send(request).await
+    }
+
+    /// The form fields of an OAuth2 token request. (A plain function: the form serializer is
+    /// not `Send`, so it must not live across an await.)
+    fn form(&self, grant: Grant<'_>) -> String {
         let mut form = url::form_urlencoded::Serializer::new(String::new());
         match grant {
             Grant::RefreshToken(refresh_token) => {
@@ -172,13 +184,7 @@ impl Fetch<'_> {
             form.append_pair("scope", &self.scopes.to_string());
         }
         form.append_pair("client_id", &self.options.client_id);
-        tracing::debug!(realm = self.realm, scopes = %self.scopes, "POST token");
-        let request = self
-            .http
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(form.finish());
-        self.send(request).await
+        form.finish()
     }
 
     async fn send(&self, request: reqwest::RequestBuilder) -> Result<Token, Error> {

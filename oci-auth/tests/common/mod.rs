@@ -134,7 +134,8 @@ impl TokenServer {
 }
 
 fn basic(username: &str, password: &str) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
+    let encoded =
+        base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"));
     format!("Basic {encoded}")
 }
 
@@ -154,7 +155,8 @@ async fn token(
     } else {
         uri.query().unwrap_or_default().as_bytes().to_vec()
     };
-    let params: Vec<(String, String)> = url::form_urlencoded::parse(&encoded).into_owned().collect();
+    let params: Vec<(String, String)> =
+        url::form_urlencoded::parse(&encoded).into_owned().collect();
     let seen = Seen {
         method: method.clone(),
         params,
@@ -214,5 +216,9 @@ async fn registry_root(State(state): State<Arc<ServerState>>, headers: HeaderMap
         return StatusCode::OK.into_response();
     }
     let challenge = format!(r#"Bearer realm="{}/token",service="{SERVICE}""#, state.base);
-    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, challenge)]).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, challenge)],
+    )
+        .into_response()
 }
