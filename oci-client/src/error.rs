@@ -1,9 +1,316 @@
-//! The crate's error type.
+//! The crate's error type: what the registry said, what the network did, what did not verify.
 
-/// Everything that can go wrong in this crate.
+use http::{Method, StatusCode};
+use oci_digest::{Digest, DigestError};
+use oci_spec_types::{ErrorCode, ErrorInfo, ManifestError, MediaType, ReferenceError};
+
+/// Everything that can go wrong talking to a registry.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    /// The feature asked for is not built yet.
-    #[error("not implemented yet: {0}")]
-    Unimplemented(&'static str),
+    /// The registry answered with a status the operation does not accept. `errors` holds the
+    /// spec error codes of the body (empty when the body was not a spec error body).
+    #[error("{method} {url} answered {status}{}", describe_codes(errors))]
+    Status {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// The status answered.
+        status: StatusCode,
+        /// The distribution-spec errors of the body.
+        errors: Vec<ErrorInfo>,
+    },
+
+    /// The request could not be sent, or the connection broke while reading the answer.
+    #[error("{method} {url} failed")]
+    Transport {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// What the HTTP stack said.
+        #[source]
+        source: reqwest::Error,
+    },
+
+    /// Credentials or a token could not be obtained.
+    #[error("authentication with {registry} failed")]
+    Auth {
+        /// The registry that asked for authentication.
+        registry: String,
+        /// What went wrong.
+        #[source]
+        source: oci_auth::Error,
+    },
+
+    /// The registry's `WWW-Authenticate` header could not be parsed.
+    #[error("{registry} sent an unreadable WWW-Authenticate challenge")]
+    Challenge {
+        /// The registry.
+        registry: String,
+        /// The parser's complaint.
+        #[source]
+        source: oci_auth::ChallengeError,
+    },
+
+    /// Content hashed to another digest than the one expected.
+    #[error("digest mismatch: expected {expected}, found {found}")]
+    DigestMismatch {
+        /// The digest asked for (or announced by the registry).
+        expected: Digest,
+        /// The digest of the bytes received.
+        found: Digest,
+    },
+
+    /// A blob ended with another length than the one expected.
+    #[error("blob {digest} has {found} bytes, expected {expected}")]
+    SizeMismatch {
+        /// The blob.
+        digest: Digest,
+        /// The expected length.
+        expected: u64,
+        /// The length received.
+        found: u64,
+    },
+
+    /// A blob went on past its expected length.
+    #[error("blob {digest} exceeds its expected size of {expected} bytes")]
+    SizeExceeded {
+        /// The blob.
+        digest: Digest,
+        /// The expected length.
+        expected: u64,
+    },
+
+    /// A digest could not be parsed or its algorithm cannot be computed.
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+
+    /// A manifest (or referrers index) is larger than the configured limit.
+    #[error("{url} holds {size:?} bytes, more than the limit of {limit}")]
+    ManifestTooLarge {
+        /// Where it was read from or sent to.
+        url: String,
+        /// The limit in bytes.
+        limit: u64,
+        /// Its size when known.
+        size: Option<u64>,
+    },
+
+    /// A manifest could not be parsed.
+    #[error("invalid manifest")]
+    Manifest(#[from] ManifestError),
+
+    /// A manifest other than an image index sits where an index is required (the referrers
+    /// tag schema).
+    #[error("{tag} should hold an image index but holds {media_type}")]
+    NotAnIndex {
+        /// The tag.
+        tag: String,
+        /// What it holds.
+        media_type: MediaType,
+    },
+
+    /// A manifest given to a referrer helper has no `subject`.
+    #[error("the manifest has no subject")]
+    NoSubject,
+
+    /// A JSON body (tag list, catalog, referrers index) has the wrong shape.
+    #[error("{url} answered JSON of an unexpected shape")]
+    Json {
+        /// Where it came from.
+        url: String,
+        /// The decoder's complaint.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// A header the operation needs is missing.
+    #[error("{url} answered without a {name} header")]
+    MissingHeader {
+        /// The request URL.
+        url: String,
+        /// The header name.
+        name: &'static str,
+    },
+
+    /// A header has a value that does not parse.
+    #[error("{url} answered an invalid {name} header {value:?}")]
+    InvalidHeader {
+        /// The request URL.
+        url: String,
+        /// The header name.
+        name: &'static str,
+        /// The value (lossily decoded).
+        value: String,
+    },
+
+    /// A repository name, tag or reference does not follow the spec's grammar.
+    #[error(transparent)]
+    Reference(#[from] ReferenceError),
+
+    /// A URL could not be built or resolved.
+    #[error("invalid URL {url:?}")]
+    Url {
+        /// The text that did not parse.
+        url: String,
+        /// The parser's complaint.
+        #[source]
+        source: url::ParseError,
+    },
+
+    /// Redirects went on for too long.
+    #[error("more than {limit} redirects from {url}")]
+    TooManyRedirects {
+        /// The first URL.
+        url: String,
+        /// The limit.
+        limit: usize,
+    },
+
+    /// Pagination links went round in a circle.
+    #[error("pagination from {url} links back to a page already read")]
+    PaginationLoop {
+        /// The repeated page.
+        url: String,
+    },
+
+    /// An upload cannot continue: the registry holds `server_offset` bytes, but the data still
+    /// at hand runs from `available_from` on.
+    #[error("upload at {location} cannot continue: the registry holds {server_offset} bytes, data is at hand from byte {available_from}")]
+    UploadOffset {
+        /// The upload session.
+        location: String,
+        /// What the registry has.
+        server_offset: u64,
+        /// The first byte the client can still send.
+        available_from: u64,
+    },
+
+    /// A ranged request to resume a download got an answer that does not continue it.
+    #[error("resuming {url} at byte {offset} got {status}")]
+    ResumeRefused {
+        /// The blob URL.
+        url: String,
+        /// Where the download stopped.
+        offset: u64,
+        /// The status answered.
+        status: StatusCode,
+    },
+
+    /// Reading the content to upload failed.
+    #[error("reading the upload source failed")]
+    Source(#[source] std::io::Error),
+
+    /// The HTTP client could not be built from the configuration.
+    #[error("cannot build the HTTP client")]
+    Build(#[source] reqwest::Error),
+}
+
+impl Error {
+    /// The HTTP status when the registry answered with an unexpected one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Status { status, .. } => Some(*status),
+            Error::ResumeRefused { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// The spec error codes the registry sent, if any.
+    pub fn error_codes(&self) -> impl Iterator<Item = &ErrorCode> {
+        let errors: &[ErrorInfo] = match self {
+            Error::Status { errors, .. } => errors,
+            _ => &[],
+        };
+        errors.iter().map(|info| &info.code)
+    }
+
+    /// True for a 404 answer.
+    pub fn is_not_found(&self) -> bool {
+        self.status() == Some(StatusCode::NOT_FOUND)
+    }
+
+    /// Maps a verification failure of the blob `digest` to the matching variant.
+    pub(crate) fn from_verification(digest: &Digest, error: DigestError) -> Error {
+        match error {
+            DigestError::Mismatch { expected, found } => Error::DigestMismatch { expected, found },
+            DigestError::SizeMismatch { expected, found } => Error::SizeMismatch {
+                digest: digest.clone(),
+                expected,
+                found,
+            },
+            DigestError::SizeExceeded { expected } => Error::SizeExceeded {
+                digest: digest.clone(),
+                expected,
+            },
+            other => Error::Digest(other),
+        }
+    }
+}
+
+/// `": MANIFEST_UNKNOWN, NAME_UNKNOWN"`, or nothing without codes.
+fn describe_codes(errors: &[ErrorInfo]) -> String {
+    if errors.is_empty() {
+        return String::new();
+    }
+    let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
+    format!(": {}", codes.join(", "))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_errors_show_their_codes() {
+        let error = Error::Status {
+            method: Method::GET,
+            url: "http://r/v2/a/manifests/x".into(),
+            status: StatusCode::NOT_FOUND,
+            errors: vec![ErrorInfo {
+                code: ErrorCode::ManifestUnknown,
+                message: String::new(),
+                detail: None,
+            }],
+        };
+        assert!(error.is_not_found());
+        assert_eq!(
+            error.error_codes().collect::<Vec<_>>(),
+            [&ErrorCode::ManifestUnknown]
+        );
+        assert!(error.to_string().ends_with("404 Not Found: MANIFEST_UNKNOWN"));
+    }
+
+    #[test]
+    fn verification_failures_keep_their_digests() {
+        let expected = Digest::compute(b"a");
+        let found = Digest::compute(b"b");
+        let mapped = Error::from_verification(
+            &expected,
+            DigestError::Mismatch {
+                expected: expected.clone(),
+                found: found.clone(),
+            },
+        );
+        assert!(
+            matches!(mapped, Error::DigestMismatch { expected: e, found: f } if e == expected && f == found)
+        );
+        let short = Error::from_verification(
+            &expected,
+            DigestError::SizeMismatch {
+                expected: 5,
+                found: 3,
+            },
+        );
+        assert!(matches!(
+            short,
+            Error::SizeMismatch {
+                expected: 5,
+                found: 3,
+                ..
+            }
+        ));
+    }
 }

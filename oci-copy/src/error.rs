@@ -1,9 +1,250 @@
 //! The crate's error type.
 
-/// Everything that can go wrong in this crate.
+use std::io;
+use std::path::PathBuf;
+
+use oci_digest::{Digest, DigestError};
+use oci_spec_types::{ManifestError, MediaType, Platform, ReferenceError};
+
+/// Everything that can go wrong while planning, copying or mirroring.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// The feature asked for is not built yet.
-    #[error("not implemented yet: {0}")]
-    Unimplemented(&'static str),
+    /// A file or folder could not be read or written.
+    #[error("{}: {source}", path.display())]
+    Io {
+        /// The file or folder.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: io::Error,
+    },
+    /// Content did not match its digest or size.
+    #[error("content of {digest} did not verify: {source}")]
+    Verify {
+        /// The digest the content was expected to have.
+        digest: Digest,
+        /// What differed.
+        #[source]
+        source: DigestError,
+    },
+    /// A digest was malformed or uses an algorithm that cannot be computed.
+    #[error(transparent)]
+    Digest(#[from] DigestError),
+    /// Manifest bytes could not be parsed.
+    #[error("manifest {digest}: {source}")]
+    Manifest {
+        /// Digest of the manifest bytes.
+        digest: Digest,
+        /// Why they were refused.
+        #[source]
+        source: ManifestError,
+    },
+    /// A manifest built in memory (a filtered index, a synthesised image) could not be
+    /// encoded.
+    #[error("cannot build a manifest: {0}")]
+    BuildManifest(#[source] ManifestError),
+    /// A manifest was found where a blob was expected or the other way round, or a
+    /// manifest of a kind the operation cannot take.
+    #[error("{digest} has media type {media_type}, which {end} cannot take here")]
+    UnexpectedMediaType {
+        /// The content.
+        digest: Digest,
+        /// Its media type.
+        media_type: MediaType,
+        /// The end that refused it.
+        end: String,
+    },
+    /// An image reference could not be parsed.
+    #[error("invalid reference {input:?}: {source}")]
+    Reference {
+        /// The text given.
+        input: String,
+        /// Why it was refused.
+        #[source]
+        source: ReferenceError,
+    },
+    /// A `transport:` reference names no transport this crate knows.
+    #[error("unknown transport {transport:?} in {input:?} (known: docker://, oci:, oci-archive:, docker-archive:)")]
+    UnknownTransport {
+        /// The text given.
+        input: String,
+        /// The transport prefix found.
+        transport: String,
+    },
+    /// The tag asked for is not in the source.
+    #[error("{end} has no tag {tag:?}")]
+    TagNotFound {
+        /// The end searched.
+        end: String,
+        /// The tag.
+        tag: String,
+    },
+    /// A manifest or blob is not in the end it was asked from.
+    #[error("{end} has no content {digest}")]
+    ContentNotFound {
+        /// The end searched.
+        end: String,
+        /// The content.
+        digest: Digest,
+    },
+    /// The source holds several images and nothing said which one to take.
+    #[error("{end} holds {count} images; name one with :tag")]
+    AmbiguousImage {
+        /// The end.
+        end: String,
+        /// How many images it holds.
+        count: usize,
+    },
+    /// The source holds no image at all.
+    #[error("{end} holds no image")]
+    NoImage {
+        /// The end.
+        end: String,
+    },
+    /// No manifest of an index runs on the platforms asked for.
+    #[error("no manifest of {digest} matches {}", platforms_text(wanted))]
+    PlatformNotFound {
+        /// The index.
+        digest: Digest,
+        /// The platforms asked for.
+        wanted: Vec<Platform>,
+    },
+    /// An image layout folder is malformed.
+    #[error("image layout {}: {problem}", path.display())]
+    Layout {
+        /// The layout's root folder (or archive).
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: LayoutProblem,
+    },
+    /// A tar archive is malformed or lacks something.
+    #[error("archive {}: {problem}", path.display())]
+    Archive {
+        /// The archive file.
+        path: PathBuf,
+        /// What is wrong with it.
+        problem: ArchiveProblem,
+    },
+    /// A JSON file inside a layout or archive could not be read.
+    #[error("{}: {source}", path.display())]
+    Json {
+        /// The file (inside the layout or archive).
+        path: PathBuf,
+        /// The parser's complaint.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// Content is larger than this crate reads into memory (manifests, `index.json`).
+    #[error("{what} is {size} bytes, more than the {limit} bytes allowed")]
+    TooLarge {
+        /// What was read.
+        what: String,
+        /// Its size.
+        size: u64,
+        /// The limit.
+        limit: u64,
+    },
+    /// The operation is not possible with this end.
+    #[error("{end} does not support {operation}")]
+    Unsupported {
+        /// The end.
+        end: String,
+        /// What was asked.
+        operation: &'static str,
+    },
+    /// A tag filter's regular expression is invalid.
+    #[error("invalid tag regex: {0}")]
+    Regex(#[from] regex::Error),
+    /// A tag filter's semver range is invalid.
+    #[error("invalid semver range {range:?}: {source}")]
+    SemverRange {
+        /// The range given.
+        range: String,
+        /// The parser's complaint.
+        #[source]
+        source: semver::Error,
+    },
+    /// A sync file could not be parsed.
+    #[error("sync file {}: {source}", path.display())]
+    SyncFile {
+        /// The file.
+        path: PathBuf,
+        /// The parser's complaint.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+    /// The registry client failed.
+    #[error(transparent)]
+    Registry(#[from] oci_distribution_client::Error),
+    /// A background task died.
+    #[error("a worker task failed: {0}")]
+    Task(#[from] tokio::task::JoinError),
+    /// Some steps of a plan failed (see the report for which).
+    #[error("{failed} of {total} steps failed; first: {first}")]
+    StepsFailed {
+        /// How many steps failed or could not run.
+        failed: usize,
+        /// How many steps the plan has.
+        total: usize,
+        /// The first failure, as text.
+        first: String,
+    },
 }
+
+/// What is wrong with an image layout.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LayoutProblem {
+    /// There is no `oci-layout` file.
+    #[error("no oci-layout file")]
+    NotALayout,
+    /// The layout's version is not 1.x.
+    #[error("unsupported imageLayoutVersion {0:?}")]
+    UnsupportedVersion(String),
+    /// There is no `index.json`.
+    #[error("no index.json")]
+    MissingIndex,
+}
+
+/// What is wrong with a tar archive.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ArchiveProblem {
+    /// A member the format requires is missing.
+    #[error("no member {0:?}")]
+    MissingMember(String),
+    /// A link member points outside the archive or into a loop.
+    #[error("link {0:?} cannot be resolved")]
+    BadLink(String),
+    /// `manifest.json` lists no image.
+    #[error("manifest.json lists no image")]
+    Empty,
+    /// No image of a Docker archive carries the name asked for.
+    #[error("no image is named {0:?}")]
+    NoSuchName(String),
+    /// The image in the archive is not the kind the operation needs (e.g. an index
+    /// written to a Docker archive, which holds single-platform images only).
+    #[error("{0}")]
+    NotSingleImage(&'static str),
+    /// A layer count mismatch between `manifest.json` and the image config.
+    #[error("manifest.json lists {layers} layers but the config has {diff_ids} diff_ids")]
+    LayerCountMismatch {
+        /// Layers in `manifest.json`.
+        layers: usize,
+        /// `rootfs.diff_ids` in the config.
+        diff_ids: usize,
+    },
+}
+
+fn platforms_text(platforms: &[Platform]) -> String {
+    let names: Vec<String> = platforms.iter().map(ToString::to_string).collect();
+    names.join(", ")
+}
+
+impl Error {
+    /// An [`Error::Io`] for `path`.
+    pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}
+
+/// Shorthand for results of this crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -286,6 +286,34 @@ pub enum StorageError {
         /// The session id.
         id: String,
     },
+    /// An object-store request failed.
+    #[error("{operation} {key} failed in the object store")]
+    Object {
+        /// What was being done.
+        operation: &'static str,
+        /// The object (or prefix) it was done on.
+        key: String,
+        /// The object store's error.
+        #[source]
+        source: crate::body::BoxError,
+    },
+    /// A storage location names a scheme this build cannot open (see the crate's features).
+    #[error("unsupported storage location {location:?}: scheme {scheme:?} is not compiled in")]
+    UnsupportedScheme {
+        /// The location as given.
+        location: String,
+        /// Its scheme.
+        scheme: String,
+    },
+    /// A storage location that cannot be opened (bad URL, missing setting).
+    #[error("cannot open storage location {location:?}")]
+    Config {
+        /// The location as given.
+        location: String,
+        /// Why.
+        #[source]
+        source: crate::body::BoxError,
+    },
 }
 
 impl StorageError {

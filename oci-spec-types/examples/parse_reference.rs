@@ -22,7 +22,9 @@ fn main() -> ExitCode {
             "--manifest" => manifest_path = args.next(),
             "--content-type" => content_type = args.next(),
             "-h" | "--help" => {
-                println!("usage: parse_reference [REFERENCE...] [--manifest FILE [--content-type TYPE]]");
+                println!(
+                    "usage: parse_reference [REFERENCE...] [--manifest FILE [--content-type TYPE]]"
+                );
                 return ExitCode::SUCCESS;
             }
             _ => references.push(arg),
@@ -36,7 +38,11 @@ fn main() -> ExitCode {
     if let Some(path) = manifest_path {
         ok &= print_manifest(&path, content_type.as_deref());
     }
-    if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE }
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
 }
 
 fn print_reference(input: &str) -> bool {
@@ -44,10 +50,19 @@ fn print_reference(input: &str) -> bool {
         Ok(reference) => {
             println!("{input}");
             println!("  normalised: {reference}");
-            println!("  registry:   {} (API host {})", reference.registry(), reference.api_host());
+            println!(
+                "  registry:   {} (API host {})",
+                reference.registry(),
+                reference.api_host()
+            );
             println!("  repository: {}", reference.repository());
             println!("  tag:        {}", reference.tag().unwrap_or("-"));
-            println!("  digest:     {}", reference.digest().map_or_else(|| "-".to_owned(), ToString::to_string));
+            println!(
+                "  digest:     {}",
+                reference
+                    .digest()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string)
+            );
             true
         }
         Err(error) => {
@@ -78,10 +93,16 @@ fn print_manifest(path: &str, content_type: Option<&str>) -> bool {
                 println!("  subject:    {}", subject.digest);
             }
             for blob in manifest.blobs() {
-                println!("  blob:       {} {} ({} bytes)", blob.digest, blob.media_type, blob.size);
+                println!(
+                    "  blob:       {} {} ({} bytes)",
+                    blob.digest, blob.media_type, blob.size
+                );
             }
             for child in manifest.children() {
-                let platform = child.platform.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+                let platform = child
+                    .platform
+                    .as_ref()
+                    .map_or_else(|| "-".to_owned(), ToString::to_string);
                 println!("  manifest:   {} {platform}", child.digest);
             }
             true

@@ -3,6 +3,9 @@
 //! Docker's image configuration (`application/vnd.docker.container.image.v1+json`) is a
 //! superset of the OCI one; the fields only Docker writes (`container_config`,
 //! `docker_version`, `Healthcheck`, ...) land in the `extra` maps and survive a round-trip.
+//! A known field written as `null` (Docker writes `"Volumes": null`) reads as absent and is
+//! written back as absent, which means the same; the blob's own bytes are what get stored
+//! and hashed, so this never changes a digest.
 
 use std::collections::BTreeMap;
 
@@ -27,10 +30,18 @@ pub struct ImageConfiguration {
     /// Operating system the image is built to run on.
     pub os: String,
     /// Operating system version.
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
     /// Required operating system features.
-    #[serde(rename = "os.features", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_features: Option<Vec<String>>,
     /// CPU variant.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -73,14 +73,19 @@ impl Descriptor {
     pub fn empty() -> Self {
         Descriptor {
             data: Some(BASE64.encode(EMPTY_JSON)),
-            ..Descriptor::new(MediaType::OciEmpty, Digest::compute(EMPTY_JSON), EMPTY_JSON.len() as u64)
+            ..Descriptor::new(
+                MediaType::OciEmpty,
+                Digest::compute(EMPTY_JSON),
+                EMPTY_JSON.len() as u64,
+            )
         }
     }
 
     /// Whether the content is not expected to be in a registry: it has download `urls`
     /// or a non-distributable (or Docker foreign) layer media type.
     pub fn is_non_distributable(&self) -> bool {
-        self.media_type.is_non_distributable() || self.urls.as_ref().is_some_and(|urls| !urls.is_empty())
+        self.media_type.is_non_distributable()
+            || self.urls.as_ref().is_some_and(|urls| !urls.is_empty())
     }
 
     /// Whether this index entry is a Docker build attestation (annotated
@@ -103,13 +108,19 @@ impl Descriptor {
         let bytes = BASE64.decode(encoded).map_err(|_| DataError::NotBase64)?;
         let found_size = bytes.len() as u64;
         if found_size != self.size {
-            return Err(DataError::SizeMismatch { expected: self.size, found: found_size });
+            return Err(DataError::SizeMismatch {
+                expected: self.size,
+                found: found_size,
+            });
         }
         let algorithm = self.digest.algorithm();
         let found = Digest::compute_with(algorithm, &bytes)
             .map_err(|_| DataError::UnverifiableAlgorithm(algorithm.clone()))?;
         if found != self.digest {
-            return Err(DataError::DigestMismatch { expected: self.digest.clone(), found });
+            return Err(DataError::DigestMismatch {
+                expected: self.digest.clone(),
+                found,
+            });
         }
         Ok(Some(bytes))
     }
@@ -132,9 +143,18 @@ mod tests {
     fn data_that_disagrees_with_the_descriptor_is_reported() {
         let mut wrong = Descriptor::empty();
         wrong.data = Some("e30K".into()); // "{}\n": three bytes
-        assert_eq!(wrong.verified_data(), Err(DataError::SizeMismatch { expected: 2, found: 3 }));
+        assert_eq!(
+            wrong.verified_data(),
+            Err(DataError::SizeMismatch {
+                expected: 2,
+                found: 3
+            })
+        );
         wrong.data = Some("W10=".into()); // "[]": right size, wrong digest
-        assert!(matches!(wrong.verified_data(), Err(DataError::DigestMismatch { .. })));
+        assert!(matches!(
+            wrong.verified_data(),
+            Err(DataError::DigestMismatch { .. })
+        ));
         wrong.data = Some("not base64!".into());
         assert_eq!(wrong.verified_data(), Err(DataError::NotBase64));
     }

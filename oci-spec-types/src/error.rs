@@ -67,9 +67,10 @@ pub enum ManifestError {
     DataMismatch {
         /// The descriptor whose data is wrong.
         location: DescriptorLocation,
-        /// What is wrong with it.
+        /// What is wrong with it (boxed: it holds two digests, and keeping
+        /// `ManifestError` small keeps every `Result` of this crate cheap).
         #[source]
-        reason: DataError,
+        reason: Box<DataError>,
     },
     /// A manifest built in memory could not be written as JSON.
     #[error("cannot encode manifest: {0}")]

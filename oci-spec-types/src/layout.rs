@@ -29,7 +29,9 @@ pub struct OciLayout {
 
 impl Default for OciLayout {
     fn default() -> Self {
-        OciLayout { image_layout_version: IMAGE_LAYOUT_VERSION.to_owned() }
+        OciLayout {
+            image_layout_version: IMAGE_LAYOUT_VERSION.to_owned(),
+        }
     }
 }
 
@@ -45,7 +47,9 @@ impl OciLayout {
 /// Safe to join to the root: the digest grammar admits neither `/` nor a component made
 /// only of dots, so the path cannot leave the `blobs` folder.
 pub fn blob_path(digest: &Digest) -> PathBuf {
-    [BLOBS_DIR, digest.algorithm().as_str(), digest.encoded()].iter().collect()
+    [BLOBS_DIR, digest.algorithm().as_str(), digest.encoded()]
+        .iter()
+        .collect()
 }
 
 #[cfg(test)]

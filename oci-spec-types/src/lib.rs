@@ -2,17 +2,17 @@
 //!
 //! The bottom of the workspace's stack, above `oci-digest`: plain data types, no I/O.
 //!
-//! - [`media_type`]: [`MediaType`], known types plus `Other`.
-//! - [`descriptor`]: [`Descriptor`] and the empty descriptor.
-//! - [`platform`]: [`Platform`], parsed from `os/arch[/variant]` and matched with variant defaults.
-//! - [`manifest`]: [`ImageManifest`], [`ImageIndex`], Docker schema 2, and [`Manifest`], which
+//! - [`media_type`] holds [`MediaType`], known types plus `Other`.
+//! - [`descriptor`] holds [`Descriptor`] and the empty descriptor.
+//! - [`platform`] holds [`Platform`], parsed from `os/arch[/variant]` and matched with variant defaults.
+//! - [`manifest`] holds [`ImageManifest`], [`ImageIndex`], Docker schema 2, and [`Manifest`], which
 //!   parses bytes (strictly or leniently) and keeps them, so its digest is of the bytes.
-//! - [`config`]: [`ImageConfiguration`].
-//! - [`layout`]: the OCI image layout (`oci-layout`, `index.json`, `blobs/`).
-//! - [`annotations`]: well-known annotation keys.
-//! - [`distribution`]: [`ErrorCode`], [`ErrorResponse`], [`TagList`], [`Catalog`], referrers.
-//! - [`reference`]: [`Reference`] and the name and tag validators.
-//! - [`error`]: the error types.
+//! - [`config`] holds [`ImageConfiguration`].
+//! - [`layout`] holds the OCI image layout (`oci-layout`, `index.json`, `blobs/`).
+//! - [`annotations`] holds well-known annotation keys.
+//! - [`distribution`] holds [`ErrorCode`], [`ErrorResponse`], [`TagList`], [`Catalog`], referrers.
+//! - [`reference`] holds [`Reference`] and the name and tag validators.
+//! - [`error`] holds the error types.
 //!
 //! ```
 //! use bytes::Bytes;

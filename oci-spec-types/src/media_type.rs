@@ -55,13 +55,31 @@ pub enum MediaType {
 /// Every media type with a variant, paired with its text. One table drives both directions
 /// of the conversion so they cannot drift apart.
 const KNOWN: [(MediaType, &str); 17] = [
-    (MediaType::OciImageManifest, "application/vnd.oci.image.manifest.v1+json"),
-    (MediaType::OciImageIndex, "application/vnd.oci.image.index.v1+json"),
-    (MediaType::OciImageConfig, "application/vnd.oci.image.config.v1+json"),
+    (
+        MediaType::OciImageManifest,
+        "application/vnd.oci.image.manifest.v1+json",
+    ),
+    (
+        MediaType::OciImageIndex,
+        "application/vnd.oci.image.index.v1+json",
+    ),
+    (
+        MediaType::OciImageConfig,
+        "application/vnd.oci.image.config.v1+json",
+    ),
     (MediaType::OciEmpty, "application/vnd.oci.empty.v1+json"),
-    (MediaType::OciLayerTar, "application/vnd.oci.image.layer.v1.tar"),
-    (MediaType::OciLayerTarGzip, "application/vnd.oci.image.layer.v1.tar+gzip"),
-    (MediaType::OciLayerTarZstd, "application/vnd.oci.image.layer.v1.tar+zstd"),
+    (
+        MediaType::OciLayerTar,
+        "application/vnd.oci.image.layer.v1.tar",
+    ),
+    (
+        MediaType::OciLayerTarGzip,
+        "application/vnd.oci.image.layer.v1.tar+gzip",
+    ),
+    (
+        MediaType::OciLayerTarZstd,
+        "application/vnd.oci.image.layer.v1.tar+zstd",
+    ),
     (
         MediaType::OciLayerNondistributableTar,
         "application/vnd.oci.image.layer.nondistributable.v1.tar",
@@ -74,16 +92,34 @@ const KNOWN: [(MediaType, &str); 17] = [
         MediaType::OciLayerNondistributableTarZstd,
         "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
     ),
-    (MediaType::DockerManifestV2, "application/vnd.docker.distribution.manifest.v2+json"),
-    (MediaType::DockerManifestList, "application/vnd.docker.distribution.manifest.list.v2+json"),
-    (MediaType::DockerContainerConfig, "application/vnd.docker.container.image.v1+json"),
-    (MediaType::DockerLayerTarGzip, "application/vnd.docker.image.rootfs.diff.tar.gzip"),
+    (
+        MediaType::DockerManifestV2,
+        "application/vnd.docker.distribution.manifest.v2+json",
+    ),
+    (
+        MediaType::DockerManifestList,
+        "application/vnd.docker.distribution.manifest.list.v2+json",
+    ),
+    (
+        MediaType::DockerContainerConfig,
+        "application/vnd.docker.container.image.v1+json",
+    ),
+    (
+        MediaType::DockerLayerTarGzip,
+        "application/vnd.docker.image.rootfs.diff.tar.gzip",
+    ),
     (
         MediaType::DockerForeignLayerTarGzip,
         "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip",
     ),
-    (MediaType::DockerManifestV1, "application/vnd.docker.distribution.manifest.v1+json"),
-    (MediaType::DockerManifestV1Signed, "application/vnd.docker.distribution.manifest.v1+prettyjws"),
+    (
+        MediaType::DockerManifestV1,
+        "application/vnd.docker.distribution.manifest.v1+json",
+    ),
+    (
+        MediaType::DockerManifestV1Signed,
+        "application/vnd.docker.distribution.manifest.v1+prettyjws",
+    ),
 ];
 
 /// The manifest media types this crate parses, most preferred first: the value of an
@@ -109,12 +145,18 @@ impl MediaType {
 
     /// Whether this is the media type of a single-image manifest (OCI or Docker schema 2).
     pub fn is_manifest(&self) -> bool {
-        matches!(self, MediaType::OciImageManifest | MediaType::DockerManifestV2)
+        matches!(
+            self,
+            MediaType::OciImageManifest | MediaType::DockerManifestV2
+        )
     }
 
     /// Whether this is the media type of an index (OCI image index or Docker manifest list).
     pub fn is_index(&self) -> bool {
-        matches!(self, MediaType::OciImageIndex | MediaType::DockerManifestList)
+        matches!(
+            self,
+            MediaType::OciImageIndex | MediaType::DockerManifestList
+        )
     }
 
     /// Whether this is any manifest type this crate parses: [`is_manifest`](Self::is_manifest)
@@ -125,7 +167,10 @@ impl MediaType {
 
     /// Whether this is a Docker schema 1 manifest type, which is recognised but refused.
     pub fn is_schema1(&self) -> bool {
-        matches!(self, MediaType::DockerManifestV1 | MediaType::DockerManifestV1Signed)
+        matches!(
+            self,
+            MediaType::DockerManifestV1 | MediaType::DockerManifestV1Signed
+        )
     }
 
     /// Whether blobs of this type are not expected to be in a registry: OCI
@@ -157,7 +202,10 @@ impl MediaType {
         KNOWN
             .iter()
             .find(|(_, text)| text.eq_ignore_ascii_case(essence))
-            .map_or_else(|| MediaType::Other(essence.to_owned()), |(variant, _)| variant.clone())
+            .map_or_else(
+                || MediaType::Other(essence.to_owned()),
+                |(variant, _)| variant.clone(),
+            )
     }
 }
 
@@ -173,10 +221,10 @@ fn is_restricted_name(name: &str) -> bool {
 
 impl From<&str> for MediaType {
     fn from(text: &str) -> Self {
-        KNOWN
-            .iter()
-            .find(|(_, known)| *known == text)
-            .map_or_else(|| MediaType::Other(text.to_owned()), |(variant, _)| variant.clone())
+        KNOWN.iter().find(|(_, known)| *known == text).map_or_else(
+            || MediaType::Other(text.to_owned()),
+            |(variant, _)| variant.clone(),
+        )
     }
 }
 
@@ -230,7 +278,9 @@ mod tests {
     #[test]
     fn content_type_parameters_and_case_are_ignored() {
         assert_eq!(
-            MediaType::from_content_type(" Application/VND.oci.image.index.v1+json ; charset=utf-8"),
+            MediaType::from_content_type(
+                " Application/VND.oci.image.index.v1+json ; charset=utf-8"
+            ),
             MediaType::OciImageIndex
         );
         assert_eq!(
@@ -243,7 +293,15 @@ mod tests {
     fn well_formedness_follows_rfc_6838() {
         assert!(MediaType::OciLayerTarGzip.is_well_formed());
         assert!(MediaType::from("application/vnd.example+type").is_well_formed());
-        for bad in ["", "application", "application/", "/json", "a/b c", "a/b;x=y", "a/b/c"] {
+        for bad in [
+            "",
+            "application",
+            "application/",
+            "/json",
+            "a/b c",
+            "a/b;x=y",
+            "a/b/c",
+        ] {
             assert!(!MediaType::from(bad).is_well_formed(), "{bad:?}");
         }
     }

@@ -15,10 +15,18 @@ pub struct Platform {
     /// Operating system in Go's naming: `linux`, `windows`, ...
     pub os: String,
     /// Operating system version, e.g. `10.0.17763.1879` for Windows.
-    #[serde(rename = "os.version", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.version",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_version: Option<String>,
     /// Required operating system features, e.g. `win32k`.
-    #[serde(rename = "os.features", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "os.features",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub os_features: Option<Vec<String>>,
     /// CPU variant, e.g. `v7` for `arm` or `v8` for `arm64`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -33,7 +41,12 @@ impl Platform {
     /// (e.g. `x86_64` becomes `amd64`).
     pub fn new(os: &str, architecture: &str) -> Self {
         let (architecture, variant) = normalize_architecture(architecture, None);
-        Platform { os: os.to_ascii_lowercase(), architecture, variant, ..Platform::default() }
+        Platform {
+            os: os.to_ascii_lowercase(),
+            architecture,
+            variant,
+            ..Platform::default()
+        }
     }
 
     /// The platform this program was compiled for (without a CPU variant).
@@ -44,7 +57,8 @@ impl Platform {
     /// The variant, or the variant the architecture implies when none is written:
     /// `v8` for `arm64`, `v7` for `arm`, `v1` for `amd64`.
     pub fn effective_variant(&self) -> Option<String> {
-        let (architecture, variant) = normalize_architecture(&self.architecture, self.variant.as_deref());
+        let (architecture, variant) =
+            normalize_architecture(&self.architecture, self.variant.as_deref());
         variant.or_else(|| default_variant(&architecture).map(str::to_owned))
     }
 
@@ -58,9 +72,11 @@ impl Platform {
         let (own_arch, _) = normalize_architecture(&self.architecture, None);
         let (wanted_arch, _) = normalize_architecture(&wanted.architecture, None);
         let os_version_ok = wanted.os_version.is_none() || wanted.os_version == self.os_version;
-        let os_features_ok = wanted.os_features.iter().flatten().all(|feature| {
-            self.os_features.iter().flatten().any(|own| own == feature)
-        });
+        let os_features_ok = wanted
+            .os_features
+            .iter()
+            .flatten()
+            .all(|feature| self.os_features.iter().flatten().any(|own| own == feature));
         self.os.eq_ignore_ascii_case(&wanted.os)
             && own_arch == wanted_arch
             && self.effective_variant() == wanted.effective_variant()
@@ -81,7 +97,9 @@ fn normalize_architecture(architecture: &str, variant: Option<&str>) -> (String,
         "i386" | "i686" | "x86" => ("386", None),
         other => (other, None),
     };
-    let variant = variant.map(str::to_ascii_lowercase).or(implied.map(str::to_owned));
+    let variant = variant
+        .map(str::to_ascii_lowercase)
+        .or(implied.map(str::to_owned));
     let variant = match (name, variant) {
         ("arm" | "arm64", Some(digits)) if digits.bytes().all(|b| b.is_ascii_digit()) => {
             Some(format!("v{digits}"))
@@ -104,7 +122,10 @@ fn default_variant(architecture: &str) -> Option<&'static str> {
 /// Whether a component of `os/arch/variant` is made of the characters Go and
 /// Docker use there.
 fn is_component(part: &str) -> bool {
-    !part.is_empty() && part.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
+    !part.is_empty()
+        && part
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"._-".contains(&b))
 }
 
 impl FromStr for Platform {
@@ -112,7 +133,9 @@ impl FromStr for Platform {
 
     /// Parses `os/arch[/variant]`, normalising case and architecture aliases.
     fn from_str(input: &str) -> Result<Self, Self::Err> {
-        let malformed = || PlatformError::Malformed { input: input.to_owned() };
+        let malformed = || PlatformError::Malformed {
+            input: input.to_owned(),
+        };
         let parts: Vec<&str> = input.split('/').collect();
         if !(2..=3).contains(&parts.len()) || !parts.iter().all(|part| is_component(part)) {
             return Err(malformed());
@@ -157,8 +180,19 @@ mod tests {
 
     #[test]
     fn malformed_platforms_are_refused() {
-        for bad in ["", "linux", "linux/", "/amd64", "linux/arm/v7/x", "linux/am d64", "linux//v7"] {
-            assert_eq!(bad.parse::<Platform>(), Err(PlatformError::Malformed { input: bad.into() }));
+        for bad in [
+            "",
+            "linux",
+            "linux/",
+            "/amd64",
+            "linux/arm/v7/x",
+            "linux/am d64",
+            "linux//v7",
+        ] {
+            assert_eq!(
+                bad.parse::<Platform>(),
+                Err(PlatformError::Malformed { input: bad.into() })
+            );
         }
     }
 

@@ -5,32 +5,105 @@ use proptest::prelude::*;
 
 const DIGEST: &str = "sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-/// (input, registry, repository, tag, digest, printed form)
-const ACCEPTED: &[(&str, &str, &str, Option<&str>, Option<&str>, &str)] = &[
-    ("ubuntu", "docker.io", "library/ubuntu", Some("latest"), None, "docker.io/library/ubuntu:latest"),
-    ("docker.io/ubuntu", "docker.io", "library/ubuntu", Some("latest"), None, "docker.io/library/ubuntu:latest"),
-    ("index.docker.io/library/ubuntu:22.04", "docker.io", "library/ubuntu", Some("22.04"), None, "docker.io/library/ubuntu:22.04"),
-    ("bitnami/redis", "docker.io", "bitnami/redis", Some("latest"), None, "docker.io/bitnami/redis:latest"),
-    ("ubuntu:5000", "docker.io", "library/ubuntu", Some("5000"), None, "docker.io/library/ubuntu:5000"),
-    ("localhost:5000/a", "localhost:5000", "a", Some("latest"), None, "localhost:5000/a:latest"),
-    ("localhost/a", "localhost", "a", Some("latest"), None, "localhost/a:latest"),
-    ("localhost", "docker.io", "library/localhost", Some("latest"), None, "docker.io/library/localhost:latest"),
-    ("127.0.0.1:5000/a/b", "127.0.0.1:5000", "a/b", Some("latest"), None, "127.0.0.1:5000/a/b:latest"),
-    ("[::1]:5000/x:y", "[::1]:5000", "x", Some("y"), None, "[::1]:5000/x:y"),
-    ("ghcr.io/owner/repo/sub:v1.2", "ghcr.io", "owner/repo/sub", Some("v1.2"), None, "ghcr.io/owner/repo/sub:v1.2"),
-    ("registry.example.com/a__b/c-d.e", "registry.example.com", "a__b/c-d.e", Some("latest"), None, "registry.example.com/a__b/c-d.e:latest"),
+/// A reference without digest that parses, and the parts it normalises to.
+struct Accepted {
+    input: &'static str,
+    registry: &'static str,
+    repository: &'static str,
+    tag: &'static str,
+}
+
+const ACCEPTED: &[Accepted] = &[
+    Accepted {
+        input: "ubuntu",
+        registry: "docker.io",
+        repository: "library/ubuntu",
+        tag: "latest",
+    },
+    Accepted {
+        input: "docker.io/ubuntu",
+        registry: "docker.io",
+        repository: "library/ubuntu",
+        tag: "latest",
+    },
+    Accepted {
+        input: "index.docker.io/library/ubuntu:22.04",
+        registry: "docker.io",
+        repository: "library/ubuntu",
+        tag: "22.04",
+    },
+    Accepted {
+        input: "bitnami/redis",
+        registry: "docker.io",
+        repository: "bitnami/redis",
+        tag: "latest",
+    },
+    Accepted {
+        input: "ubuntu:5000",
+        registry: "docker.io",
+        repository: "library/ubuntu",
+        tag: "5000",
+    },
+    Accepted {
+        input: "localhost:5000/a",
+        registry: "localhost:5000",
+        repository: "a",
+        tag: "latest",
+    },
+    Accepted {
+        input: "localhost/a",
+        registry: "localhost",
+        repository: "a",
+        tag: "latest",
+    },
+    Accepted {
+        input: "localhost",
+        registry: "docker.io",
+        repository: "library/localhost",
+        tag: "latest",
+    },
+    Accepted {
+        input: "127.0.0.1:5000/a/b",
+        registry: "127.0.0.1:5000",
+        repository: "a/b",
+        tag: "latest",
+    },
+    Accepted {
+        input: "[::1]:5000/x:y",
+        registry: "[::1]:5000",
+        repository: "x",
+        tag: "y",
+    },
+    Accepted {
+        input: "ghcr.io/owner/repo/sub:v1.2",
+        registry: "ghcr.io",
+        repository: "owner/repo/sub",
+        tag: "v1.2",
+    },
+    Accepted {
+        input: "registry.example.com/a__b/c-d.e",
+        registry: "registry.example.com",
+        repository: "a__b/c-d.e",
+        tag: "latest",
+    },
 ];
 
 #[test]
 fn accepted_references_table() {
-    for (input, registry, repository, tag, digest, printed) in ACCEPTED {
+    for case in ACCEPTED {
+        let input = case.input;
         let reference = Reference::parse(input).unwrap_or_else(|e| panic!("{input}: {e}"));
-        assert_eq!(reference.registry(), *registry, "{input}");
-        assert_eq!(reference.repository(), *repository, "{input}");
-        assert_eq!(reference.tag(), *tag, "{input}");
-        assert_eq!(reference.digest().map(Digest::as_str), *digest, "{input}");
-        assert_eq!(reference.to_string(), *printed, "{input}");
-        assert_eq!(printed.parse::<Reference>().unwrap(), reference, "{input}: printing round-trips");
+        assert_eq!(reference.registry(), case.registry, "{input}");
+        assert_eq!(reference.repository(), case.repository, "{input}");
+        assert_eq!(reference.tag(), Some(case.tag), "{input}");
+        assert_eq!(reference.digest(), None, "{input}");
+        let printed = format!("{}/{}:{}", case.registry, case.repository, case.tag);
+        assert_eq!(reference.to_string(), printed, "{input}");
+        assert_eq!(
+            printed.parse::<Reference>().unwrap(),
+            reference,
+            "{input}: printing round-trips"
+        );
     }
 }
 
@@ -39,7 +112,11 @@ fn tag_and_digest_together_and_digest_alone() {
     let both = Reference::parse(&format!("a/b:tag@{DIGEST}")).unwrap();
     assert_eq!((both.repository(), both.tag()), ("a/b", Some("tag")));
     assert_eq!(both.digest().unwrap().as_str(), DIGEST);
-    assert_eq!(both.manifest_reference(), DIGEST, "the digest pins the content");
+    assert_eq!(
+        both.manifest_reference(),
+        DIGEST,
+        "the digest pins the content"
+    );
     assert_eq!(both.to_string(), format!("docker.io/a/b:tag@{DIGEST}"));
 
     let pinned = Reference::parse(&format!("localhost:5000/a@{DIGEST}")).unwrap();
@@ -49,9 +126,18 @@ fn tag_and_digest_together_and_digest_alone() {
 
 #[test]
 fn docker_hub_maps_to_its_api_host() {
-    assert_eq!(Reference::parse("ubuntu").unwrap().api_host(), "registry-1.docker.io");
-    assert_eq!(Reference::parse("index.docker.io/a/b").unwrap().api_host(), "registry-1.docker.io");
-    assert_eq!(Reference::parse("quay.io/a/b").unwrap().api_host(), "quay.io");
+    assert_eq!(
+        Reference::parse("ubuntu").unwrap().api_host(),
+        "registry-1.docker.io"
+    );
+    assert_eq!(
+        Reference::parse("index.docker.io/a/b").unwrap().api_host(),
+        "registry-1.docker.io"
+    );
+    assert_eq!(
+        Reference::parse("quay.io/a/b").unwrap().api_host(),
+        "quay.io"
+    );
 }
 
 #[test]
@@ -59,26 +145,101 @@ fn refused_references_table() {
     let long_host_name = format!("example.com/{}", "a".repeat(244));
     let cases: Vec<(String, ReferenceError)> = vec![
         (String::new(), ReferenceError::Empty),
-        ("UPPER/case".into(), ReferenceError::UppercaseRepository { repository: "UPPER/case".into() }),
-        ("localhost:5000".into(), ReferenceError::MissingRepository { input: "localhost:5000".into() }),
-        ("registry.example.com:443".into(), ReferenceError::MissingRepository { input: "registry.example.com:443".into() }),
-        ("example.com/".into(), ReferenceError::MissingRepository { input: "example.com/".into() }),
-        ("localhost:5000/:v1".into(), ReferenceError::MissingRepository { input: "localhost:5000/:v1".into() }),
-        ("a".repeat(256), ReferenceError::NameTooLong { length: 256, max: 255 }),
-        (long_host_name, ReferenceError::NameTooLong { length: 256, max: 255 }),
-        ("a".repeat(240), ReferenceError::NameTooLong { length: 258, max: 255 }),
-        ("a/b:".into(), ReferenceError::InvalidTag { tag: String::new() }),
-        ("a/b:-x".into(), ReferenceError::InvalidTag { tag: "-x".into() }),
-        ("a:b:c".into(), ReferenceError::InvalidRepository { repository: "a:b".into() }),
-        ("a//b".into(), ReferenceError::InvalidRepository { repository: "a//b".into() }),
-        ("exa_mple.com/a".into(), ReferenceError::InvalidRegistry { registry: "exa_mple.com".into() }),
-        ("example.com:x/a".into(), ReferenceError::InvalidRegistry { registry: "example.com:x".into() }),
+        (
+            "UPPER/case".into(),
+            ReferenceError::UppercaseRepository {
+                repository: "UPPER/case".into(),
+            },
+        ),
+        (
+            "localhost:5000".into(),
+            ReferenceError::MissingRepository {
+                input: "localhost:5000".into(),
+            },
+        ),
+        (
+            "registry.example.com:443".into(),
+            ReferenceError::MissingRepository {
+                input: "registry.example.com:443".into(),
+            },
+        ),
+        (
+            "example.com/".into(),
+            ReferenceError::MissingRepository {
+                input: "example.com/".into(),
+            },
+        ),
+        (
+            "localhost:5000/:v1".into(),
+            ReferenceError::MissingRepository {
+                input: "localhost:5000/:v1".into(),
+            },
+        ),
+        (
+            "a".repeat(256),
+            ReferenceError::NameTooLong {
+                length: 256,
+                max: 255,
+            },
+        ),
+        (
+            long_host_name,
+            ReferenceError::NameTooLong {
+                length: 256,
+                max: 255,
+            },
+        ),
+        (
+            "a".repeat(240),
+            ReferenceError::NameTooLong {
+                length: 258,
+                max: 255,
+            },
+        ),
+        (
+            "a/b:".into(),
+            ReferenceError::InvalidTag { tag: String::new() },
+        ),
+        (
+            "a/b:-x".into(),
+            ReferenceError::InvalidTag { tag: "-x".into() },
+        ),
+        (
+            "a:b:c".into(),
+            ReferenceError::InvalidRepository {
+                repository: "a:b".into(),
+            },
+        ),
+        (
+            "a//b".into(),
+            ReferenceError::InvalidRepository {
+                repository: "a//b".into(),
+            },
+        ),
+        (
+            "exa_mple.com/a".into(),
+            ReferenceError::InvalidRegistry {
+                registry: "exa_mple.com".into(),
+            },
+        ),
+        (
+            "example.com:x/a".into(),
+            ReferenceError::InvalidRegistry {
+                registry: "example.com:x".into(),
+            },
+        ),
     ];
     for (input, expected) in cases {
         assert_eq!(Reference::parse(&input), Err(expected), "{input}");
     }
-    assert!(matches!(Reference::parse("a@sha256:abc"), Err(ReferenceError::InvalidDigest(_))));
-    assert!(matches!(Reference::parse("a@"), Err(ReferenceError::InvalidDigest(_))));
+    assert!(matches!(
+        Reference::parse("a@sha256:abc"),
+        Err(ReferenceError::InvalidDigest(_))
+    ));
+    assert!(matches!(
+        Reference::parse("a@"),
+        Err(ReferenceError::InvalidDigest(_))
+    ));
 }
 
 #[test]
@@ -90,16 +251,25 @@ fn the_longest_names_allowed_fit_exactly() {
 #[test]
 fn tags_and_digests_can_be_swapped() {
     let reference = Reference::parse("quay.io/a/b:1").unwrap();
-    assert_eq!(reference.with_tag("2").unwrap().to_string(), "quay.io/a/b:2");
+    assert_eq!(
+        reference.with_tag("2").unwrap().to_string(),
+        "quay.io/a/b:2"
+    );
     assert!(reference.with_tag("no/slash").is_err());
     let digest = Digest::parse(DIGEST).unwrap();
-    assert_eq!(reference.with_digest(digest).to_string(), format!("quay.io/a/b:1@{DIGEST}"));
+    assert_eq!(
+        reference.with_digest(digest).to_string(),
+        format!("quay.io/a/b:1@{DIGEST}")
+    );
 }
 
 #[test]
 fn serde_reads_and_writes_the_printed_form() {
     let reference: Reference = serde_json::from_str(r#""ubuntu:24.04""#).unwrap();
-    assert_eq!(serde_json::to_string(&reference).unwrap(), r#""docker.io/library/ubuntu:24.04""#);
+    assert_eq!(
+        serde_json::to_string(&reference).unwrap(),
+        r#""docker.io/library/ubuntu:24.04""#
+    );
     assert!(serde_json::from_str::<Reference>(r#""BAD/Name""#).is_err());
 }
 
@@ -116,10 +286,12 @@ fn registry() -> impl Strategy<Value = Option<String>> {
         Just("index.docker.io".to_owned()),
         Just("[::1]".to_owned())
     ];
-    proptest::option::of((host, proptest::option::of(1u16..)).prop_map(|(host, port)| match port {
-        Some(port) => format!("{host}:{port}"),
-        None => host,
-    }))
+    proptest::option::of(
+        (host, proptest::option::of(1u16..)).prop_map(|(host, port)| match port {
+            Some(port) => format!("{host}:{port}"),
+            None => host,
+        }),
+    )
 }
 
 prop_compose! {

@@ -8,7 +8,11 @@ use oci_spec_types::{Descriptor, Digest, Manifest, MediaType, Platform};
 use proptest::prelude::*;
 
 fn platform_text() -> impl Strategy<Value = String> {
-    let os = prop_oneof![Just("linux".to_owned()), Just("Windows".to_owned()), "[a-z][a-z0-9]{0,7}"];
+    let os = prop_oneof![
+        Just("linux".to_owned()),
+        Just("Windows".to_owned()),
+        "[a-z][a-z0-9]{0,7}"
+    ];
     let arch = prop_oneof![
         Just("amd64".to_owned()),
         Just("x86_64".to_owned()),
@@ -31,12 +35,16 @@ fn media_type() -> impl Strategy<Value = MediaType> {
         Just(MediaType::OciImageManifest),
         Just(MediaType::OciLayerTarZstd),
         Just(MediaType::DockerForeignLayerTarGzip),
-        "[a-z]{1,8}/[a-z0-9.+-]{1,20}".prop_map(MediaType::from),
+        "[a-z]{1,8}/[a-z0-9][a-z0-9.+-]{0,19}".prop_map(MediaType::from),
     ]
 }
 
 fn string_map() -> impl Strategy<Value = Option<BTreeMap<String, String>>> {
-    proptest::option::of(proptest::collection::btree_map("[a-z.]{1,12}", "\\PC{0,12}", 0..3))
+    proptest::option::of(proptest::collection::btree_map(
+        "[a-z.]{1,12}",
+        "\\PC{0,12}",
+        0..3,
+    ))
 }
 
 prop_compose! {
@@ -124,13 +132,23 @@ proptest! {
         ]),
     ) {
         let bytes = Bytes::from(bytes);
-        for result in [
+        let results = [
             Manifest::parse_strict(bytes.clone(), content_type),
             Manifest::parse_lenient(bytes.clone(), content_type),
-        ] {
-            if let Ok(manifest) = result {
-                prop_assert_eq!(manifest.raw(), &bytes);
-            }
+        ];
+        for manifest in results.into_iter().flatten() {
+            prop_assert_eq!(manifest.raw(), &bytes);
+        }
+    }
+
+    #[test]
+    fn json_like_text_never_panics_the_parser(text in "\\{[{}\\[\\]\":,0-9a-zA-Z. -]{0,200}") {
+        let bytes = Bytes::from(text.into_bytes());
+        for manifest in [
+            Manifest::parse_strict(bytes.clone(), None),
+            Manifest::parse_lenient(bytes.clone(), None),
+        ].into_iter().flatten() {
+            prop_assert_eq!(manifest.raw(), &bytes);
         }
     }
 

@@ -16,7 +16,10 @@ mod atomic;
 mod fs;
 mod fs_upload;
 mod key;
+mod location;
 mod memory;
+#[cfg(feature = "object-store")]
+mod object;
 
 use std::{future::Future, pin::Pin};
 
@@ -27,8 +30,11 @@ pub use self::{
     atomic::{StagedFile, sweep_dir, write_atomic},
     fs::FsStorage,
     key::{Key, is_safe_segment},
+    location::open_location,
     memory::MemoryStorage,
 };
+#[cfg(feature = "object-store")]
+pub use self::object::ObjectStorage;
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
 /// The future every storage operation returns.

@@ -64,14 +64,20 @@ impl ErrorCode {
     pub fn as_str(&self) -> &str {
         match self {
             ErrorCode::Other(text) => text,
-            known => KNOWN.iter().find(|(code, ..)| code == known).map_or("", |(_, text, _)| text),
+            known => KNOWN
+                .iter()
+                .find(|(code, ..)| code == known)
+                .map_or("", |(_, text, _)| text),
         }
     }
 
     /// The HTTP status a registry usually answers with this code (as the distribution
     /// spec's endpoint table and the reference registry use them); 500 for unknown codes.
     pub fn default_status(&self) -> u16 {
-        KNOWN.iter().find(|(code, ..)| code == self).map_or(500, |(.., status)| *status)
+        KNOWN
+            .iter()
+            .find(|(code, ..)| code == self)
+            .map_or(500, |(.., status)| *status)
     }
 }
 
@@ -80,7 +86,10 @@ impl From<&str> for ErrorCode {
         KNOWN
             .iter()
             .find(|(_, known, _)| *known == text)
-            .map_or_else(|| ErrorCode::Other(text.to_owned()), |(code, ..)| code.clone())
+            .map_or_else(
+                || ErrorCode::Other(text.to_owned()),
+                |(code, ..)| code.clone(),
+            )
     }
 }
 
@@ -122,7 +131,10 @@ mod tests {
             assert_eq!(code.default_status(), status);
             assert!((400..500).contains(&status));
         }
-        assert_eq!(ErrorCode::from("UNKNOWN"), ErrorCode::Other("UNKNOWN".into()));
+        assert_eq!(
+            ErrorCode::from("UNKNOWN"),
+            ErrorCode::Other("UNKNOWN".into())
+        );
         assert_eq!(ErrorCode::Other("UNKNOWN".into()).default_status(), 500);
     }
 }

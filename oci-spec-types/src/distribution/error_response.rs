@@ -29,7 +29,13 @@ pub struct ErrorResponse {
 impl ErrorResponse {
     /// A body with one error and no detail.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        ErrorResponse { errors: vec![ErrorInfo { code, message: message.into(), detail: None }] }
+        ErrorResponse {
+            errors: vec![ErrorInfo {
+                code,
+                message: message.into(),
+                detail: None,
+            }],
+        }
     }
 
     /// Adds a detail to the last error.
@@ -75,8 +81,10 @@ mod tests {
 
     #[test]
     fn foreign_bodies_read_without_message_or_detail() {
-        let body: ErrorResponse =
-            serde_json::from_str(r#"{"errors":[{"code":"UNKNOWN"},{"code":"DENIED","message":"no"}]}"#).unwrap();
+        let body: ErrorResponse = serde_json::from_str(
+            r#"{"errors":[{"code":"UNKNOWN"},{"code":"DENIED","message":"no"}]}"#,
+        )
+        .unwrap();
         assert_eq!(body.code(), Some(&ErrorCode::Other("UNKNOWN".into())));
         assert_eq!(body.errors[1].detail, None);
         assert_eq!(body.to_string(), "UNKNOWN: ; DENIED: no");

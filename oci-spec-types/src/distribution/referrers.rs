@@ -22,7 +22,8 @@ impl ImageIndex {
     /// Keeps only the entries whose `artifactType` is `artifact_type` (the `artifactType`
     /// query parameter of the referrers API).
     pub fn retain_artifact_type(&mut self, artifact_type: &MediaType) {
-        self.manifests.retain(|entry| entry.artifact_type.as_ref() == Some(artifact_type));
+        self.manifests
+            .retain(|entry| entry.artifact_type.as_ref() == Some(artifact_type));
     }
 }
 
@@ -62,19 +63,32 @@ mod tests {
     #[test]
     fn referrer_descriptor_follows_the_referrers_rule() {
         let mut artifact = ImageManifest::new(Descriptor::empty(), vec![]);
-        artifact.subject = Some(Descriptor::new(MediaType::OciImageManifest, Digest::compute(b"x"), 1));
+        artifact.subject = Some(Descriptor::new(
+            MediaType::OciImageManifest,
+            Digest::compute(b"x"),
+            1,
+        ));
         artifact.annotations = Some(BTreeMap::from([("k".to_owned(), "v".to_owned())]));
         let manifest = Manifest::from_image(artifact.clone()).unwrap();
         let entry = manifest.referrer_descriptor();
         assert_eq!(entry.media_type, MediaType::OciImageManifest);
         assert_eq!(entry.digest, Digest::compute(manifest.raw()));
         assert_eq!(entry.size, manifest.raw().len() as u64);
-        assert_eq!(entry.artifact_type, Some(MediaType::OciEmpty), "falls back to the config type");
+        assert_eq!(
+            entry.artifact_type,
+            Some(MediaType::OciEmpty),
+            "falls back to the config type"
+        );
         assert_eq!(entry.annotation("k"), Some("v"));
 
         artifact.artifact_type = Some(MediaType::from("application/vnd.example.sbom"));
-        let entry = Manifest::from_image(artifact).unwrap().referrer_descriptor();
-        assert_eq!(entry.artifact_type, Some(MediaType::from("application/vnd.example.sbom")));
+        let entry = Manifest::from_image(artifact)
+            .unwrap()
+            .referrer_descriptor();
+        assert_eq!(
+            entry.artifact_type,
+            Some(MediaType::from("application/vnd.example.sbom"))
+        );
     }
 
     #[test]
@@ -94,7 +108,10 @@ mod tests {
     #[test]
     fn referrers_tag_is_algorithm_dash_encoded() {
         let digest = Digest::compute(b"");
-        assert_eq!(referrers_tag(&digest), format!("sha256-{}", digest.encoded()));
+        assert_eq!(
+            referrers_tag(&digest),
+            format!("sha256-{}", digest.encoded())
+        );
         let long = Digest::parse(&format!("sha512:{}", "ab".repeat(64))).unwrap();
         assert_eq!(referrers_tag(&long), format!("sha512-{}", "ab".repeat(32)));
     }

@@ -31,16 +31,33 @@ mod tests {
     #[test]
     fn null_and_missing_lists_read_as_empty() {
         let tags: TagList = serde_json::from_str(r#"{"name":"a/b","tags":null}"#).unwrap();
-        assert_eq!(tags, TagList { name: "a/b".into(), tags: vec![] });
+        assert_eq!(
+            tags,
+            TagList {
+                name: "a/b".into(),
+                tags: vec![]
+            }
+        );
         let catalog: Catalog = serde_json::from_str("{}").unwrap();
         assert!(catalog.repositories.is_empty());
     }
 
     #[test]
     fn lists_write_in_the_spec_shape() {
-        let tags = TagList { name: "a".into(), tags: vec!["1".into(), "latest".into()] };
-        assert_eq!(serde_json::to_string(&tags).unwrap(), r#"{"name":"a","tags":["1","latest"]}"#);
-        let catalog = Catalog { repositories: vec!["a".into()] };
-        assert_eq!(serde_json::to_string(&catalog).unwrap(), r#"{"repositories":["a"]}"#);
+        let tags = TagList {
+            name: "a".into(),
+            tags: vec!["1".into(), "latest".into()],
+        };
+        assert_eq!(
+            serde_json::to_string(&tags).unwrap(),
+            r#"{"name":"a","tags":["1","latest"]}"#
+        );
+        let catalog = Catalog {
+            repositories: vec!["a".into()],
+        };
+        assert_eq!(
+            serde_json::to_string(&catalog).unwrap(),
+            r#"{"repositories":["a"]}"#
+        );
     }
 }

@@ -20,9 +20,14 @@ pub type DockerManifestList = ImageIndex;
 /// Whether a manifest is Docker schema 1, judged by any of: the `Content-Type`, the
 /// `mediaType` field, `schemaVersion: 1`, or the schema 1 `fsLayers` field.
 pub(crate) fn is_schema1(probe: &Probe, content_type: Option<&MediaType>) -> bool {
-    let named_schema1 = |media_type: Option<&MediaType>| media_type.is_some_and(MediaType::is_schema1);
+    let named_schema1 =
+        |media_type: Option<&MediaType>| media_type.is_some_and(MediaType::is_schema1);
     named_schema1(content_type)
         || named_schema1(probe.media_type.as_ref())
-        || probe.schema_version.as_ref().and_then(serde_json::Value::as_u64) == Some(1)
+        || probe
+            .schema_version
+            .as_ref()
+            .and_then(serde_json::Value::as_u64)
+            == Some(1)
         || probe.fs_layers.is_some()
 }

@@ -62,6 +62,8 @@ impl ImageManifest {
     /// The artifact type by the referrers rule: `artifactType` when set, else the config's
     /// media type.
     pub fn effective_artifact_type(&self) -> MediaType {
-        self.artifact_type.clone().unwrap_or_else(|| self.config.media_type.clone())
+        self.artifact_type
+            .clone()
+            .unwrap_or_else(|| self.config.media_type.clone())
     }
 }

@@ -54,7 +54,11 @@ impl ImageIndex {
     /// attestation manifests and entries without a platform.
     pub fn find_platform(&self, wanted: &Platform) -> Option<&Descriptor> {
         self.manifests.iter().find(|entry| {
-            !entry.is_attestation() && entry.platform.as_ref().is_some_and(|own| own.matches(wanted))
+            !entry.is_attestation()
+                && entry
+                    .platform
+                    .as_ref()
+                    .is_some_and(|own| own.matches(wanted))
         })
     }
 }

@@ -46,13 +46,19 @@ impl Manifest {
     /// `mediaType` field must then agree), else from the `mediaType` field, else from the
     /// fields present. Refused: schema 1, `schemaVersion` other than 2, a mix of image and
     /// index fields, malformed descriptors and `data` that does not match its descriptor.
-    pub fn parse_strict(bytes: Bytes, content_type: Option<&str>) -> Result<Manifest, ManifestError> {
+    pub fn parse_strict(
+        bytes: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<Manifest, ManifestError> {
         parse(bytes, content_type, Mode::Strict)
     }
 
     /// Parses a manifest already stored, accepting anything the types can hold: only
     /// bytes that are not JSON, schema 1, or JSON that fits no manifest type are refused.
-    pub fn parse_lenient(bytes: Bytes, content_type: Option<&str>) -> Result<Manifest, ManifestError> {
+    pub fn parse_lenient(
+        bytes: Bytes,
+        content_type: Option<&str>,
+    ) -> Result<Manifest, ManifestError> {
         parse(bytes, content_type, Mode::Lenient)
     }
 
@@ -62,7 +68,11 @@ impl Manifest {
         let raw = Bytes::from(serde_json::to_vec(&manifest).map_err(ManifestError::Encode)?);
         let docker = manifest.media_type == Some(MediaType::DockerManifestV2);
         let parsed = Parsed::new(manifest, raw);
-        Ok(if docker { Manifest::DockerV2(parsed) } else { Manifest::Image(parsed) })
+        Ok(if docker {
+            Manifest::DockerV2(parsed)
+        } else {
+            Manifest::Image(parsed)
+        })
     }
 
     /// Serialises an index built in memory; the bytes written become its raw bytes. A
@@ -71,7 +81,11 @@ impl Manifest {
         let raw = Bytes::from(serde_json::to_vec(&index).map_err(ManifestError::Encode)?);
         let docker = index.media_type == Some(MediaType::DockerManifestList);
         let parsed = Parsed::new(index, raw);
-        Ok(if docker { Manifest::DockerList(parsed) } else { Manifest::Index(parsed) })
+        Ok(if docker {
+            Manifest::DockerList(parsed)
+        } else {
+            Manifest::Index(parsed)
+        })
     }
 
     /// The exact bytes the manifest was read from.
@@ -133,7 +147,9 @@ impl Manifest {
     /// image, its config's media type.
     pub fn artifact_type(&self) -> Option<MediaType> {
         match self {
-            Manifest::Image(image) | Manifest::DockerV2(image) => Some(image.effective_artifact_type()),
+            Manifest::Image(image) | Manifest::DockerV2(image) => {
+                Some(image.effective_artifact_type())
+            }
             Manifest::Index(index) | Manifest::DockerList(index) => index.artifact_type.clone(),
         }
     }
@@ -153,12 +169,17 @@ impl Manifest {
         let Some(image) = self.image() else {
             return Vec::new();
         };
-        let layers = image.layers.iter().filter(|layer| !layer.is_non_distributable());
+        let layers = image
+            .layers
+            .iter()
+            .filter(|layer| !layer.is_non_distributable());
         std::iter::once(&image.config).chain(layers).collect()
     }
 
     /// The manifests an index lists. Empty for an image manifest.
     pub fn children(&self) -> Vec<&Descriptor> {
-        self.index().map(|index| index.manifests.iter().collect()).unwrap_or_default()
+        self.index()
+            .map(|index| index.manifests.iter().collect())
+            .unwrap_or_default()
     }
 }

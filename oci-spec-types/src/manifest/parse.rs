@@ -5,10 +5,10 @@ use serde::Deserialize;
 use serde::de::{DeserializeOwned, IgnoredAny};
 
 use crate::error::ManifestError;
+use crate::manifest::Manifest;
 use crate::manifest::docker::is_schema1;
 use crate::manifest::parsed::Parsed;
 use crate::manifest::validate::validate_descriptors;
-use crate::manifest::Manifest;
 use crate::media_type::MediaType;
 
 /// How much a parse forgives.
@@ -41,9 +41,15 @@ impl Probe {
 
 /// Parses `bytes` as a manifest in the given mode. Never panics: serde_json's recursion
 /// limit turns deep nesting into an error rather than a stack overflow.
-pub(crate) fn parse(bytes: Bytes, content_type: Option<&str>, mode: Mode) -> Result<Manifest, ManifestError> {
+pub(crate) fn parse(
+    bytes: Bytes,
+    content_type: Option<&str>,
+    mode: Mode,
+) -> Result<Manifest, ManifestError> {
     let probe = probe(&bytes)?;
-    let content_type = content_type.map(MediaType::from_content_type).filter(|media_type| !is_generic(media_type));
+    let content_type = content_type
+        .map(MediaType::from_content_type)
+        .filter(|media_type| !is_generic(media_type));
     if is_schema1(&probe, content_type.as_ref()) {
         return Err(ManifestError::Schema1Unsupported);
     }
@@ -96,7 +102,10 @@ fn json_error(error: serde_json::Error) -> ManifestError {
 
 /// Content types that say nothing about the kind of manifest.
 fn is_generic(media_type: &MediaType) -> bool {
-    matches!(media_type.as_str(), "" | "application/json" | "application/octet-stream")
+    matches!(
+        media_type.as_str(),
+        "" | "application/json" | "application/octet-stream"
+    )
 }
 
 /// The kind of a pushed manifest: the `Content-Type` when specific, which the `mediaType`
@@ -108,7 +117,10 @@ fn strict_kind(probe: &Probe, content_type: Option<MediaType>) -> Result<MediaTy
             return Err(ManifestError::UnsupportedMediaType(content_type));
         }
         (Some(content_type), Some(declared)) if declared != content_type => {
-            return Err(ManifestError::MediaTypeMismatch { declared, content_type });
+            return Err(ManifestError::MediaTypeMismatch {
+                declared,
+                content_type,
+            });
         }
         (Some(content_type), _) => content_type,
         (None, Some(declared)) if !declared.is_any_manifest() => {
@@ -125,7 +137,10 @@ fn strict_kind(probe: &Probe, content_type: Option<MediaType>) -> Result<MediaTy
 
 /// The kind of a stored manifest: the first manifest type among the `Content-Type` and
 /// the `mediaType` field, else the fields present.
-fn lenient_kind(probe: &Probe, content_type: Option<MediaType>) -> Result<MediaType, ManifestError> {
+fn lenient_kind(
+    probe: &Probe,
+    content_type: Option<MediaType>,
+) -> Result<MediaType, ManifestError> {
     content_type
         .into_iter()
         .chain(probe.media_type.clone())
@@ -148,6 +163,8 @@ fn kind_from_shape(probe: &Probe) -> Result<MediaType, ManifestError> {
 fn check_schema_version(probe: &Probe) -> Result<(), ManifestError> {
     match &probe.schema_version {
         Some(version) if version.as_u64() == Some(2) => Ok(()),
-        found => Err(ManifestError::SchemaVersion { found: found.clone() }),
+        found => Err(ManifestError::SchemaVersion {
+            found: found.clone(),
+        }),
     }
 }

@@ -21,7 +21,11 @@ pub struct Parsed<T> {
 impl<T> Parsed<T> {
     /// Pairs a value with the bytes it was parsed from. The caller guarantees the pairing.
     pub(crate) fn new(value: T, raw: Bytes) -> Self {
-        Parsed { value, raw, digest: OnceLock::new() }
+        Parsed {
+            value,
+            raw,
+            digest: OnceLock::new(),
+        }
     }
 
     /// The exact bytes the value was parsed from.

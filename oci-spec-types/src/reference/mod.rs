@@ -58,7 +58,11 @@ impl Reference {
     /// The host to send registry API requests to: `registry-1.docker.io` for Docker Hub,
     /// else the registry itself.
     pub fn api_host(&self) -> &str {
-        if self.registry == DOCKER_HUB { DOCKER_HUB_API_HOST } else { &self.registry }
+        if self.registry == DOCKER_HUB {
+            DOCKER_HUB_API_HOST
+        } else {
+            &self.registry
+        }
     }
 
     /// The `<reference>` of a manifest request: the digest when there is one (it pins the
@@ -74,12 +78,18 @@ impl Reference {
     /// The same repository with another tag (any digest is kept).
     pub fn with_tag(&self, tag: &str) -> Result<Reference, ReferenceError> {
         validate_tag(tag)?;
-        Ok(Reference { tag: Some(tag.to_owned()), ..self.clone() })
+        Ok(Reference {
+            tag: Some(tag.to_owned()),
+            ..self.clone()
+        })
     }
 
     /// The same repository and tag, pinned to a digest.
     pub fn with_digest(&self, digest: Digest) -> Reference {
-        Reference { digest: Some(digest), ..self.clone() }
+        Reference {
+            digest: Some(digest),
+            ..self.clone()
+        }
     }
 }
 

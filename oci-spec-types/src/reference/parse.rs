@@ -5,7 +5,9 @@ use oci_digest::Digest;
 
 use crate::error::ReferenceError;
 use crate::reference::Reference;
-use crate::reference::validate::{NAME_TOTAL_MAX, validate_registry, validate_repository, validate_tag};
+use crate::reference::validate::{
+    NAME_TOTAL_MAX, validate_registry, validate_repository, validate_tag,
+};
 
 /// The registry a reference without one points to.
 pub const DOCKER_HUB: &str = "docker.io";
@@ -23,13 +25,20 @@ pub(crate) fn parse(input: &str) -> Result<Reference, ReferenceError> {
         return Err(ReferenceError::Empty);
     }
     let (name_and_tag, digest) = match input.split_once('@') {
-        Some((name, digest)) => (name, Some(Digest::parse(digest).map_err(ReferenceError::InvalidDigest)?)),
+        Some((name, digest)) => (
+            name,
+            Some(Digest::parse(digest).map_err(ReferenceError::InvalidDigest)?),
+        ),
         None => (input, None),
     };
     let (name, tag) = split_tag(name_and_tag);
     let (registry, repository) = split_registry(name);
-    let missing_repository = || ReferenceError::MissingRepository { input: input.to_owned() };
-    if repository.is_empty() || (registry.is_none() && tag.is_some_and(is_port) && looks_like_host(name)) {
+    let missing_repository = || ReferenceError::MissingRepository {
+        input: input.to_owned(),
+    };
+    if repository.is_empty()
+        || (registry.is_none() && tag.is_some_and(is_port) && looks_like_host(name))
+    {
         // `example.com/`, or `localhost:5000`, which Docker would read as the image
         // `library/localhost` tagged `5000`: almost always a registry given without a
         // repository.
@@ -54,14 +63,22 @@ pub(crate) fn parse(input: &str) -> Result<Reference, ReferenceError> {
     };
     let length = registry.len() + 1 + repository.len();
     if length > NAME_TOTAL_MAX {
-        return Err(ReferenceError::NameTooLong { length, max: NAME_TOTAL_MAX });
+        return Err(ReferenceError::NameTooLong {
+            length,
+            max: NAME_TOTAL_MAX,
+        });
     }
     let tag = match (tag, &digest) {
         (Some(tag), _) => Some(tag.to_owned()),
         (None, Some(_)) => None,
         (None, None) => Some(DEFAULT_TAG.to_owned()),
     };
-    Ok(Reference { registry: registry.to_owned(), repository, tag, digest })
+    Ok(Reference {
+        registry: registry.to_owned(),
+        repository,
+        tag,
+        digest,
+    })
 }
 
 /// The tag follows the last `:` that comes after the last `/` (an earlier `:` is a port).

@@ -1,0 +1,178 @@
+//! What requests address: a [`Repository`] on a registry, and a [`ManifestReference`] in it.
+
+use std::fmt;
+use std::str::FromStr;
+
+use oci_digest::Digest;
+use oci_spec_types::reference::validate_registry;
+use oci_spec_types::{Reference, ReferenceError, validate_repository, validate_tag};
+
+/// A repository on a registry: `registry` is the API host (`host[:port]`), `name` the
+/// repository (`library/alpine`). Both are validated, so they are safe to put in a URL.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Repository {
+    registry: String,
+    name: String,
+}
+
+impl Repository {
+    /// A repository, checked against the distribution spec's grammars.
+    pub fn new(registry: &str, name: &str) -> Result<Repository, ReferenceError> {
+        validate_registry(registry)?;
+        validate_repository(name)?;
+        Ok(Repository {
+            registry: registry.to_owned(),
+            name: name.to_owned(),
+        })
+    }
+
+    /// The registry host requests go to, `host[:port]`.
+    pub fn registry(&self) -> &str {
+        &self.registry
+    }
+
+    /// The repository name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+impl From<&Reference> for Repository {
+    /// The reference's repository on its API host (`registry-1.docker.io` for Docker Hub).
+    fn from(reference: &Reference) -> Self {
+        Repository {
+            registry: reference.api_host().to_owned(),
+            name: reference.repository().to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for Repository {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.name)
+    }
+}
+
+/// The `<reference>` of a manifest request: a tag or a digest.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ManifestReference {
+    /// A tag, validated.
+    Tag(String),
+    /// A digest.
+    Digest(Digest),
+}
+
+impl ManifestReference {
+    /// A tag reference, checked against the tag grammar.
+    pub fn tag(tag: &str) -> Result<ManifestReference, ReferenceError> {
+        validate_tag(tag)?;
+        Ok(ManifestReference::Tag(tag.to_owned()))
+    }
+
+    /// The digest, for a digest reference.
+    pub fn digest(&self) -> Option<&Digest> {
+        match self {
+            ManifestReference::Digest(digest) => Some(digest),
+            ManifestReference::Tag(_) => None,
+        }
+    }
+
+    /// The text that goes into the URL.
+    pub fn as_str(&self) -> &str {
+        match self {
+            ManifestReference::Tag(tag) => tag,
+            ManifestReference::Digest(digest) => digest.as_str(),
+        }
+    }
+}
+
+impl From<Digest> for ManifestReference {
+    fn from(digest: Digest) -> Self {
+        ManifestReference::Digest(digest)
+    }
+}
+
+impl From<&Reference> for ManifestReference {
+    /// The digest when the reference has one (it pins the content), else the tag.
+    fn from(reference: &Reference) -> Self {
+        match (reference.digest(), reference.tag()) {
+            (Some(digest), _) => ManifestReference::Digest(digest.clone()),
+            (None, Some(tag)) => ManifestReference::Tag(tag.to_owned()),
+            (None, None) => ManifestReference::Tag(reference.manifest_reference().to_owned()),
+        }
+    }
+}
+
+impl FromStr for ManifestReference {
+    type Err = ReferenceError;
+
+    /// A digest when the text holds a `:` (tags cannot), else a tag.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.contains(':') {
+            Digest::parse(text)
+                .map(ManifestReference::Digest)
+                .map_err(ReferenceError::InvalidDigest)
+        } else {
+            ManifestReference::tag(text)
+        }
+    }
+}
+
+impl fmt::Display for ManifestReference {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn repositories_come_from_references() {
+        let reference = Reference::parse("127.0.0.1:5000/team/app:v1").unwrap();
+        let repository = Repository::from(&reference);
+        assert_eq!(repository.registry(), "127.0.0.1:5000");
+        assert_eq!(repository.name(), "team/app");
+        assert_eq!(repository.to_string(), "127.0.0.1:5000/team/app");
+        assert_eq!(
+            ManifestReference::from(&reference),
+            ManifestReference::Tag("v1".into())
+        );
+        let hub = Reference::parse("alpine").unwrap();
+        assert_eq!(Repository::from(&hub).registry(), "registry-1.docker.io");
+    }
+
+    #[test]
+    fn bad_names_are_refused() {
+        assert!(Repository::new("r.example", "Upper").is_err());
+        assert!(Repository::new("r.example", "a/../b").is_err());
+        assert!(Repository::new("bad host/x", "a").is_err());
+        assert!(Repository::new("r.example:5000", "a/b").is_ok());
+    }
+
+    #[test]
+    fn references_parse_as_tag_or_digest() {
+        let digest = Digest::compute(b"x");
+        assert_eq!(
+            digest.as_str().parse::<ManifestReference>().unwrap(),
+            ManifestReference::Digest(digest)
+        );
+        assert_eq!(
+            "v1.0".parse::<ManifestReference>().unwrap(),
+            ManifestReference::Tag("v1.0".into())
+        );
+        assert!("sha256:short".parse::<ManifestReference>().is_err());
+        assert!(".bad".parse::<ManifestReference>().is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn reference_parsing_never_panics_and_round_trips(text in any::<String>()) {
+            if let Ok(reference) = text.parse::<ManifestReference>() {
+                prop_assert_eq!(reference.to_string(), text);
+            }
+        }
+    }
+}

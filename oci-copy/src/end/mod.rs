@@ -1,0 +1,191 @@
+//! The two ends of a copy: [`Source`] (where content is read) and [`Sink`] (where it is
+//! written), and their implementations: registries, image layouts, OCI and Docker archives.
+
+mod docker_archive;
+mod files;
+mod layout;
+mod oci_archive;
+mod registry;
+mod tar_index;
+
+use std::fmt;
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_core::Stream;
+use oci_spec_types::{Descriptor, Digest};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+
+pub use docker_archive::{DockerArchiveSink, DockerArchiveSource};
+pub use layout::{LayoutSink, LayoutSource};
+pub use oci_archive::{OciArchiveSink, OciArchiveSource};
+pub use registry::{RegistryEnd, RegistryOptions};
+
+/// A blob's bytes, in chunks, as they arrive.
+pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
+
+/// Which image of a source to take.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Selector {
+    /// The image under this tag.
+    Tag(String),
+    /// The manifest with this digest.
+    Digest(Digest),
+    /// The end's default: `latest` in a registry, the only image of a layout or archive.
+    Default,
+}
+
+impl fmt::Display for Selector {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Selector::Tag(tag) => write!(f, ":{tag}"),
+            Selector::Digest(digest) => write!(f, "@{digest}"),
+            Selector::Default => f.write_str(""),
+        }
+    }
+}
+
+/// A repository on a registry: where a blob can be mounted from, and whose host a
+/// concurrency limit applies to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct RepositoryAddress {
+    /// `host[:port]`.
+    pub registry: String,
+    /// The repository name.
+    pub repository: String,
+}
+
+impl fmt::Display for RepositoryAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.registry, self.repository)
+    }
+}
+
+/// Where content is read from.
+#[async_trait]
+pub trait Source: Send + Sync {
+    /// A short human-readable name, such as `oci:/tmp/layout`.
+    fn describe(&self) -> String;
+
+    /// The registry repository behind this source, if it is one.
+    fn repository(&self) -> Option<RepositoryAddress> {
+        None
+    }
+
+    /// The descriptor of the root manifest the selector names.
+    async fn resolve(&self, selector: &Selector) -> Result<Descriptor>;
+
+    /// Every tag the source holds.
+    async fn tags(&self) -> Result<Vec<String>>;
+
+    /// The manifest's exact bytes, checked against its digest.
+    async fn manifest(&self, descriptor: &Descriptor) -> Result<Bytes>;
+
+    /// The blob's bytes from `offset` on (for resuming). Not checked here: the caller
+    /// wraps the stream in a verifier.
+    async fn blob(&self, descriptor: &Descriptor, offset: u64) -> Result<BlobStream>;
+
+    /// Descriptors of the manifests whose `subject` is `subject`.
+    async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>>;
+}
+
+/// Reopens a blob's content, from any offset, for a [`Sink`] that writes it.
+///
+/// Opening at offset 0 gives a stream that is verified against the blob's digest and
+/// size; a sink that resumes an upload opens at the offset it has reached (the registry
+/// then checks the digest of the whole).
+#[async_trait]
+pub trait BlobContent: Send + Sync {
+    /// The content from `offset` on.
+    async fn open(&self, offset: u64) -> Result<BlobStream>;
+}
+
+/// What a sink can and cannot keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SinkTraits {
+    /// Holds a single-platform image per name only (Docker archives): an index must be
+    /// narrowed to one platform first.
+    pub single_image_only: bool,
+    /// Keeps manifests byte for byte, so their digests survive (false for Docker
+    /// archives, which regenerate the manifest on the way out).
+    pub keeps_manifest_digests: bool,
+}
+
+impl Default for SinkTraits {
+    fn default() -> Self {
+        SinkTraits { single_image_only: false, keeps_manifest_digests: true }
+    }
+}
+
+/// Where content is written.
+#[async_trait]
+pub trait Sink: Send + Sync {
+    /// A short human-readable name, such as `oci:/tmp/layout`.
+    fn describe(&self) -> String;
+
+    /// The registry repository behind this sink, if it is one.
+    fn repository(&self) -> Option<RepositoryAddress> {
+        None
+    }
+
+    /// What the sink can keep.
+    fn traits(&self) -> SinkTraits {
+        SinkTraits::default()
+    }
+
+    /// Whether the blob is already there.
+    async fn has_blob(&self, descriptor: &Descriptor) -> Result<bool>;
+
+    /// Whether the manifest is already there (by digest).
+    async fn has_manifest(&self, descriptor: &Descriptor) -> Result<bool>;
+
+    /// The digest the tag points to now, if the tag exists.
+    async fn tagged(&self, tag: &str) -> Result<Option<Digest>>;
+
+    /// Writes a blob, reading it from `content`. Returns the bytes written.
+    async fn put_blob(&self, descriptor: &Descriptor, content: &dyn BlobContent) -> Result<u64>;
+
+    /// Mounts a blob from another repository of the same registry. `Ok(false)` when the
+    /// registry declined (the caller then copies the blob).
+    async fn mount_blob(&self, descriptor: &Descriptor, from: &RepositoryAddress) -> Result<bool> {
+        let _ = (descriptor, from);
+        Ok(false)
+    }
+
+    /// Stores manifest bytes under their digest.
+    async fn put_manifest(&self, descriptor: &Descriptor, bytes: Bytes) -> Result<()>;
+
+    /// Names a root: points `tag` at it, or with `None` records it as an untagged root
+    /// where the sink keeps such a list (a layout's `index.json`).
+    async fn tag(&self, tag: Option<&str>, root: &Descriptor) -> Result<()>;
+
+    /// Called once after every step ran: archives are written out here.
+    async fn finish(&self) -> Result<()> {
+        Ok(())
+    }
+}
+
+/// The largest manifest read into memory. Registries must take 4 MiB; this leaves room.
+pub(crate) const MAX_MANIFEST_SIZE: u64 = 16 * 1024 * 1024;
+
+/// Checks bytes held in memory (manifests, configs) against their descriptor's digest.
+pub(crate) fn check_digest(expected: &Digest, bytes: &[u8]) -> Result<()> {
+    let found = Digest::compute_with(expected.algorithm(), bytes)?;
+    if &found != expected {
+        let source = oci_digest::DigestError::Mismatch { expected: expected.clone(), found };
+        return Err(crate::Error::Verify { digest: expected.clone(), source });
+    }
+    Ok(())
+}
+
+/// Strips a descriptor to what identifies content (media type, digest, size), dropping
+/// the fields that belong to where it is listed (annotations, platform, urls).
+pub(crate) fn bare(descriptor: &Descriptor) -> Descriptor {
+    let mut bare = Descriptor::new(descriptor.media_type.clone(), descriptor.digest.clone(), descriptor.size);
+    bare.artifact_type = descriptor.artifact_type.clone();
+    bare
+}

@@ -1,0 +1,176 @@
+//! The object-storage backend, on any [`object_store::ObjectStore`] (S3 and S3-compatible
+//! servers, Google Cloud Storage, Azure Blob Storage, or the crate's in-memory store).
+//!
+//! Every object is written with one put (atomic per object) or one multipart upload (visible
+//! only once complete), so readers never see a partial blob, manifest or metadata object.
+//! Upload sessions live in the bucket (see `upload`), which makes any number of stateless
+//! registry processes sharing one bucket behave as one registry.
+//!
+//! A write that dies with its process can leave an incomplete multipart upload behind; it is
+//! invisible to readers, and a bucket lifecycle rule ("abort incomplete multipart uploads
+//! after N days") reclaims its space.
+
+mod keys;
+mod open;
+mod stream;
+mod upload;
+
+use std::{collections::BTreeSet, sync::Arc};
+
+use bytes::Bytes;
+use futures_util::TryStreamExt;
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
+use oci_digest::Digest;
+
+use self::{keys::Layout, stream::object_error};
+use super::{Key, Storage, StorageFuture, is_safe_segment};
+use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
+
+/// A [`Storage`] on an object store, under a key prefix. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct ObjectStorage {
+    store: Arc<dyn ObjectStore>,
+    layout: Layout,
+}
+
+impl ObjectStorage {
+    /// A store keeping everything under `prefix` (`/`-separated, may be empty) of `store`.
+    pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> Result<Self, StorageError> {
+        Ok(Self {
+            store,
+            layout: Layout::new(prefix)?,
+        })
+    }
+
+    /// The object store underneath.
+    pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
+        &self.store
+    }
+}
+
+impl Storage for ObjectStorage {
+    fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
+        Box::pin(async move {
+            let path = self.layout.blob(digest)?;
+            match self.store.head(&path).await {
+                Ok(meta) => Ok(Some(meta.size)),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(object_error("stat", &path)(e)),
+            }
+        })
+    }
+
+    fn blob_read<'a>(
+        &'a self,
+        digest: &'a Digest,
+        range: Option<ByteRange>,
+    ) -> StorageFuture<'a, Option<ByteStream<'static>>> {
+        Box::pin(async move {
+            let path = self.layout.blob(digest)?;
+            let range = range.map(|r| r.start..r.end.saturating_add(1));
+            match self.store.get_opts(&path, GetOptions::new().with_range(range)).await {
+                Ok(found) => Ok(Some(read_whole(found))),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(object_error("read", &path)(e)),
+            }
+        })
+    }
+
+    fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let path = self.layout.blob(digest)?;
+            self.store
+                .put(&path, PutPayload::from_bytes(content))
+                .await
+                .map_err(object_error("put blob", &path))?;
+            Ok(())
+        })
+    }
+
+    fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
+        Box::pin(self.create_session(id))
+    }
+
+    fn upload_write<'a>(
+        &'a self,
+        id: &'a UploadId,
+        offset: u64,
+        data: ByteStream<'a>,
+    ) -> StorageFuture<'a, u64> {
+        Box::pin(self.write_part(id, offset, data))
+    }
+
+    fn upload_read<'a>(
+        &'a self,
+        id: &'a UploadId,
+        len: u64,
+    ) -> StorageFuture<'a, ByteStream<'static>> {
+        Box::pin(self.read_session(id, len))
+    }
+
+    fn upload_commit<'a>(
+        &'a self,
+        id: &'a UploadId,
+        size: u64,
+        digest: &'a Digest,
+    ) -> StorageFuture<'a, ()> {
+        Box::pin(self.commit_session(id, size, digest))
+    }
+
+    fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
+        Box::pin(self.delete_session(id))
+    }
+
+    fn meta_get<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<Bytes>> {
+        Box::pin(async move {
+            let path = self.layout.meta(key)?;
+            let found = match self.store.get_opts(&path, GetOptions::new()).await {
+                Ok(found) => found,
+                Err(object_store::Error::NotFound { .. }) => return Ok(None),
+                Err(e) => return Err(object_error("read", &path)(e)),
+            };
+            let bytes = found.bytes().await.map_err(object_error("read", &path))?;
+            Ok(Some(bytes))
+        })
+    }
+
+    fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let path = self.layout.meta(key)?;
+            self.store
+                .put(&path, PutPayload::from_bytes(value))
+                .await
+                .map_err(object_error("put", &path))?;
+            Ok(())
+        })
+    }
+
+    fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        Box::pin(async move { self.delete_object(&self.layout.meta(key)?).await })
+    }
+
+    fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let path = self.layout.meta(folder)?;
+            let listed = self
+                .store
+                .list_with_delimiter(Some(&path))
+                .await
+                .map_err(object_error("list", &path))?;
+            let names: BTreeSet<String> = listed
+                .common_prefixes
+                .iter()
+                .chain(listed.objects.iter().map(|meta| &meta.location))
+                .filter_map(|p| p.filename())
+                .filter(|name| is_safe_segment(name))
+                .map(str::to_owned)
+                .collect();
+            Ok(names.into_iter().collect())
+        })
+    }
+}
+
+/// The bytes of a get, as a stream of I/O results.
+fn read_whole(found: object_store::GetResult) -> ByteStream<'static> {
+    Box::pin(found.into_stream().map_err(std::io::Error::other))
+}
