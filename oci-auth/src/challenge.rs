@@ -1,5 +1,5 @@
 //! `WWW-Authenticate` challenges (RFC 9110 section 11): the typed values and how they print.
-//! The parser lives in [`parse`](self::parse).
+//! The parser lives in the private `parse` submodule.
 
 use std::fmt;
 

@@ -4,7 +4,7 @@ use std::io;
 use std::path::PathBuf;
 
 use oci_digest::{Digest, DigestError};
-use oci_spec_types::{ManifestError, MediaType, Platform, ReferenceError};
+use oci_spec_types::{ManifestError, MediaType, Platform, PlatformError, ReferenceError};
 
 /// Everything that can go wrong while planning, copying or mirroring.
 #[derive(Debug, thiserror::Error)]
@@ -152,6 +152,9 @@ pub enum Error {
         /// What was asked.
         operation: &'static str,
     },
+    /// A platform could not be parsed.
+    #[error(transparent)]
+    Platform(#[from] PlatformError),
     /// A tag filter's regular expression is invalid.
     #[error("invalid tag regex: {0}")]
     Regex(#[from] regex::Error),
@@ -179,15 +182,16 @@ pub enum Error {
     /// A background task died.
     #[error("a worker task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
-    /// Some steps of a plan failed (see the report for which).
-    #[error("{failed} of {total} steps failed; first: {first}")]
+    /// Some steps of a plan failed or could not run.
+    #[error("{failed} of {total} steps did not complete; first failure: {first}")]
     StepsFailed {
         /// How many steps failed or could not run.
         failed: usize,
         /// How many steps the plan has.
         total: usize,
-        /// The first failure, as text.
-        first: String,
+        /// The first failure.
+        #[source]
+        first: Box<Error>,
     },
 }
 
@@ -240,6 +244,17 @@ fn platforms_text(platforms: &[Platform]) -> String {
 }
 
 impl Error {
+    /// Whether trying the same step again may succeed: broken transfers, content that
+    /// arrived damaged, registry and task failures. Missing content, malformed input and
+    /// unsupported operations are final.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            Error::Io { .. } | Error::Verify { .. } | Error::Task(_) => true,
+            Error::Registry(inner) => registry_error_is_retryable(inner),
+            _ => false,
+        }
+    }
+
     /// An [`Error::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io { path: path.into(), source }
@@ -248,3 +263,9 @@ impl Error {
 
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Registry errors worth another try at the step level (the client already retried the
+/// single request): anything but an answer that will not change.
+fn registry_error_is_retryable(_error: &oci_distribution_client::Error) -> bool {
+    true
+}

@@ -1,7 +1,8 @@
-//! `oci-copy`: work in progress; see the workspace README for the plan.
+//! `oci-copy`: work in progress.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod end;
 mod error;
 
-pub use error::Error;
+pub use error::{ArchiveProblem, Error, LayoutProblem, Result};

@@ -5,8 +5,8 @@ mod docker_archive;
 mod files;
 mod layout;
 mod oci_archive;
-mod registry;
 mod tar_index;
+mod tar_write;
 
 use std::fmt;
 use std::pin::Pin;
@@ -22,7 +22,6 @@ use crate::error::Result;
 pub use docker_archive::{DockerArchiveSink, DockerArchiveSource};
 pub use layout::{LayoutSink, LayoutSource};
 pub use oci_archive::{OciArchiveSink, OciArchiveSource};
-pub use registry::{RegistryEnd, RegistryOptions};
 
 /// A blob's bytes, in chunks, as they arrive.
 pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;

@@ -12,7 +12,10 @@ use std::{
 };
 
 use clap::Parser;
-use oci_server_core::{DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig, serve};
+use oci_server_core::{
+    DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig, serve,
+    storage::{Key, open_location},
+};
 use tracing_subscriber::EnvFilter;
 
 /// An OCI distribution-spec registry on a local filesystem store.
@@ -22,9 +25,14 @@ struct Args {
     /// Address to listen on; port 0 picks a free port.
     #[arg(long, default_value = "127.0.0.1:5000")]
     listen: SocketAddr,
-    /// Folder of the store (created when missing).
-    #[arg(long, default_value = "./data")]
-    root: PathBuf,
+    /// Folder of a filesystem store (created when missing); the same as `--storage DIR`.
+    #[arg(long, conflicts_with = "storage")]
+    root: Option<PathBuf>,
+    /// Where content lives: a folder, or an object store URL such as `s3://bucket/prefix`
+    /// (configured from `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_REGION`, `AWS_ALLOW_HTTP`). Default: `./data`.
+    #[arg(long)]
+    storage: Option<String>,
     /// Allow deleting tags, manifests and blobs.
     #[arg(long)]
     delete: bool,
@@ -69,7 +77,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .with_delete(args.delete)
         .with_max_manifest_size(args.max_manifest_size)
         .with_chunk_min_length(args.chunk_min_length);
-    let registry = Registry::open_fs(&args.root, config).await?;
+    let location = match (&args.storage, &args.root) {
+        (Some(location), _) => location.clone(),
+        (None, Some(root)) => root.display().to_string(),
+        (None, None) => "./data".to_owned(),
+    };
+    let storage = open_location(&location).await?;
+    // Fail at start, not at the first request, when the store cannot be reached.
+    storage.meta_list(&Key::repositories()).await?;
+    let registry = Registry::new(storage, config);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     {
@@ -77,7 +93,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         writeln!(stdout, "oci-registry listening on http://{addr}")?;
         stdout.flush()?;
     }
-    tracing::info!(%addr, root = %args.root.display(), delete = args.delete, "serving");
+    tracing::info!(%addr, storage = %location, delete = args.delete, "serving");
     serve(listener, registry, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())

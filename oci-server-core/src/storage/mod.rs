@@ -26,6 +26,8 @@ use std::{future::Future, pin::Pin};
 use bytes::Bytes;
 use oci_digest::Digest;
 
+#[cfg(feature = "object-store")]
+pub use self::object::ObjectStorage;
 pub use self::{
     atomic::{StagedFile, sweep_dir, write_atomic},
     fs::FsStorage,
@@ -33,8 +35,6 @@ pub use self::{
     location::open_location,
     memory::MemoryStorage,
 };
-#[cfg(feature = "object-store")]
-pub use self::object::ObjectStorage;
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
 /// The future every storage operation returns.

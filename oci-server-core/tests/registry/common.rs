@@ -1,9 +1,12 @@
 //! A real registry on 127.0.0.1 (in-process, on a free port) and small HTTP helpers.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    sync::Arc,
+};
 
 use oci_digest::{Algorithm, Digest};
-use oci_server_core::{Registry, RegistryConfig, serve};
+use oci_server_core::{Registry, RegistryConfig, Storage, serve};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -38,6 +41,15 @@ impl TestServer {
     /// A server on an existing store folder (for restarts).
     pub async fn on_root(root: &Path, config: RegistryConfig) -> Self {
         let registry = Registry::open_fs(root, config).await.unwrap();
+        Self::serving(registry, root).await
+    }
+
+    /// A server over any backend (`root()` is meaningless then).
+    pub async fn on_storage(storage: Arc<dyn Storage>, config: RegistryConfig) -> Self {
+        Self::serving(Registry::new(storage, config), Path::new("")).await
+    }
+
+    async fn serving(registry: Registry, root: &Path) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();

@@ -5,9 +5,14 @@ mod blobs;
 mod common;
 mod listings;
 mod manifests;
+#[cfg(feature = "s3")]
+mod object_storage;
+mod podman;
 mod process;
 mod referrers;
 mod restart;
+#[cfg(feature = "s3")]
+mod s3_peers;
 mod skopeo;
 mod storage;
 mod traversal;

@@ -1,6 +1,7 @@
 //! The `oci-registry` binary run as a child process, as users and real clients meet it.
 
 use std::{
+    ffi::OsStr,
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
@@ -16,13 +17,20 @@ impl RegistryProcess {
     /// Starts the binary on a free port over `root` with the extra `flags`, and returns once it
     /// has printed the address it listens on (reading that line is the readiness signal).
     pub fn start(root: &Path, flags: &[&str]) -> Self {
+        let mut args = vec!["--root".as_ref(), root.as_os_str()];
+        args.extend(flags.iter().map(OsStr::new));
+        Self::spawn(&args, &[])
+    }
+
+    /// Starts the binary on a free port with `args` and extra environment variables.
+    pub fn spawn(args: &[&OsStr], env: &[(String, String)]) -> Self {
         let child = Command::new(env!("CARGO_BIN_EXE_oci-registry"))
-            .args(["--listen", "127.0.0.1:0", "--root"])
-            .arg(root)
-            .args(flags)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .spawn()
             .unwrap();
         // Owned before anything can fail, so that a failed start still kills the child.

@@ -31,7 +31,7 @@ async fn collect(mut stream: ByteStream<'static>) -> Vec<u8> {
     all
 }
 
-async fn check_contract(storage: &dyn Storage) {
+pub async fn check_contract(storage: &dyn Storage) {
     // Uploads: write, overwrite a failed tail, read back, commit.
     let id = UploadId::random();
     storage.upload_create(&id).await.unwrap();
@@ -83,6 +83,14 @@ async fn check_contract(storage: &dyn Storage) {
         "{err:?}"
     );
     assert!(storage.upload_delete(&id).await.unwrap());
+    let err = storage
+        .upload_write(&id, 0, chunks(&[b"late"]))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, oci_server_core::StorageError::UploadMissing { .. }),
+        "{err:?}"
+    );
 
     // Small blobs and metadata.
     let small = Digest::compute(b"{}");
@@ -129,6 +137,14 @@ async fn filesystem_backend_keeps_the_contract() {
 #[tokio::test]
 async fn memory_backend_keeps_the_contract() {
     check_contract(&MemoryStorage::new()).await;
+}
+
+#[cfg(feature = "object-store")]
+#[tokio::test]
+async fn object_backend_on_an_in_memory_object_store_keeps_the_contract() {
+    let store = Arc::new(object_store::memory::InMemory::new());
+    check_contract(&oci_server_core::storage::ObjectStorage::new(store, "some/prefix").unwrap())
+        .await;
 }
 
 #[tokio::test]

@@ -76,17 +76,17 @@ impl Layout {
 
     /// The marker object that says a session exists.
     pub fn upload_marker(&self, id: &UploadId) -> Result<Path, StorageError> {
-        Ok(self.upload(id)?.child("created"))
+        Ok(self.upload(id)?.join("created"))
     }
 
     /// The folder of a session's data parts.
     pub fn upload_parts(&self, id: &UploadId) -> Result<Path, StorageError> {
-        Ok(self.upload(id)?.child("parts"))
+        Ok(self.upload(id)?.join("parts"))
     }
 
     /// The part object whose first byte is at `start`.
     pub fn upload_part(&self, id: &UploadId, start: u64) -> Result<Path, StorageError> {
-        Ok(self.upload_parts(id)?.child(part_name(start)))
+        Ok(self.upload_parts(id)?.join(part_name(start)))
     }
 }
 
@@ -144,7 +144,11 @@ mod tests {
             "reg/one/uploads/0123456789abcdef0123456789abcdef/parts/00000000000000000005"
         );
         assert_eq!(
-            Layout::new("").unwrap().upload_marker(&id).unwrap().as_ref(),
+            Layout::new("")
+                .unwrap()
+                .upload_marker(&id)
+                .unwrap()
+                .as_ref(),
             "uploads/0123456789abcdef0123456789abcdef/created"
         );
     }

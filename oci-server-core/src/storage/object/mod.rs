@@ -68,7 +68,11 @@ impl Storage for ObjectStorage {
         Box::pin(async move {
             let path = self.layout.blob(digest)?;
             let range = range.map(|r| r.start..r.end.saturating_add(1));
-            match self.store.get_opts(&path, GetOptions::new().with_range(range)).await {
+            match self
+                .store
+                .get_opts(&path, GetOptions::new().with_range(range))
+                .await
+            {
                 Ok(found) => Ok(Some(read_whole(found))),
                 Err(object_store::Error::NotFound { .. }) => Ok(None),
                 Err(e) => Err(object_error("read", &path)(e)),

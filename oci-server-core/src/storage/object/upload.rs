@@ -21,6 +21,9 @@ use super::{
 };
 use crate::{body::ByteStream, error::StorageError, names::UploadId};
 
+/// The largest object S3 copies in one request (5 GiB); bigger blobs are streamed.
+const COPY_LIMIT: u64 = 5 << 30;
+
 /// One stored part of a session's data.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) struct Part {
@@ -48,7 +51,11 @@ pub(super) fn plan(parts: &[Part], len: u64) -> Result<Vec<Span>, Gap> {
             return Err(Gap { at: position });
         }
         let next_start = parts.get(index + 1).map_or(u64::MAX, |next| next.start);
-        let end = part.start.saturating_add(part.size).min(next_start).min(len);
+        let end = part
+            .start
+            .saturating_add(part.size)
+            .min(next_start)
+            .min(len);
         if end > position {
             spans.push(Span {
                 path: part.path.clone(),
@@ -111,7 +118,11 @@ impl ObjectStorage {
         if !exists(self.store.as_ref(), &target).await? {
             let spans = self.spans(id, size).await?;
             match spans.as_slice() {
-                [only] if only.range == (0..size) && self.size_of(&only.path).await? == size => {
+                [only]
+                    if size <= COPY_LIMIT
+                        && only.range == (0..size)
+                        && self.size_of(&only.path).await? == size =>
+                {
                     self.store
                         .copy(&only.path, &target)
                         .await

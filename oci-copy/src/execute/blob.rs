@@ -1,0 +1,192 @@
+//! Moving one blob: a mount when the registry allows it, else a verified, resumable
+//! stream from source to sink.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt};
+use oci_digest::{VerifyStreamError, VerifyingStream};
+use oci_spec_types::Descriptor;
+
+use crate::end::{BlobContent, BlobStream, RepositoryAddress, Sink, Source};
+use crate::error::{Error, Result};
+use crate::execute::{Event, ProgressFn};
+use crate::plan::StepId;
+
+/// What a blob step did.
+pub(crate) enum Moved {
+    /// Mounted from another repository.
+    Mounted,
+    /// Copied, this many bytes.
+    Copied(u64),
+}
+
+/// Mounts the blob from `from` when given and the registry agrees, else copies it.
+pub(crate) async fn move_blob(
+    sink: &dyn Sink,
+    descriptor: &Descriptor,
+    from: Option<&RepositoryAddress>,
+    content: SourceBlob,
+) -> Result<Moved> {
+    if let Some(from) = from
+        && sink.mount_blob(descriptor, from).await?
+    {
+        return Ok(Moved::Mounted);
+    }
+    sink.put_blob(descriptor, &content).await.map(Moved::Copied)
+}
+
+/// A source blob as [`BlobContent`]: reopened from any offset, resumed from where it
+/// broke (up to `resumes` times per opening), verified when read from the start, and
+/// counted for progress.
+pub(crate) struct SourceBlob {
+    pub(crate) source: Arc<dyn Source>,
+    pub(crate) descriptor: Descriptor,
+    pub(crate) resumes: u32,
+    pub(crate) progress: Option<(ProgressFn, StepId)>,
+}
+
+#[async_trait]
+impl BlobContent for SourceBlob {
+    async fn open(&self, offset: u64) -> Result<BlobStream> {
+        let stream = resuming(self.source.clone(), self.descriptor.clone(), offset, self.resumes).await?;
+        let stream = match &self.progress {
+            Some((progress, step)) => counted(stream, progress.clone(), *step, offset, self.descriptor.size),
+            None => stream,
+        };
+        if offset > 0 {
+            // The registry checks the whole; only the tail passes through here.
+            return Ok(stream);
+        }
+        let digest = self.descriptor.digest.clone();
+        let verified = VerifyingStream::new(stream, digest.clone(), Some(self.descriptor.size))?;
+        Ok(Box::pin(verified.map_err(move |error| match error {
+            VerifyStreamError::Inner(inner) => inner,
+            VerifyStreamError::Verify(source) => Error::Verify { digest: digest.clone(), source },
+        })))
+    }
+}
+
+/// The blob from `offset` on; when the stream breaks, it is reopened where it stopped.
+async fn resuming(source: Arc<dyn Source>, descriptor: Descriptor, offset: u64, resumes: u32) -> Result<BlobStream> {
+    let first = source.blob(&descriptor, offset).await?;
+    struct State {
+        source: Arc<dyn Source>,
+        descriptor: Descriptor,
+        position: u64,
+        left: u32,
+        inner: Option<BlobStream>,
+    }
+    let state = State { source, descriptor, position: offset, left: resumes, inner: Some(first) };
+    let stream = futures_util::stream::try_unfold(state, |mut state| async move {
+        loop {
+            let Some(inner) = state.inner.as_mut() else { return Ok(None) };
+            match inner.next().await {
+                Some(Ok(chunk)) => {
+                    state.position += chunk.len() as u64;
+                    return Ok(Some((chunk, state)));
+                }
+                None => return Ok(None),
+                Some(Err(error)) if state.left == 0 || state.position >= state.descriptor.size => return Err(error),
+                Some(Err(error)) => {
+                    state.left -= 1;
+                    tracing::warn!(digest = %state.descriptor.digest, at = state.position, %error, "blob stream broke; resuming");
+                    state.inner = Some(state.source.blob(&state.descriptor, state.position).await?);
+                }
+            }
+        }
+    });
+    Ok(Box::pin(stream))
+}
+
+/// Reports the bytes passing through as [`Event::Bytes`].
+fn counted(stream: BlobStream, progress: ProgressFn, step: StepId, offset: u64, total: u64) -> BlobStream {
+    let mut done = offset;
+    Box::pin(stream.inspect_ok(move |chunk| {
+        done += chunk.len() as u64;
+        progress(&Event::Bytes { step, done, total });
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    use bytes::Bytes;
+    use oci_spec_types::{Digest, MediaType};
+
+    use super::*;
+    use crate::end::Selector;
+
+    /// A source whose blob breaks after `break_after` bytes the first `failures` times.
+    struct Flaky {
+        content: Bytes,
+        break_after: usize,
+        failures: AtomicU32,
+        opened_at: std::sync::Mutex<Vec<u64>>,
+    }
+
+    #[async_trait]
+    impl Source for Flaky {
+        fn describe(&self) -> String {
+            "flaky".into()
+        }
+        async fn resolve(&self, _: &Selector) -> Result<Descriptor> {
+            unreachable!()
+        }
+        async fn tags(&self) -> Result<Vec<String>> {
+            Ok(vec![])
+        }
+        async fn manifest(&self, _: &Descriptor) -> Result<Bytes> {
+            unreachable!()
+        }
+        async fn blob(&self, _: &Descriptor, offset: u64) -> Result<BlobStream> {
+            self.opened_at.lock().unwrap().push(offset);
+            let rest = self.content.slice(offset as usize..);
+            if self.failures.load(Ordering::SeqCst) > 0 {
+                self.failures.fetch_sub(1, Ordering::SeqCst);
+                let cut = rest.slice(..self.break_after.min(rest.len()));
+                let broken = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+                let items: Vec<Result<Bytes>> = vec![Ok(cut), Err(Error::io("net", broken))];
+                return Ok(Box::pin(futures_util::stream::iter(items)));
+            }
+            Ok(Box::pin(futures_util::stream::iter([Ok(rest)])))
+        }
+        async fn referrers(&self, _: &Descriptor) -> Result<Vec<Descriptor>> {
+            Ok(vec![])
+        }
+    }
+
+    fn flaky(failures: u32) -> (Arc<Flaky>, Descriptor) {
+        let content = Bytes::from((0..100u8).collect::<Vec<_>>());
+        let descriptor = Descriptor::new(MediaType::OciLayerTar, Digest::compute(&content), 100);
+        let source = Flaky { content, break_after: 30, failures: AtomicU32::new(failures), opened_at: Default::default() };
+        (Arc::new(source), descriptor)
+    }
+
+    #[tokio::test]
+    async fn a_broken_stream_resumes_where_it_stopped_and_verifies() {
+        let (source, descriptor) = flaky(2);
+        let blob = SourceBlob { source: source.clone(), descriptor, resumes: 3, progress: None };
+        let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(chunks.concat(), source.content.to_vec());
+        assert_eq!(*source.opened_at.lock().unwrap(), [0, 30, 60]);
+    }
+
+    #[tokio::test]
+    async fn resumes_are_bounded() {
+        let (source, descriptor) = flaky(5);
+        let blob = SourceBlob { source, descriptor, resumes: 1, progress: None };
+        let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
+        assert!(matches!(result, Err(Error::Io { .. })));
+    }
+
+    #[tokio::test]
+    async fn wrong_content_fails_verification() {
+        let (source, mut descriptor) = flaky(0);
+        descriptor.digest = Digest::compute(b"something else");
+        let blob = SourceBlob { source, descriptor, resumes: 0, progress: None };
+        let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
+        assert!(matches!(result, Err(Error::Verify { .. })));
+    }
+}

@@ -1,0 +1,98 @@
+//! Interop with a real container engine: podman imports an image into its own (temporary, vfs)
+//! storage, pushes it to `oci-registry`, forgets it and pulls it back. The image that comes back
+//! has the same image ID (its config digest), and the registry serves what podman pushed.
+//!
+//! Needs `podman` on PATH (`bash .ci/install-peers` installs it); runs rootful with the vfs
+//! storage driver under a temporary root, so it touches no system image store.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::process::RegistryProcess;
+
+/// podman with every piece of state under `state`.
+fn podman(state: &Path, args: &[&str]) -> String {
+    let output = Command::new("podman")
+        .arg("--root")
+        .arg(state.join("root"))
+        .arg("--runroot")
+        .arg(state.join("run"))
+        .args(["--storage-driver", "vfs"])
+        .args(args)
+        .output()
+        .expect("podman must be installed: run `bash .ci/install-peers`");
+    assert!(
+        output.status.success(),
+        "podman {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// A root filesystem tarball with one file, made by the system's `tar`.
+fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
+    let rootfs = work.join("rootfs");
+    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
+    std::fs::write(rootfs.join("etc/greeting"), "hello from podman\n").unwrap();
+    let tarball = work.join("rootfs.tar");
+    let status = Command::new("tar")
+        .arg("-C")
+        .arg(&rootfs)
+        .arg("-cf")
+        .arg(&tarball)
+        .arg(".")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    tarball
+}
+
+#[tokio::test]
+async fn podman_pushes_and_pulls_back_the_same_image() {
+    let work = tempfile::tempdir().unwrap();
+    let registry = RegistryProcess::start(&work.path().join("store"), &[]);
+    let state = work.path().join("podman");
+    let tarball = write_rootfs_tar(work.path());
+    let remote = format!("{}/podman/greeting:v1", registry.host());
+
+    let imported = podman(
+        &state,
+        &[
+            "import",
+            "--quiet",
+            tarball.to_str().unwrap(),
+            "localhost/greeting:v1",
+        ],
+    );
+    let image_id = imported.trim().trim_start_matches("sha256:").to_owned();
+    podman(
+        &state,
+        &[
+            "push",
+            "--quiet",
+            "--tls-verify=false",
+            "localhost/greeting:v1",
+            &format!("docker://{remote}"),
+        ],
+    );
+    podman(&state, &["rmi", "localhost/greeting:v1"]);
+
+    podman(&state, &["pull", "--quiet", "--tls-verify=false", &remote]);
+    let pulled_id = podman(
+        &state,
+        &["image", "inspect", "--format", "{{.Id}}", &remote],
+    );
+    assert_eq!(pulled_id.trim(), image_id);
+
+    // The registry answers for the config podman pushed, under its digest.
+    let config = format!("sha256:{image_id}");
+    let answer = reqwest::Client::new()
+        .head(format!(
+            "{}/v2/podman/greeting/blobs/{config}",
+            registry.base()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), reqwest::StatusCode::OK);
+}
