@@ -74,7 +74,10 @@ pub(crate) fn push_scopes(repository: &Repository) -> Result<Scopes, Error> {
 pub(crate) fn delete_scopes(repository: &Repository) -> Result<Scopes, Error> {
     scopes(
         repository,
-        Scope::repository(repository.name(), [oci_auth::scope::PULL, oci_auth::scope::DELETE]),
+        Scope::repository(
+            repository.name(),
+            [oci_auth::scope::PULL, oci_auth::scope::DELETE],
+        ),
     )
 }
 

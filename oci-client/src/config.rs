@@ -107,9 +107,7 @@ impl ClientConfig {
 /// The host of `host[:port]`, IPv6 brackets kept.
 fn host_of(registry: &str) -> &str {
     if registry.starts_with('[') {
-        return registry
-            .find(']')
-            .map_or(registry, |end| &registry[..=end]);
+        return registry.find(']').map_or(registry, |end| &registry[..=end]);
     }
     registry.split(':').next().unwrap_or(registry)
 }

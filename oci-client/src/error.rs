@@ -178,7 +178,9 @@ pub enum Error {
 
     /// An upload cannot continue: the registry holds `server_offset` bytes, but the data still
     /// at hand runs from `available_from` on.
-    #[error("upload at {location} cannot continue: the registry holds {server_offset} bytes, data is at hand from byte {available_from}")]
+    #[error(
+        "upload at {location} cannot continue: the registry holds {server_offset} bytes, data is at hand from byte {available_from}"
+    )]
     UploadOffset {
         /// The upload session.
         location: String,
@@ -280,7 +282,11 @@ mod tests {
             error.error_codes().collect::<Vec<_>>(),
             [&ErrorCode::ManifestUnknown]
         );
-        assert!(error.to_string().ends_with("404 Not Found: MANIFEST_UNKNOWN"));
+        assert!(
+            error
+                .to_string()
+                .ends_with("404 Not Found: MANIFEST_UNKNOWN")
+        );
     }
 
     #[test]

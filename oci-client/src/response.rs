@@ -58,11 +58,6 @@ impl Response {
         self.inner.url()
     }
 
-    /// The request URL, for error messages.
-    pub(crate) fn request_url(&self) -> &Url {
-        &self.url
-    }
-
     /// `self` when its status is one of `accepted`, else the [`Error::Status`] it stands for.
     pub(crate) async fn expect(self, accepted: &[StatusCode]) -> Result<Response, Error> {
         if accepted.contains(&self.status()) {
@@ -124,6 +119,21 @@ impl Response {
         self.parsed_header(crate::headers::CONTENT_DIGEST, |text| {
             Digest::parse(text.trim()).ok()
         })
+    }
+
+    /// Fails when `Docker-Content-Digest` names another digest of the same algorithm than
+    /// `digest` (the content the client sent or asked for).
+    pub(crate) fn check_content_digest(&self, digest: &Digest) -> Result<(), Error> {
+        if let Some(announced) = self.content_digest()?
+            && announced.algorithm() == digest.algorithm()
+            && &announced != digest
+        {
+            return Err(Error::DigestMismatch {
+                expected: digest.clone(),
+                found: announced,
+            });
+        }
+        Ok(())
     }
 
     /// The `Content-Length` header (read from the headers: a `HEAD` answer has no body).

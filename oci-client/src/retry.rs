@@ -148,7 +148,10 @@ mod tests {
             assert!(p.next_delay(1, status(retried), 0.5).is_some(), "{retried}");
         }
         for final_status in [400, 401, 403, 404, 405, 409, 416, 501] {
-            assert!(p.next_delay(1, status(final_status), 0.5).is_none(), "{final_status}");
+            assert!(
+                p.next_delay(1, status(final_status), 0.5).is_none(),
+                "{final_status}"
+            );
         }
         assert!(p.next_delay(5, Outcome::ConnectionFailed, 0.5).is_none());
         assert!(

@@ -6,94 +6,20 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::SystemTime;
 
-use bytes::Bytes;
 use http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
-use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode};
 use oci_auth::{Authenticator, BearerChallenge, Challenge, Scopes};
 use tokio::sync::Semaphore;
 use url::Url;
 
 use crate::config::{ClientConfig, Credentials};
 use crate::error::Error;
+use crate::request::Request;
 use crate::response::Response;
 use crate::retry::{Outcome, parse_retry_after};
 
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 10;
-
-/// What to send.
-#[derive(Debug)]
-pub(crate) struct Request {
-    method: Method,
-    url: Url,
-    registry: String,
-    scopes: Scopes,
-    headers: HeaderMap,
-    body: Body,
-    follow_redirects: bool,
-}
-
-/// A request body: replayable (so the request may be retried) or a one-shot stream.
-#[derive(Debug)]
-enum Body {
-    Empty,
-    Bytes(Bytes),
-    Stream(Option<reqwest::Body>),
-}
-
-impl Body {
-    fn is_replayable(&self) -> bool {
-        !matches!(self, Body::Stream(_))
-    }
-
-    /// The body for the next attempt; a stream is handed out once.
-    fn for_attempt(&mut self) -> Option<reqwest::Body> {
-        match self {
-            Body::Empty => None,
-            Body::Bytes(bytes) => Some(reqwest::Body::from(bytes.clone())),
-            Body::Stream(stream) => stream.take(),
-        }
-    }
-}
-
-impl Request {
-    /// A bodiless request to `url` on `registry`, authorised for `scopes`.
-    pub(crate) fn new(method: Method, url: Url, registry: &str, scopes: Scopes) -> Request {
-        Request {
-            method,
-            url,
-            registry: registry.to_owned(),
-            scopes,
-            headers: HeaderMap::new(),
-            body: Body::Empty,
-            follow_redirects: false,
-        }
-    }
-
-    /// Adds a header.
-    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Request {
-        self.headers.append(name, value);
-        self
-    }
-
-    /// A body held in memory: the request can be retried.
-    pub(crate) fn bytes(mut self, bytes: Bytes) -> Request {
-        self.body = Body::Bytes(bytes);
-        self
-    }
-
-    /// A streamed body: sent once, never retried.
-    pub(crate) fn stream(mut self, body: reqwest::Body) -> Request {
-        self.body = Body::Stream(Some(body));
-        self
-    }
-
-    /// Follow redirects (for `GET` and `HEAD` of blobs and manifests).
-    pub(crate) fn follow_redirects(mut self) -> Request {
-        self.follow_redirects = true;
-        self
-    }
-}
 
 /// The shared machinery behind every [`Client`](crate::Client) clone.
 #[derive(Debug)]
@@ -353,7 +279,12 @@ impl Transport {
                 registry: registry.clone(),
                 source,
             })?;
-        tracing::debug!(registry, scheme = challenge.scheme(), answered = answer.is_some(), "challenged");
+        tracing::debug!(
+            registry,
+            scheme = challenge.scheme(),
+            answered = answer.is_some(),
+            "challenged"
+        );
         Ok(answer.is_some())
     }
 

@@ -266,6 +266,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Registry errors worth another try at the step level (the client already retried the
 /// single request): anything but an answer that will not change.
-fn registry_error_is_retryable(_error: &oci_distribution_client::Error) -> bool {
-    true
+fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
+    use oci_distribution_client::Error as Client;
+    match error.status() {
+        Some(status) => oci_distribution_client::retry::is_retryable_status(status.as_u16()),
+        None => matches!(
+            error,
+            Client::Transport { .. }
+                | Client::DigestMismatch { .. }
+                | Client::SizeMismatch { .. }
+                | Client::SizeExceeded { .. }
+                | Client::Source(_)
+                | Client::UploadOffset { .. }
+        ),
+    }
 }

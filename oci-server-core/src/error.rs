@@ -7,6 +7,8 @@ use http::{Method, StatusCode};
 use oci_digest::{Digest, DigestError};
 use oci_spec_types::{ErrorCode, ManifestError};
 
+use crate::auth::AuthFailure;
+
 /// Everything a registry request can fail with.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -141,6 +143,16 @@ pub enum Error {
         /// The path asked for.
         path: String,
     },
+    /// The caller is not let in: 401 with the challenge, or 403 `DENIED` for
+    /// [`AuthFailure::Denied`].
+    #[error("not authorized")]
+    Auth {
+        /// Why.
+        #[source]
+        failure: AuthFailure,
+        /// The `WWW-Authenticate` value to answer with.
+        challenge: Option<String>,
+    },
     /// Reading the request body failed (for example the client went away).
     #[error("reading the request body failed")]
     Body(#[source] io::Error),
@@ -169,6 +181,11 @@ impl Error {
                 StatusCode::METHOD_NOT_ALLOWED
             }
             Error::Storage(_) | Error::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Auth {
+                failure: AuthFailure::Denied { .. },
+                ..
+            } => StatusCode::FORBIDDEN,
+            Error::Auth { .. } => StatusCode::UNAUTHORIZED,
             Error::NameInvalid { .. }
             | Error::TagInvalid { .. }
             | Error::DigestInvalid { .. }
@@ -208,6 +225,11 @@ impl Error {
             | Error::MethodNotAllowed { .. }
             | Error::RouteUnknown { .. } => ErrorCode::Unsupported,
             Error::Storage(_) | Error::Encode(_) => ErrorCode::Other("INTERNAL_ERROR".to_owned()),
+            Error::Auth {
+                failure: AuthFailure::Denied { .. },
+                ..
+            } => ErrorCode::Denied,
+            Error::Auth { .. } => ErrorCode::Unauthorized,
         }
     }
 
@@ -226,6 +248,9 @@ impl Error {
             Error::ManifestTooLarge { limit } => Some(serde_json::json!({ "limit": limit })),
             Error::ManifestInvalid(source) => {
                 Some(serde_json::json!({ "reason": source.to_string() }))
+            }
+            Error::Auth { failure, .. } => {
+                Some(serde_json::json!({ "reason": failure.to_string() }))
             }
             _ => None,
         }

@@ -43,9 +43,11 @@
 
 #[cfg(feature = "axum")]
 mod adapter;
+pub mod auth;
 mod body;
 mod config;
 mod error;
+mod gate;
 mod handlers;
 mod names;
 mod query;
@@ -58,6 +60,7 @@ mod store;
 
 #[cfg(feature = "axum")]
 pub use adapter::{RegistryService, router, serve};
+pub use auth::{Anonymous, Authorizer, BasicAuthorizer, Permissions, TokenAuthorizer};
 pub use body::{BoxError, ByteStream, ResponseBody};
 pub use config::{DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
 pub use error::{Error, StorageError};

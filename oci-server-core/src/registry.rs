@@ -8,9 +8,11 @@ use http::{Method, Request, Response};
 use http_body::Body;
 
 use crate::{
+    auth::{Anonymous, Authorizer},
     body::{BoxError, ByteStream, ResponseBody, request_stream},
     config::RegistryConfig,
     error::Error,
+    gate,
     handlers::{self, Answer, Ctx, Incoming},
     query::Query,
     response::{API_VERSION, API_VERSION_VALUE, error_response},
@@ -26,14 +28,31 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// A registry over `storage`.
+    /// A registry over `storage`, open to everyone (see [`with_authorizer`](Self::with_authorizer)).
     pub fn new(storage: Arc<dyn Storage>, config: RegistryConfig) -> Self {
         Self {
             ctx: Arc::new(Ctx {
                 store: Store::new(storage),
                 config,
+                authorizer: Arc::new(Anonymous),
             }),
         }
+    }
+
+    /// The same registry, deciding who may do what with `authorizer`.
+    pub fn with_authorizer(self, authorizer: Arc<dyn Authorizer>) -> Self {
+        Self {
+            ctx: Arc::new(Ctx {
+                store: self.ctx.store.clone(),
+                config: self.ctx.config.clone(),
+                authorizer,
+            }),
+        }
+    }
+
+    /// The storage backend.
+    pub fn storage(&self) -> Arc<dyn Storage> {
+        self.ctx.store.storage_arc()
     }
 
     /// A registry on a filesystem store at `root` (created when missing).
@@ -53,18 +72,34 @@ impl Registry {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
+        let authorizer = self.ctx.authorizer.as_ref();
+        if authorizer.endpoint() == Some(request.uri().path()) {
+            let (parts, body) = request.into_parts();
+            let mut response = authorizer
+                .serve_endpoint(Request::from_parts(parts, request_stream(body)))
+                .await;
+            response
+                .headers_mut()
+                .insert(API_VERSION, API_VERSION_VALUE);
+            return response;
+        }
         let (parts, body) = request.into_parts();
         let head = parts.method == Method::HEAD;
-        let incoming = Incoming {
-            headers: parts.headers,
-            query: Query::parse(parts.uri.query()),
-            head,
-        };
         let answer = match Route::parse(parts.uri.path()) {
-            Ok(route) => {
-                self.dispatch(route, &parts.method, incoming, request_stream(body))
-                    .await
-            }
+            Ok(route) => match gate::admit(authorizer, &parts.headers, &route, &parts.method).await
+            {
+                Ok(permissions) => {
+                    let incoming = Incoming {
+                        headers: parts.headers,
+                        query: Query::parse(parts.uri.query()),
+                        head,
+                        permissions,
+                    };
+                    self.dispatch(route, &parts.method, incoming, request_stream(body))
+                        .await
+                }
+                Err(err) => Err(err),
+            },
             Err(err) => Err(err),
         };
         let mut response = answer.unwrap_or_else(|err| {

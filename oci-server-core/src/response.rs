@@ -3,7 +3,7 @@
 
 use http::{
     HeaderName, HeaderValue, Response, StatusCode,
-    header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE},
+    header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, WWW_AUTHENTICATE},
     response::Builder,
 };
 use oci_spec_types::{ErrorInfo, ErrorResponse};
@@ -81,6 +81,12 @@ pub fn error_response(err: &Error, head: bool) -> Response<ResponseBody> {
         }
         Error::RangeNotSatisfiable { size } => {
             builder = builder.header(CONTENT_RANGE, unsatisfied_content_range(*size));
+        }
+        Error::Auth {
+            challenge: Some(challenge),
+            ..
+        } => {
+            builder = builder.header(WWW_AUTHENTICATE, challenge);
         }
         _ => {}
     }

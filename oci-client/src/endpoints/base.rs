@@ -6,7 +6,7 @@ use oci_auth::Scopes;
 use crate::client::Client;
 use crate::error::Error;
 use crate::headers::API_VERSION;
-use crate::transport::Request;
+use crate::request::Request;
 
 /// What `GET /v2/` told.
 #[derive(Debug, Clone, PartialEq, Eq)]

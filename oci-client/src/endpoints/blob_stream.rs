@@ -18,9 +18,10 @@ use url::Url;
 use crate::client::Client;
 use crate::error::Error;
 use crate::headers::content_range_start;
+use crate::request::Request;
 use crate::response::{BodyStream, Response};
 use crate::retry::Outcome;
-use crate::transport::{Request, jitter};
+use crate::transport::jitter;
 
 /// A blob's bytes, in order, checked on the way: the stream ends with an error item when
 /// the content does not match its digest or size, and picks up where it stopped (a ranged
@@ -60,16 +61,17 @@ impl BlobStream {
             resume.next().await.map(|item| (item, resume))
         });
         let mut tracker = client.tracker(&digest, total);
-        let verified = VerifyingStream::new(chunks, digest.clone(), total)?.map(move |item| {
-            match item {
+        let verified =
+            VerifyingStream::new(chunks, digest.clone(), total)?.map(move |item| match item {
                 Ok(chunk) => {
                     tracker.advance(chunk.len() as u64);
                     Ok(chunk)
                 }
                 Err(VerifyStreamError::Inner(error)) => Err(error),
-                Err(VerifyStreamError::Verify(error)) => Err(Error::from_verification(&digest, error)),
-            }
-        });
+                Err(VerifyStreamError::Verify(error)) => {
+                    Err(Error::from_verification(&digest, error))
+                }
+            });
         Ok(BlobStream {
             inner: Box::pin(verified),
             total,
@@ -178,10 +180,11 @@ impl Resume {
             return Err(self.give_up());
         };
         tokio::time::sleep(delay).await;
-        let target = &self.target;
-        tracing::debug!(url = %target.url, offset = self.offset, "resuming blob download");
+        // Digits and ASCII punctuation always make a valid header value.
         let range = HeaderValue::from_str(&format!("bytes={}-", self.offset))
             .map_err(|_| self.give_up())?;
+        let target = &self.target;
+        tracing::debug!(url = %target.url, offset = self.offset, "resuming blob download");
         let request = Request::new(
             Method::GET,
             target.url.clone(),
@@ -225,10 +228,12 @@ impl Resume {
 
     /// The failure to report when retries run out.
     fn give_up(&mut self) -> Error {
-        self.last_error.take().unwrap_or_else(|| Error::SizeMismatch {
-            digest: self.target.digest.clone(),
-            expected: self.total.unwrap_or(self.offset),
-            found: self.offset,
-        })
+        self.last_error
+            .take()
+            .unwrap_or_else(|| Error::SizeMismatch {
+                digest: self.target.digest.clone(),
+                expected: self.total.unwrap_or(self.offset),
+                found: self.offset,
+            })
     }
 }

@@ -7,7 +7,7 @@ use crate::client::{Client, delete_scopes, pull_scopes};
 use crate::endpoints::blob_stream::{BlobStream, BlobTarget};
 use crate::error::Error;
 use crate::repository::Repository;
-use crate::transport::Request;
+use crate::request::Request;
 
 /// What `HEAD` told about a blob.
 #[derive(Debug, Clone, PartialEq, Eq)]

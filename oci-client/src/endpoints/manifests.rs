@@ -15,8 +15,8 @@ use crate::client::{Client, delete_scopes, pull_scopes, push_scopes};
 use crate::error::Error;
 use crate::headers::{OCI_SUBJECT, OCI_TAG};
 use crate::repository::{ManifestReference, Repository};
+use crate::request::Request;
 use crate::response::Response;
-use crate::transport::Request;
 
 /// A manifest as the registry sent it, verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -164,7 +164,13 @@ impl Client {
         let by_digest = ManifestReference::Digest(manifest.digest());
         let media_type = manifest.media_type();
         let mut pushed = self
-            .put_manifest_with(repository, &by_digest, manifest.raw().clone(), &media_type, tags)
+            .put_manifest_with(
+                repository,
+                &by_digest,
+                manifest.raw().clone(),
+                &media_type,
+                tags,
+            )
             .await?;
         if pushed.tags.is_empty() {
             for tag in tags {
@@ -243,16 +249,10 @@ impl Client {
             .await?
             .expect(&[StatusCode::CREATED, StatusCode::OK, StatusCode::ACCEPTED])
             .await?;
-        if let Some(announced) = response.content_digest()? {
-            if announced.algorithm() == digest.algorithm() && announced != digest {
-                return Err(Error::DigestMismatch {
-                    expected: digest,
-                    found: announced,
-                });
-            }
-        }
+        response.check_content_digest(&digest)?;
         let location = response.location().ok();
-        let subject = response.parsed_header(OCI_SUBJECT, |text| Digest::parse(text.trim()).ok())?;
+        let subject =
+            response.parsed_header(OCI_SUBJECT, |text| Digest::parse(text.trim()).ok())?;
         let mut applied = Vec::new();
         for value in response.headers().get_all(OCI_TAG) {
             if let Ok(text) = value.to_str() {

@@ -14,7 +14,7 @@ use crate::client::Client;
 use crate::endpoints::uploads::{PushedBlob, UploadSession, pushed};
 use crate::error::Error;
 use crate::repository::Repository;
-use crate::transport::Request;
+use crate::request::Request;
 
 /// What a mount request did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,8 +83,7 @@ impl Client {
         match self.mount_blob(repository, digest, from).await? {
             MountOutcome::Mounted(blob) => Ok(blob),
             MountOutcome::Upload(session) => {
-                self.upload_stream(session, digest, Some(size), body)
-                    .await
+                self.upload_stream(session, digest, Some(size), body).await
             }
         }
     }

@@ -19,7 +19,7 @@ use crate::error::Error;
 use crate::headers::upload_offset;
 use crate::progress::Tracker;
 use crate::repository::Repository;
-use crate::transport::Request;
+use crate::request::Request;
 
 /// How a blob's bytes travel to the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -123,7 +123,9 @@ impl Client {
         let hashing = Arc::clone(&digester);
         let body = tokio_util::io::ReaderStream::new(reader).map(move |chunk| {
             if let Ok(chunk) = &chunk {
-                let mut guard = hashing.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut guard = hashing
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
                 if let Some(digester) = guard.as_mut() {
                     digester.update(chunk);
                 }
@@ -225,11 +227,7 @@ impl Client {
     }
 
     /// `PATCH` without `Content-Range`: the whole stream as the session's content.
-    async fn patch_stream<S>(
-        &self,
-        session: UploadSession,
-        body: S,
-    ) -> Result<UploadSession, Error>
+    async fn patch_stream<S>(&self, session: UploadSession, body: S) -> Result<UploadSession, Error>
     where
         S: Stream<Item = Result<Bytes, io::Error>> + Send + 'static,
     {
@@ -247,7 +245,9 @@ impl Client {
             Ok(location) => session.moved_to(location),
             Err(_) => session,
         };
-        if let Some(held) = response.parsed_header(RANGE.as_str(), |text| upload_offset(text, true))? {
+        if let Some(held) =
+            response.parsed_header(RANGE.as_str(), |text| upload_offset(text, true))?
+        {
             session.set_offset(held);
         }
         Ok(session)

@@ -15,8 +15,8 @@ use crate::client::{Client, push_scopes};
 use crate::error::Error;
 use crate::headers::{CHUNK_MIN_LENGTH, upload_offset};
 use crate::repository::Repository;
+use crate::request::Request;
 use crate::response::Response;
-use crate::transport::Request;
 
 /// Content type of upload bodies.
 pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
@@ -248,14 +248,7 @@ pub(crate) fn pushed(
     digest: &Digest,
     size: Option<u64>,
 ) -> Result<PushedBlob, Error> {
-    if let Some(announced) = response.content_digest()? {
-        if announced.algorithm() == digest.algorithm() && &announced != digest {
-            return Err(Error::DigestMismatch {
-                expected: digest.clone(),
-                found: announced,
-            });
-        }
-    }
+    response.check_content_digest(digest)?;
     Ok(PushedBlob {
         digest: digest.clone(),
         size,

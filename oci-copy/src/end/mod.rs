@@ -2,10 +2,11 @@
 //! written), and their implementations: registries, image layouts, OCI and Docker archives.
 
 mod docker_archive;
-mod files;
+pub(crate) mod files;
 mod layout;
 mod oci_archive;
-mod tar_index;
+mod registry;
+pub(crate) mod tar_index;
 mod tar_write;
 
 use std::fmt;
@@ -22,6 +23,7 @@ use crate::error::Result;
 pub use docker_archive::{DockerArchiveSink, DockerArchiveSource};
 pub use layout::{LayoutSink, LayoutSource};
 pub use oci_archive::{OciArchiveSink, OciArchiveSource};
+pub use registry::{RegistryEnd, RegistryOptions};
 
 /// A blob's bytes, in chunks, as they arrive.
 pub type BlobStream = Pin<Box<dyn Stream<Item = Result<Bytes>> + Send>>;
@@ -73,6 +75,12 @@ pub trait Source: Send + Sync {
     /// The registry repository behind this source, if it is one.
     fn repository(&self) -> Option<RepositoryAddress> {
         None
+    }
+
+    /// Whether [`blob`](Self::blob) streams are already checked against their digest
+    /// (a registry client does that), so the copy need not hash them a second time.
+    fn verifies_blobs(&self) -> bool {
+        false
     }
 
     /// The descriptor of the root manifest the selector names.

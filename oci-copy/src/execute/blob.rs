@@ -54,8 +54,9 @@ impl BlobContent for SourceBlob {
             Some((progress, step)) => counted(stream, progress.clone(), *step, offset, self.descriptor.size),
             None => stream,
         };
-        if offset > 0 {
-            // The registry checks the whole; only the tail passes through here.
+        if offset > 0 || self.source.verifies_blobs() {
+            // A tail cannot be checked alone (the destination checks the whole); a
+            // verifying source already checks every byte it hands out.
             return Ok(stream);
         }
         let digest = self.descriptor.digest.clone();

@@ -9,11 +9,14 @@ use std::{
     net::SocketAddr,
     path::PathBuf,
     process::ExitCode,
+    sync::Arc,
 };
 
 use clap::Parser;
 use oci_server_core::{
-    DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig, serve,
+    Anonymous, Authorizer, BasicAuthorizer, DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig,
+    auth::{AuthConfig, AuthConfigError},
+    serve,
     storage::{Key, open_location},
 };
 use tracing_subscriber::EnvFilter;
@@ -42,6 +45,14 @@ struct Args {
     /// Announce this minimum chunk length (`OCI-Chunk-Min-Length`) to chunked uploads.
     #[arg(long)]
     chunk_min_length: Option<u64>,
+    /// Require HTTP Basic credentials of a user of this htpasswd file (bcrypt entries, as
+    /// `htpasswd -B` writes them); every such user may do everything.
+    #[arg(long, conflicts_with = "auth_config")]
+    htpasswd: Option<PathBuf>,
+    /// Token authentication with per-repository grants from this TOML (or `.json`) file; the
+    /// registry serves the token endpoint itself at `/token`.
+    #[arg(long)]
+    auth_config: Option<PathBuf>,
 }
 
 fn main() -> ExitCode {
@@ -85,7 +96,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let storage = open_location(&location).await?;
     // Fail at start, not at the first request, when the store cannot be reached.
     storage.meta_list(&Key::repositories()).await?;
-    let registry = Registry::new(storage, config);
+    let registry = Registry::new(storage, config).with_authorizer(authorizer(&args)?);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     {
@@ -97,6 +108,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     serve(listener, registry, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The authorizer the flags ask for: htpasswd Basic, the token issuer, or none.
+fn authorizer(args: &Args) -> Result<Arc<dyn Authorizer>, AuthConfigError> {
+    Ok(match (&args.htpasswd, &args.auth_config) {
+        (Some(file), _) => Arc::new(BasicAuthorizer::from_htpasswd_file(file)?),
+        (None, Some(file)) => Arc::new(AuthConfig::load(file)?.into_authorizer()?),
+        (None, None) => Arc::new(Anonymous),
+    })
 }
 
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.

@@ -9,9 +9,12 @@ pub(crate) mod referrers;
 pub(crate) mod tags;
 pub(crate) mod uploads;
 
+use std::sync::Arc;
+
 use http::{HeaderMap, Response, header::CONTENT_LENGTH};
 
 use crate::{
+    auth::{Authorizer, Permissions},
     body::ResponseBody,
     config::RegistryConfig,
     error::Error,
@@ -27,6 +30,7 @@ pub(crate) type Answer = Result<Response<ResponseBody>, Error>;
 pub(crate) struct Ctx {
     pub store: Store,
     pub config: RegistryConfig,
+    pub authorizer: Arc<dyn Authorizer>,
 }
 
 /// The parts of a request handlers read (the body travels separately, by value, to the
@@ -36,6 +40,8 @@ pub(crate) struct Incoming {
     pub query: Query,
     /// `HEAD`: answer headers only.
     pub head: bool,
+    /// What the caller may do (the gate has checked what the route itself needs).
+    pub permissions: Permissions,
 }
 
 impl Incoming {

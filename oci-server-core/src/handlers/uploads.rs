@@ -8,8 +8,9 @@ use http::{
 use oci_digest::{Algorithm, Digest};
 
 use super::{Answer, Ctx, Incoming};
-use crate::body::ByteStream;
 use crate::{
+    auth::Action,
+    body::ByteStream,
     error::Error,
     names::{RepoName, UploadId},
     range::{parse_chunk_range, upload_progress},
@@ -27,7 +28,7 @@ pub(crate) async fn start(
 ) -> Answer {
     if let Some(mount) = req.query.get("mount") {
         let digest = parse_digest(mount)?;
-        if try_mount(ctx, &name, &digest, req.query.get("from")).await? {
+        if try_mount(ctx, &name, &digest, req).await? {
             return Ok(created(&name, &digest));
         }
     } else if let Some(digest) = req.query.get("digest") {
@@ -56,21 +57,25 @@ pub(crate) async fn start(
     Ok(no_content(builder))
 }
 
-/// Links `digest` into `name` when `from` holds it, or (without `from`, when automatic
-/// mounting is on) when any repository does; `false` means fall back to a new upload.
+/// Links `digest` into `name` when `from` holds it and the caller may pull from there, or
+/// (without `from`, when automatic mounting is on and the caller may pull everything) when
+/// any repository does; `false` means fall back to a new upload.
 async fn try_mount(
     ctx: &Ctx,
     name: &RepoName,
     digest: &Digest,
-    from: Option<&str>,
+    req: &Incoming,
 ) -> Result<bool, Error> {
-    let available = match from {
-        // A source that is not a valid name holds nothing to mount.
+    let available = match req.query.get("from") {
+        // A source that is not a valid name, or that the caller may not read, holds
+        // nothing to mount.
         Some(from) => match RepoName::parse(from) {
-            Ok(from) => ctx.store.blob_size(&from, digest).await?.is_some(),
-            Err(_) => false,
+            Ok(from) if req.permissions.allows(&from, Action::Pull) => {
+                ctx.store.blob_size(&from, digest).await?.is_some()
+            }
+            _ => false,
         },
-        None if ctx.config.automatic_cross_mount => {
+        None if ctx.config.automatic_cross_mount && req.permissions.pulls_everything() => {
             ctx.store.storage().blob_size(digest).await?.is_some()
         }
         None => false,

@@ -42,6 +42,11 @@ impl Store {
         self.storage.as_ref()
     }
 
+    /// The backend, shared.
+    pub fn storage_arc(&self) -> Arc<dyn Storage> {
+        Arc::clone(&self.storage)
+    }
+
     /// The size of a blob when it is linked into `name` and present in the store.
     pub async fn blob_size(&self, name: &RepoName, digest: &Digest) -> Result<Option<u64>, Error> {
         if self

@@ -6,7 +6,7 @@ use std::{
 };
 
 use oci_digest::{Algorithm, Digest};
-use oci_server_core::{Registry, RegistryConfig, Storage, serve};
+use oci_server_core::{Authorizer, Registry, RegistryConfig, Storage, serve};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -42,6 +42,19 @@ impl TestServer {
     pub async fn on_root(root: &Path, config: RegistryConfig) -> Self {
         let registry = Registry::open_fs(root, config).await.unwrap();
         Self::serving(registry, root).await
+    }
+
+    /// A server with deletes on, on a fresh store, behind `authorizer`.
+    pub async fn with_authorizer(authorizer: Arc<dyn Authorizer>) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = RegistryConfig::default().with_delete(true);
+        let registry = Registry::open_fs(dir.path(), config)
+            .await
+            .unwrap()
+            .with_authorizer(authorizer);
+        let mut server = Self::serving(registry, dir.path()).await;
+        server._dir = Some(dir);
+        server
     }
 
     /// A server over any backend (`root()` is meaningless then).

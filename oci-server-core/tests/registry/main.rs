@@ -1,5 +1,6 @@
 //! Integration tests: a real server on 127.0.0.1, spoken to over HTTP.
 
+mod auth;
 mod binary;
 mod blobs;
 mod common;
@@ -14,6 +15,7 @@ mod restart;
 #[cfg(feature = "s3")]
 mod s3_peers;
 mod skopeo;
+mod skopeo_auth;
 mod storage;
 mod traversal;
 mod uploads;

@@ -103,7 +103,10 @@ async fn large_blobs_round_trip(s3: &S3Server) {
         .await
         .unwrap();
     assert_eq!(ranged.status(), StatusCode::PARTIAL_CONTENT);
-    assert_eq!(ranged.bytes().await.unwrap(), big[10 << 20..(10 << 20) + 10]);
+    assert_eq!(
+        ranged.bytes().await.unwrap(),
+        big[10 << 20..(10 << 20) + 10]
+    );
 
     // Three writes of which two exceed a part: the commit streams them into one blob.
     let chunks = [content(9 << 20, 5), content(100, 6), content(9 << 20, 7)];
@@ -140,14 +143,17 @@ async fn instances_act_as_one(s3: &S3Server) {
     let layer = content(70_000, 9);
     let layer_digest = Digest::compute(&layer);
     let pushed = http
-        .post(format!("{a}/v2/team/app/blobs/uploads/?digest={layer_digest}"))
+        .post(format!(
+            "{a}/v2/team/app/blobs/uploads/?digest={layer_digest}"
+        ))
         .body(layer.clone())
         .send()
         .await
         .unwrap();
     assert_eq!(pushed.status(), StatusCode::CREATED);
     let config = br#"{"architecture":"amd64","os":"linux"}"#.to_vec();
-    let config_digest = chunked_push(&http, &[a, b], "team/app", &[config.clone()]).await;
+    let config_digest =
+        chunked_push(&http, &[a, b], "team/app", std::slice::from_ref(&config)).await;
     let manifest = serde_json::to_vec(&json!({
         "schemaVersion": 2,
         "mediaType": OCI_MANIFEST,

@@ -39,7 +39,7 @@ fn descriptor(media_type: &str, blob: &Written) -> serde_json::Value {
 
 /// Writes a two-platform image (linux/amd64 and linux/arm64/v8, one layer shared between them)
 /// as an OCI layout tagged `v1`, and returns the index digest.
-fn write_multi_arch_layout(layout: &Path) -> Digest {
+pub fn write_multi_arch_layout(layout: &Path) -> Digest {
     std::fs::create_dir_all(layout).unwrap();
     std::fs::write(
         layout.join("oci-layout"),
@@ -89,7 +89,7 @@ fn write_multi_arch_layout(layout: &Path) -> Digest {
 
 /// Runs skopeo with the flags every call here needs, and returns its stdout; fails the test with
 /// skopeo's stderr when it exits non-zero.
-fn skopeo(args: &[&str]) -> String {
+pub fn skopeo(args: &[&str]) -> String {
     let output = Command::new("skopeo")
         .arg("--insecure-policy")
         .args(args)

@@ -1,0 +1,15 @@
+//! Integration tests of the client against real servers on 127.0.0.1: the workspace's
+//! registry (in-process), Debian's `docker-registry`, a token server with a bearer-checking
+//! proxy, and a fault-injecting proxy.
+
+mod support;
+
+mod blobs;
+mod distribution;
+mod faults;
+mod listing;
+mod manifests;
+mod mount;
+mod referrers;
+mod token_flow;
+mod uploads;

@@ -1,0 +1,6 @@
+//! The `oci-copy` command line: arguments, commands, progress display, logging.
+
+pub(crate) mod args;
+pub(crate) mod commands;
+pub(crate) mod logging;
+pub(crate) mod progress;

@@ -1,0 +1,408 @@
+//! Running a [`Plan`]: steps start as soon as what they need is done, a bounded number at
+//! a time; mounts go before copies, large blobs before small ones, manifests after their
+//! content, and tags after every other step.
+
+mod blob;
+mod limits;
+mod manifest;
+
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde::Serialize;
+use tokio::task::JoinSet;
+
+use crate::end::{Sink, Source};
+use crate::error::{Error, Result};
+use crate::plan::{Action, Plan, Step, StepId};
+use blob::{Moved, SourceBlob, move_blob};
+use limits::LOCAL;
+
+pub use limits::Limits;
+
+/// Receives [`Event`]s; called on the task doing the work, so it must be quick.
+pub type ProgressFn = Arc<dyn Fn(&Event) + Send + Sync>;
+
+/// How to run a plan.
+#[derive(Clone)]
+pub struct ExecuteOptions {
+    /// Steps in flight at most (each registry is further bounded by [`Limits`]).
+    pub concurrency: usize,
+    /// Go on after a failure with every step that does not depend on it.
+    pub keep_going: bool,
+    /// Extra tries of a failed step, and resumptions of a broken blob stream.
+    pub retries: u32,
+    /// Slots per registry, shared with other copies running at the same time.
+    pub limits: Limits,
+    /// Where progress goes.
+    pub progress: Option<ProgressFn>,
+}
+
+impl Default for ExecuteOptions {
+    fn default() -> Self {
+        ExecuteOptions { concurrency: 8, keep_going: false, retries: 3, limits: Limits::default(), progress: None }
+    }
+}
+
+impl std::fmt::Debug for ExecuteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExecuteOptions")
+            .field("concurrency", &self.concurrency)
+            .field("keep_going", &self.keep_going)
+            .field("retries", &self.retries)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Something that happened while running a plan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    /// A step started.
+    Started {
+        /// The step.
+        step: StepId,
+    },
+    /// Bytes of a blob went through.
+    Bytes {
+        /// The step.
+        step: StepId,
+        /// Bytes so far.
+        done: u64,
+        /// The blob's size.
+        total: u64,
+    },
+    /// A step ended.
+    Finished {
+        /// The step.
+        step: StepId,
+        /// How.
+        outcome: Outcome,
+    },
+}
+
+/// How a step ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    /// Skipped by the plan.
+    Skipped,
+    /// Blob copied.
+    Copied {
+        /// Bytes written.
+        bytes: u64,
+    },
+    /// Blob mounted.
+    Mounted,
+    /// Manifest written or tag set.
+    Done,
+    /// Failed (see [`Report::errors`]).
+    Failed,
+    /// Not run: something it needs failed, or the run stopped first.
+    NotRun,
+}
+
+impl Outcome {
+    fn succeeded(self) -> bool {
+        matches!(self, Outcome::Skipped | Outcome::Copied { .. } | Outcome::Mounted | Outcome::Done)
+    }
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub struct Report {
+    /// The outcome of each step, by [`StepId`].
+    pub outcomes: Vec<Outcome>,
+    /// The failures, in the order they happened.
+    pub errors: Vec<(StepId, Error)>,
+    /// How long the run took.
+    pub elapsed: Duration,
+}
+
+impl Report {
+    /// Whether every step succeeded.
+    pub fn is_success(&self) -> bool {
+        self.outcomes.iter().all(|outcome| outcome.succeeded())
+    }
+
+    /// Blob bytes copied.
+    pub fn bytes_copied(&self) -> u64 {
+        self.outcomes.iter().map(|outcome| if let Outcome::Copied { bytes } = outcome { *bytes } else { 0 }).sum()
+    }
+
+    /// How many steps ended with `wanted` (compared by kind).
+    pub fn count(&self, wanted: Outcome) -> usize {
+        let kind = std::mem::discriminant(&wanted);
+        self.outcomes.iter().filter(|outcome| std::mem::discriminant(*outcome) == kind).count()
+    }
+
+    /// The report when every step succeeded, else [`Error::StepsFailed`] with the first
+    /// failure.
+    pub fn into_result(mut self) -> Result<Report> {
+        if self.is_success() {
+            return Ok(self);
+        }
+        let failed = self.outcomes.iter().filter(|outcome| !outcome.succeeded()).count();
+        let total = self.outcomes.len();
+        let first = match self.errors.drain(..).next() {
+            Some((_, error)) => error,
+            None => Error::Unsupported { end: "executor".into(), operation: "an interrupted run" },
+        };
+        Err(Error::StepsFailed { failed, total, first: Box::new(first) })
+    }
+}
+
+/// Runs `plan` from `source` to `sink`, then lets the sink finish (archives are written
+/// then) when every step succeeded.
+pub async fn execute(plan: &Plan, source: Arc<dyn Source>, sink: Arc<dyn Sink>, options: &ExecuteOptions) -> Result<Report> {
+    let started = Instant::now();
+    let mut run = Run::new(plan, options);
+    let mut tasks: JoinSet<(StepId, Result<Outcome>)> = JoinSet::new();
+    loop {
+        if run.stopped {
+            tasks.abort_all();
+        }
+        while !run.stopped && tasks.len() < options.concurrency.max(1) {
+            let Some(id) = run.next_ready() else { break };
+            let step = &plan.steps[id];
+            if let Action::Skip { .. } = step.action {
+                run.finish(id, Outcome::Skipped);
+                continue;
+            }
+            emit(options, &Event::Started { step: id });
+            let work = StepWork::new(plan, step, &source, &sink, options);
+            tasks.spawn(async move { (id, work.run().await) });
+        }
+        let Some(joined) = tasks.join_next().await else {
+            if run.release_tags() {
+                continue;
+            }
+            break;
+        };
+        match joined {
+            Ok((id, Ok(outcome))) => run.finish(id, outcome),
+            Ok((id, Err(error))) => {
+                tracing::error!(step = id, %error, "step failed");
+                run.errors.push((id, error));
+                run.finish(id, Outcome::Failed);
+            }
+            Err(join_error) if join_error.is_cancelled() => {}
+            Err(join_error) => run.errors.push((usize::MAX, Error::Task(join_error))),
+        }
+    }
+    let mut report = run.into_report(started.elapsed());
+    if report.is_success() {
+        sink.finish().await?;
+    } else if report.errors.is_empty() {
+        report.errors.push((usize::MAX, Error::Unsupported { end: sink.describe(), operation: "an interrupted run" }));
+    }
+    Ok(report)
+}
+
+fn emit(options: &ExecuteOptions, event: &Event) {
+    if let Some(progress) = &options.progress {
+        progress(event);
+    }
+}
+
+/// Scheduling order: mounts, then blob copies (largest first), then manifests, then tags.
+fn priority(step: &Step) -> (u8, Reverse<u64>) {
+    match step.action {
+        Action::Skip { .. } => (0, Reverse(0)),
+        Action::Mount { .. } => (1, Reverse(0)),
+        Action::CopyBlob => (2, Reverse(step.descriptor.size)),
+        Action::PutManifest => (3, Reverse(0)),
+        Action::Tag { .. } => (4, Reverse(0)),
+    }
+}
+
+/// The bookkeeping of one run.
+struct Run<'p> {
+    plan: &'p Plan,
+    options: &'p ExecuteOptions,
+    /// Needs not yet met, per step.
+    waiting: Vec<usize>,
+    dependents: Vec<Vec<StepId>>,
+    outcomes: Vec<Option<Outcome>>,
+    ready: BinaryHeap<(Reverse<(u8, Reverse<u64>)>, Reverse<StepId>)>,
+    /// Tags whose needs are met, held until every other step ended.
+    held_tags: Vec<StepId>,
+    other_steps_left: usize,
+    errors: Vec<(StepId, Error)>,
+    stopped: bool,
+}
+
+impl<'p> Run<'p> {
+    fn new(plan: &'p Plan, options: &'p ExecuteOptions) -> Self {
+        let mut dependents = vec![Vec::new(); plan.steps.len()];
+        for step in &plan.steps {
+            for &need in &step.needs {
+                dependents[need].push(step.id);
+            }
+        }
+        let other_steps_left = plan.steps.iter().filter(|step| !is_tag(step)).count();
+        let mut run = Run {
+            plan,
+            options,
+            waiting: plan.steps.iter().map(|step| step.needs.len()).collect(),
+            dependents,
+            outcomes: vec![None; plan.steps.len()],
+            ready: BinaryHeap::new(),
+            held_tags: Vec::new(),
+            other_steps_left,
+            errors: Vec::new(),
+            stopped: false,
+        };
+        for step in &plan.steps {
+            if step.needs.is_empty() {
+                run.make_ready(step.id);
+            }
+        }
+        run
+    }
+
+    fn make_ready(&mut self, id: StepId) {
+        let step = &self.plan.steps[id];
+        if is_tag(step) && self.other_steps_left > 0 {
+            self.held_tags.push(id);
+        } else {
+            self.ready.push((Reverse(priority(step)), Reverse(id)));
+        }
+    }
+
+    fn next_ready(&mut self) -> Option<StepId> {
+        self.ready.pop().map(|(_, Reverse(id))| id)
+    }
+
+    /// Moves held tags to the ready queue once nothing else is left; true if any moved.
+    fn release_tags(&mut self) -> bool {
+        if self.stopped || self.other_steps_left > 0 || self.held_tags.is_empty() {
+            return false;
+        }
+        for id in std::mem::take(&mut self.held_tags) {
+            self.ready.push((Reverse(priority(&self.plan.steps[id])), Reverse(id)));
+        }
+        true
+    }
+
+    fn finish(&mut self, id: StepId, outcome: Outcome) {
+        self.record(id, outcome);
+        emit(self.options, &Event::Finished { step: id, outcome });
+        if outcome.succeeded() {
+            for dependent in self.dependents[id].clone() {
+                self.waiting[dependent] -= 1;
+                if self.waiting[dependent] == 0 && self.outcomes[dependent].is_none() {
+                    self.make_ready(dependent);
+                }
+            }
+        } else {
+            self.skip_dependents(id);
+            if !self.options.keep_going {
+                self.stopped = true;
+            }
+        }
+    }
+
+    /// Marks everything that needs `failed`, directly or not, as not run.
+    fn skip_dependents(&mut self, failed: StepId) {
+        let mut stack = self.dependents[failed].clone();
+        while let Some(id) = stack.pop() {
+            if self.outcomes[id].is_none() {
+                self.record(id, Outcome::NotRun);
+                self.held_tags.retain(|held| *held != id);
+                stack.extend(self.dependents[id].iter().copied());
+            }
+        }
+    }
+
+    fn record(&mut self, id: StepId, outcome: Outcome) {
+        if self.outcomes[id].replace(outcome).is_none() && !is_tag(&self.plan.steps[id]) {
+            self.other_steps_left -= 1;
+        }
+    }
+
+    fn into_report(self, elapsed: Duration) -> Report {
+        let outcomes = self.outcomes.into_iter().map(|outcome| outcome.unwrap_or(Outcome::NotRun)).collect();
+        Report { outcomes, errors: self.errors, elapsed }
+    }
+}
+
+fn is_tag(step: &Step) -> bool {
+    matches!(step.action, Action::Tag { .. })
+}
+
+/// Everything one step needs, owned, so it can run on its own task.
+struct StepWork {
+    id: StepId,
+    step: Step,
+    manifest: Option<bytes::Bytes>,
+    source: Arc<dyn Source>,
+    sink: Arc<dyn Sink>,
+    options: ExecuteOptions,
+}
+
+impl StepWork {
+    fn new(plan: &Plan, step: &Step, source: &Arc<dyn Source>, sink: &Arc<dyn Sink>, options: &ExecuteOptions) -> Self {
+        StepWork {
+            id: step.id,
+            step: step.clone(),
+            manifest: plan.manifest_bytes(&step.descriptor.digest).cloned(),
+            source: source.clone(),
+            sink: sink.clone(),
+            options: options.clone(),
+        }
+    }
+
+    /// Runs the step, trying again (up to `retries` more times) after a retryable failure.
+    async fn run(self) -> Result<Outcome> {
+        let mut tries_left = self.options.retries;
+        loop {
+            match self.run_once().await {
+                Err(error) if tries_left > 0 && error.is_retryable() => {
+                    tries_left -= 1;
+                    tracing::warn!(step = self.id, %error, "step failed; trying again");
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn run_once(&self) -> Result<Outcome> {
+        let registry_of = |repository: Option<crate::end::RepositoryAddress>| repository.map_or_else(|| LOCAL.to_owned(), |r| r.registry);
+        let sink_key = registry_of(self.sink.repository());
+        let descriptor = &self.step.descriptor;
+        match &self.step.action {
+            Action::Mount { .. } | Action::CopyBlob => {
+                let source_key = registry_of(self.source.repository());
+                let _permits = self.options.limits.acquire(&[&source_key, &sink_key]).await;
+                let from = match &self.step.action {
+                    Action::Mount { from } => Some(from),
+                    _ => None,
+                };
+                let content = SourceBlob {
+                    source: self.source.clone(),
+                    descriptor: descriptor.clone(),
+                    resumes: self.options.retries,
+                    progress: self.options.progress.clone().map(|progress| (progress, self.id)),
+                };
+                Ok(match move_blob(self.sink.as_ref(), descriptor, from, content).await? {
+                    Moved::Mounted => Outcome::Mounted,
+                    Moved::Copied(bytes) => Outcome::Copied { bytes },
+                })
+            }
+            Action::PutManifest => {
+                let _permits = self.options.limits.acquire(&[&sink_key]).await;
+                manifest::put(self.source.as_ref(), self.sink.as_ref(), descriptor, self.manifest.clone()).await?;
+                Ok(Outcome::Done)
+            }
+            Action::Tag { tag } => {
+                let _permits = self.options.limits.acquire(&[&sink_key]).await;
+                self.sink.tag(tag.as_deref(), descriptor).await?;
+                Ok(Outcome::Done)
+            }
+            Action::Skip { .. } => Ok(Outcome::Skipped),
+        }
+    }
+}

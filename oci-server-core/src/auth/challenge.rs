@@ -1,0 +1,107 @@
+//! `WWW-Authenticate` values: `Basic realm="..."` and
+//! `Bearer realm="...",service="...",scope="...",error="..."` (RFC 6750 and the Docker token
+//! spec), with the token realm as an absolute URL.
+
+use http::{HeaderMap, header::HOST};
+
+use super::{AuthFailure, Scope};
+
+/// A Basic challenge.
+pub(crate) fn basic(realm: &str) -> String {
+    format!("Basic realm={}", quote(realm))
+}
+
+/// A Bearer challenge naming the token endpoint, the service, and the scope needed.
+pub(crate) fn bearer(
+    realm: &str,
+    service: &str,
+    scope: Option<&Scope>,
+    failure: &AuthFailure,
+) -> String {
+    let mut value = format!("Bearer realm={},service={}", quote(realm), quote(service));
+    if let Some(scope) = scope {
+        value.push_str(&format!(",scope={}", quote(&scope.to_string())));
+    }
+    let error = match failure {
+        AuthFailure::InvalidToken(_) => Some("invalid_token"),
+        AuthFailure::InsufficientScope { .. } => Some("insufficient_scope"),
+        _ => None,
+    };
+    if let Some(error) = error {
+        value.push_str(&format!(",error={}", quote(error)));
+    }
+    value
+}
+
+/// The token endpoint's absolute URL: the configured one, or `http://<Host><path>` from the
+/// request (set a realm when the registry sits behind TLS or a proxy).
+pub(crate) fn realm_url(headers: &HeaderMap, configured: Option<&str>, path: &str) -> String {
+    if let Some(realm) = configured {
+        return realm.to_owned();
+    }
+    let host = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}{path}")
+}
+
+/// An RFC 7230 quoted string.
+fn quote(text: &str) -> String {
+    let mut quoted = String::with_capacity(text.len() + 2);
+    quoted.push('"');
+    for c in text.chars() {
+        if c == '"' || c == '\\' {
+            quoted.push('\\');
+        }
+        quoted.push(c);
+    }
+    quoted.push('"');
+    quoted
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::TokenError;
+
+    #[test]
+    fn bearer_challenges_name_realm_service_scope_and_error() {
+        let scope = Scope::parse("repository:a/b:pull,push").unwrap();
+        assert_eq!(
+            bearer(
+                "http://r/token",
+                "reg",
+                Some(&scope),
+                &AuthFailure::InsufficientScope {
+                    scope: scope.to_string()
+                }
+            ),
+            r#"Bearer realm="http://r/token",service="reg",scope="repository:a/b:pull,push",error="insufficient_scope""#
+        );
+        assert_eq!(
+            bearer(
+                "x",
+                "s",
+                None,
+                &AuthFailure::InvalidToken(TokenError::Malformed)
+            ),
+            r#"Bearer realm="x",service="s",error="invalid_token""#
+        );
+        assert_eq!(basic(r#"a"b"#), r#"Basic realm="a\"b""#);
+    }
+
+    #[test]
+    fn realm_comes_from_config_or_host() {
+        let mut headers = HeaderMap::new();
+        headers.insert(HOST, "127.0.0.1:5000".parse().unwrap());
+        assert_eq!(
+            realm_url(&headers, None, "/token"),
+            "http://127.0.0.1:5000/token"
+        );
+        assert_eq!(
+            realm_url(&headers, Some("https://auth/t"), "/token"),
+            "https://auth/t"
+        );
+    }
+}

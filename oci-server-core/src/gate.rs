@@ -1,0 +1,136 @@
+//! The authorization gate every API request passes: what the route needs, whether the
+//! caller has it, and the 401 (with a challenge naming the scope) or 403 when not.
+
+use http::{HeaderMap, Method};
+
+use crate::{
+    auth::{Action, Actions, AuthFailure, Authorizer, Permissions, Scope},
+    error::Error,
+    names::RepoName,
+    routes::Route,
+};
+
+/// What a route needs beyond being let in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Needed {
+    /// `/v2/`: only that the caller authenticates.
+    Nothing,
+    /// `/v2/_catalog`.
+    Catalog,
+    /// An action on a repository.
+    Repository(RepoName, Action),
+}
+
+impl Needed {
+    fn of(route: &Route, method: &Method) -> Needed {
+        let on = |name: &RepoName, action| Needed::Repository(name.clone(), action);
+        let writes = |name: &RepoName| match *method {
+            Method::DELETE => on(name, Action::Delete),
+            Method::PUT => on(name, Action::Push),
+            _ => on(name, Action::Pull),
+        };
+        match route {
+            Route::Base => Needed::Nothing,
+            Route::Catalog => Needed::Catalog,
+            Route::UploadStart { name } | Route::Upload { name, .. } => on(name, Action::Push),
+            Route::Blob { name, .. } | Route::Manifest { name, .. } => writes(name),
+            Route::TagList { name } | Route::Referrers { name, .. } => on(name, Action::Pull),
+        }
+    }
+
+    /// The scope a challenge asks for: pushing asks for `pull,push`, as Docker clients do.
+    fn scope(&self) -> Option<Scope> {
+        match self {
+            Needed::Nothing => None,
+            Needed::Catalog => Some(Scope::Catalog),
+            Needed::Repository(name, action) => {
+                let actions = match action {
+                    Action::Push => Actions::NONE.with(Action::Pull).with(Action::Push),
+                    other => Actions::NONE.with(*other),
+                };
+                Some(Scope::Repository {
+                    name: name.clone(),
+                    actions,
+                })
+            }
+        }
+    }
+
+    fn met_by(&self, permissions: &Permissions) -> bool {
+        match self {
+            Needed::Nothing => true,
+            Needed::Catalog => permissions.catalog(),
+            Needed::Repository(name, action) => permissions.allows(name, *action),
+        }
+    }
+}
+
+/// Lets a request through with the caller's permissions, or refuses it.
+pub(crate) async fn admit(
+    authorizer: &dyn Authorizer,
+    headers: &HeaderMap,
+    route: &Route,
+    method: &Method,
+) -> Result<Permissions, Error> {
+    let needed = Needed::of(route, method);
+    let scope = needed.scope();
+    let refuse = |failure: AuthFailure| Error::Auth {
+        challenge: authorizer.challenge(headers, scope.as_ref(), &failure),
+        failure,
+    };
+    let permissions = authorizer.authenticate(headers).await.map_err(refuse)?;
+    if needed.met_by(&permissions) {
+        return Ok(permissions);
+    }
+    let scope_text = scope.as_ref().map(Scope::to_string).unwrap_or_default();
+    match permissions.subject() {
+        Some(subject) if !authorizer.retry_with_scope(&permissions) => Err(Error::Auth {
+            failure: AuthFailure::Denied {
+                subject: subject.to_owned(),
+                scope: scope_text,
+            },
+            challenge: None,
+        }),
+        _ => Err(refuse(AuthFailure::InsufficientScope { scope: scope_text })),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::routes::ManifestRef;
+
+    #[test]
+    fn routes_need_what_they_touch() {
+        let name = RepoName::parse("a/b").unwrap();
+        let manifest = Route::Manifest {
+            name: name.clone(),
+            reference: ManifestRef::parse("v1").unwrap(),
+        };
+        let scope = |route: &Route, method: &Method| {
+            Needed::of(route, method).scope().map(|s| s.to_string())
+        };
+        assert_eq!(
+            scope(&manifest, &Method::GET).as_deref(),
+            Some("repository:a/b:pull")
+        );
+        assert_eq!(
+            scope(&manifest, &Method::PUT).as_deref(),
+            Some("repository:a/b:pull,push")
+        );
+        assert_eq!(
+            scope(&manifest, &Method::DELETE).as_deref(),
+            Some("repository:a/b:delete")
+        );
+        let upload = Route::UploadStart { name };
+        assert_eq!(
+            scope(&upload, &Method::POST).as_deref(),
+            Some("repository:a/b:pull,push")
+        );
+        assert_eq!(scope(&Route::Base, &Method::GET), None);
+        assert_eq!(
+            scope(&Route::Catalog, &Method::GET).as_deref(),
+            Some("registry:catalog:*")
+        );
+    }
+}
