@@ -18,7 +18,7 @@ const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
 
 /// Where credentials come from.
 #[derive(Debug, Clone)]
-pub enum Credentials {
+pub enum CredentialSource {
     /// Look them up in a store (explicit entries, Docker `config.json`, podman `auth.json`).
     Store(CredentialStore),
     /// Use this authenticator, shared with other clients (and its token cache with them).
@@ -36,7 +36,7 @@ pub struct ClientConfig {
     pub(crate) retry: RetryPolicy,
     pub(crate) max_requests_per_host: usize,
     pub(crate) user_agent: String,
-    pub(crate) credentials: Credentials,
+    pub(crate) credentials: CredentialSource,
     pub(crate) max_manifest_size: u64,
     pub(crate) chunk_size: u64,
 }
@@ -51,7 +51,7 @@ impl Default for ClientConfig {
             retry: RetryPolicy::default(),
             max_requests_per_host: 8,
             user_agent: concat!("oci-distribution-client/", env!("CARGO_PKG_VERSION")).to_owned(),
-            credentials: Credentials::Store(CredentialStore::from_env()),
+            credentials: CredentialSource::Store(CredentialStore::from_env()),
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
             chunk_size: DEFAULT_CHUNK_SIZE,
         }
@@ -167,13 +167,13 @@ impl ClientConfigBuilder {
     /// Look credentials up in `store` (the default reads the environment's Docker and
     /// podman files).
     pub fn credentials(mut self, store: CredentialStore) -> Self {
-        self.config.credentials = Credentials::Store(store);
+        self.config.credentials = CredentialSource::Store(store);
         self
     }
 
     /// Authenticate through `authenticator` (its credentials, options, clock and cache).
     pub fn authenticator(mut self, authenticator: Authenticator) -> Self {
-        self.config.credentials = Credentials::Authenticator(authenticator);
+        self.config.credentials = CredentialSource::Authenticator(authenticator);
         self
     }
 

@@ -59,7 +59,7 @@ pub mod retry;
 mod transport;
 
 pub use client::Client;
-pub use config::{ClientConfig, ClientConfigBuilder, Credentials};
+pub use config::{ClientConfig, ClientConfigBuilder, CredentialSource};
 pub use endpoints::base::PingInfo;
 pub use endpoints::blob_stream::BlobStream;
 pub use endpoints::blobs::BlobInfo;

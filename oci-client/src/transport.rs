@@ -12,7 +12,7 @@ use oci_auth::{Authenticator, BearerChallenge, Challenge, Scopes};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::config::{ClientConfig, Credentials};
+use crate::config::{ClientConfig, CredentialSource};
 use crate::error::Error;
 use crate::request::Request;
 use crate::response::Response;
@@ -68,8 +68,8 @@ impl Transport {
             ),
         };
         let auth = match &config.credentials {
-            Credentials::Authenticator(auth) => auth.clone(),
-            Credentials::Store(store) => Authenticator::new(http.clone(), store.clone()),
+            CredentialSource::Authenticator(auth) => auth.clone(),
+            CredentialSource::Store(store) => Authenticator::new(http.clone(), store.clone()),
         };
         Ok(Transport {
             config,

@@ -79,7 +79,11 @@ async fn manifests_tags_catalog_and_mounts() {
     assert_eq!(pulled.media_type, Some(MediaType::OciImageManifest));
 
     // distribution 2.8 lists tags in storage order, not the lexical order the spec asks for.
-    let mut tags: Vec<String> = client.list_tags(&repo, Some(2)).try_collect().await.unwrap();
+    let mut tags: Vec<String> = client
+        .list_tags(&repo, Some(2))
+        .try_collect()
+        .await
+        .unwrap();
     tags.sort();
     assert_eq!(tags, ["a", "b", "c"]);
 

@@ -14,6 +14,7 @@
 use std::{
     io,
     path::{Path, PathBuf},
+    time::SystemTime,
 };
 
 use bytes::Bytes;
@@ -22,9 +23,9 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 use tokio_util::io::ReaderStream;
 
 use super::{
-    Key, Storage, StorageFuture,
+    BlobInfo, Key, Storage, StorageFuture,
     atomic::{self, remove_durable, write_atomic},
-    fs_upload, is_safe_segment,
+    fs_gc, fs_upload, is_safe_segment,
 };
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
@@ -261,6 +262,29 @@ impl Storage for FsStorage {
             blocking(move || remove_durable(&path).map_err(|e| StorageError::io("remove", path, e)))
                 .await
         })
+    }
+
+    fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {
+        Box::pin(async move {
+            let path = self.key_path(key)?;
+            match tokio::fs::metadata(&path).await {
+                Ok(meta) if meta.is_file() => meta
+                    .modified()
+                    .map(Some)
+                    .map_err(|e| StorageError::io("stat", path, e)),
+                Ok(_) => Ok(None),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StorageError::io("stat", path, e)),
+            }
+        })
+    }
+
+    fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
+        Box::pin(fs_gc::list_blobs(self.root.join("blobs")))
+    }
+
+    fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool> {
+        Box::pin(async move { fs_gc::delete_blob(self.blob_path(digest)?).await })
     }
 
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {

@@ -54,6 +54,21 @@ impl Key {
         Self::tags(name).extend([tag.as_str()])
     }
 
+    /// The folder of a repository's blob links (`<alg>/<encoded>` below it).
+    pub fn layer_links(name: &RepoName) -> Self {
+        Self::repository(name).extend(["_layers"])
+    }
+
+    /// The folder of a repository's manifest records (`<alg>/<encoded>` below it).
+    pub fn manifests(name: &RepoName) -> Self {
+        Self::repository(name).extend(["_manifests"])
+    }
+
+    /// The folder of every upload session (one child per session id).
+    pub fn uploads() -> Self {
+        Self::new(["uploads"])
+    }
+
     /// The link that makes a blob visible in a repository.
     pub fn layer_link(name: &RepoName, digest: &Digest) -> Self {
         Self::repository(name).extend(["_layers", digest.algorithm().as_str(), digest.encoded()])

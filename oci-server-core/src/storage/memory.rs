@@ -4,13 +4,14 @@
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Mutex, MutexGuard, PoisonError},
+    time::SystemTime,
 };
 
 use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use oci_digest::Digest;
 
-use super::{Key, Storage, StorageFuture};
+use super::{BlobInfo, Key, Storage, StorageFuture};
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
 /// A [`Storage`] in process memory; everything is lost when it is dropped.
@@ -19,11 +20,14 @@ pub struct MemoryStorage {
     state: Mutex<State>,
 }
 
+/// A stored value and when it was written.
+type Stamped = (Bytes, SystemTime);
+
 #[derive(Debug, Default)]
 struct State {
-    blobs: HashMap<Digest, Bytes>,
+    blobs: HashMap<Digest, Stamped>,
     uploads: HashMap<UploadId, BytesMut>,
-    meta: BTreeMap<String, Bytes>,
+    meta: BTreeMap<String, Stamped>,
 }
 
 impl MemoryStorage {
@@ -48,7 +52,7 @@ fn missing(id: &UploadId) -> StorageError {
 
 impl Storage for MemoryStorage {
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
-        let size = self.state().blobs.get(digest).map(|b| b.len() as u64);
+        let size = self.state().blobs.get(digest).map(|(b, _)| b.len() as u64);
         Box::pin(async move { Ok(size) })
     }
 
@@ -57,7 +61,7 @@ impl Storage for MemoryStorage {
         digest: &'a Digest,
         range: Option<ByteRange>,
     ) -> StorageFuture<'a, Option<ByteStream<'static>>> {
-        let blob = self.state().blobs.get(digest).cloned();
+        let blob = self.state().blobs.get(digest).map(|(b, _)| b.clone());
         Box::pin(async move {
             Ok(blob.map(|blob| match range {
                 Some(r) => one_chunk(blob.slice(r.start as usize..=r.end as usize)),
@@ -67,7 +71,9 @@ impl Storage for MemoryStorage {
     }
 
     fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
-        self.state().blobs.insert(digest.clone(), content);
+        self.state()
+            .blobs
+            .insert(digest.clone(), (content, SystemTime::now()));
         Box::pin(async { Ok(()) })
     }
 
@@ -116,7 +122,9 @@ impl Storage for MemoryStorage {
         let mut state = self.state();
         let committed = state.uploads.remove(id).map(|mut data| {
             data.truncate(size as usize);
-            state.blobs.insert(digest.clone(), data.freeze());
+            state
+                .blobs
+                .insert(digest.clone(), (data.freeze(), SystemTime::now()));
             state.meta.remove(&Key::upload_state(id).to_path_string());
         });
         Box::pin(async move { committed.ok_or_else(|| missing(id)) })
@@ -130,17 +138,51 @@ impl Storage for MemoryStorage {
     }
 
     fn meta_get<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<Bytes>> {
-        let value = self.state().meta.get(&key.to_path_string()).cloned();
+        let value = self
+            .state()
+            .meta
+            .get(&key.to_path_string())
+            .map(|(v, _)| v.clone());
         Box::pin(async move { Ok(value) })
     }
 
     fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
-        self.state().meta.insert(key.to_path_string(), value);
+        self.state()
+            .meta
+            .insert(key.to_path_string(), (value, SystemTime::now()));
         Box::pin(async { Ok(()) })
     }
 
     fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
         let existed = self.state().meta.remove(&key.to_path_string()).is_some();
+        Box::pin(async move { Ok(existed) })
+    }
+
+    fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {
+        let modified = self
+            .state()
+            .meta
+            .get(&key.to_path_string())
+            .map(|(_, t)| *t);
+        Box::pin(async move { Ok(modified) })
+    }
+
+    fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
+        let blobs = self
+            .state()
+            .blobs
+            .iter()
+            .map(|(digest, (bytes, modified))| BlobInfo {
+                digest: digest.clone(),
+                size: bytes.len() as u64,
+                modified: *modified,
+            })
+            .collect();
+        Box::pin(async move { Ok(blobs) })
+    }
+
+    fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool> {
+        let existed = self.state().blobs.remove(digest).is_some();
         Box::pin(async move { Ok(existed) })
     }
 

@@ -14,6 +14,7 @@
 
 mod atomic;
 mod fs;
+mod fs_gc;
 mod fs_upload;
 mod key;
 mod location;
@@ -21,7 +22,7 @@ mod memory;
 #[cfg(feature = "object-store")]
 mod object;
 
-use std::{future::Future, pin::Pin};
+use std::{future::Future, pin::Pin, time::SystemTime};
 
 use bytes::Bytes;
 use oci_digest::Digest;
@@ -100,4 +101,25 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The names of the children of a folder (objects and sub-folders), sorted; empty when the
     /// folder does not exist.
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>>;
+
+    /// When a metadata object was last written; `None` when it does not exist.
+    fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>>;
+
+    /// Every blob in the store, in no particular order (for garbage collection).
+    fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>>;
+
+    /// Deletes a blob's content; `false` when it did not exist. Only garbage collection
+    /// calls this: repositories merely unlink blobs.
+    fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool>;
+}
+
+/// A stored blob, as [`Storage::blob_list`] reports it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    /// Its digest.
+    pub digest: Digest,
+    /// Its size in bytes.
+    pub size: u64,
+    /// When it was written.
+    pub modified: SystemTime,
 }

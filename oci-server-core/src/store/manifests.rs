@@ -108,10 +108,20 @@ impl Store {
 
     /// The subject of a stored manifest, if it has one and can still be read.
     async fn stored_subject(&self, record: &StoredManifest, digest: &Digest) -> Option<Digest> {
+        let manifest = self.parse_stored(record, digest).await?;
+        manifest.subject().map(|s| s.digest.clone())
+    }
+
+    /// A stored manifest, parsed leniently; `None` when its content is missing or unreadable.
+    pub async fn parse_stored(&self, record: &StoredManifest, digest: &Digest) -> Option<Manifest> {
         let stream = self.manifest_stream(record, digest).await.ok()?;
         let bytes: Bytes = read_capped(stream, record.size).await.ok()?;
-        let manifest = Manifest::parse_lenient(bytes, Some(&record.media_type)).ok()?;
-        manifest.subject().map(|s| s.digest.clone())
+        Manifest::parse_lenient(bytes, Some(&record.media_type)).ok()
+    }
+
+    /// The digest of every manifest `name` holds.
+    pub async fn manifest_digests(&self, name: &RepoName) -> Result<Vec<Digest>, Error> {
+        self.digests_under(&Key::manifests(name)).await
     }
 }
 

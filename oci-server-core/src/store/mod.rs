@@ -78,6 +78,26 @@ impl Store {
             .await?)
     }
 
+    /// The digest of every blob linked into `name`.
+    pub async fn linked_blobs(&self, name: &RepoName) -> Result<Vec<Digest>, Error> {
+        self.digests_under(&Key::layer_links(name)).await
+    }
+
+    /// The digests named by `<alg>/<encoded>` objects under `folder`; other names are
+    /// skipped.
+    async fn digests_under(&self, folder: &Key) -> Result<Vec<Digest>, Error> {
+        let mut digests = Vec::new();
+        for algorithm in self.storage.meta_list(folder).await? {
+            let encoded = self.storage.meta_list(&folder.child(&algorithm)).await?;
+            digests.extend(
+                encoded
+                    .iter()
+                    .filter_map(|e| Digest::parse(&format!("{algorithm}:{e}")).ok()),
+            );
+        }
+        Ok(digests)
+    }
+
     /// Whether the repository holds anything at all.
     pub async fn repository_exists(&self, name: &RepoName) -> Result<bool, Error> {
         Ok(!self

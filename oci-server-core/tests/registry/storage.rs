@@ -126,6 +126,26 @@ pub async fn check_contract(storage: &dyn Storage) {
     assert_eq!(storage.meta_get(&v1).await.unwrap(), None);
     let nowhere = Key::tags(&RepoName::parse("none").unwrap());
     assert!(storage.meta_list(&nowhere).await.unwrap().is_empty());
+
+    // What garbage collection needs: ages, the list of blobs, deleting one.
+    let v2 = Key::tag(&repo, &Tag::parse("v2").unwrap());
+    let written = storage.meta_modified(&v2).await.unwrap().unwrap();
+    assert!(written <= std::time::SystemTime::now());
+    assert_eq!(storage.meta_modified(&v1).await.unwrap(), None);
+    let mut listed: Vec<(String, u64)> = storage
+        .blob_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.digest.to_string(), b.size))
+        .collect();
+    listed.sort();
+    let mut expected = vec![(digest.to_string(), 11), (small.to_string(), 2)];
+    expected.sort();
+    assert_eq!(listed, expected);
+    assert!(storage.blob_delete(&small).await.unwrap());
+    assert!(!storage.blob_delete(&small).await.unwrap());
+    assert_eq!(storage.blob_size(&small).await.unwrap(), None);
 }
 
 #[tokio::test]

@@ -57,6 +57,11 @@ impl Layout {
         Ok(self.path(key.segments().iter().map(String::as_str)))
     }
 
+    /// The folder of every blob.
+    pub fn blobs(&self) -> Path {
+        self.path(["blobs"])
+    }
+
     /// The object holding a blob's content.
     pub fn blob(&self, digest: &Digest) -> Result<Path, StorageError> {
         let algorithm = digest.algorithm().as_str();

@@ -15,7 +15,7 @@ mod open;
 mod stream;
 mod upload;
 
-use std::{collections::BTreeSet, sync::Arc};
+use std::{collections::BTreeSet, sync::Arc, time::SystemTime};
 
 use bytes::Bytes;
 use futures_util::TryStreamExt;
@@ -23,7 +23,7 @@ use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 use oci_digest::Digest;
 
 use self::{keys::Layout, stream::object_error};
-use super::{Key, Storage, StorageFuture, is_safe_segment};
+use super::{BlobInfo, Key, Storage, StorageFuture, is_safe_segment};
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
 /// A [`Storage`] on an object store, under a key prefix. Cheap to clone.
@@ -151,6 +151,53 @@ impl Storage for ObjectStorage {
 
     fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
         Box::pin(async move { self.delete_object(&self.layout.meta(key)?).await })
+    }
+
+    fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {
+        Box::pin(async move {
+            let path = self.layout.meta(key)?;
+            match self.store.head(&path).await {
+                Ok(meta) => Ok(Some(meta.last_modified.into())),
+                Err(object_store::Error::NotFound { .. }) => Ok(None),
+                Err(e) => Err(object_error("stat", &path)(e)),
+            }
+        })
+    }
+
+    fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
+        Box::pin(async move {
+            let folder = self.layout.blobs();
+            self.store
+                .list(Some(&folder))
+                .try_filter_map(|meta| {
+                    // `blobs/<alg>/<fan-out>/<encoded>`: anything else was not written here.
+                    let parts: Vec<String> = meta
+                        .location
+                        .prefix_match(&folder)
+                        .map(|rest| rest.map(|p| p.as_ref().to_owned()).collect())
+                        .unwrap_or_default();
+                    let digest = match parts.as_slice() {
+                        [algorithm, _, encoded] => {
+                            Digest::parse(&format!("{algorithm}:{encoded}")).ok()
+                        }
+                        _ => None,
+                    };
+                    async move {
+                        Ok(digest.map(|digest| BlobInfo {
+                            digest,
+                            size: meta.size,
+                            modified: meta.last_modified.into(),
+                        }))
+                    }
+                })
+                .try_collect()
+                .await
+                .map_err(object_error("list blobs", &folder))
+        })
+    }
+
+    fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool> {
+        Box::pin(async move { self.delete_object(&self.layout.blob(digest)?).await })
     }
 
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {

@@ -1,0 +1,73 @@
+//! Shared helpers of the integration tests.
+
+pub mod fixtures;
+pub mod processes;
+pub mod proxy;
+
+use std::path::Path;
+use std::process::Command;
+use std::sync::Arc;
+
+use oci_copy::end::{Sink, Source};
+use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, Location, Opener, Plan, Report};
+use oci_distribution_client::{Client, ClientConfig, RetryPolicy};
+
+/// An opener whose client retries quickly (tests break connections on purpose).
+pub fn opener() -> Opener {
+    let retry = RetryPolicy { base_delay: std::time::Duration::from_millis(10), ..RetryPolicy::default() };
+    Opener::new(Client::new(ClientConfig::builder().retry(retry).max_requests_per_host(32).build()).unwrap())
+}
+
+/// Opens both ends of a copy.
+pub async fn ends(from: &str, to: &str) -> (Arc<dyn Source>, Arc<dyn Sink>, Location, Location) {
+    let (from, to): (Location, Location) = (from.parse().unwrap(), to.parse().unwrap());
+    let opener = opener();
+    let source = opener.source(&from).await.unwrap();
+    let sink = opener.sink(&to, from.repository_name()).await.unwrap();
+    (source, sink, from, to)
+}
+
+/// Copies the image `from` names to `to`, with `options`; panics on failure.
+pub async fn copy_with(from: &str, to: &str, options: &CopyOptions) -> (Plan, Report) {
+    let (source, sink, from, to) = ends(from, to).await;
+    let images: Vec<ImagePair> = vec![oci_copy::sync::single_image(&from, &to)];
+    oci_copy::copy(source, sink, &images, options, &ExecuteOptions::default()).await.unwrap()
+}
+
+/// Copies with default options.
+pub async fn copy(from: &str, to: &str) -> (Plan, Report) {
+    copy_with(from, to, &CopyOptions::default()).await
+}
+
+/// Runs `skopeo` with `args` (no signature policy, plain HTTP) and returns its standard
+/// output; panics with its standard error on failure.
+pub fn skopeo(args: &[&str]) -> String {
+    let output = Command::new("skopeo").args(args).output().unwrap();
+    assert!(output.status.success(), "skopeo {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// Runs `umoci` with `args` and returns its standard output.
+pub fn umoci(args: &[&str]) -> String {
+    let output = Command::new("umoci").args(args).output().unwrap();
+    assert!(output.status.success(), "umoci {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    String::from_utf8(output.stdout).unwrap()
+}
+
+/// `path` as text, for command lines.
+pub fn text(path: &Path) -> &str {
+    path.to_str().unwrap()
+}
+
+/// The digest the first image of a plan is tagged with.
+pub fn root_digest(plan: &Plan) -> oci_spec_types::Digest {
+    let step = plan
+        .roots
+        .iter()
+        .find_map(|root| match root {
+            oci_copy::plan::Root::Image { step, .. } => Some(*step),
+            oci_copy::plan::Root::Referrer { .. } => None,
+        })
+        .unwrap();
+    plan.steps[step].descriptor.digest.clone()
+}

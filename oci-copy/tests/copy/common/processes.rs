@@ -1,0 +1,153 @@
+//! Registries run as child processes on free loopback ports, killed on drop: our
+//! `oci-registry` and Debian's `docker-registry` (CNCF distribution).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+
+/// The `oci-registry` binary of this workspace: `OCI_REGISTRY_BIN`, else the one in the
+/// test executable's profile folder, built on first use when missing (build it first with
+/// `cargo build -p oci-server-core --bin oci-registry` to pick up server changes).
+pub fn oci_registry_binary() -> PathBuf {
+    static BINARY: OnceLock<PathBuf> = OnceLock::new();
+    BINARY
+        .get_or_init(|| {
+            if let Some(path) = std::env::var_os("OCI_REGISTRY_BIN") {
+                return PathBuf::from(path);
+            }
+            // target/<profile>/deps/<test> -> target/<profile>/oci-registry
+            let exe = std::env::current_exe().unwrap();
+            let profile_dir = exe.parent().unwrap().parent().unwrap().to_owned();
+            let binary = profile_dir.join("oci-registry");
+            if binary.exists() {
+                return binary;
+            }
+            let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "-p", "oci-server-core", "--bin", "oci-registry"])
+                .stdout(Stdio::null())
+                .status()
+                .unwrap();
+            assert!(status.success(), "building oci-registry failed");
+            assert!(binary.exists(), "{} missing after the build", binary.display());
+            binary
+        })
+        .clone()
+}
+
+/// A running `oci-registry`.
+pub struct OciRegistry {
+    child: Child,
+    host: String,
+    _root: tempfile::TempDir,
+}
+
+impl OciRegistry {
+    /// Starts one over a fresh store; returns once it printed its address.
+    pub fn start() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let child = Command::new(oci_registry_binary())
+            .args(["--listen", "127.0.0.1:0", "--delete", "--root"])
+            .arg(root.path())
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut registry = OciRegistry { child, host: String::new(), _root: root };
+        let mut line = String::new();
+        BufReader::new(registry.child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        registry.host = line
+            .trim()
+            .strip_prefix("oci-registry listening on http://")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        registry
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
+impl Drop for OciRegistry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A running Debian `docker-registry` (distribution 2.8).
+pub struct Distribution {
+    child: Child,
+    host: String,
+    _root: tempfile::TempDir,
+}
+
+/// Where Debian installs distribution.
+const DISTRIBUTION_BINARY: &str = "/usr/bin/docker-registry";
+
+impl Distribution {
+    /// Whether the binary is installed (tests needing it are skipped, loudly, when not).
+    pub fn available() -> bool {
+        Path::new(DISTRIBUTION_BINARY).exists()
+    }
+
+    /// Starts one on a free port; returns once `GET /v2/` answers (bounded polling).
+    pub fn start() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let host = format!("127.0.0.1:{port}");
+        let config = root.path().join("config.yml");
+        let storage = root.path().join("storage");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+                storage.display()
+            ),
+        )
+        .unwrap();
+        let child = Command::new(DISTRIBUTION_BINARY)
+            .arg("serve")
+            .arg(&config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let registry = Distribution { child, host, _root: root };
+        for _ in 0..200 {
+            if answers_v2(&registry.host) {
+                return registry;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(25));
+        }
+        panic!("docker-registry on {} never answered GET /v2/", registry.host);
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
+impl Drop for Distribution {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether `GET /v2/` gets an HTTP answer.
+fn answers_v2(host: &str) -> bool {
+    let Ok(mut stream) = TcpStream::connect(host) else { return false };
+    let request = format!("GET /v2/ HTTP/1.0\r\nHost: {host}\r\n\r\n");
+    if stream.write_all(request.as_bytes()).is_err() {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
