@@ -25,11 +25,11 @@ pub enum Error {
         digest: Digest,
         /// What differed.
         #[source]
-        source: DigestError,
+        source: Box<DigestError>,
     },
     /// A digest was malformed or uses an algorithm that cannot be computed.
     #[error(transparent)]
-    Digest(#[from] DigestError),
+    Digest(Box<DigestError>),
     /// Manifest bytes could not be parsed.
     #[error("manifest {digest}: {source}")]
     Manifest {
@@ -61,10 +61,12 @@ pub enum Error {
         input: String,
         /// Why it was refused.
         #[source]
-        source: ReferenceError,
+        source: Box<ReferenceError>,
     },
     /// A `transport:` reference names no transport this crate knows.
-    #[error("unknown transport {transport:?} in {input:?} (known: docker://, oci:, oci-archive:, docker-archive:)")]
+    #[error(
+        "unknown transport {transport:?} in {input:?} (known: docker://, oci:, oci-archive:, docker-archive:)"
+    )]
     UnknownTransport {
         /// The text given.
         input: String,
@@ -178,7 +180,7 @@ pub enum Error {
     },
     /// The registry client failed.
     #[error(transparent)]
-    Registry(#[from] oci_distribution_client::Error),
+    Registry(Box<oci_distribution_client::Error>),
     /// A background task died.
     #[error("a worker task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
@@ -243,7 +245,27 @@ fn platforms_text(platforms: &[Platform]) -> String {
     names.join(", ")
 }
 
+impl From<DigestError> for Error {
+    fn from(error: DigestError) -> Self {
+        Error::Digest(Box::new(error))
+    }
+}
+
+impl From<oci_distribution_client::Error> for Error {
+    fn from(error: oci_distribution_client::Error) -> Self {
+        Error::Registry(Box::new(error))
+    }
+}
+
 impl Error {
+    /// An [`Error::Reference`] for `input`.
+    pub(crate) fn reference(input: impl Into<String>, source: ReferenceError) -> Self {
+        Error::Reference {
+            input: input.into(),
+            source: Box::new(source),
+        }
+    }
+
     /// Whether trying the same step again may succeed: broken transfers, content that
     /// arrived damaged, registry and task failures. Missing content, malformed input and
     /// unsupported operations are final.
@@ -257,7 +279,10 @@ impl Error {
 
     /// An [`Error::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 }
 

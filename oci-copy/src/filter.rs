@@ -36,7 +36,12 @@ impl TagFilter {
         let semver = spec
             .semver
             .as_deref()
-            .map(|range| VersionReq::parse(range).map_err(|source| Error::SemverRange { range: range.to_owned(), source }))
+            .map(|range| {
+                VersionReq::parse(range).map_err(|source| Error::SemverRange {
+                    range: range.to_owned(),
+                    source,
+                })
+            })
             .transpose()?;
         Ok(TagFilter { regex, semver })
     }
@@ -44,10 +49,9 @@ impl TagFilter {
     /// Whether `tag` passes.
     pub fn matches(&self, tag: &str) -> bool {
         let regex_ok = self.regex.as_ref().is_none_or(|regex| regex.is_match(tag));
-        let semver_ok = self
-            .semver
-            .as_ref()
-            .is_none_or(|range| lenient_version(tag).is_some_and(|version| range.matches(&version)));
+        let semver_ok = self.semver.as_ref().is_none_or(|range| {
+            lenient_version(tag).is_some_and(|version| range.matches(&version))
+        });
         regex_ok && semver_ok
     }
 
@@ -66,7 +70,12 @@ pub fn lenient_version(tag: &str) -> Option<Version> {
     let core_end = text.find(['-', '+']).unwrap_or(text.len());
     let (core, rest) = text.split_at(core_end);
     let numbers: Vec<&str> = core.split('.').collect();
-    if numbers.is_empty() || numbers.len() > 3 || !numbers.iter().all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit())) {
+    if numbers.is_empty()
+        || numbers.len() > 3
+        || !numbers
+            .iter()
+            .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()))
+    {
         return None;
     }
     let mut padded = numbers.join(".");
@@ -96,14 +105,21 @@ mod tests {
     use proptest::prelude::*;
 
     fn filter(regex: Option<&str>, semver: Option<&str>) -> TagFilter {
-        TagFilter::new(&TagFilterSpec { regex: regex.map(Into::into), semver: semver.map(Into::into) }).unwrap()
+        TagFilter::new(&TagFilterSpec {
+            regex: regex.map(Into::into),
+            semver: semver.map(Into::into),
+        })
+        .unwrap()
     }
 
     #[test]
     fn versions_are_read_leniently() {
         assert_eq!(lenient_version("v1.2"), Some(Version::new(1, 2, 0)));
         assert_eq!(lenient_version("3"), Some(Version::new(3, 0, 0)));
-        assert_eq!(lenient_version("1.25.3-alpine").unwrap().pre.as_str(), "alpine");
+        assert_eq!(
+            lenient_version("1.25.3-alpine").unwrap().pre.as_str(),
+            "alpine"
+        );
         for not_a_version in ["latest", "1..2", "1.2.3.4", "", "v", "1.x", "-1"] {
             assert_eq!(lenient_version(not_a_version), None, "{not_a_version}");
         }
@@ -111,19 +127,36 @@ mod tests {
 
     #[test]
     fn semver_ranges_pick_release_tags() {
-        let tags = ["1.0", "1.4.2", "v1.9", "2.0.0", "latest", "1.5-rc1"].map(String::from).to_vec();
-        assert_eq!(filter(None, Some(">=1.2, <2")).apply(tags.clone()), ["1.4.2", "v1.9"]);
-        assert_eq!(filter(Some("^1\\."), None).apply(tags.clone()), ["1.0", "1.4.2", "1.5-rc1"]);
+        let tags = ["1.0", "1.4.2", "v1.9", "2.0.0", "latest", "1.5-rc1"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            filter(None, Some(">=1.2, <2")).apply(tags.clone()),
+            ["1.4.2", "v1.9"]
+        );
+        assert_eq!(
+            filter(Some("^1\\."), None).apply(tags.clone()),
+            ["1.0", "1.4.2", "1.5-rc1"]
+        );
         assert_eq!(filter(Some("^v"), Some("^1")).apply(tags.clone()), ["v1.9"]);
         assert_eq!(filter(None, None).apply(tags.clone()), tags);
     }
 
     #[test]
     fn bad_filters_are_typed_errors() {
-        let bad_regex = TagFilterSpec { regex: Some("(".into()), semver: None };
+        let bad_regex = TagFilterSpec {
+            regex: Some("(".into()),
+            semver: None,
+        };
         assert!(matches!(TagFilter::new(&bad_regex), Err(Error::Regex(_))));
-        let bad_range = TagFilterSpec { regex: None, semver: Some(">>1".into()) };
-        assert!(matches!(TagFilter::new(&bad_range), Err(Error::SemverRange { .. })));
+        let bad_range = TagFilterSpec {
+            regex: None,
+            semver: Some(">>1".into()),
+        };
+        assert!(matches!(
+            TagFilter::new(&bad_range),
+            Err(Error::SemverRange { .. })
+        ));
     }
 
     #[test]
@@ -138,7 +171,10 @@ mod tests {
     fn artifact_filters_let_all_through_when_empty() {
         let sbom = MediaType::from("application/vnd.example.sbom");
         assert!(artifact_type_allowed(&[], None));
-        assert!(artifact_type_allowed(std::slice::from_ref(&sbom), Some(&sbom)));
+        assert!(artifact_type_allowed(
+            std::slice::from_ref(&sbom),
+            Some(&sbom)
+        ));
         assert!(!artifact_type_allowed(std::slice::from_ref(&sbom), None));
     }
 

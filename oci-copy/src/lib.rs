@@ -94,6 +94,8 @@ pub async fn copy(
     execute_options: &ExecuteOptions,
 ) -> Result<(Plan, Report)> {
     let plan = plan::build_plan(source.as_ref(), sink.as_ref(), images, copy_options).await?;
-    let report = execute::execute(&plan, source, sink, execute_options).await?.into_result()?;
+    let report = execute::execute(&plan, source, sink, execute_options)
+        .await?
+        .into_result()?;
     Ok((plan, report))
 }

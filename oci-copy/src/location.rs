@@ -17,8 +17,8 @@ use oci_distribution_client::{Client, Repository};
 use oci_spec_types::Reference;
 
 use crate::end::{
-    DockerArchiveSink, DockerArchiveSource, LayoutSink, LayoutSource, OciArchiveSink, OciArchiveSource, RegistryEnd,
-    RegistryOptions, Selector, Sink, Source,
+    DockerArchiveSink, DockerArchiveSource, LayoutSink, LayoutSource, OciArchiveSink,
+    OciArchiveSource, RegistryEnd, RegistryOptions, Selector, Sink, Source,
 };
 use crate::error::{Error, Result};
 
@@ -80,19 +80,31 @@ impl FromStr for Location {
             if let Some((scheme, _)) = input.split_once("://")
                 && scheme != "docker"
             {
-                return Err(Error::UnknownTransport { input: input.to_owned(), transport: scheme.to_owned() });
+                return Err(Error::UnknownTransport {
+                    input: input.to_owned(),
+                    transport: scheme.to_owned(),
+                });
             }
             let text = input.strip_prefix("docker://").unwrap_or(input);
-            let reference = Reference::parse(text).map_err(|source| Error::Reference { input: input.to_owned(), source })?;
+            let reference =
+                Reference::parse(text).map_err(|source| Error::reference(input, source))?;
             let last = text.rsplit('/').next().unwrap_or(text);
             let explicit = last.contains(':') || last.contains('@');
-            return Ok(Location::Registry { reference, explicit });
+            return Ok(Location::Registry {
+                reference,
+                explicit,
+            });
         };
         match &location {
-            Location::Layout { path, .. } | Location::OciArchive { path, .. } | Location::DockerArchive { path, .. }
+            Location::Layout { path, .. }
+            | Location::OciArchive { path, .. }
+            | Location::DockerArchive { path, .. }
                 if empty_path(path) =>
             {
-                Err(Error::Unsupported { end: input.to_owned(), operation: "an empty path" })
+                Err(Error::Unsupported {
+                    end: input.to_owned(),
+                    operation: "an empty path",
+                })
             }
             _ => Ok(location),
         }
@@ -101,12 +113,20 @@ impl FromStr for Location {
 
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let suffix = |tag: &Option<String>| tag.as_ref().map(|tag| format!(":{tag}")).unwrap_or_default();
+        let suffix = |tag: &Option<String>| {
+            tag.as_ref()
+                .map(|tag| format!(":{tag}"))
+                .unwrap_or_default()
+        };
         match self {
             Location::Registry { reference, .. } => write!(f, "docker://{reference}"),
             Location::Layout { path, tag } => write!(f, "oci:{}{}", path.display(), suffix(tag)),
-            Location::OciArchive { path, tag } => write!(f, "oci-archive:{}{}", path.display(), suffix(tag)),
-            Location::DockerArchive { path, name } => write!(f, "docker-archive:{}{}", path.display(), suffix(name)),
+            Location::OciArchive { path, tag } => {
+                write!(f, "oci-archive:{}{}", path.display(), suffix(tag))
+            }
+            Location::DockerArchive { path, name } => {
+                write!(f, "docker-archive:{}{}", path.display(), suffix(name))
+            }
         }
     }
 }
@@ -120,7 +140,9 @@ impl Location {
                 (None, Some(tag)) => Selector::Tag(tag.to_owned()),
                 (None, None) => Selector::Default,
             },
-            Location::Layout { tag, .. } | Location::OciArchive { tag, .. } | Location::DockerArchive { name: tag, .. } => {
+            Location::Layout { tag, .. }
+            | Location::OciArchive { tag, .. }
+            | Location::DockerArchive { name: tag, .. } => {
                 tag.clone().map_or(Selector::Default, Selector::Tag)
             }
         }
@@ -142,10 +164,12 @@ impl Location {
         match self {
             Location::Registry { reference, .. } => reference.tag().map(str::to_owned),
             Location::Layout { tag, .. } | Location::OciArchive { tag, .. } => tag.clone(),
-            Location::DockerArchive { name, .. } => name.as_deref().map(|name| match name.rsplit_once(':') {
-                Some((_, tag)) if !tag.contains('/') => tag.to_owned(),
-                _ => "latest".to_owned(),
-            }),
+            Location::DockerArchive { name, .. } => {
+                name.as_deref().map(|name| match name.rsplit_once(':') {
+                    Some((_, tag)) if !tag.contains('/') => tag.to_owned(),
+                    _ => "latest".to_owned(),
+                })
+            }
         }
     }
 
@@ -154,7 +178,9 @@ impl Location {
     pub fn repository_name(&self) -> Option<String> {
         match self {
             Location::Registry { reference, .. } => Some(reference.repository().to_owned()),
-            Location::DockerArchive { name: Some(name), .. } => Some(match name.rsplit_once(':') {
+            Location::DockerArchive {
+                name: Some(name), ..
+            } => Some(match name.rsplit_once(':') {
                 Some((repository, tag)) if !tag.contains('/') => repository.to_owned(),
                 _ => name.clone(),
             }),
@@ -175,7 +201,12 @@ impl Location {
         if files.size("manifest.json").await?.is_some() {
             return Ok(Location::DockerArchive { path, name: None });
         }
-        Err(Error::Archive { path, problem: crate::error::ArchiveProblem::MissingMember("oci-layout or manifest.json".into()) })
+        Err(Error::Archive {
+            path,
+            problem: crate::error::ArchiveProblem::MissingMember(
+                "oci-layout or manifest.json".into(),
+            ),
+        })
     }
 }
 
@@ -191,11 +222,18 @@ pub struct Opener {
 impl Opener {
     /// An opener with `client` and default registry options.
     pub fn new(client: Client) -> Self {
-        Opener { client, registry: RegistryOptions::default() }
+        Opener {
+            client,
+            registry: RegistryOptions::default(),
+        }
     }
 
     fn registry_end(&self, reference: &Reference) -> RegistryEnd {
-        RegistryEnd::new(self.client.clone(), Repository::from(reference), self.registry)
+        RegistryEnd::new(
+            self.client.clone(),
+            Repository::from(reference),
+            self.registry,
+        )
     }
 
     /// Opens `location` for reading.
@@ -203,18 +241,28 @@ impl Opener {
         Ok(match location {
             Location::Registry { reference, .. } => Arc::new(self.registry_end(reference)),
             Location::Layout { path, .. } => Arc::new(LayoutSource::open(path.clone()).await?),
-            Location::OciArchive { path, .. } => Arc::new(OciArchiveSource::open(path.clone()).await?),
-            Location::DockerArchive { path, .. } => Arc::new(DockerArchiveSource::open(path.clone()).await?),
+            Location::OciArchive { path, .. } => {
+                Arc::new(OciArchiveSource::open(path.clone()).await?)
+            }
+            Location::DockerArchive { path, .. } => {
+                Arc::new(DockerArchiveSource::open(path.clone()).await?)
+            }
         })
     }
 
     /// Opens `location` for writing. A Docker archive without a name takes
     /// `default_repository` (the source's) for its `RepoTags`.
-    pub async fn sink(&self, location: &Location, default_repository: Option<String>) -> Result<Arc<dyn Sink>> {
+    pub async fn sink(
+        &self,
+        location: &Location,
+        default_repository: Option<String>,
+    ) -> Result<Arc<dyn Sink>> {
         Ok(match location {
             Location::Registry { reference, .. } => Arc::new(self.registry_end(reference)),
             Location::Layout { path, .. } => Arc::new(LayoutSink::create(path.clone()).await?),
-            Location::OciArchive { path, .. } => Arc::new(OciArchiveSink::create(path.clone()).await?),
+            Location::OciArchive { path, .. } => {
+                Arc::new(OciArchiveSink::create(path.clone()).await?)
+            }
             Location::DockerArchive { path, .. } => {
                 let repository = location.repository_name().or(default_repository);
                 Arc::new(DockerArchiveSink::create(path.clone(), repository).await?)
@@ -234,9 +282,27 @@ mod tests {
 
     #[test]
     fn every_form_parses() {
-        assert_eq!(parse("oci:/tmp/x:v1"), Location::Layout { path: "/tmp/x".into(), tag: Some("v1".into()) });
-        assert_eq!(parse("oci:rel"), Location::Layout { path: "rel".into(), tag: None });
-        assert_eq!(parse("oci-archive:a.tar"), Location::OciArchive { path: "a.tar".into(), tag: None });
+        assert_eq!(
+            parse("oci:/tmp/x:v1"),
+            Location::Layout {
+                path: "/tmp/x".into(),
+                tag: Some("v1".into())
+            }
+        );
+        assert_eq!(
+            parse("oci:rel"),
+            Location::Layout {
+                path: "rel".into(),
+                tag: None
+            }
+        );
+        assert_eq!(
+            parse("oci-archive:a.tar"),
+            Location::OciArchive {
+                path: "a.tar".into(),
+                tag: None
+            }
+        );
         let docker = parse("docker-archive:a.tar:team/app:1.0");
         assert_eq!(docker.target_tag().as_deref(), Some("1.0"));
         assert_eq!(docker.repository_name().as_deref(), Some("team/app"));
@@ -251,9 +317,18 @@ mod tests {
 
     #[test]
     fn bad_locations_are_typed_errors() {
-        assert!(matches!("ftp://host/x".parse::<Location>(), Err(Error::UnknownTransport { .. })));
-        assert!(matches!("oci:".parse::<Location>(), Err(Error::Unsupported { .. })));
-        assert!(matches!("Upper/Case".parse::<Location>(), Err(Error::Reference { .. })));
+        assert!(matches!(
+            "ftp://host/x".parse::<Location>(),
+            Err(Error::UnknownTransport { .. })
+        ));
+        assert!(matches!(
+            "oci:".parse::<Location>(),
+            Err(Error::Unsupported { .. })
+        ));
+        assert!(matches!(
+            "Upper/Case".parse::<Location>(),
+            Err(Error::Reference { .. })
+        ));
     }
 
     proptest! {

@@ -64,12 +64,17 @@ pub struct SyncEntry {
 impl SyncFile {
     /// Parses sync file text.
     pub fn parse(text: &str, path: &Path) -> Result<Self> {
-        toml::from_str(text).map_err(|source| Error::SyncFile { path: path.to_owned(), source: Box::new(source) })
+        toml::from_str(text).map_err(|source| Error::SyncFile {
+            path: path.to_owned(),
+            source: Box::new(source),
+        })
     }
 
     /// Reads and parses a sync file.
     pub async fn read(path: &Path) -> Result<Self> {
-        let text = tokio::fs::read_to_string(path).await.map_err(|e| Error::io(path, e))?;
+        let text = tokio::fs::read_to_string(path)
+            .await
+            .map_err(|e| Error::io(path, e))?;
         Self::parse(&text, path)
     }
 }
@@ -108,11 +113,27 @@ pub async fn run_sync(
             ..base.clone()
         };
         let source = opener.source(&source_location).await?;
-        let sink = opener.sink(&target_location, source_location.repository_name()).await?;
-        let images = images_to_copy(source.as_ref(), &source_location, &target_location, entry.tags.as_ref()).await?;
+        let sink = opener
+            .sink(&target_location, source_location.repository_name())
+            .await?;
+        let images = images_to_copy(
+            source.as_ref(),
+            &source_location,
+            &target_location,
+            entry.tags.as_ref(),
+        )
+        .await?;
         let plan = build_plan(source.as_ref(), sink.as_ref(), &images, &options).await?;
-        let report = if dry_run { None } else { Some(execute(&plan, source, sink, execute_options).await?) };
-        outcomes.push(SyncOutcome { entry: entry.clone(), plan, report });
+        let report = if dry_run {
+            None
+        } else {
+            Some(execute(&plan, source, sink, execute_options).await?)
+        };
+        outcomes.push(SyncOutcome {
+            entry: entry.clone(),
+            plan,
+            report,
+        });
     }
     Ok(outcomes)
 }
@@ -141,8 +162,15 @@ pub fn single_image(from: &Location, to: &Location) -> ImagePair {
         Selector::Tag(tag) => Some(tag.clone()),
         _ => None,
     };
-    let target = if to.names_an_image() { to.target_tag() } else { own_tag };
-    ImagePair { source: selector, target }
+    let target = if to.names_an_image() {
+        to.target_tag()
+    } else {
+        own_tag
+    };
+    ImagePair {
+        source: selector,
+        target,
+    }
 }
 
 #[cfg(test)]
@@ -164,14 +192,21 @@ mod tests {
         "#;
         let file = SyncFile::parse(text, Path::new("s.toml")).unwrap();
         assert_eq!(file.sync.len(), 2);
-        assert_eq!(file.sync[0].tags.as_ref().unwrap().semver.as_deref(), Some(">=1"));
+        assert_eq!(
+            file.sync[0].tags.as_ref().unwrap().semver.as_deref(),
+            Some(">=1")
+        );
         assert!(!file.sync[1].referrers);
         assert!(file.sync[1].platforms.is_empty());
     }
 
     #[test]
     fn unknown_keys_are_refused() {
-        let error = SyncFile::parse("[[sync]]\nsource='a'\ntarget='b'\ntagz='x'\n", Path::new("s.toml")).unwrap_err();
+        let error = SyncFile::parse(
+            "[[sync]]\nsource='a'\ntarget='b'\ntagz='x'\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err();
         assert!(matches!(error, Error::SyncFile { .. }));
     }
 }

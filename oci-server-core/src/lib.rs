@@ -8,8 +8,15 @@
 //!
 //! Storage sits behind the object-safe [`Storage`] trait. [`FsStorage`] keeps
 //! content-addressed blobs and small metadata objects on a local filesystem with crash-safe
-//! writes (temporary file, fsync, rename, folder fsync); upload sessions, including their saved
-//! hashing state, live in the store, so a restarted server resumes a chunked upload.
+//! writes (temporary file, fsync, rename, folder fsync); `storage::ObjectStorage` (features
+//! `object-store`, `s3`, `gcs`, `azure`) keeps them in a bucket, so several stateless
+//! registry processes can share one. Upload sessions, including their saved hashing state,
+//! live in the store, so a restarted server (or another instance) resumes a chunked upload.
+//!
+//! An [`Authorizer`] decides who may do what: [`Anonymous`] (the default), [`BasicAuthorizer`]
+//! (htpasswd, bcrypt) or [`TokenAuthorizer`] (the Docker token flow with a token endpoint
+//! served by the registry itself and per-repository grants); see [`auth`]. [`gc`] collects
+//! unreferenced blobs and, when asked, untagged manifests while the registry serves.
 //!
 //! With the `axum` feature (default) [`router`], [`RegistryService`] and [`serve`] put a
 //! registry on the network; the `bin` feature builds the `oci-registry` binary.
@@ -48,8 +55,11 @@ mod body;
 mod config;
 mod error;
 mod gate;
+pub mod gc;
 mod handlers;
 mod names;
+#[cfg(feature = "pull-through")]
+pub mod pull_through;
 mod query;
 pub mod range;
 mod registry;
@@ -64,6 +74,7 @@ pub use auth::{Anonymous, Authorizer, BasicAuthorizer, Permissions, TokenAuthori
 pub use body::{BoxError, ByteStream, ResponseBody};
 pub use config::{DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
 pub use error::{Error, StorageError};
+pub use gc::{GcOptions, GcReport, collect_garbage};
 pub use names::{RepoName, Tag, UploadId};
 pub use registry::Registry;
 pub use routes::{ManifestRef, Route};

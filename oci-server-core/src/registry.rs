@@ -35,6 +35,8 @@ impl Registry {
                 store: Store::new(storage),
                 config,
                 authorizer: Arc::new(Anonymous),
+                #[cfg(feature = "pull-through")]
+                cache: None,
             }),
         }
     }
@@ -46,6 +48,21 @@ impl Registry {
                 store: self.ctx.store.clone(),
                 config: self.ctx.config.clone(),
                 authorizer,
+                #[cfg(feature = "pull-through")]
+                cache: self.ctx.cache.clone(),
+            }),
+        }
+    }
+
+    /// The same registry, mirroring upstream registries through `cache`.
+    #[cfg(feature = "pull-through")]
+    pub fn with_pull_through(self, cache: Arc<crate::pull_through::PullThrough>) -> Self {
+        Self {
+            ctx: Arc::new(Ctx {
+                store: self.ctx.store.clone(),
+                config: self.ctx.config.clone(),
+                authorizer: Arc::clone(&self.ctx.authorizer),
+                cache: Some(cache),
             }),
         }
     }

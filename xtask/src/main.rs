@@ -3,6 +3,8 @@
 //! - `conformance`: builds `oci-registry`, starts it on a free port with a temporary store and runs
 //!   the OCI distribution conformance checks against it (the official suite when
 //!   `OCI_CONFORMANCE_BIN` names one, otherwise the project's own checks in [`conformance`]).
+//! - `bench`: `oci-registry` against Debian's `docker-registry` (and `oci-copy`'s copy benchmark),
+//!   side by side; writes `xtask/BENCHMARKS.md` (see [`bench`]).
 //! - `package-check`: runs `cargo package` for each publishable crate on its own.
 //! - `test`: the workspace tests, then the conformance checks.
 //!
@@ -10,11 +12,13 @@
 //! - [`error`]: the one error type of the tasks.
 //! - [`conformance`]: options, the runner, the checks and the report.
 //! - [`official`]: running the official conformance binary and reading its `junit.xml`.
+//! - [`bench`]: `cargo xtask bench`.
 //! - [`package_check`]: `cargo xtask package-check`.
 //! - [`cargo`]: small helpers to run cargo and other commands.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+mod bench;
 mod cargo;
 mod conformance;
 mod error;
@@ -29,6 +33,7 @@ const USAGE: &str = "\
 usage: cargo xtask <task> [options]
 
 tasks:
+  bench           benchmark oci-registry against docker-registry (see --help)
   conformance     run the OCI conformance checks against oci-registry (see --help)
   package-check   run `cargo package` for every publishable crate
   test            run the workspace tests, then the conformance checks
@@ -39,6 +44,7 @@ fn main() -> ExitCode {
     let task = args.next();
     let rest: Vec<String> = args.collect();
     let outcome = match task.as_deref() {
+        Some("bench") => bench::main(&rest),
         Some("conformance") => conformance::main(&rest),
         Some("package-check") => package_check::main(&rest),
         Some("test") => run_tests(&rest),

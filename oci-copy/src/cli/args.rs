@@ -175,9 +175,19 @@ pub(crate) struct RegistryArgs {
     #[arg(long, value_name = "HOST")]
     pub(crate) insecure: Vec<String>,
     /// Credentials for the source registry, USER:PASSWORD.
-    #[arg(long, value_name = "USER:PASSWORD", env = "OCI_COPY_SRC_CREDS", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "USER:PASSWORD",
+        env = "OCI_COPY_SRC_CREDS",
+        hide_env_values = true
+    )]
     pub(crate) src_creds: Option<String>,
     /// Credentials for the destination registry, USER:PASSWORD.
-    #[arg(long, value_name = "USER:PASSWORD", env = "OCI_COPY_DEST_CREDS", hide_env_values = true)]
+    #[arg(
+        long,
+        value_name = "USER:PASSWORD",
+        env = "OCI_COPY_DEST_CREDS",
+        hide_env_values = true
+    )]
     pub(crate) dest_creds: Option<String>,
 }

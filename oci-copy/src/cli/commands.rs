@@ -29,9 +29,11 @@ enum Failure {
 impl From<Error> for Failure {
     fn from(error: Error) -> Self {
         match error {
-            Error::Reference { .. } | Error::UnknownTransport { .. } | Error::Regex(_) | Error::SemverRange { .. } | Error::Platform(_) => {
-                Failure::Usage(error.to_string())
-            }
+            Error::Reference { .. }
+            | Error::UnknownTransport { .. }
+            | Error::Regex(_)
+            | Error::SemverRange { .. }
+            | Error::Platform(_) => Failure::Usage(error.to_string()),
             other => Failure::Copy(other),
         }
     }
@@ -59,40 +61,91 @@ pub(crate) async fn run(cli: Cli) -> ExitCode {
 
 async fn dispatch(command: Command) -> Result<(), Failure> {
     match command {
-        Command::Copy { source, destination, select, run, registry } => {
+        Command::Copy {
+            source,
+            destination,
+            select,
+            run,
+            registry,
+        } => {
             let (from, to) = (location(&source)?, location(&destination)?);
             copy(&from, &to, &select, &run, &registry).await
         }
-        Command::Plan { source, destination, select, json, registry } => {
+        Command::Plan {
+            source,
+            destination,
+            select,
+            json,
+            registry,
+        } => {
             let (from, to) = (location(&source)?, location(&destination)?);
-            let run = RunArgs { dry_run: true, keep_going: false, jobs: 8, retries: 0, json };
-            copy(&from, &to, &select, &run, &registry).await
-        }
-        Command::Export { reference, file, format, select, run, registry } => {
-            let from = location(&reference)?;
-            let to = match format {
-                ArchiveFormat::Oci => Location::OciArchive { path: file, tag: from.target_tag() },
-                ArchiveFormat::Docker => Location::DockerArchive { path: file, name: docker_name(&from) },
+            let run = RunArgs {
+                dry_run: true,
+                keep_going: false,
+                jobs: 8,
+                retries: 0,
+                json,
             };
             copy(&from, &to, &select, &run, &registry).await
         }
-        Command::Import { file, reference, run, registry } => {
+        Command::Export {
+            reference,
+            file,
+            format,
+            select,
+            run,
+            registry,
+        } => {
+            let from = location(&reference)?;
+            let to = match format {
+                ArchiveFormat::Oci => Location::OciArchive {
+                    path: file,
+                    tag: from.target_tag(),
+                },
+                ArchiveFormat::Docker => Location::DockerArchive {
+                    path: file,
+                    name: docker_name(&from),
+                },
+            };
+            copy(&from, &to, &select, &run, &registry).await
+        }
+        Command::Import {
+            file,
+            reference,
+            run,
+            registry,
+        } => {
             let from = Location::detect_archive(file).await?;
             let to = location(&reference)?;
             copy(&from, &to, &SelectArgs::default(), &run, &registry).await
         }
-        Command::Sync { file, run, force_recursive, registry } => sync(file, &run, force_recursive, &registry).await,
-        Command::Inspect { reference, raw, tags, registry } => inspect(&location(&reference)?, raw, tags, &registry).await,
+        Command::Sync {
+            file,
+            run,
+            force_recursive,
+            registry,
+        } => sync(file, &run, force_recursive, &registry).await,
+        Command::Inspect {
+            reference,
+            raw,
+            tags,
+            registry,
+        } => inspect(&location(&reference)?, raw, tags, &registry).await,
     }
 }
 
 fn location(text: &str) -> Result<Location, Failure> {
-    text.parse::<Location>().map_err(|error| Failure::Usage(error.to_string()))
+    text.parse::<Location>()
+        .map_err(|error| Failure::Usage(error.to_string()))
 }
 
 /// `name:tag` for a Docker archive's `RepoTags`, from the image exported.
 fn docker_name(from: &Location) -> Option<String> {
-    Some(format!("{}:{}", from.repository_name()?, from.target_tag()?))
+    Some(format!(
+        "{}:{}",
+        from.repository_name()?,
+        from.target_tag()?
+    ))
 }
 
 fn copy_options(select: &SelectArgs) -> Result<CopyOptions, Failure> {
@@ -100,7 +153,11 @@ fn copy_options(select: &SelectArgs) -> Result<CopyOptions, Failure> {
         platforms: parse_platforms(&select.platform.join(","))?,
         sparse_index: select.sparse_index,
         referrers: select.referrers || !select.artifact_types.is_empty(),
-        artifact_types: select.artifact_types.iter().map(|text| MediaType::from(text.as_str())).collect(),
+        artifact_types: select
+            .artifact_types
+            .iter()
+            .map(|text| MediaType::from(text.as_str()))
+            .collect(),
         digest_tags: select.digest_tags,
         include_nondistributable: select.include_nondistributable,
         force_recursive: select.force_recursive,
@@ -109,16 +166,32 @@ fn copy_options(select: &SelectArgs) -> Result<CopyOptions, Failure> {
 }
 
 fn execute_options(run: &RunArgs) -> ExecuteOptions {
-    ExecuteOptions { concurrency: run.jobs.max(1), keep_going: run.keep_going, retries: run.retries, limits: Limits::new(run.jobs), progress: None }
+    ExecuteOptions {
+        concurrency: run.jobs.max(1),
+        keep_going: run.keep_going,
+        retries: run.retries,
+        limits: Limits::new(run.jobs),
+        progress: None,
+    }
 }
 
 /// A client for the registries of `from` and `to`, with the credentials given for each.
-fn opener(args: &RegistryArgs, jobs: usize, from: Option<&Location>, to: Option<&Location>) -> Result<Opener, Failure> {
+fn opener(
+    args: &RegistryArgs,
+    jobs: usize,
+    from: Option<&Location>,
+    to: Option<&Location>,
+) -> Result<Opener, Failure> {
     let mut store = CredentialStore::from_env();
     for (creds, location) in [(&args.src_creds, from), (&args.dest_creds, to)] {
         if let (Some(creds), Some(Location::Registry { reference, .. })) = (creds, location) {
-            let (user, password) = creds.split_once(':').ok_or_else(|| Failure::Usage("credentials must be USER:PASSWORD".into()))?;
-            store = store.with_credentials(reference.registry(), Credentials::basic(user, password.to_owned()));
+            let (user, password) = creds
+                .split_once(':')
+                .ok_or_else(|| Failure::Usage("credentials must be USER:PASSWORD".into()))?;
+            store = store.with_credentials(
+                reference.registry(),
+                Credentials::basic(user, password.to_owned()),
+            );
         }
     }
     // A copy between two repositories of one registry holds a download and an upload
@@ -137,14 +210,23 @@ fn opener(args: &RegistryArgs, jobs: usize, from: Option<&Location>, to: Option<
     Ok(Opener::new(client))
 }
 
-async fn copy(from: &Location, to: &Location, select: &SelectArgs, run: &RunArgs, registry: &RegistryArgs) -> Result<(), Failure> {
+async fn copy(
+    from: &Location,
+    to: &Location,
+    select: &SelectArgs,
+    run: &RunArgs,
+    registry: &RegistryArgs,
+) -> Result<(), Failure> {
     let options = copy_options(select)?;
     let opener = opener(registry, run.jobs, Some(from), Some(to))?;
     let source = opener.source(from).await?;
     let sink = opener.sink(to, from.repository_name()).await?;
     let wants_tags = select.all_tags || select.tags_regex.is_some() || select.tags_semver.is_some();
     let images = if wants_tags {
-        let filter = TagFilterSpec { regex: select.tags_regex.clone(), semver: select.tags_semver.clone() };
+        let filter = TagFilterSpec {
+            regex: select.tags_regex.clone(),
+            semver: select.tags_semver.clone(),
+        };
         images_to_copy(source.as_ref(), from, to, Some(&filter)).await?
     } else {
         vec![single_image(from, to)]
@@ -159,7 +241,12 @@ async fn copy(from: &Location, to: &Location, select: &SelectArgs, run: &RunArgs
 
 fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
     if json {
-        let text = serde_json::to_string_pretty(plan).map_err(|source| Failure::Copy(Error::Json { path: "plan".into(), source }))?;
+        let text = serde_json::to_string_pretty(plan).map_err(|source| {
+            Failure::Copy(Error::Json {
+                path: "plan".into(),
+                source,
+            })
+        })?;
         println!("{text}");
     } else {
         print!("{}", plan.render());
@@ -167,16 +254,29 @@ fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
     Ok(())
 }
 
-async fn run_plan(plan: &Plan, source: Arc<dyn Source>, sink: Arc<dyn Sink>, run: &RunArgs) -> Result<(), Failure> {
+async fn run_plan(
+    plan: &Plan,
+    source: Arc<dyn Source>,
+    sink: Arc<dyn Sink>,
+    run: &RunArgs,
+) -> Result<(), Failure> {
     let (progress, bar) = reporter(plan);
-    let options = ExecuteOptions { progress: Some(progress), ..execute_options(run) };
+    let options = ExecuteOptions {
+        progress: Some(progress),
+        ..execute_options(run)
+    };
     let report = execute(plan, source, sink, &options).await?;
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
     eprintln!("{}", summary_line(&report));
     if run.json {
-        let text = serde_json::to_string(&report.outcomes).map_err(|source| Failure::Copy(Error::Json { path: "report".into(), source }))?;
+        let text = serde_json::to_string(&report.outcomes).map_err(|source| {
+            Failure::Copy(Error::Json {
+                path: "report".into(),
+                source,
+            })
+        })?;
         println!("{text}");
     }
     let report = report.into_result()?;
@@ -192,17 +292,37 @@ async fn run_plan(plan: &Plan, source: Arc<dyn Source>, sink: Arc<dyn Sink>, run
     Ok(())
 }
 
-async fn sync(file: PathBuf, run: &RunArgs, force_recursive: bool, registry: &RegistryArgs) -> Result<(), Failure> {
+async fn sync(
+    file: PathBuf,
+    run: &RunArgs,
+    force_recursive: bool,
+    registry: &RegistryArgs,
+) -> Result<(), Failure> {
     let sync_file = SyncFile::read(&file).await?;
     let opener = opener(registry, run.jobs, None, None)?;
-    let base = CopyOptions { force_recursive, ..CopyOptions::default() };
-    let outcomes = run_sync(&sync_file, &opener, &base, &execute_options(run), run.dry_run).await?;
+    let base = CopyOptions {
+        force_recursive,
+        ..CopyOptions::default()
+    };
+    let outcomes = run_sync(
+        &sync_file,
+        &opener,
+        &base,
+        &execute_options(run),
+        run.dry_run,
+    )
+    .await?;
     let mut first_failure = None;
     for outcome in outcomes {
         match outcome.report {
             None => print_plan(&outcome.plan, run.json)?,
             Some(report) => {
-                eprintln!("{} -> {}: {}", outcome.entry.source, outcome.entry.target, summary_line(&report));
+                eprintln!(
+                    "{} -> {}: {}",
+                    outcome.entry.source,
+                    outcome.entry.target,
+                    summary_line(&report)
+                );
                 if let Err(error) = report.into_result() {
                     first_failure.get_or_insert(error);
                 }
@@ -212,7 +332,12 @@ async fn sync(file: PathBuf, run: &RunArgs, force_recursive: bool, registry: &Re
     first_failure.map_or(Ok(()), |error| Err(Failure::Copy(error)))
 }
 
-async fn inspect(location: &Location, raw: bool, tags: bool, registry: &RegistryArgs) -> Result<(), Failure> {
+async fn inspect(
+    location: &Location,
+    raw: bool,
+    tags: bool,
+    registry: &RegistryArgs,
+) -> Result<(), Failure> {
     let opener = opener(registry, 4, Some(location), None)?;
     let source = opener.source(location).await?;
     if tags {
@@ -227,19 +352,30 @@ async fn inspect(location: &Location, raw: bool, tags: bool, registry: &Registry
         println!("{}", String::from_utf8_lossy(&bytes));
         return Ok(());
     }
-    let manifest = Manifest::parse_lenient(bytes, Some(root.media_type.as_str()))
-        .map_err(|source| Failure::Copy(Error::Manifest { digest: root.digest.clone(), source }))?;
+    let manifest =
+        Manifest::parse_lenient(bytes, Some(root.media_type.as_str())).map_err(|source| {
+            Failure::Copy(Error::Manifest {
+                digest: root.digest.clone(),
+                source,
+            })
+        })?;
     println!("digest:     {}", root.digest);
     println!("media type: {}", manifest.media_type());
     println!("size:       {}", root.size);
     for child in manifest.children() {
-        let platform = child.platform.as_ref().map_or_else(|| "-".to_owned(), ToString::to_string);
+        let platform = child
+            .platform
+            .as_ref()
+            .map_or_else(|| "-".to_owned(), ToString::to_string);
         println!("manifest:   {} {platform} {}", child.digest, child.size);
     }
     if let Some(image) = manifest.image() {
         println!("config:     {} {}", image.config.digest, image.config.size);
         for layer in &image.layers {
-            println!("layer:      {} {} {}", layer.digest, layer.size, layer.media_type);
+            println!(
+                "layer:      {} {} {}",
+                layer.digest, layer.size, layer.media_type
+            );
         }
     }
     Ok(())

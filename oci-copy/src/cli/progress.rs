@@ -26,9 +26,9 @@ pub(crate) fn reporter(plan: &Plan) -> (ProgressFn, Option<ProgressBar>) {
         return (callback, None);
     }
     let bar = ProgressBar::new(summary.bytes);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}")
-    {
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {wide_bar} {bytes}/{total_bytes} {bytes_per_sec} {msg}",
+    ) {
         bar.set_style(style);
     }
     let shown = bar.clone();

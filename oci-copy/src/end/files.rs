@@ -71,14 +71,22 @@ impl Files for DirFiles {
             return Ok(None);
         };
         let full = self.full(path);
-        let file = tokio::fs::File::open(&full).await.map_err(|e| Error::io(&full, e))?;
+        let file = tokio::fs::File::open(&full)
+            .await
+            .map_err(|e| Error::io(&full, e))?;
         read_limited(file, size, limit, &full).await.map(Some)
     }
 
     async fn open(&self, path: &str, offset: u64) -> Result<BlobStream> {
         let full = self.full(path);
-        let file = tokio::fs::File::open(&full).await.map_err(|e| Error::io(&full, e))?;
-        let size = file.metadata().await.map_err(|e| Error::io(&full, e))?.len();
+        let file = tokio::fs::File::open(&full)
+            .await
+            .map_err(|e| Error::io(&full, e))?;
+        let size = file
+            .metadata()
+            .await
+            .map_err(|e| Error::io(&full, e))?
+            .len();
         stream_range(file, full, offset, size.saturating_sub(offset)).await
     }
 }
@@ -91,12 +99,21 @@ pub(crate) async fn read_limited(
     path: &Path,
 ) -> Result<Bytes> {
     if size > limit {
-        return Err(Error::TooLarge { what: path.display().to_string(), size, limit });
+        return Err(Error::TooLarge {
+            what: path.display().to_string(),
+            size,
+            limit,
+        });
     }
     // `size <= limit`, and limits are a few MiB, so this fits in usize.
     let mut buffer = BytesMut::with_capacity(size as usize);
     let mut reader = file.take(size);
-    while reader.read_buf(&mut buffer).await.map_err(|e| Error::io(path, e))? > 0 {}
+    while reader
+        .read_buf(&mut buffer)
+        .await
+        .map_err(|e| Error::io(path, e))?
+        > 0
+    {}
     Ok(buffer.freeze())
 }
 
@@ -108,8 +125,11 @@ pub(crate) async fn stream_range(
     len: u64,
 ) -> Result<BlobStream> {
     if offset > 0 {
-        file.seek(SeekFrom::Start(offset)).await.map_err(|e| Error::io(&path, e))?;
+        file.seek(SeekFrom::Start(offset))
+            .await
+            .map_err(|e| Error::io(&path, e))?;
     }
-    let stream = ReaderStream::with_capacity(file.take(len), CHUNK).map_err(move |e| Error::io(&path, e));
+    let stream =
+        ReaderStream::with_capacity(file.take(len), CHUNK).map_err(move |e| Error::io(&path, e));
     Ok(Box::pin(stream))
 }

@@ -124,7 +124,10 @@ pub struct SinkTraits {
 
 impl Default for SinkTraits {
     fn default() -> Self {
-        SinkTraits { single_image_only: false, keeps_manifest_digests: true }
+        SinkTraits {
+            single_image_only: false,
+            keeps_manifest_digests: true,
+        }
     }
 }
 
@@ -183,8 +186,14 @@ pub(crate) const MAX_MANIFEST_SIZE: u64 = 16 * 1024 * 1024;
 pub(crate) fn check_digest(expected: &Digest, bytes: &[u8]) -> Result<()> {
     let found = Digest::compute_with(expected.algorithm(), bytes)?;
     if &found != expected {
-        let source = oci_digest::DigestError::Mismatch { expected: expected.clone(), found };
-        return Err(crate::Error::Verify { digest: expected.clone(), source });
+        let source = oci_digest::DigestError::Mismatch {
+            expected: expected.clone(),
+            found,
+        };
+        return Err(crate::Error::Verify {
+            digest: expected.clone(),
+            source: Box::new(source),
+        });
     }
     Ok(())
 }
@@ -192,7 +201,11 @@ pub(crate) fn check_digest(expected: &Digest, bytes: &[u8]) -> Result<()> {
 /// Strips a descriptor to what identifies content (media type, digest, size), dropping
 /// the fields that belong to where it is listed (annotations, platform, urls).
 pub(crate) fn bare(descriptor: &Descriptor) -> Descriptor {
-    let mut bare = Descriptor::new(descriptor.media_type.clone(), descriptor.digest.clone(), descriptor.size);
+    let mut bare = Descriptor::new(
+        descriptor.media_type.clone(),
+        descriptor.digest.clone(),
+        descriptor.size,
+    );
     bare.artifact_type = descriptor.artifact_type.clone();
     bare
 }

@@ -28,7 +28,9 @@ impl OciArchiveSource {
         let path = path.into();
         let name = format!("oci-archive:{}", path.display());
         let files = TarFiles::index(path).await?;
-        Ok(OciArchiveSource { layout: LayoutSource::from_files(Arc::new(files), name).await? })
+        Ok(OciArchiveSource {
+            layout: LayoutSource::from_files(Arc::new(files), name).await?,
+        })
     }
 }
 
@@ -76,7 +78,12 @@ impl OciArchiveSink {
         let staging = staging_dir(&path)?;
         let name = format!("oci-archive:{}", path.display());
         let layout = LayoutSink::create_named(staging.path().to_owned(), name.clone()).await?;
-        Ok(OciArchiveSink { path, name, layout, _staging: staging })
+        Ok(OciArchiveSink {
+            path,
+            name,
+            layout,
+            _staging: staging,
+        })
     }
 }
 
@@ -86,7 +93,10 @@ pub(crate) fn staging_dir(archive: &std::path::Path) -> Result<tempfile::TempDir
         Some(parent) if !parent.as_os_str().is_empty() => parent.to_owned(),
         _ => PathBuf::from("."),
     };
-    tempfile::Builder::new().prefix(".oci-copy-staging-").tempdir_in(&folder).map_err(|e| Error::io(folder, e))
+    tempfile::Builder::new()
+        .prefix(".oci-copy-staging-")
+        .tempdir_in(&folder)
+        .map_err(|e| Error::io(folder, e))
 }
 
 #[async_trait]

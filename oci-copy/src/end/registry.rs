@@ -55,7 +55,12 @@ pub struct RegistryEnd {
 impl RegistryEnd {
     /// The repository `repository` through `client`.
     pub fn new(client: Client, repository: Repository, options: RegistryOptions) -> Self {
-        RegistryEnd { client, repository, options, manifests: Mutex::new(HashMap::new()) }
+        RegistryEnd {
+            client,
+            repository,
+            options,
+            manifests: Mutex::new(HashMap::new()),
+        }
     }
 
     /// The repository.
@@ -64,18 +69,28 @@ impl RegistryEnd {
     }
 
     fn remember(&self, digest: &Digest, bytes: &Bytes, media_type: &MediaType) {
-        let mut manifests = self.manifests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut manifests = self
+            .manifests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         manifests.insert(digest.clone(), (bytes.clone(), media_type.clone()));
     }
 
     fn remembered(&self, digest: &Digest) -> Option<(Bytes, MediaType)> {
-        let manifests = self.manifests.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let manifests = self
+            .manifests
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         manifests.get(digest).cloned()
     }
 
     /// Pushes a large blob in chunks; when the upload breaks, asks the registry how much it
     /// holds and goes on from there.
-    async fn push_resumable(&self, descriptor: &Descriptor, content: &dyn BlobContent) -> Result<u64> {
+    async fn push_resumable(
+        &self,
+        descriptor: &Descriptor,
+        content: &dyn BlobContent,
+    ) -> Result<u64> {
         let mut session = self.client.start_upload(&self.repository).await?;
         let mut resumes_left = self.options.upload_resumes;
         let chunk_size = usize::try_from(self.options.chunk_size.max(1)).unwrap_or(usize::MAX);
@@ -108,13 +123,17 @@ impl RegistryEnd {
             }
         }
         let offset = session.offset();
-        self.client.finish_upload(session, &descriptor.digest).await?;
+        self.client
+            .finish_upload(session, &descriptor.digest)
+            .await?;
         Ok(offset)
     }
 }
 
 /// Our stream as the client's upload body.
-fn io_stream(stream: BlobStream) -> impl futures_core::Stream<Item = io::Result<Bytes>> + Send + 'static {
+fn io_stream(
+    stream: BlobStream,
+) -> impl futures_core::Stream<Item = io::Result<Bytes>> + Send + 'static {
     stream.map_err(io::Error::other)
 }
 
@@ -134,26 +153,46 @@ impl Source for RegistryEnd {
 
     async fn resolve(&self, selector: &Selector) -> Result<Descriptor> {
         let reference = match selector {
-            Selector::Tag(tag) => ManifestReference::tag(tag).map_err(|source| Error::Reference { input: tag.clone(), source })?,
+            Selector::Tag(tag) => ManifestReference::tag(tag)
+                .map_err(|source| Error::reference(tag.as_str(), source))?,
             Selector::Digest(digest) => ManifestReference::Digest(digest.clone()),
             Selector::Default => ManifestReference::Tag("latest".into()),
         };
-        let not_found = || Error::TagNotFound { end: Source::describe(self), tag: reference.to_string() };
-        let info = self.client.head_manifest(&self.repository, &reference).await?.ok_or_else(not_found)?;
-        if let (Some(digest), Some(media_type), Some(size)) = (info.digest, info.media_type, info.size)
+        let not_found = || Error::TagNotFound {
+            end: Source::describe(self),
+            tag: reference.to_string(),
+        };
+        let info = self
+            .client
+            .head_manifest(&self.repository, &reference)
+            .await?
+            .ok_or_else(not_found)?;
+        if let (Some(digest), Some(media_type), Some(size)) =
+            (info.digest, info.media_type, info.size)
             && media_type.is_any_manifest()
         {
             return Ok(Descriptor::new(media_type, digest, size));
         }
         // The answer lacked something: read the manifest itself.
-        let pulled = self.client.get_manifest(&self.repository, &reference).await?;
+        let pulled = self
+            .client
+            .get_manifest(&self.repository, &reference)
+            .await?;
         let parsed = pulled.parse()?;
         self.remember(&pulled.digest, &pulled.bytes, &parsed.media_type());
-        Ok(Descriptor::new(parsed.media_type(), pulled.digest, parsed.size()))
+        Ok(Descriptor::new(
+            parsed.media_type(),
+            pulled.digest,
+            parsed.size(),
+        ))
     }
 
     async fn tags(&self) -> Result<Vec<String>> {
-        Ok(self.client.list_tags(&self.repository, Some(1000)).try_collect().await?)
+        Ok(self
+            .client
+            .list_tags(&self.repository, Some(1000))
+            .try_collect()
+            .await?)
     }
 
     async fn manifest(&self, descriptor: &Descriptor) -> Result<Bytes> {
@@ -161,14 +200,20 @@ impl Source for RegistryEnd {
             return Ok(bytes);
         }
         let reference = ManifestReference::Digest(descriptor.digest.clone());
-        let pulled = self.client.get_manifest(&self.repository, &reference).await?;
+        let pulled = self
+            .client
+            .get_manifest(&self.repository, &reference)
+            .await?;
         Ok(pulled.bytes)
     }
 
     /// The client downloads from the start; a later offset skips what came before
     /// (the client has no ranged open yet).
     async fn blob(&self, descriptor: &Descriptor, offset: u64) -> Result<BlobStream> {
-        let stream = self.client.get_blob(&self.repository, &descriptor.digest, Some(descriptor.size)).await?;
+        let stream = self
+            .client
+            .get_blob(&self.repository, &descriptor.digest, Some(descriptor.size))
+            .await?;
         let stream = stream.map_err(Error::from);
         if offset == 0 {
             return Ok(Box::pin(stream));
@@ -184,7 +229,11 @@ impl Source for RegistryEnd {
     }
 
     async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>> {
-        Ok(self.client.referrers(&self.repository, &subject.digest, None).await?.descriptors)
+        Ok(self
+            .client
+            .referrers(&self.repository, &subject.digest, None)
+            .await?
+            .descriptors)
     }
 }
 
@@ -199,18 +248,30 @@ impl Sink for RegistryEnd {
     }
 
     async fn has_blob(&self, descriptor: &Descriptor) -> Result<bool> {
-        let info = self.client.head_blob(&self.repository, &descriptor.digest).await?;
+        let info = self
+            .client
+            .head_blob(&self.repository, &descriptor.digest)
+            .await?;
         Ok(info.is_some_and(|info| info.size.is_none_or(|size| size == descriptor.size)))
     }
 
     async fn has_manifest(&self, descriptor: &Descriptor) -> Result<bool> {
         let reference = ManifestReference::Digest(descriptor.digest.clone());
-        Ok(self.client.head_manifest(&self.repository, &reference).await?.is_some())
+        Ok(self
+            .client
+            .head_manifest(&self.repository, &reference)
+            .await?
+            .is_some())
     }
 
     async fn tagged(&self, tag: &str) -> Result<Option<Digest>> {
-        let reference = ManifestReference::tag(tag).map_err(|source| Error::Reference { input: tag.to_owned(), source })?;
-        Ok(self.client.head_manifest(&self.repository, &reference).await?.and_then(|info| info.digest))
+        let reference =
+            ManifestReference::tag(tag).map_err(|source| Error::reference(tag, source))?;
+        Ok(self
+            .client
+            .head_manifest(&self.repository, &reference)
+            .await?
+            .and_then(|info| info.digest))
     }
 
     async fn put_blob(&self, descriptor: &Descriptor, content: &dyn BlobContent) -> Result<u64> {
@@ -218,16 +279,26 @@ impl Sink for RegistryEnd {
         if size > self.options.streamed_limit {
             return self.push_resumable(descriptor, content).await;
         }
-        let method = if size <= self.options.single_request_limit { UploadMethod::SinglePost } else { UploadMethod::Monolithic };
+        let method = if size <= self.options.single_request_limit {
+            UploadMethod::SinglePost
+        } else {
+            UploadMethod::Monolithic
+        };
         let body = io_stream(content.open(0).await?);
-        self.client.push_blob(&self.repository, &descriptor.digest, size, body, method).await?;
+        self.client
+            .push_blob(&self.repository, &descriptor.digest, size, body, method)
+            .await?;
         Ok(size)
     }
 
     async fn mount_blob(&self, descriptor: &Descriptor, from: &RepositoryAddress) -> Result<bool> {
         let from = Repository::new(&from.registry, &from.repository)
-            .map_err(|source| Error::Reference { input: from.to_string(), source })?;
-        match self.client.mount_blob(&self.repository, &descriptor.digest, &from).await? {
+            .map_err(|source| Error::reference(from.to_string(), source))?;
+        match self
+            .client
+            .mount_blob(&self.repository, &descriptor.digest, &from)
+            .await?
+        {
             MountOutcome::Mounted(_) => Ok(true),
             MountOutcome::Upload(session) => {
                 // The blob will be pushed in a session of its own; this one is not needed.
@@ -243,13 +314,20 @@ impl Sink for RegistryEnd {
     /// fallback referrers index when the registry has no referrers API.
     async fn put_manifest(&self, descriptor: &Descriptor, bytes: Bytes) -> Result<()> {
         let manifest = Manifest::parse_lenient(bytes.clone(), Some(descriptor.media_type.as_str()))
-            .map_err(|source| Error::Manifest { digest: descriptor.digest.clone(), source })?;
+            .map_err(|source| Error::Manifest {
+                digest: descriptor.digest.clone(),
+                source,
+            })?;
         let media_type = manifest.media_type();
         if manifest.subject().is_some() {
-            self.client.push_referrer(&self.repository, &manifest).await?;
+            self.client
+                .push_referrer(&self.repository, &manifest)
+                .await?;
         } else {
             let reference = ManifestReference::Digest(descriptor.digest.clone());
-            self.client.put_manifest_raw(&self.repository, &reference, bytes.clone(), &media_type).await?;
+            self.client
+                .put_manifest_raw(&self.repository, &reference, bytes.clone(), &media_type)
+                .await?;
         }
         self.remember(&descriptor.digest, &bytes, &media_type);
         Ok(())
@@ -257,20 +335,32 @@ impl Sink for RegistryEnd {
 
     async fn tag(&self, tag: Option<&str>, root: &Descriptor) -> Result<()> {
         let Some(tag) = tag else { return Ok(()) };
-        let reference = ManifestReference::tag(tag).map_err(|source| Error::Reference { input: tag.to_owned(), source })?;
+        let reference =
+            ManifestReference::tag(tag).map_err(|source| Error::reference(tag, source))?;
         let (bytes, media_type) = match self.remembered(&root.digest) {
             Some(known) => known,
             None => {
-                let pulled = self.client.get_manifest(&self.repository, &ManifestReference::Digest(root.digest.clone())).await?;
+                let pulled = self
+                    .client
+                    .get_manifest(
+                        &self.repository,
+                        &ManifestReference::Digest(root.digest.clone()),
+                    )
+                    .await?;
                 let media_type = pulled.parse()?.media_type();
                 (pulled.bytes, media_type)
             }
         };
-        self.client.put_manifest_raw(&self.repository, &reference, bytes, &media_type).await?;
+        self.client
+            .put_manifest_raw(&self.repository, &reference, bytes, &media_type)
+            .await?;
         Ok(())
     }
 }
 
 fn address(repository: &Repository) -> RepositoryAddress {
-    RepositoryAddress { registry: repository.registry().to_owned(), repository: repository.name().to_owned() }
+    RepositoryAddress {
+        registry: repository.registry().to_owned(),
+        repository: repository.name().to_owned(),
+    }
 }

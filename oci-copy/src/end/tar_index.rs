@@ -64,7 +64,9 @@ impl Files for TarFiles {
         };
         let mut file = open(&self.archive).await?;
         seek(&mut file, &self.archive, member.offset).await?;
-        read_limited(file, member.size, limit, Path::new(path)).await.map(Some)
+        read_limited(file, member.size, limit, Path::new(path))
+            .await
+            .map(Some)
     }
 
     async fn open(&self, path: &str, offset: u64) -> Result<BlobStream> {
@@ -74,17 +76,27 @@ impl Files for TarFiles {
         })?;
         let start = offset.min(member.size);
         let file = open(&self.archive).await?;
-        stream_range(file, self.archive.clone(), member.offset + start, member.size - start).await
+        stream_range(
+            file,
+            self.archive.clone(),
+            member.offset + start,
+            member.size - start,
+        )
+        .await
     }
 }
 
 async fn open(path: &Path) -> Result<tokio::fs::File> {
-    tokio::fs::File::open(path).await.map_err(|e| Error::io(path, e))
+    tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::io(path, e))
 }
 
 async fn seek(file: &mut tokio::fs::File, path: &Path, offset: u64) -> Result<()> {
     use tokio::io::AsyncSeekExt;
-    file.seek(std::io::SeekFrom::Start(offset)).await.map_err(|e| Error::io(path, e))?;
+    file.seek(std::io::SeekFrom::Start(offset))
+        .await
+        .map_err(|e| Error::io(path, e))?;
     Ok(())
 }
 
@@ -103,16 +115,27 @@ fn scan(archive_path: &Path) -> Result<HashMap<String, Member>> {
     for entry in archive.entries_with_seek().map_err(io_error)? {
         let entry = entry.map_err(io_error)?;
         let path = entry.path().map_err(io_error)?.into_owned();
-        let Some(name) = normalise(&path) else { continue };
+        let Some(name) = normalise(&path) else {
+            continue;
+        };
         let kind = entry.header().entry_type();
         let scanned = if kind.is_file() {
-            Entry::Data(Member { offset: entry.raw_file_position(), size: entry.size() })
+            Entry::Data(Member {
+                offset: entry.raw_file_position(),
+                size: entry.size(),
+            })
         } else if kind.is_symlink() || kind.is_hard_link() {
-            let Some(target) = entry.link_name().map_err(io_error)? else { continue };
+            let Some(target) = entry.link_name().map_err(io_error)? else {
+                continue;
+            };
             // A symbolic link is relative to its own folder, a hard link to the root.
-            let base = if kind.is_symlink() { path.parent().unwrap_or(Path::new("")) } else { Path::new("") };
-            let resolved = normalise(&base.join(&target))
-                .ok_or_else(|| bad_link(archive_path, &name))?;
+            let base = if kind.is_symlink() {
+                path.parent().unwrap_or(Path::new(""))
+            } else {
+                Path::new("")
+            };
+            let resolved =
+                normalise(&base.join(&target)).ok_or_else(|| bad_link(archive_path, &name))?;
             Entry::Link(resolved)
         } else {
             continue;
@@ -122,7 +145,10 @@ fn scan(archive_path: &Path) -> Result<HashMap<String, Member>> {
     resolve_links(archive_path, entries)
 }
 
-fn resolve_links(archive: &Path, entries: HashMap<String, Entry>) -> Result<HashMap<String, Member>> {
+fn resolve_links(
+    archive: &Path,
+    entries: HashMap<String, Entry>,
+) -> Result<HashMap<String, Member>> {
     let mut members = HashMap::with_capacity(entries.len());
     for (name, entry) in &entries {
         let mut current = entry;
@@ -145,7 +171,10 @@ fn resolve_links(archive: &Path, entries: HashMap<String, Entry>) -> Result<Hash
 }
 
 fn bad_link(archive: &Path, name: &str) -> Error {
-    Error::Archive { path: archive.to_owned(), problem: ArchiveProblem::BadLink(name.to_owned()) }
+    Error::Archive {
+        path: archive.to_owned(),
+        problem: ArchiveProblem::BadLink(name.to_owned()),
+    }
 }
 
 /// `a/./b/../c` as `a/c`; `None` for paths that leave the root or name nothing.
@@ -171,7 +200,10 @@ mod tests {
 
     #[test]
     fn normalise_removes_dots_and_refuses_escapes() {
-        assert_eq!(normalise(Path::new("./blobs/sha256/ab")).as_deref(), Some("blobs/sha256/ab"));
+        assert_eq!(
+            normalise(Path::new("./blobs/sha256/ab")).as_deref(),
+            Some("blobs/sha256/ab")
+        );
         assert_eq!(normalise(Path::new("a/./b/../c")).as_deref(), Some("a/c"));
         assert_eq!(normalise(Path::new("/abs/x")).as_deref(), Some("abs/x"));
         assert_eq!(normalise(Path::new("../x")), None);
@@ -195,11 +227,15 @@ mod tests {
         let mut header = tar::Header::new_gnu();
         header.set_size(5);
         header.set_mode(0o644);
-        builder.append_data(&mut header, "./dir/data.bin", &b"hello"[..]).unwrap();
+        builder
+            .append_data(&mut header, "./dir/data.bin", &b"hello"[..])
+            .unwrap();
         let mut link = tar::Header::new_gnu();
         link.set_entry_type(tar::EntryType::Symlink);
         link.set_size(0);
-        builder.append_link(&mut link, "other/link.bin", "../dir/data.bin").unwrap();
+        builder
+            .append_link(&mut link, "other/link.bin", "../dir/data.bin")
+            .unwrap();
         let mut looping = tar::Header::new_gnu();
         looping.set_entry_type(tar::EntryType::Symlink);
         looping.set_size(0);
@@ -208,24 +244,42 @@ mod tests {
         drop(builder);
 
         let error = TarFiles::index(archive.clone()).await.unwrap_err();
-        assert!(matches!(error, Error::Archive { problem: ArchiveProblem::BadLink(name), .. } if name == "loop"));
+        assert!(
+            matches!(error, Error::Archive { problem: ArchiveProblem::BadLink(name), .. } if name == "loop")
+        );
 
         // Without the loop, everything resolves.
         let archive2 = dir.path().join("b.tar");
         let mut builder = tar::Builder::new(std::fs::File::create(&archive2).unwrap());
-        builder.append_data(&mut header, "dir/data.bin", &b"hello"[..]).unwrap();
-        builder.append_link(&mut link, "other/link.bin", "../dir/data.bin").unwrap();
+        builder
+            .append_data(&mut header, "dir/data.bin", &b"hello"[..])
+            .unwrap();
+        builder
+            .append_link(&mut link, "other/link.bin", "../dir/data.bin")
+            .unwrap();
         builder.finish().unwrap();
         drop(builder);
         let files = TarFiles::index(archive2).await.unwrap();
         let mut paths: Vec<&str> = files.paths().collect();
         paths.sort();
         assert_eq!(paths, ["dir/data.bin", "other/link.bin"]);
-        assert_eq!(files.read("other/link.bin", 100).await.unwrap().unwrap(), &b"hello"[..]);
+        assert_eq!(
+            files.read("other/link.bin", 100).await.unwrap().unwrap(),
+            &b"hello"[..]
+        );
         assert_eq!(files.size("./dir/data.bin").await.unwrap(), Some(5));
-        assert!(files.read("dir/data.bin", 4).await.is_err(), "over the limit");
+        assert!(
+            files.read("dir/data.bin", 4).await.is_err(),
+            "over the limit"
+        );
         use futures_util::TryStreamExt;
-        let tail: Vec<Bytes> = files.open("dir/data.bin", 2).await.unwrap().try_collect().await.unwrap();
+        let tail: Vec<Bytes> = files
+            .open("dir/data.bin", 2)
+            .await
+            .unwrap()
+            .try_collect()
+            .await
+            .unwrap();
         assert_eq!(tail.concat(), b"llo");
     }
 }

@@ -19,7 +19,10 @@ pub(crate) enum TarMember {
 }
 
 /// Writes `members` (archive path, content), in order, as the tar archive `destination`.
-pub(crate) async fn write_tar(destination: PathBuf, members: Vec<(String, TarMember)>) -> Result<()> {
+pub(crate) async fn write_tar(
+    destination: PathBuf,
+    members: Vec<(String, TarMember)>,
+) -> Result<()> {
     tokio::task::spawn_blocking(move || write_tar_blocking(&destination, &members)).await?
 }
 
@@ -46,19 +49,25 @@ fn write_tar_blocking(destination: &Path, members: &[(String, TarMember)]) -> Re
                 header.set_entry_type(tar::EntryType::Directory);
                 header.set_mode(0o755);
                 header.set_size(0);
-                builder.append_data(&mut header, format!("{name}/"), std::io::empty()).map_err(io_error)?;
+                builder
+                    .append_data(&mut header, format!("{name}/"), std::io::empty())
+                    .map_err(io_error)?;
             }
             TarMember::File(path) => {
                 let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
                 let size = file.metadata().map_err(|e| Error::io(path, e))?.len();
                 header.set_mode(0o644);
                 header.set_size(size);
-                builder.append_data(&mut header, name, file).map_err(io_error)?;
+                builder
+                    .append_data(&mut header, name, file)
+                    .map_err(io_error)?;
             }
             TarMember::Bytes(bytes) => {
                 header.set_mode(0o644);
                 header.set_size(bytes.len() as u64);
-                builder.append_data(&mut header, name, bytes.as_slice()).map_err(io_error)?;
+                builder
+                    .append_data(&mut header, name, bytes.as_slice())
+                    .map_err(io_error)?;
             }
         }
     }
@@ -66,7 +75,8 @@ fn write_tar_blocking(destination: &Path, members: &[(String, TarMember)]) -> Re
     writer.flush().map_err(io_error)?;
     let temp = writer.into_inner().map_err(|e| io_error(e.into_error()))?;
     temp.as_file().sync_all().map_err(io_error)?;
-    temp.persist(destination).map_err(|e| Error::io(destination, e.error))?;
+    temp.persist(destination)
+        .map_err(|e| Error::io(destination, e.error))?;
     Ok(())
 }
 
@@ -85,11 +95,17 @@ fn walk(folder: &Path, prefix: &str, members: &mut Vec<(String, TarMember)>) -> 
         .map_err(|e| Error::io(folder, e))?;
     entries.sort_by_key(std::fs::DirEntry::file_name);
     for entry in entries {
-        let Some(name) = entry.file_name().to_str().map(str::to_owned) else { continue };
+        let Some(name) = entry.file_name().to_str().map(str::to_owned) else {
+            continue;
+        };
         if name.starts_with(".oci-copy-") {
             continue; // a temporary file of a write in progress or abandoned
         }
-        let relative = if prefix.is_empty() { name } else { format!("{prefix}/{name}") };
+        let relative = if prefix.is_empty() {
+            name
+        } else {
+            format!("{prefix}/{name}")
+        };
         let kind = entry.file_type().map_err(|e| Error::io(entry.path(), e))?;
         if kind.is_dir() {
             members.push((relative.clone(), TarMember::Dir));

@@ -49,9 +49,21 @@ pub(crate) struct SourceBlob {
 #[async_trait]
 impl BlobContent for SourceBlob {
     async fn open(&self, offset: u64) -> Result<BlobStream> {
-        let stream = resuming(self.source.clone(), self.descriptor.clone(), offset, self.resumes).await?;
+        let stream = resuming(
+            self.source.clone(),
+            self.descriptor.clone(),
+            offset,
+            self.resumes,
+        )
+        .await?;
         let stream = match &self.progress {
-            Some((progress, step)) => counted(stream, progress.clone(), *step, offset, self.descriptor.size),
+            Some((progress, step)) => counted(
+                stream,
+                progress.clone(),
+                *step,
+                offset,
+                self.descriptor.size,
+            ),
             None => stream,
         };
         if offset > 0 || self.source.verifies_blobs() {
@@ -63,13 +75,21 @@ impl BlobContent for SourceBlob {
         let verified = VerifyingStream::new(stream, digest.clone(), Some(self.descriptor.size))?;
         Ok(Box::pin(verified.map_err(move |error| match error {
             VerifyStreamError::Inner(inner) => inner,
-            VerifyStreamError::Verify(source) => Error::Verify { digest: digest.clone(), source },
+            VerifyStreamError::Verify(source) => Error::Verify {
+                digest: digest.clone(),
+                source: Box::new(source),
+            },
         })))
     }
 }
 
 /// The blob from `offset` on; when the stream breaks, it is reopened where it stopped.
-async fn resuming(source: Arc<dyn Source>, descriptor: Descriptor, offset: u64, resumes: u32) -> Result<BlobStream> {
+async fn resuming(
+    source: Arc<dyn Source>,
+    descriptor: Descriptor,
+    offset: u64,
+    resumes: u32,
+) -> Result<BlobStream> {
     let first = source.blob(&descriptor, offset).await?;
     struct State {
         source: Arc<dyn Source>,
@@ -78,17 +98,27 @@ async fn resuming(source: Arc<dyn Source>, descriptor: Descriptor, offset: u64, 
         left: u32,
         inner: Option<BlobStream>,
     }
-    let state = State { source, descriptor, position: offset, left: resumes, inner: Some(first) };
+    let state = State {
+        source,
+        descriptor,
+        position: offset,
+        left: resumes,
+        inner: Some(first),
+    };
     let stream = futures_util::stream::try_unfold(state, |mut state| async move {
         loop {
-            let Some(inner) = state.inner.as_mut() else { return Ok(None) };
+            let Some(inner) = state.inner.as_mut() else {
+                return Ok(None);
+            };
             match inner.next().await {
                 Some(Ok(chunk)) => {
                     state.position += chunk.len() as u64;
                     return Ok(Some((chunk, state)));
                 }
                 None => return Ok(None),
-                Some(Err(error)) if state.left == 0 || state.position >= state.descriptor.size => return Err(error),
+                Some(Err(error)) if state.left == 0 || state.position >= state.descriptor.size => {
+                    return Err(error);
+                }
                 Some(Err(error)) => {
                     state.left -= 1;
                     tracing::warn!(digest = %state.descriptor.digest, at = state.position, %error, "blob stream broke; resuming");
@@ -101,7 +131,13 @@ async fn resuming(source: Arc<dyn Source>, descriptor: Descriptor, offset: u64, 
 }
 
 /// Reports the bytes passing through as [`Event::Bytes`].
-fn counted(stream: BlobStream, progress: ProgressFn, step: StepId, offset: u64, total: u64) -> BlobStream {
+fn counted(
+    stream: BlobStream,
+    progress: ProgressFn,
+    step: StepId,
+    offset: u64,
+    total: u64,
+) -> BlobStream {
     let mut done = offset;
     Box::pin(stream.inspect_ok(move |chunk| {
         done += chunk.len() as u64;
@@ -161,14 +197,24 @@ mod tests {
     fn flaky(failures: u32) -> (Arc<Flaky>, Descriptor) {
         let content = Bytes::from((0..100u8).collect::<Vec<_>>());
         let descriptor = Descriptor::new(MediaType::OciLayerTar, Digest::compute(&content), 100);
-        let source = Flaky { content, break_after: 30, failures: AtomicU32::new(failures), opened_at: Default::default() };
+        let source = Flaky {
+            content,
+            break_after: 30,
+            failures: AtomicU32::new(failures),
+            opened_at: Default::default(),
+        };
         (Arc::new(source), descriptor)
     }
 
     #[tokio::test]
     async fn a_broken_stream_resumes_where_it_stopped_and_verifies() {
         let (source, descriptor) = flaky(2);
-        let blob = SourceBlob { source: source.clone(), descriptor, resumes: 3, progress: None };
+        let blob = SourceBlob {
+            source: source.clone(),
+            descriptor,
+            resumes: 3,
+            progress: None,
+        };
         let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
         assert_eq!(chunks.concat(), source.content.to_vec());
         assert_eq!(*source.opened_at.lock().unwrap(), [0, 30, 60]);
@@ -177,7 +223,12 @@ mod tests {
     #[tokio::test]
     async fn resumes_are_bounded() {
         let (source, descriptor) = flaky(5);
-        let blob = SourceBlob { source, descriptor, resumes: 1, progress: None };
+        let blob = SourceBlob {
+            source,
+            descriptor,
+            resumes: 1,
+            progress: None,
+        };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
         assert!(matches!(result, Err(Error::Io { .. })));
     }
@@ -186,7 +237,12 @@ mod tests {
     async fn wrong_content_fails_verification() {
         let (source, mut descriptor) = flaky(0);
         descriptor.digest = Digest::compute(b"something else");
-        let blob = SourceBlob { source, descriptor, resumes: 0, progress: None };
+        let blob = SourceBlob {
+            source,
+            descriptor,
+            resumes: 0,
+            progress: None,
+        };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
         assert!(matches!(result, Err(Error::Verify { .. })));
     }

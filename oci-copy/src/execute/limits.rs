@@ -19,7 +19,10 @@ pub struct Limits {
 impl Limits {
     /// At most `per_registry` transfers at once per registry (at least 1).
     pub fn new(per_registry: usize) -> Self {
-        Limits { per_registry: per_registry.max(1), semaphores: Arc::default() }
+        Limits {
+            per_registry: per_registry.max(1),
+            semaphores: Arc::default(),
+        }
     }
 
     /// The limit per registry.
@@ -28,8 +31,14 @@ impl Limits {
     }
 
     fn semaphore(&self, key: &str) -> Arc<Semaphore> {
-        let mut semaphores = self.semaphores.lock().unwrap_or_else(PoisonError::into_inner);
-        semaphores.entry(key.to_owned()).or_insert_with(|| Arc::new(Semaphore::new(self.per_registry))).clone()
+        let mut semaphores = self
+            .semaphores
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        semaphores
+            .entry(key.to_owned())
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_registry)))
+            .clone()
     }
 
     /// Waits for a slot on every registry in `keys` (each once, in a fixed order, so two

@@ -5,22 +5,23 @@
 mod blob;
 mod limits;
 mod manifest;
+mod report;
+mod step;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use serde::Serialize;
 use tokio::task::JoinSet;
 
 use crate::end::{Sink, Source};
 use crate::error::{Error, Result};
 use crate::plan::{Action, Plan, Step, StepId};
-use blob::{Moved, SourceBlob, move_blob};
-use limits::LOCAL;
+use step::StepWork;
 
 pub use limits::Limits;
+pub use report::{Event, Outcome, Report};
 
 /// Receives [`Event`]s; called on the task doing the work, so it must be quick.
 pub type ProgressFn = Arc<dyn Fn(&Event) + Send + Sync>;
@@ -42,7 +43,13 @@ pub struct ExecuteOptions {
 
 impl Default for ExecuteOptions {
     fn default() -> Self {
-        ExecuteOptions { concurrency: 8, keep_going: false, retries: 3, limits: Limits::default(), progress: None }
+        ExecuteOptions {
+            concurrency: 8,
+            keep_going: false,
+            retries: 3,
+            limits: Limits::default(),
+            progress: None,
+        }
     }
 }
 
@@ -56,107 +63,14 @@ impl std::fmt::Debug for ExecuteOptions {
     }
 }
 
-/// Something that happened while running a plan.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-#[serde(tag = "event", rename_all = "snake_case")]
-pub enum Event {
-    /// A step started.
-    Started {
-        /// The step.
-        step: StepId,
-    },
-    /// Bytes of a blob went through.
-    Bytes {
-        /// The step.
-        step: StepId,
-        /// Bytes so far.
-        done: u64,
-        /// The blob's size.
-        total: u64,
-    },
-    /// A step ended.
-    Finished {
-        /// The step.
-        step: StepId,
-        /// How.
-        outcome: Outcome,
-    },
-}
-
-/// How a step ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(tag = "outcome", rename_all = "snake_case")]
-pub enum Outcome {
-    /// Skipped by the plan.
-    Skipped,
-    /// Blob copied.
-    Copied {
-        /// Bytes written.
-        bytes: u64,
-    },
-    /// Blob mounted.
-    Mounted,
-    /// Manifest written or tag set.
-    Done,
-    /// Failed (see [`Report::errors`]).
-    Failed,
-    /// Not run: something it needs failed, or the run stopped first.
-    NotRun,
-}
-
-impl Outcome {
-    fn succeeded(self) -> bool {
-        matches!(self, Outcome::Skipped | Outcome::Copied { .. } | Outcome::Mounted | Outcome::Done)
-    }
-}
-
-/// What a run did.
-#[derive(Debug)]
-pub struct Report {
-    /// The outcome of each step, by [`StepId`].
-    pub outcomes: Vec<Outcome>,
-    /// The failures, in the order they happened.
-    pub errors: Vec<(StepId, Error)>,
-    /// How long the run took.
-    pub elapsed: Duration,
-}
-
-impl Report {
-    /// Whether every step succeeded.
-    pub fn is_success(&self) -> bool {
-        self.outcomes.iter().all(|outcome| outcome.succeeded())
-    }
-
-    /// Blob bytes copied.
-    pub fn bytes_copied(&self) -> u64 {
-        self.outcomes.iter().map(|outcome| if let Outcome::Copied { bytes } = outcome { *bytes } else { 0 }).sum()
-    }
-
-    /// How many steps ended with `wanted` (compared by kind).
-    pub fn count(&self, wanted: Outcome) -> usize {
-        let kind = std::mem::discriminant(&wanted);
-        self.outcomes.iter().filter(|outcome| std::mem::discriminant(*outcome) == kind).count()
-    }
-
-    /// The report when every step succeeded, else [`Error::StepsFailed`] with the first
-    /// failure.
-    pub fn into_result(mut self) -> Result<Report> {
-        if self.is_success() {
-            return Ok(self);
-        }
-        let failed = self.outcomes.iter().filter(|outcome| !outcome.succeeded()).count();
-        let total = self.outcomes.len();
-        let first = match self.errors.drain(..).next() {
-            Some((_, error)) => error,
-            None => Error::Unsupported { end: "executor".into(), operation: "an interrupted run" },
-        };
-        Err(Error::StepsFailed { failed, total, first: Box::new(first) })
-    }
-}
-
 /// Runs `plan` from `source` to `sink`, then lets the sink finish (archives are written
 /// then) when every step succeeded.
-pub async fn execute(plan: &Plan, source: Arc<dyn Source>, sink: Arc<dyn Sink>, options: &ExecuteOptions) -> Result<Report> {
+pub async fn execute(
+    plan: &Plan,
+    source: Arc<dyn Source>,
+    sink: Arc<dyn Sink>,
+    options: &ExecuteOptions,
+) -> Result<Report> {
     let started = Instant::now();
     let mut run = Run::new(plan, options);
     let mut tasks: JoinSet<(StepId, Result<Outcome>)> = JoinSet::new();
@@ -196,7 +110,13 @@ pub async fn execute(plan: &Plan, source: Arc<dyn Source>, sink: Arc<dyn Sink>, 
     if report.is_success() {
         sink.finish().await?;
     } else if report.errors.is_empty() {
-        report.errors.push((usize::MAX, Error::Unsupported { end: sink.describe(), operation: "an interrupted run" }));
+        report.errors.push((
+            usize::MAX,
+            Error::Unsupported {
+                end: sink.describe(),
+                operation: "an interrupted run",
+            },
+        ));
     }
     Ok(report)
 }
@@ -218,6 +138,9 @@ fn priority(step: &Step) -> (u8, Reverse<u64>) {
     }
 }
 
+/// Ready steps, the first to run on top: by [`priority`], then by plan order.
+type ReadyQueue = BinaryHeap<(Reverse<(u8, Reverse<u64>)>, Reverse<StepId>)>;
+
 /// The bookkeeping of one run.
 struct Run<'p> {
     plan: &'p Plan,
@@ -226,7 +149,7 @@ struct Run<'p> {
     waiting: Vec<usize>,
     dependents: Vec<Vec<StepId>>,
     outcomes: Vec<Option<Outcome>>,
-    ready: BinaryHeap<(Reverse<(u8, Reverse<u64>)>, Reverse<StepId>)>,
+    ready: ReadyQueue,
     /// Tags whose needs are met, held until every other step ended.
     held_tags: Vec<StepId>,
     other_steps_left: usize,
@@ -282,7 +205,8 @@ impl<'p> Run<'p> {
             return false;
         }
         for id in std::mem::take(&mut self.held_tags) {
-            self.ready.push((Reverse(priority(&self.plan.steps[id])), Reverse(id)));
+            self.ready
+                .push((Reverse(priority(&self.plan.steps[id])), Reverse(id)));
         }
         true
     }
@@ -324,85 +248,19 @@ impl<'p> Run<'p> {
     }
 
     fn into_report(self, elapsed: Duration) -> Report {
-        let outcomes = self.outcomes.into_iter().map(|outcome| outcome.unwrap_or(Outcome::NotRun)).collect();
-        Report { outcomes, errors: self.errors, elapsed }
+        let outcomes = self
+            .outcomes
+            .into_iter()
+            .map(|outcome| outcome.unwrap_or(Outcome::NotRun))
+            .collect();
+        Report {
+            outcomes,
+            errors: self.errors,
+            elapsed,
+        }
     }
 }
 
 fn is_tag(step: &Step) -> bool {
     matches!(step.action, Action::Tag { .. })
-}
-
-/// Everything one step needs, owned, so it can run on its own task.
-struct StepWork {
-    id: StepId,
-    step: Step,
-    manifest: Option<bytes::Bytes>,
-    source: Arc<dyn Source>,
-    sink: Arc<dyn Sink>,
-    options: ExecuteOptions,
-}
-
-impl StepWork {
-    fn new(plan: &Plan, step: &Step, source: &Arc<dyn Source>, sink: &Arc<dyn Sink>, options: &ExecuteOptions) -> Self {
-        StepWork {
-            id: step.id,
-            step: step.clone(),
-            manifest: plan.manifest_bytes(&step.descriptor.digest).cloned(),
-            source: source.clone(),
-            sink: sink.clone(),
-            options: options.clone(),
-        }
-    }
-
-    /// Runs the step, trying again (up to `retries` more times) after a retryable failure.
-    async fn run(self) -> Result<Outcome> {
-        let mut tries_left = self.options.retries;
-        loop {
-            match self.run_once().await {
-                Err(error) if tries_left > 0 && error.is_retryable() => {
-                    tries_left -= 1;
-                    tracing::warn!(step = self.id, %error, "step failed; trying again");
-                }
-                other => return other,
-            }
-        }
-    }
-
-    async fn run_once(&self) -> Result<Outcome> {
-        let registry_of = |repository: Option<crate::end::RepositoryAddress>| repository.map_or_else(|| LOCAL.to_owned(), |r| r.registry);
-        let sink_key = registry_of(self.sink.repository());
-        let descriptor = &self.step.descriptor;
-        match &self.step.action {
-            Action::Mount { .. } | Action::CopyBlob => {
-                let source_key = registry_of(self.source.repository());
-                let _permits = self.options.limits.acquire(&[&source_key, &sink_key]).await;
-                let from = match &self.step.action {
-                    Action::Mount { from } => Some(from),
-                    _ => None,
-                };
-                let content = SourceBlob {
-                    source: self.source.clone(),
-                    descriptor: descriptor.clone(),
-                    resumes: self.options.retries,
-                    progress: self.options.progress.clone().map(|progress| (progress, self.id)),
-                };
-                Ok(match move_blob(self.sink.as_ref(), descriptor, from, content).await? {
-                    Moved::Mounted => Outcome::Mounted,
-                    Moved::Copied(bytes) => Outcome::Copied { bytes },
-                })
-            }
-            Action::PutManifest => {
-                let _permits = self.options.limits.acquire(&[&sink_key]).await;
-                manifest::put(self.source.as_ref(), self.sink.as_ref(), descriptor, self.manifest.clone()).await?;
-                Ok(Outcome::Done)
-            }
-            Action::Tag { tag } => {
-                let _permits = self.options.limits.acquire(&[&sink_key]).await;
-                self.sink.tag(tag.as_deref(), descriptor).await?;
-                Ok(Outcome::Done)
-            }
-            Action::Skip { .. } => Ok(Outcome::Skipped),
-        }
-    }
 }

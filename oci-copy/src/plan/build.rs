@@ -11,8 +11,10 @@ use oci_spec_types::{Descriptor, Digest, Manifest, Platform, referrers_tag};
 use crate::end::{Selector, Sink, Source, bare};
 use crate::error::{Error, Result};
 use crate::filter::artifact_type_allowed;
-use crate::plan::{Action, Content, CopyOptions, ImagePair, Note, Plan, Root, SkipReason, Step, StepId};
 use crate::plan::narrow::{Narrowed, narrow_root};
+use crate::plan::{
+    Action, Content, CopyOptions, ImagePair, Note, Plan, Root, SkipReason, Step, StepId,
+};
 
 /// Plans copying `images` from `source` to `sink`.
 ///
@@ -21,12 +23,21 @@ use crate::plan::narrow::{Narrowed, narrow_root};
 /// recursive copy are asked for, nothing else is read); otherwise a manifest existence
 /// check and, for manifests the destination lacks, a manifest fetch and blob existence
 /// checks, run [`check_concurrency`](CopyOptions::check_concurrency) at a time.
-pub async fn build_plan(source: &dyn Source, sink: &dyn Sink, images: &[ImagePair], options: &CopyOptions) -> Result<Plan> {
+pub async fn build_plan(
+    source: &dyn Source,
+    sink: &dyn Sink,
+    images: &[ImagePair],
+    options: &CopyOptions,
+) -> Result<Plan> {
     let mut builder = Builder {
         source,
         sink,
         options,
-        plan: Plan { source: source.describe(), destination: sink.describe(), ..Plan::default() },
+        plan: Plan {
+            source: source.describe(),
+            destination: sink.describe(),
+            ..Plan::default()
+        },
         manifest_steps: HashMap::new(),
         blob_steps: HashMap::new(),
         unchecked_blobs: Vec::new(),
@@ -72,9 +83,21 @@ struct Builder<'a> {
 }
 
 impl Builder<'_> {
-    fn add(&mut self, action: Action, descriptor: Descriptor, needs: Vec<StepId>, platform: Option<Platform>) -> StepId {
+    fn add(
+        &mut self,
+        action: Action,
+        descriptor: Descriptor,
+        needs: Vec<StepId>,
+        platform: Option<Platform>,
+    ) -> StepId {
         let id = self.plan.steps.len();
-        self.plan.steps.push(Step { id, action, descriptor, needs, platform });
+        self.plan.steps.push(Step {
+            id,
+            action,
+            descriptor,
+            needs,
+            platform,
+        });
         id
     }
 
@@ -84,7 +107,13 @@ impl Builder<'_> {
             return Ok(());
         }
         let resolved = self.source.resolve(&pair.source).await?;
-        let Narrowed { root, platform, note, manifest, sparse } = narrow_root(self.source, self.sink, self.options, resolved).await?;
+        let Narrowed {
+            root,
+            platform,
+            note,
+            manifest,
+            sparse,
+        } = narrow_root(self.source, self.sink, self.options, resolved).await?;
         self.plan.notes.extend(note);
         if let Some((digest, bytes)) = manifest {
             self.plan.manifests.insert(digest, bytes);
@@ -93,33 +122,56 @@ impl Builder<'_> {
             self.sparse_children.insert(root.digest.clone(), children);
         }
         if !self.sink.traits().keeps_manifest_digests {
-            self.plan.notes.push(Note::ManifestNotPreserved { manifest: root.digest.clone() });
+            self.plan.notes.push(Note::ManifestNotPreserved {
+                manifest: root.digest.clone(),
+            });
         }
         let tag_current = match &pair.target {
-            Some(tag) if !self.options.force_recursive => self.sink.tagged(tag).await?.as_ref() == Some(&root.digest),
+            Some(tag) if !self.options.force_recursive => {
+                self.sink.tagged(tag).await?.as_ref() == Some(&root.digest)
+            }
             _ => false,
         };
-        let presence = if tag_current { Presence::Known(SkipReason::Present) } else { Presence::Unknown };
+        let presence = if tag_current {
+            Presence::Known(SkipReason::Present)
+        } else {
+            Presence::Unknown
+        };
         let manifest_step = self.manifest(root.clone(), platform, presence).await?;
         let action = if tag_current {
-            Action::Skip { what: Content::Tag(pair.target.clone()), reason: SkipReason::TagCurrent }
+            Action::Skip {
+                what: Content::Tag(pair.target.clone()),
+                reason: SkipReason::TagCurrent,
+            }
         } else {
-            Action::Tag { tag: pair.target.clone() }
+            Action::Tag {
+                tag: pair.target.clone(),
+            }
         };
         let step = self.add(action, bare(&root), vec![manifest_step], None);
-        self.plan.roots.push(Root::Image { source: pair.source.clone(), step });
+        self.plan.roots.push(Root::Image {
+            source: pair.source.clone(),
+            step,
+        });
         Ok(())
     }
 
     /// Plans a manifest and everything under it; returns its step.
-    fn manifest(&mut self, descriptor: Descriptor, platform: Option<Platform>, presence: Presence) -> Visit<'_> {
+    fn manifest(
+        &mut self,
+        descriptor: Descriptor,
+        platform: Option<Platform>,
+        presence: Presence,
+    ) -> Visit<'_> {
         Box::pin(async move {
             if let Some(&id) = self.manifest_steps.get(&descriptor.digest) {
                 return Ok(id);
             }
             let known = match presence {
                 Presence::Known(reason) => Some(reason),
-                Presence::Unknown if self.sink.has_manifest(&descriptor).await? => Some(SkipReason::Present),
+                Presence::Unknown if self.sink.has_manifest(&descriptor).await? => {
+                    Some(SkipReason::Present)
+                }
                 Presence::Unknown => None,
             };
             let force = self.options.force_recursive;
@@ -132,10 +184,16 @@ impl Builder<'_> {
                 let manifest = self.load(&descriptor).await?;
                 let wanted = self.sparse_children.get(&descriptor.digest).cloned();
                 for child in manifest.children() {
-                    if wanted.as_ref().is_some_and(|wanted| !wanted.contains(&child.digest)) {
+                    if wanted
+                        .as_ref()
+                        .is_some_and(|wanted| !wanted.contains(&child.digest))
+                    {
                         continue;
                     }
-                    needs.push(self.manifest(bare(child), child.platform.clone(), below).await?);
+                    needs.push(
+                        self.manifest(bare(child), child.platform.clone(), below)
+                            .await?,
+                    );
                 }
                 if let Some(image) = manifest.image() {
                     for blob in std::iter::once(&image.config).chain(&image.layers) {
@@ -144,7 +202,10 @@ impl Builder<'_> {
                 }
             }
             let action = match known {
-                Some(reason) => Action::Skip { what: Content::Manifest, reason },
+                Some(reason) => Action::Skip {
+                    what: Content::Manifest,
+                    reason,
+                },
                 None => Action::PutManifest,
             };
             let id = self.add(action, descriptor.clone(), needs, platform);
@@ -162,12 +223,18 @@ impl Builder<'_> {
             Some(bytes) => bytes.clone(),
             None => {
                 let bytes: Bytes = self.source.manifest(descriptor).await?;
-                self.plan.manifests.insert(descriptor.digest.clone(), bytes.clone());
+                self.plan
+                    .manifests
+                    .insert(descriptor.digest.clone(), bytes.clone());
                 bytes
             }
         };
-        Manifest::parse_lenient(bytes, Some(descriptor.media_type.as_str()))
-            .map_err(|source| Error::Manifest { digest: descriptor.digest.clone(), source })
+        Manifest::parse_lenient(bytes, Some(descriptor.media_type.as_str())).map_err(|source| {
+            Error::Manifest {
+                digest: descriptor.digest.clone(),
+                source,
+            }
+        })
     }
 
     /// Plans a blob (once per digest); its presence is checked later, all blobs at once.
@@ -177,9 +244,15 @@ impl Builder<'_> {
         }
         let action = match presence {
             _ if descriptor.is_non_distributable() && !self.options.include_nondistributable => {
-                Action::Skip { what: Content::Blob, reason: SkipReason::NonDistributable }
+                Action::Skip {
+                    what: Content::Blob,
+                    reason: SkipReason::NonDistributable,
+                }
             }
-            Presence::Known(reason) => Action::Skip { what: Content::Blob, reason },
+            Presence::Known(reason) => Action::Skip {
+                what: Content::Blob,
+                reason,
+            },
             Presence::Unknown => Action::CopyBlob,
         };
         let unchecked = action == Action::CopyBlob;
@@ -197,11 +270,19 @@ impl Builder<'_> {
             return Ok(());
         }
         for referrer in self.source.referrers(subject).await? {
-            if !artifact_type_allowed(&self.options.artifact_types, referrer.artifact_type.as_ref()) {
+            if !artifact_type_allowed(
+                &self.options.artifact_types,
+                referrer.artifact_type.as_ref(),
+            ) {
                 continue;
             }
-            let step = self.manifest(bare(&referrer), None, Presence::Unknown).await?;
-            self.plan.roots.push(Root::Referrer { subject: subject.digest.clone(), step });
+            let step = self
+                .manifest(bare(&referrer), None, Presence::Unknown)
+                .await?;
+            self.plan.roots.push(Root::Referrer {
+                subject: subject.digest.clone(),
+                step,
+            });
         }
         Ok(())
     }
@@ -211,8 +292,11 @@ impl Builder<'_> {
     async fn digest_tags(&mut self) -> Result<()> {
         let tags = self.source.tags().await?;
         loop {
-            let by_tag: HashMap<String, Digest> =
-                self.manifest_steps.keys().map(|digest| (referrers_tag(digest), digest.clone())).collect();
+            let by_tag: HashMap<String, Digest> = self
+                .manifest_steps
+                .keys()
+                .map(|digest| (referrers_tag(digest), digest.clone()))
+                .collect();
             let new: Vec<String> = tags
                 .iter()
                 .filter(|tag| by_tag.contains_key(tag.split('.').next().unwrap_or(tag)))
@@ -223,7 +307,11 @@ impl Builder<'_> {
                 return Ok(());
             }
             for tag in new {
-                self.image(&ImagePair { source: Selector::Tag(tag.clone()), target: Some(tag) }).await?;
+                self.image(&ImagePair {
+                    source: Selector::Tag(tag.clone()),
+                    target: Some(tag),
+                })
+                .await?;
             }
         }
     }
@@ -232,20 +320,28 @@ impl Builder<'_> {
     /// time, and turns each step into a skip, a mount or a copy.
     async fn check_blobs(&mut self) -> Result<()> {
         let sink = self.sink;
-        let checks: Vec<(StepId, Result<bool>)> = futures_util::stream::iter(self.unchecked_blobs.drain(..).map(|id| {
-            let descriptor = self.plan.steps[id].descriptor.clone();
-            async move { (id, sink.has_blob(&descriptor).await) }
-        }))
-        .buffer_unordered(self.options.check_concurrency.max(1))
-        .collect()
-        .await;
+        let checks: Vec<(StepId, Result<bool>)> =
+            futures_util::stream::iter(self.unchecked_blobs.drain(..).map(|id| {
+                let descriptor = self.plan.steps[id].descriptor.clone();
+                async move { (id, sink.has_blob(&descriptor).await) }
+            }))
+            .buffer_unordered(self.options.check_concurrency.max(1))
+            .collect()
+            .await;
         let mount_from = match (self.source.repository(), self.sink.repository()) {
-            (Some(from), Some(to)) if from.registry == to.registry && from.repository != to.repository => Some(from),
+            (Some(from), Some(to))
+                if from.registry == to.registry && from.repository != to.repository =>
+            {
+                Some(from)
+            }
             _ => None,
         };
         for (id, present) in checks {
             self.plan.steps[id].action = match (present?, &mount_from) {
-                (true, _) => Action::Skip { what: Content::Blob, reason: SkipReason::Present },
+                (true, _) => Action::Skip {
+                    what: Content::Blob,
+                    reason: SkipReason::Present,
+                },
                 (false, Some(from)) => Action::Mount { from: from.clone() },
                 (false, None) => Action::CopyBlob,
             };

@@ -70,7 +70,10 @@ pub struct ImagePair {
 impl ImagePair {
     /// The same tag on both sides.
     pub fn tag(tag: &str) -> Self {
-        ImagePair { source: Selector::Tag(tag.to_owned()), target: Some(tag.to_owned()) }
+        ImagePair {
+            source: Selector::Tag(tag.to_owned()),
+            target: Some(tag.to_owned()),
+        }
     }
 }
 
@@ -233,7 +236,9 @@ impl Plan {
 
     /// Whether the plan does nothing but skip.
     pub fn is_noop(&self) -> bool {
-        self.steps.iter().all(|step| matches!(step.action, Action::Skip { .. }))
+        self.steps
+            .iter()
+            .all(|step| matches!(step.action, Action::Skip { .. }))
     }
 
     /// Counts of steps by action, for summaries.

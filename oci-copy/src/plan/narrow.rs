@@ -27,7 +27,13 @@ pub(crate) struct Narrowed {
 
 impl Narrowed {
     fn unchanged(root: Descriptor) -> Self {
-        Narrowed { root, platform: None, note: None, manifest: None, sparse: None }
+        Narrowed {
+            root,
+            platform: None,
+            note: None,
+            manifest: None,
+            sparse: None,
+        }
     }
 }
 
@@ -45,28 +51,56 @@ pub(crate) async fn narrow_root(
     }
     let bytes = source.manifest(&resolved).await?;
     let parsed = Manifest::parse_lenient(bytes.clone(), Some(resolved.media_type.as_str()))
-        .map_err(|source| Error::Manifest { digest: resolved.digest.clone(), source })?;
+        .map_err(|source| Error::Manifest {
+            digest: resolved.digest.clone(),
+            source,
+        })?;
     let Some(index) = parsed.index() else {
         return Ok(Narrowed::unchanged(resolved));
     };
-    let wanted = if options.platforms.is_empty() { vec![Platform::host()] } else { options.platforms.clone() };
+    let wanted = if options.platforms.is_empty() {
+        vec![Platform::host()]
+    } else {
+        options.platforms.clone()
+    };
     let runs_on_wanted = |entry: &&Descriptor| {
-        !entry.is_attestation() && entry.platform.as_ref().is_some_and(|own| wanted.iter().any(|w| own.matches(w)))
+        !entry.is_attestation()
+            && entry
+                .platform
+                .as_ref()
+                .is_some_and(|own| wanted.iter().any(|w| own.matches(w)))
     };
     let images: Vec<&Descriptor> = index.manifests.iter().filter(runs_on_wanted).collect();
     if images.is_empty() {
-        return Err(Error::PlatformNotFound { digest: resolved.digest.clone(), wanted });
+        return Err(Error::PlatformNotFound {
+            digest: resolved.digest.clone(),
+            wanted,
+        });
     }
 
     if single_only || (wanted.len() == 1 && !options.sparse_index) {
         // The first entry for the first platform asked for that the index has.
         let image = wanted
             .iter()
-            .find_map(|w| images.iter().find(|entry| entry.platform.as_ref().is_some_and(|own| own.matches(w))))
+            .find_map(|w| {
+                images
+                    .iter()
+                    .find(|entry| entry.platform.as_ref().is_some_and(|own| own.matches(w)))
+            })
             .copied()
             .unwrap_or(images[0]);
-        let note = Note::SinglePlatform { index: resolved.digest.clone(), image: image.digest.clone(), platform: image.platform.clone() };
-        return Ok(Narrowed { root: bare(image), platform: image.platform.clone(), note: Some(note), manifest: None, sparse: None });
+        let note = Note::SinglePlatform {
+            index: resolved.digest.clone(),
+            image: image.digest.clone(),
+            platform: image.platform.clone(),
+        };
+        return Ok(Narrowed {
+            root: bare(image),
+            platform: image.platform.clone(),
+            note: Some(note),
+            manifest: None,
+            sparse: None,
+        });
     }
 
     // Images plus the attestations that describe them, in the index's order.
@@ -87,17 +121,41 @@ pub(crate) async fn narrow_root(
     let of = index.manifests.len();
 
     if options.sparse_index {
-        let note = Note::SparseIndex { index: resolved.digest.clone(), kept: kept.len(), of };
+        let note = Note::SparseIndex {
+            index: resolved.digest.clone(),
+            kept: kept.len(),
+            of,
+        };
         let sparse = kept.iter().map(|entry| entry.digest.clone()).collect();
         let manifest = Some((resolved.digest.clone(), bytes));
-        return Ok(Narrowed { root: resolved, platform: None, note: Some(note), manifest, sparse: Some(sparse) });
+        return Ok(Narrowed {
+            root: resolved,
+            platform: None,
+            note: Some(note),
+            manifest,
+            sparse: Some(sparse),
+        });
     }
 
-    let filtered = ImageIndex { manifests: kept, ..index.clone() };
+    let filtered = ImageIndex {
+        manifests: kept,
+        ..index.clone()
+    };
     let kept_count = filtered.manifests.len();
     let built = Manifest::from_index(filtered).map_err(Error::BuildManifest)?;
     let root = Descriptor::new(built.media_type(), built.digest(), built.size());
-    let note = Note::NewIndex { original: resolved.digest.clone(), filtered: root.digest.clone(), kept: kept_count, of };
+    let note = Note::NewIndex {
+        original: resolved.digest.clone(),
+        filtered: root.digest.clone(),
+        kept: kept_count,
+        of,
+    };
     let manifest = Some((root.digest.clone(), built.raw().clone()));
-    Ok(Narrowed { root, platform: None, note: Some(note), manifest, sparse: None })
+    Ok(Narrowed {
+        root,
+        platform: None,
+        note: Some(note),
+        manifest,
+        sparse: None,
+    })
 }

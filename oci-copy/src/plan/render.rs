@@ -41,8 +41,17 @@ impl Plan {
         out
     }
 
-    fn render_step(&self, id: StepId, lead: &str, indent: &str, printed: &mut HashSet<StepId>, out: &mut String) {
-        let Some(step) = self.steps.get(id) else { return };
+    fn render_step(
+        &self,
+        id: StepId,
+        lead: &str,
+        indent: &str,
+        printed: &mut HashSet<StepId>,
+        out: &mut String,
+    ) {
+        let Some(step) = self.steps.get(id) else {
+            return;
+        };
         let first_time = printed.insert(id);
         let _ = write!(out, "{lead}{}", label(step));
         if !first_time && !step.needs.is_empty() {
@@ -52,8 +61,18 @@ impl Plan {
         out.push('\n');
         for (position, &child) in step.needs.iter().enumerate() {
             let last = position + 1 == step.needs.len();
-            let (branch, next) = if last { ("└── ", "    ") } else { ("├── ", "│   ") };
-            self.render_step(child, &format!("{indent}{branch}"), &format!("{indent}{next}"), printed, out);
+            let (branch, next) = if last {
+                ("└── ", "    ")
+            } else {
+                ("├── ", "│   ")
+            };
+            self.render_step(
+                child,
+                &format!("{indent}{branch}"),
+                &format!("{indent}{next}"),
+                printed,
+                out,
+            );
         }
     }
 }
@@ -68,7 +87,11 @@ fn label(step: &Step) -> String {
     let descriptor = &step.descriptor;
     let digest = short(&descriptor.digest);
     let size = human_size(descriptor.size);
-    let platform = step.platform.as_ref().map(|p| format!(" {p}")).unwrap_or_default();
+    let platform = step
+        .platform
+        .as_ref()
+        .map(|p| format!(" {p}"))
+        .unwrap_or_default();
     match &step.action {
         Action::Tag { tag: Some(tag) } => format!("tag {tag} -> {digest}"),
         Action::Tag { tag: None } => format!("record untagged {digest}"),
@@ -88,7 +111,11 @@ fn label(step: &Step) -> String {
 }
 
 fn kind(descriptor: &Descriptor) -> &'static str {
-    if descriptor.media_type.is_index() { "index" } else { "manifest" }
+    if descriptor.media_type.is_index() {
+        "index"
+    } else {
+        "manifest"
+    }
 }
 
 fn reason_text(reason: SkipReason) -> &'static str {
@@ -103,18 +130,39 @@ fn reason_text(reason: SkipReason) -> &'static str {
 impl fmt::Display for Note {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Note::NewIndex { original, filtered, kept, of } => write!(
+            Note::NewIndex {
+                original,
+                filtered,
+                kept,
+                of,
+            } => write!(
                 f,
                 "{kept} of {of} entries of index {} are written as a NEW index {} (its digest differs from the source's; use --sparse-index to keep the original)",
                 short(original),
                 short(filtered)
             ),
             Note::SparseIndex { index, kept, of } => {
-                write!(f, "index {} is copied as is, but only {kept} of its {of} entries are copied (sparse index)", short(index))
+                write!(
+                    f,
+                    "index {} is copied as is, but only {kept} of its {of} entries are copied (sparse index)",
+                    short(index)
+                )
             }
-            Note::SinglePlatform { index, image, platform } => {
-                let platform = platform.as_ref().map(ToString::to_string).unwrap_or_else(|| "?".into());
-                write!(f, "only {platform} ({}) of index {} is copied; the tag points to that image manifest", short(image), short(index))
+            Note::SinglePlatform {
+                index,
+                image,
+                platform,
+            } => {
+                let platform = platform
+                    .as_ref()
+                    .map(ToString::to_string)
+                    .unwrap_or_else(|| "?".into());
+                write!(
+                    f,
+                    "only {platform} ({}) of index {} is copied; the tag points to that image manifest",
+                    short(image),
+                    short(index)
+                )
             }
             Note::ManifestNotPreserved { manifest } => write!(
                 f,
@@ -128,7 +176,11 @@ impl fmt::Display for Note {
 /// `sha256:0123456789ab`: the algorithm and 12 hex digits, enough to tell content apart.
 pub(crate) fn short(digest: &Digest) -> String {
     let encoded = digest.encoded();
-    format!("{}:{}", digest.algorithm().as_str(), &encoded[..encoded.len().min(12)])
+    format!(
+        "{}:{}",
+        digest.algorithm().as_str(),
+        &encoded[..encoded.len().min(12)]
+    )
 }
 
 /// `1.5 MiB`-style sizes.
@@ -140,7 +192,11 @@ pub(crate) fn human_size(bytes: u64) -> String {
         value /= 1024.0;
         unit += 1;
     }
-    if unit == 0 { format!("{bytes} B") } else { format!("{value:.1} {}", UNITS[unit]) }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 #[cfg(test)]

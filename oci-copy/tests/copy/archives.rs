@@ -14,25 +14,66 @@ async fn oci_archives_round_trip_with_skopeo() {
     let dir = tempfile::tempdir().unwrap();
     let (index, images) = two_platforms(30, 48 * 1024);
     let layout = dir.path().join("layout");
-    fixtures::write(&LayoutSink::create(&layout).await.unwrap(), &images, Some(&index), "v1").await;
+    fixtures::write(
+        &LayoutSink::create(&layout).await.unwrap(),
+        &images,
+        Some(&index),
+        "v1",
+    )
+    .await;
 
     // Ours, read by skopeo.
     let ours = dir.path().join("ours.tar");
-    copy(&format!("oci:{}:v1", text(&layout)), &format!("oci-archive:{}:v1", text(&ours))).await;
-    let raw = skopeo(&["inspect", "--raw", &format!("oci-archive:{}:v1", text(&ours))]);
+    copy(
+        &format!("oci:{}:v1", text(&layout)),
+        &format!("oci-archive:{}:v1", text(&ours)),
+    )
+    .await;
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        &format!("oci-archive:{}:v1", text(&ours)),
+    ]);
     assert_eq!(raw.as_bytes(), &index.bytes[..]);
     let extracted = dir.path().join("extracted");
-    skopeo(&["copy", "--all", "--insecure-policy", &format!("oci-archive:{}:v1", text(&ours)), &format!("oci:{}:v1", text(&extracted))]);
+    skopeo(&[
+        "copy",
+        "--all",
+        "--insecure-policy",
+        "--preserve-digests",
+        "--dest-oci-accept-uncompressed-layers",
+        &format!("oci-archive:{}:v1", text(&ours)),
+        &format!("oci:{}:v1", text(&extracted)),
+    ]);
 
     // Skopeo's, read by us: every digest survives.
     let theirs = dir.path().join("theirs.tar");
-    skopeo(&["copy", "--all", "--insecure-policy", &format!("oci:{}:v1", text(&layout)), &format!("oci-archive:{}:v1", text(&theirs))]);
+    skopeo(&[
+        "copy",
+        "--all",
+        "--insecure-policy",
+        "--preserve-digests",
+        "--dest-oci-accept-uncompressed-layers",
+        &format!("oci:{}:v1", text(&layout)),
+        &format!("oci-archive:{}:v1", text(&theirs)),
+    ]);
     let back = dir.path().join("back");
-    let (plan, report) = copy(&format!("oci-archive:{}:v1", text(&theirs)), &format!("oci:{}:v1", text(&back))).await;
+    let (plan, report) = copy(
+        &format!("oci-archive:{}:v1", text(&theirs)),
+        &format!("oci:{}:v1", text(&back)),
+    )
+    .await;
     assert_eq!(root_digest(&plan), index.descriptor.digest);
     assert_eq!(report.count(oci_copy::Outcome::Copied { bytes: 0 }), 5);
     for image in &images {
-        assert!(LayoutSink::create(&back).await.unwrap().has_manifest(&image.manifest.descriptor).await.unwrap());
+        assert!(
+            LayoutSink::create(&back)
+                .await
+                .unwrap()
+                .has_manifest(&image.manifest.descriptor)
+                .await
+                .unwrap()
+        );
     }
 }
 
@@ -40,26 +81,69 @@ async fn oci_archives_round_trip_with_skopeo() {
 async fn docker_archives_keep_config_and_layer_digests_but_not_the_manifest() {
     let dir = tempfile::tempdir().unwrap();
     let base = layer(40, 40 * 1024);
-    let images = vec![image("linux/amd64", vec![base.clone(), layer(41, 20 * 1024)]), image("linux/arm64", vec![base, layer(42, 8)])];
+    let amd64 = fixtures::annotated(
+        image("linux/amd64", vec![base.clone(), layer(41, 20 * 1024)]),
+        "org.example.note",
+        "kept?",
+    );
+    let images = vec![amd64, image("linux/arm64", vec![base, layer(42, 8)])];
     let index = fixtures::index(&images);
     let layout = dir.path().join("layout");
-    fixtures::write(&LayoutSink::create(&layout).await.unwrap(), &images, Some(&index), "v1").await;
+    fixtures::write(
+        &LayoutSink::create(&layout).await.unwrap(),
+        &images,
+        Some(&index),
+        "v1",
+    )
+    .await;
     let amd64 = &images[0];
 
     // Ours (one platform picked out of the index), read by skopeo.
     let ours = dir.path().join("ours.tar");
-    let options = CopyOptions { platforms: parse_platforms("linux/amd64").unwrap(), ..CopyOptions::default() };
-    let (plan, _) = copy_with(&format!("oci:{}:v1", text(&layout)), &format!("docker-archive:{}:team/app:v1", text(&ours)), &options).await;
-    assert!(plan.notes.iter().any(|note| matches!(note, Note::ManifestNotPreserved { .. })));
-    let inspected: serde_json::Value =
-        serde_json::from_str(&skopeo(&["inspect", &format!("docker-archive:{}", text(&ours))])).unwrap();
-    assert_eq!(inspected["RepoTags"][0], "team/app:v1");
+    let options = CopyOptions {
+        platforms: parse_platforms("linux/amd64").unwrap(),
+        ..CopyOptions::default()
+    };
+    let (plan, _) = copy_with(
+        &format!("oci:{}:v1", text(&layout)),
+        &format!("docker-archive:{}:team/app:v1", text(&ours)),
+        &options,
+    )
+    .await;
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| matches!(note, Note::ManifestNotPreserved { .. }))
+    );
+    assert_eq!(repo_tags(&ours), ["team/app:v1"]);
+    let inspected: serde_json::Value = serde_json::from_str(&skopeo(&[
+        "inspect",
+        &format!("docker-archive:{}", text(&ours)),
+    ]))
+    .unwrap();
     assert_eq!(inspected["Architecture"], "amd64");
-    let layers: Vec<&str> = inspected["Layers"].as_array().unwrap().iter().map(|l| l.as_str().unwrap()).collect();
-    let expected: Vec<String> = amd64.layers.iter().map(|l| l.descriptor.digest.to_string()).collect();
+    let layers: Vec<&str> = inspected["Layers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l.as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = amd64
+        .layers
+        .iter()
+        .map(|l| l.descriptor.digest.to_string())
+        .collect();
     assert_eq!(layers, expected, "uncompressed layers keep their digests");
-    let config = skopeo(&["inspect", "--config", "--raw", &format!("docker-archive:{}", text(&ours))]);
-    assert_eq!(Digest::compute(config.trim_end().as_bytes()), amd64.config.descriptor.digest);
+    let config = skopeo(&[
+        "inspect",
+        "--config",
+        "--raw",
+        &format!("docker-archive:{}", text(&ours)),
+    ]);
+    assert_eq!(
+        Digest::compute(config.trim_end().as_bytes()),
+        amd64.config.descriptor.digest
+    );
 
     // Skopeo's, read by us: config and layers as they were, the manifest regenerated.
     let theirs = dir.path().join("theirs.tar");
@@ -70,12 +154,23 @@ async fn docker_archives_keep_config_and_layer_digests_but_not_the_manifest() {
         &format!("docker-archive:{}:team/app:v1", text(&theirs)),
     ]);
     let back = dir.path().join("back");
-    let (plan, _) = copy(&format!("docker-archive:{}", text(&theirs)), &format!("oci:{}:v1", text(&back))).await;
+    let (plan, _) = copy(
+        &format!("docker-archive:{}", text(&theirs)),
+        &format!("oci:{}:v1", text(&back)),
+    )
+    .await;
     let root = root_digest(&plan);
-    assert_ne!(root, amd64.manifest.descriptor.digest, "a Docker archive has no manifest to preserve");
+    assert_ne!(
+        root, amd64.manifest.descriptor.digest,
+        "a Docker archive has no manifest to preserve"
+    );
     let bytes = std::fs::read(back.join("blobs/sha256").join(root.encoded())).unwrap();
     let manifest = Manifest::parse_lenient(bytes.into(), None).unwrap();
     let image = manifest.image().unwrap();
+    assert_eq!(
+        image.annotations, None,
+        "manifest annotations have no place in a Docker archive"
+    );
     assert_eq!(image.config.digest, amd64.config.descriptor.digest);
     let digests: Vec<&Digest> = image.layers.iter().map(|l| &l.digest).collect();
     let expected: Vec<&Digest> = amd64.layers.iter().map(|l| &l.descriptor.digest).collect();
@@ -83,8 +178,29 @@ async fn docker_archives_keep_config_and_layer_digests_but_not_the_manifest() {
 
     // And back into a Docker archive of ours, which skopeo reads again.
     let twice = dir.path().join("twice.tar");
-    copy(&format!("oci:{}:v1", text(&back)), &format!("docker-archive:{}:team/app:v2", text(&twice))).await;
-    let inspected: serde_json::Value =
-        serde_json::from_str(&skopeo(&["inspect", &format!("docker-archive:{}", text(&twice))])).unwrap();
-    assert_eq!(inspected["RepoTags"][0], "team/app:v2");
+    copy(
+        &format!("oci:{}:v1", text(&back)),
+        &format!("docker-archive:{}:team/app:v2", text(&twice)),
+    )
+    .await;
+    assert_eq!(repo_tags(&twice), ["team/app:v2"]);
+    skopeo(&["inspect", &format!("docker-archive:{}", text(&twice))]);
+}
+
+/// The `RepoTags` of the first image of a Docker archive's `manifest.json`.
+fn repo_tags(archive: &std::path::Path) -> Vec<String> {
+    let mut archive = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    let entry = archive
+        .entries()
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|entry| entry.path().unwrap().to_str() == Some("manifest.json"))
+        .unwrap();
+    let toc: serde_json::Value = serde_json::from_reader(entry).unwrap();
+    toc[0]["RepoTags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tag| tag.as_str().unwrap().to_owned())
+        .collect()
 }

@@ -10,7 +10,9 @@ use crate::common::fixtures::{self, image, layer};
 use crate::common::{copy_with, ends, root_digest, text};
 
 /// A layout with a three-platform index tagged `v1`; returns its folder and the images.
-async fn three_platforms(dir: &std::path::Path) -> (std::path::PathBuf, fixtures::Blob, Vec<fixtures::Image>) {
+async fn three_platforms(
+    dir: &std::path::Path,
+) -> (std::path::PathBuf, fixtures::Blob, Vec<fixtures::Image>) {
     let base = layer(50, 4096);
     let images = vec![
         image("linux/amd64", vec![base.clone(), layer(51, 1000)]),
@@ -19,12 +21,22 @@ async fn three_platforms(dir: &std::path::Path) -> (std::path::PathBuf, fixtures
     ];
     let index = fixtures::index(&images);
     let layout = dir.join("source");
-    fixtures::write(&LayoutSink::create(&layout).await.unwrap(), &images, Some(&index), "v1").await;
+    fixtures::write(
+        &LayoutSink::create(&layout).await.unwrap(),
+        &images,
+        Some(&index),
+        "v1",
+    )
+    .await;
     (layout, index, images)
 }
 
 fn with_platforms(list: &str, sparse: bool) -> CopyOptions {
-    CopyOptions { platforms: parse_platforms(list).unwrap(), sparse_index: sparse, ..CopyOptions::default() }
+    CopyOptions {
+        platforms: parse_platforms(list).unwrap(),
+        sparse_index: sparse,
+        ..CopyOptions::default()
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -40,15 +52,38 @@ async fn two_of_three_platforms_make_a_new_index() {
     .await;
     let root = root_digest(&plan);
     assert_ne!(root, index.descriptor.digest);
-    assert!(plan.notes.iter().any(|note| matches!(note, Note::NewIndex { kept: 2, of: 3, .. })));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| matches!(note, Note::NewIndex { kept: 2, of: 3, .. }))
+    );
     assert!(plan.render().contains("NEW index"));
     let bytes = std::fs::read(destination.join("blobs/sha256").join(root.encoded())).unwrap();
     let new_index: ImageIndex = serde_json::from_slice(&bytes).unwrap();
-    let kept: Vec<_> = new_index.manifests.iter().map(|entry| entry.digest.clone()).collect();
-    assert_eq!(kept, [images[0].manifest.descriptor.digest.clone(), images[1].manifest.descriptor.digest.clone()]);
+    let kept: Vec<_> = new_index
+        .manifests
+        .iter()
+        .map(|entry| entry.digest.clone())
+        .collect();
+    assert_eq!(
+        kept,
+        [
+            images[0].manifest.descriptor.digest.clone(),
+            images[1].manifest.descriptor.digest.clone()
+        ]
+    );
     let sink = LayoutSink::create(&destination).await.unwrap();
-    assert!(!sink.has_manifest(&images[2].manifest.descriptor).await.unwrap());
-    assert_eq!(plan.summary().blobs, 5, "base once, two own layers, two configs");
+    assert!(
+        !sink
+            .has_manifest(&images[2].manifest.descriptor)
+            .await
+            .unwrap()
+    );
+    assert_eq!(
+        plan.summary().blobs,
+        5,
+        "base once, two own layers, two configs"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -64,7 +99,10 @@ async fn one_platform_copies_its_image_manifest_alone() {
     .await;
     assert_eq!(root_digest(&plan), images[1].manifest.descriptor.digest);
     let sink = LayoutSink::create(&destination).await.unwrap();
-    assert_eq!(sink.tagged("arm").await.unwrap(), Some(images[1].manifest.descriptor.digest.clone()));
+    assert_eq!(
+        sink.tagged("arm").await.unwrap(),
+        Some(images[1].manifest.descriptor.digest.clone())
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -79,24 +117,67 @@ async fn a_sparse_index_keeps_the_original_bytes() {
     )
     .await;
     assert_eq!(root_digest(&plan), index.descriptor.digest);
-    assert!(plan.notes.iter().any(|note| matches!(note, Note::SparseIndex { kept: 1, of: 3, .. })));
+    assert!(
+        plan.notes
+            .iter()
+            .any(|note| matches!(note, Note::SparseIndex { kept: 1, of: 3, .. }))
+    );
     let sink = LayoutSink::create(&destination).await.unwrap();
     assert!(sink.has_manifest(&index.descriptor).await.unwrap());
-    assert!(sink.has_manifest(&images[2].manifest.descriptor).await.unwrap());
-    assert!(!sink.has_manifest(&images[0].manifest.descriptor).await.unwrap());
-    let stored = std::fs::read(destination.join("blobs/sha256").join(index.descriptor.digest.encoded())).unwrap();
-    assert_eq!(Manifest::parse_lenient(stored.into(), None).unwrap().raw(), &index.bytes);
+    assert!(
+        sink.has_manifest(&images[2].manifest.descriptor)
+            .await
+            .unwrap()
+    );
+    assert!(
+        !sink
+            .has_manifest(&images[0].manifest.descriptor)
+            .await
+            .unwrap()
+    );
+    let stored = std::fs::read(
+        destination
+            .join("blobs/sha256")
+            .join(index.descriptor.digest.encoded()),
+    )
+    .unwrap();
+    assert_eq!(
+        Manifest::parse_lenient(stored.into(), None).unwrap().raw(),
+        &index.bytes
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_absent_platform_is_an_error_and_a_plan_without_filters_copies_all() {
     let dir = tempfile::tempdir().unwrap();
     let (layout, _, _) = three_platforms(dir.path()).await;
-    let (source, sink, _, _) = ends(&format!("oci:{}:v1", text(&layout)), &format!("oci:{}", text(&dir.path().join("d")))).await;
+    let (source, sink, _, _) = ends(
+        &format!("oci:{}:v1", text(&layout)),
+        &format!("oci:{}", text(&dir.path().join("d"))),
+    )
+    .await;
     let images = [ImagePair::tag("v1")];
-    let error = build_plan(source.as_ref(), sink.as_ref(), &images, &with_platforms("windows/amd64", false)).await.unwrap_err();
+    let error = build_plan(
+        source.as_ref(),
+        sink.as_ref(),
+        &images,
+        &with_platforms("windows/amd64", false),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(error, Error::PlatformNotFound { .. }));
-    let plan = build_plan(source.as_ref(), sink.as_ref(), &images, &CopyOptions::default()).await.unwrap();
-    let manifests = plan.steps.iter().filter(|step| step.action == Action::PutManifest).count();
+    let plan = build_plan(
+        source.as_ref(),
+        sink.as_ref(),
+        &images,
+        &CopyOptions::default(),
+    )
+    .await
+    .unwrap();
+    let manifests = plan
+        .steps
+        .iter()
+        .filter(|step| step.action == Action::PutManifest)
+        .count();
     assert_eq!(manifests, 4, "the index and three images");
 }

@@ -18,6 +18,18 @@ use crate::{
 /// The blob, whole (200) or the single range asked for (206); 416 when the range selects
 /// nothing. `HEAD` answers the same headers without the bytes.
 pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incoming) -> Answer {
+    #[cfg(feature = "pull-through")]
+    if let Some(cache) = &ctx.cache
+        && ctx.store.blob_size(&name, &digest).await?.is_none()
+    {
+        let live = !req.head && req.header(RANGE).is_none();
+        if let crate::pull_through::BlobMiss::Streaming(stream, size) =
+            cache.fetch_blob(&ctx.store, &name, &digest, live).await
+        {
+            let builder = blob_headers(&digest, size).status(StatusCode::OK);
+            return Ok(finish(builder, ResponseBody::stream(stream, size)));
+        }
+    }
     let unknown = || Error::BlobUnknown {
         digest: digest.clone(),
     };
@@ -35,11 +47,7 @@ pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incomin
         None => None,
     };
     let len = range.map_or(size, |r| r.len());
-    let mut builder = Response::builder()
-        .header(CONTENT_DIGEST, digest.as_str())
-        .header(CONTENT_TYPE, "application/octet-stream")
-        .header(ACCEPT_RANGES, "bytes")
-        .header(CONTENT_LENGTH, len);
+    let mut builder = blob_headers(&digest, len);
     builder = match range {
         Some(range) => builder
             .status(StatusCode::PARTIAL_CONTENT)
@@ -67,4 +75,13 @@ pub(crate) async fn delete(ctx: &Ctx, name: RepoName, digest: Digest) -> Answer 
         return Err(Error::BlobUnknown { digest });
     }
     Ok(no_content(Response::builder().status(StatusCode::ACCEPTED)))
+}
+
+/// The headers of every blob answer carrying `len` bytes.
+fn blob_headers(digest: &Digest, len: u64) -> http::response::Builder {
+    Response::builder()
+        .header(CONTENT_DIGEST, digest.as_str())
+        .header(CONTENT_TYPE, "application/octet-stream")
+        .header(ACCEPT_RANGES, "bytes")
+        .header(CONTENT_LENGTH, len)
 }

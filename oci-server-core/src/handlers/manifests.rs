@@ -27,6 +27,12 @@ pub(crate) async fn get(
     let unknown = || Error::ManifestUnknown {
         reference: reference.to_string(),
     };
+    #[cfg(feature = "pull-through")]
+    if let Some(cache) = &ctx.cache {
+        cache
+            .refresh_manifest(&ctx.store, &name, &reference)
+            .await?;
+    }
     let digest = ctx
         .store
         .resolve(&name, &reference)

@@ -31,6 +31,9 @@ pub(crate) struct Ctx {
     pub store: Store,
     pub config: RegistryConfig,
     pub authorizer: Arc<dyn Authorizer>,
+    /// The pull-through cache, when configured.
+    #[cfg(feature = "pull-through")]
+    pub cache: Option<Arc<crate::pull_through::PullThrough>>,
 }
 
 /// The parts of a request handlers read (the body travels separately, by value, to the

@@ -42,6 +42,24 @@ impl FsStorage {
     /// Opens (creating when needed) a store at `root`, and sweeps temporary files a crash may
     /// have left.
     pub async fn open(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
+        let storage = Self::attach(root).await?;
+        let this = storage.clone();
+        blocking(move || {
+            let tmp = this.tmp_dir();
+            let swept = atomic::sweep_dir(&tmp).map_err(|e| StorageError::io("sweep", &tmp, e))?;
+            if swept > 0 {
+                tracing::info!(swept, "removed temporary files left by an earlier run");
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(storage)
+    }
+
+    /// Opens (creating when needed) a store at `root` that a server process may be using
+    /// right now, as garbage collection does: unlike [`open`](Self::open) it leaves the
+    /// temporary files alone, since they may be that server's writes in progress.
+    pub async fn attach(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
         let storage = Self { root: root.into() };
         let this = storage.clone();
         blocking(move || {
@@ -49,11 +67,6 @@ impl FsStorage {
                 let path = this.root.join(folder);
                 atomic::create_dir_all_durable(&path)
                     .map_err(|e| StorageError::io("create folder", &path, e))?;
-            }
-            let tmp = this.tmp_dir();
-            let swept = atomic::sweep_dir(&tmp).map_err(|e| StorageError::io("sweep", &tmp, e))?;
-            if swept > 0 {
-                tracing::info!(swept, "removed temporary files left by an earlier run");
             }
             Ok(())
         })

@@ -27,7 +27,10 @@ pub(super) async fn list_blobs(blobs: std::path::PathBuf) -> Result<Vec<BlobInfo
     .await
 }
 
-fn blob_info(algorithm: &fs::DirEntry, blob: &fs::DirEntry) -> Result<Option<BlobInfo>, StorageError> {
+fn blob_info(
+    algorithm: &fs::DirEntry,
+    blob: &fs::DirEntry,
+) -> Result<Option<BlobInfo>, StorageError> {
     let text = format!(
         "{}:{}",
         algorithm.file_name().to_string_lossy(),
@@ -58,7 +61,12 @@ fn blob_info(algorithm: &fs::DirEntry, blob: &fs::DirEntry) -> Result<Option<Blo
 fn entries(dir: &Path) -> Result<Vec<fs::DirEntry>, StorageError> {
     let read = match fs::read_dir(dir) {
         Ok(read) => read,
-        Err(e) if matches!(e.kind(), io::ErrorKind::NotFound | io::ErrorKind::NotADirectory) => {
+        Err(e)
+            if matches!(
+                e.kind(),
+                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
+            ) =>
+        {
             return Ok(Vec::new());
         }
         Err(e) => return Err(StorageError::io("list", dir, e)),

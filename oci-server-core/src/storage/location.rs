@@ -15,11 +15,31 @@ use crate::error::StorageError;
 ///
 /// Any other scheme gives [`StorageError::UnsupportedScheme`].
 pub async fn open_location(location: &str) -> Result<Arc<dyn Storage>, StorageError> {
-    let Some((scheme, rest)) = location.split_once("://") else {
-        return Ok(Arc::new(FsStorage::open(location).await?));
+    open(location, true).await
+}
+
+/// Like [`open_location`], for a tool working beside a server that may be running on the
+/// same store (garbage collection): a filesystem store is opened with
+/// [`FsStorage::attach`], which leaves the server's temporary files alone.
+pub async fn attach_location(location: &str) -> Result<Arc<dyn Storage>, StorageError> {
+    open(location, false).await
+}
+
+async fn open(location: &str, owner: bool) -> Result<Arc<dyn Storage>, StorageError> {
+    let folder = match location.split_once("://") {
+        None => location,
+        Some(("file", path)) => path,
+        Some((scheme, _)) => return open_url(location, scheme),
     };
+    Ok(Arc::new(if owner {
+        FsStorage::open(folder).await?
+    } else {
+        FsStorage::attach(folder).await?
+    }))
+}
+
+fn open_url(location: &str, scheme: &str) -> Result<Arc<dyn Storage>, StorageError> {
     match scheme {
-        "file" => Ok(Arc::new(FsStorage::open(rest).await?)),
         #[cfg(feature = "object-store")]
         _ => Ok(Arc::new(super::ObjectStorage::from_url(location)?)),
         #[cfg(not(feature = "object-store"))]

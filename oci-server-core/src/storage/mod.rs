@@ -33,7 +33,7 @@ pub use self::{
     atomic::{StagedFile, sweep_dir, write_atomic},
     fs::FsStorage,
     key::{Key, is_safe_segment},
-    location::open_location,
+    location::{attach_location, open_location},
     memory::MemoryStorage,
 };
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};

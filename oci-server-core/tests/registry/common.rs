@@ -57,6 +57,12 @@ impl TestServer {
         server
     }
 
+    /// A server for a registry built by the caller (`root()` is meaningless then).
+    #[cfg(feature = "pull-through")]
+    pub async fn from_registry(registry: Registry) -> Self {
+        Self::serving(registry, Path::new("")).await
+    }
+
     /// A server over any backend (`root()` is meaningless then).
     pub async fn on_storage(storage: Arc<dyn Storage>, config: RegistryConfig) -> Self {
         Self::serving(Registry::new(storage, config), Path::new("")).await

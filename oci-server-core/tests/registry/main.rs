@@ -4,12 +4,15 @@ mod auth;
 mod binary;
 mod blobs;
 mod common;
+mod gc;
 mod listings;
 mod manifests;
 #[cfg(feature = "s3")]
 mod object_storage;
 mod podman;
 mod process;
+#[cfg(feature = "pull-through")]
+mod pull_through;
 mod referrers;
 mod restart;
 #[cfg(feature = "s3")]

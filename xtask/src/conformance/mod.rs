@@ -35,7 +35,7 @@ mod push_chunked;
 mod push_manifests;
 mod referrers;
 mod report;
-mod server;
+pub(crate) mod server;
 mod steps;
 
 use std::process::ExitCode;

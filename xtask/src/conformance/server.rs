@@ -93,7 +93,7 @@ impl Drop for Server {
 }
 
 /// Extracts the base URL from `oci-registry listening on http://<addr>`.
-fn parse_announcement(line: &str) -> Result<String, XtaskError> {
+pub(crate) fn parse_announcement(line: &str) -> Result<String, XtaskError> {
     let bad = || XtaskError::BadAnnouncement {
         line: line.to_string(),
     };

@@ -9,11 +9,11 @@ use bytes::Bytes;
 use oci_spec_types::{Descriptor, Digest, Manifest};
 
 use crate::end::docker_archive::{ArchivedImage, MANIFEST_FILE};
+use crate::end::files::{DirFiles, Files};
 use crate::end::layout::{LayoutSink, blob_path};
 use crate::end::oci_archive::staging_dir;
 use crate::end::tar_write::{TarMember, write_tar};
 use crate::end::{BlobContent, MAX_MANIFEST_SIZE, Sink, SinkTraits};
-use crate::end::files::{DirFiles, Files};
 use crate::error::{ArchiveProblem, Error, Result};
 
 /// A Docker archive written as a [`Sink`]; the archive appears when
@@ -38,22 +38,45 @@ impl DockerArchiveSink {
         let staging = staging_dir(&path)?;
         let name = format!("docker-archive:{}", path.display());
         let layout = LayoutSink::create_named(staging.path().to_owned(), name.clone()).await?;
-        Ok(DockerArchiveSink { path, name, repository, layout, roots: Mutex::new(Vec::new()), _staging: staging })
+        Ok(DockerArchiveSink {
+            path,
+            name,
+            repository,
+            layout,
+            roots: Mutex::new(Vec::new()),
+            _staging: staging,
+        })
     }
 
     fn not_single(&self, why: &'static str) -> Error {
-        Error::Archive { path: self.path.clone(), problem: ArchiveProblem::NotSingleImage(why) }
+        Error::Archive {
+            path: self.path.clone(),
+            problem: ArchiveProblem::NotSingleImage(why),
+        }
     }
 
     /// The archive members of one image, and its `manifest.json` entry.
-    async fn image_members(&self, root: &Digest, repo_tags: Vec<String>, members: &mut Vec<(String, TarMember)>) -> Result<ArchivedImage> {
+    async fn image_members(
+        &self,
+        root: &Digest,
+        repo_tags: Vec<String>,
+        members: &mut Vec<(String, TarMember)>,
+    ) -> Result<ArchivedImage> {
         let staged = DirFiles::new(self.layout.root());
         let bytes = staged
             .read(&blob_path(root), MAX_MANIFEST_SIZE)
             .await?
-            .ok_or_else(|| Error::ContentNotFound { end: self.name.clone(), digest: root.clone() })?;
-        let manifest = Manifest::parse_lenient(bytes, None).map_err(|source| Error::Manifest { digest: root.clone(), source })?;
-        let image = manifest.image().ok_or_else(|| self.not_single("an index cannot be written to a Docker archive; choose one platform"))?;
+            .ok_or_else(|| Error::ContentNotFound {
+                end: self.name.clone(),
+                digest: root.clone(),
+            })?;
+        let manifest = Manifest::parse_lenient(bytes, None).map_err(|source| Error::Manifest {
+            digest: root.clone(),
+            source,
+        })?;
+        let image = manifest.image().ok_or_else(|| {
+            self.not_single("an index cannot be written to a Docker archive; choose one platform")
+        })?;
         let mut add = |descriptor: &Descriptor, suffix: &str| {
             let name = format!("{}{suffix}", descriptor.digest.encoded());
             let staged_file = self.layout.root().join(blob_path(&descriptor.digest));
@@ -63,9 +86,17 @@ impl DockerArchiveSink {
             name
         };
         let config = add(&image.config, ".json");
-        let layers = image.layers.iter().map(|layer| add(layer, ".tar")).collect();
+        let layers = image
+            .layers
+            .iter()
+            .map(|layer| add(layer, ".tar"))
+            .collect();
         let repo_tags = (!repo_tags.is_empty()).then_some(repo_tags);
-        Ok(ArchivedImage { config, repo_tags, layers })
+        Ok(ArchivedImage {
+            config,
+            repo_tags,
+            layers,
+        })
     }
 }
 
@@ -76,7 +107,10 @@ impl Sink for DockerArchiveSink {
     }
 
     fn traits(&self) -> SinkTraits {
-        SinkTraits { single_image_only: true, keeps_manifest_digests: false }
+        SinkTraits {
+            single_image_only: true,
+            keeps_manifest_digests: false,
+        }
     }
 
     async fn has_blob(&self, descriptor: &Descriptor) -> Result<bool> {
@@ -97,7 +131,9 @@ impl Sink for DockerArchiveSink {
 
     async fn put_manifest(&self, descriptor: &Descriptor, bytes: Bytes) -> Result<()> {
         if descriptor.media_type.is_index() {
-            return Err(self.not_single("an index cannot be written to a Docker archive; choose one platform"));
+            return Err(self.not_single(
+                "an index cannot be written to a Docker archive; choose one platform",
+            ));
         }
         self.layout.put_manifest(descriptor, bytes).await
     }
@@ -107,7 +143,10 @@ impl Sink for DockerArchiveSink {
             (Some(repository), Some(tag)) => Some(format!("{repository}:{tag}")),
             _ => None,
         };
-        let mut roots = self.roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut roots = self
+            .roots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         match roots.iter_mut().find(|(digest, _)| digest == &root.digest) {
             Some((_, tags)) => tags.extend(reference),
             None => roots.push((root.digest.clone(), reference.into_iter().collect())),
@@ -116,13 +155,20 @@ impl Sink for DockerArchiveSink {
     }
 
     async fn finish(&self) -> Result<()> {
-        let roots = self.roots.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        let roots = self
+            .roots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone();
         let mut members = Vec::new();
         let mut toc = Vec::with_capacity(roots.len());
         for (root, repo_tags) in roots {
             toc.push(self.image_members(&root, repo_tags, &mut members).await?);
         }
-        let toc = serde_json::to_vec(&toc).map_err(|source| Error::Json { path: self.path.join(MANIFEST_FILE), source })?;
+        let toc = serde_json::to_vec(&toc).map_err(|source| Error::Json {
+            path: self.path.join(MANIFEST_FILE),
+            source,
+        })?;
         members.push((MANIFEST_FILE.to_owned(), TarMember::Bytes(toc)));
         write_tar(self.path.clone(), members).await
     }

@@ -42,9 +42,14 @@ impl DockerArchiveSource {
         let toc = files
             .read(MANIFEST_FILE, MAX_MANIFEST_SIZE)
             .await?
-            .ok_or_else(|| archive_error(&path, ArchiveProblem::MissingMember(MANIFEST_FILE.into())))?;
-        let entries: Vec<ArchivedImage> = serde_json::from_slice(&toc)
-            .map_err(|source| Error::Json { path: path.join(MANIFEST_FILE), source })?;
+            .ok_or_else(|| {
+                archive_error(&path, ArchiveProblem::MissingMember(MANIFEST_FILE.into()))
+            })?;
+        let entries: Vec<ArchivedImage> =
+            serde_json::from_slice(&toc).map_err(|source| Error::Json {
+                path: path.join(MANIFEST_FILE),
+                source,
+            })?;
         if entries.is_empty() {
             return Err(archive_error(&path, ArchiveProblem::Empty));
         }
@@ -52,34 +57,65 @@ impl DockerArchiveSource {
         for entry in entries {
             images.push(synthesise(&files, &path, entry).await?);
         }
-        Ok(DockerArchiveSource { path, name, files, images })
+        Ok(DockerArchiveSource {
+            path,
+            name,
+            files,
+            images,
+        })
     }
 
     fn find(&self, digest: &Digest) -> Option<&Synthesised> {
-        self.images.iter().find(|image| &image.manifest.digest() == digest)
+        self.images
+            .iter()
+            .find(|image| &image.manifest.digest() == digest)
     }
 
     fn not_found(&self, digest: &Digest) -> Error {
-        Error::ContentNotFound { end: self.name.clone(), digest: digest.clone() }
+        Error::ContentNotFound {
+            end: self.name.clone(),
+            digest: digest.clone(),
+        }
     }
 }
 
 fn archive_error(path: &std::path::Path, problem: ArchiveProblem) -> Error {
-    Error::Archive { path: path.to_owned(), problem }
+    Error::Archive {
+        path: path.to_owned(),
+        problem,
+    }
 }
 
 /// Builds the manifest of one archived image. Uncompressed layers take the digest the
 /// config lists for them (`rootfs.diff_ids`, checked when the layer is streamed);
 /// compressed ones are hashed here, once.
-async fn synthesise(files: &TarFiles, path: &std::path::Path, entry: ArchivedImage) -> Result<Synthesised> {
-    let missing = |member: &str| archive_error(path, ArchiveProblem::MissingMember(member.to_owned()));
-    let config_bytes = files.read(&entry.config, MAX_MANIFEST_SIZE).await?.ok_or_else(|| missing(&entry.config))?;
-    let diff_ids = diff_ids(&config_bytes).map_err(|source| Error::Json { path: path.join(&entry.config), source })?;
+async fn synthesise(
+    files: &TarFiles,
+    path: &std::path::Path,
+    entry: ArchivedImage,
+) -> Result<Synthesised> {
+    let missing =
+        |member: &str| archive_error(path, ArchiveProblem::MissingMember(member.to_owned()));
+    let config_bytes = files
+        .read(&entry.config, MAX_MANIFEST_SIZE)
+        .await?
+        .ok_or_else(|| missing(&entry.config))?;
+    let diff_ids = diff_ids(&config_bytes).map_err(|source| Error::Json {
+        path: path.join(&entry.config),
+        source,
+    })?;
     if diff_ids.len() != entry.layers.len() {
-        let problem = ArchiveProblem::LayerCountMismatch { layers: entry.layers.len(), diff_ids: diff_ids.len() };
+        let problem = ArchiveProblem::LayerCountMismatch {
+            layers: entry.layers.len(),
+            diff_ids: diff_ids.len(),
+        };
         return Err(archive_error(path, problem));
     }
-    let config = Descriptor::new(MediaType::OciImageConfig, Digest::compute(&config_bytes), config_bytes.len() as u64);
+    let config = Descriptor::new(
+        MediaType::OciImageConfig,
+        Digest::compute(&config_bytes),
+        config_bytes.len() as u64,
+    );
     let mut members = HashMap::from([(config.digest.clone(), entry.config.clone())]);
     let mut layers = Vec::with_capacity(entry.layers.len());
     for (member, diff_id) in entry.layers.iter().zip(diff_ids) {
@@ -92,9 +128,13 @@ async fn synthesise(files: &TarFiles, path: &std::path::Path, entry: ArchivedIma
         members.insert(digest.clone(), member.clone());
         layers.push(Descriptor::new(media_type, digest, size));
     }
-    let manifest = Manifest::from_image(ImageManifest::new(config, layers))
-        .map_err(Error::BuildManifest)?;
-    Ok(Synthesised { entry, manifest, members })
+    let manifest =
+        Manifest::from_image(ImageManifest::new(config, layers)).map_err(Error::BuildManifest)?;
+    Ok(Synthesised {
+        entry,
+        manifest,
+        members,
+    })
 }
 
 /// `rootfs.diff_ids` of an image config.
@@ -152,29 +192,49 @@ impl Source for DockerArchiveSource {
         let image = match selector {
             Selector::Default => match self.images.as_slice() {
                 [only] => only,
-                many => return Err(Error::AmbiguousImage { end: self.name.clone(), count: many.len() }),
+                many => {
+                    return Err(Error::AmbiguousImage {
+                        end: self.name.clone(),
+                        count: many.len(),
+                    });
+                }
             },
             Selector::Tag(wanted) => self
                 .images
                 .iter()
                 .find(|image| {
                     let tags = image.entry.repo_tags.iter().flatten();
-                    tags.into_iter().any(|full| full == wanted || tag_of(full) == Some(wanted.as_str()))
+                    tags.into_iter()
+                        .any(|full| full == wanted || tag_of(full) == Some(wanted.as_str()))
                 })
-                .ok_or_else(|| archive_error(&self.path, ArchiveProblem::NoSuchName(wanted.clone())))?,
+                .ok_or_else(|| {
+                    archive_error(&self.path, ArchiveProblem::NoSuchName(wanted.clone()))
+                })?,
             Selector::Digest(digest) => self.find(digest).ok_or_else(|| self.not_found(digest))?,
         };
         let manifest = &image.manifest;
-        Ok(Descriptor::new(manifest.media_type(), manifest.digest(), manifest.size()))
+        Ok(Descriptor::new(
+            manifest.media_type(),
+            manifest.digest(),
+            manifest.size(),
+        ))
     }
 
     async fn tags(&self) -> Result<Vec<String>> {
-        let all = self.images.iter().flat_map(|image| image.entry.repo_tags.iter().flatten());
-        Ok(all.filter_map(|full| tag_of(full)).map(str::to_owned).collect())
+        let all = self
+            .images
+            .iter()
+            .flat_map(|image| image.entry.repo_tags.iter().flatten());
+        Ok(all
+            .filter_map(|full| tag_of(full))
+            .map(str::to_owned)
+            .collect())
     }
 
     async fn manifest(&self, descriptor: &Descriptor) -> Result<Bytes> {
-        let image = self.find(&descriptor.digest).ok_or_else(|| self.not_found(&descriptor.digest))?;
+        let image = self
+            .find(&descriptor.digest)
+            .ok_or_else(|| self.not_found(&descriptor.digest))?;
         Ok(image.manifest.raw().clone())
     }
 

@@ -6,7 +6,9 @@
 mod sink;
 mod source;
 
-use oci_spec_types::{ANNOTATION_REF_NAME, Descriptor, Digest, INDEX_FILE, ImageIndex, OCI_LAYOUT_FILE, OciLayout};
+use oci_spec_types::{
+    ANNOTATION_REF_NAME, Descriptor, Digest, INDEX_FILE, ImageIndex, OCI_LAYOUT_FILE, OciLayout,
+};
 
 use crate::end::files::Files;
 use crate::error::{Error, LayoutProblem, Result};
@@ -30,13 +32,29 @@ pub(crate) fn ref_name(entry: &Descriptor) -> Option<&str> {
 
 /// Checks `oci-layout` and reads `index.json`.
 pub(crate) async fn read_index(files: &dyn Files) -> Result<ImageIndex> {
-    let problem = |problem| Error::Layout { path: files.location().to_owned(), problem };
-    let marker = files.read(OCI_LAYOUT_FILE, 4096).await?.ok_or_else(|| problem(LayoutProblem::NotALayout))?;
-    let layout: OciLayout = serde_json::from_slice(&marker)
-        .map_err(|source| Error::Json { path: files.location().join(OCI_LAYOUT_FILE), source })?;
+    let problem = |problem| Error::Layout {
+        path: files.location().to_owned(),
+        problem,
+    };
+    let marker = files
+        .read(OCI_LAYOUT_FILE, 4096)
+        .await?
+        .ok_or_else(|| problem(LayoutProblem::NotALayout))?;
+    let layout: OciLayout = serde_json::from_slice(&marker).map_err(|source| Error::Json {
+        path: files.location().join(OCI_LAYOUT_FILE),
+        source,
+    })?;
     if !layout.is_supported() {
-        return Err(problem(LayoutProblem::UnsupportedVersion(layout.image_layout_version)));
+        return Err(problem(LayoutProblem::UnsupportedVersion(
+            layout.image_layout_version,
+        )));
     }
-    let index = files.read(INDEX_FILE, MAX_INDEX_SIZE).await?.ok_or_else(|| problem(LayoutProblem::MissingIndex))?;
-    serde_json::from_slice(&index).map_err(|source| Error::Json { path: files.location().join(INDEX_FILE), source })
+    let index = files
+        .read(INDEX_FILE, MAX_INDEX_SIZE)
+        .await?
+        .ok_or_else(|| problem(LayoutProblem::MissingIndex))?;
+    serde_json::from_slice(&index).map_err(|source| Error::Json {
+        path: files.location().join(INDEX_FILE),
+        source,
+    })
 }

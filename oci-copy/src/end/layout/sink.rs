@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use oci_spec_types::{ANNOTATION_REF_NAME, Descriptor, Digest, INDEX_FILE, ImageIndex, OCI_LAYOUT_FILE, OciLayout};
+use oci_spec_types::{
+    ANNOTATION_REF_NAME, Descriptor, Digest, INDEX_FILE, ImageIndex, OCI_LAYOUT_FILE, OciLayout,
+};
 use tokio::io::AsyncWriteExt;
 
 use crate::end::files::{DirFiles, Files};
@@ -34,12 +36,20 @@ impl LayoutSink {
 
     /// As [`create`](Self::create), named `name` in messages.
     pub(crate) async fn create_named(root: PathBuf, name: String) -> Result<Self> {
-        tokio::fs::create_dir_all(root.join("blobs")).await.map_err(|e| Error::io(&root, e))?;
-        let sink = LayoutSink { root, name, index_lock: tokio::sync::Mutex::new(()) };
+        tokio::fs::create_dir_all(root.join("blobs"))
+            .await
+            .map_err(|e| Error::io(&root, e))?;
+        let sink = LayoutSink {
+            root,
+            name,
+            index_lock: tokio::sync::Mutex::new(()),
+        };
         let files = DirFiles::new(&sink.root);
         if files.size(OCI_LAYOUT_FILE).await?.is_none() {
-            let marker = serde_json::to_vec(&OciLayout::default()).map_err(|source| sink.json_error(OCI_LAYOUT_FILE, source))?;
-            sink.write_file(OCI_LAYOUT_FILE, Bytes::from(marker)).await?;
+            let marker = serde_json::to_vec(&OciLayout::default())
+                .map_err(|source| sink.json_error(OCI_LAYOUT_FILE, source))?;
+            sink.write_file(OCI_LAYOUT_FILE, Bytes::from(marker))
+                .await?;
         }
         if files.size(INDEX_FILE).await?.is_none() {
             sink.write_index(&ImageIndex::new(Vec::new())).await?;
@@ -55,11 +65,16 @@ impl LayoutSink {
     }
 
     fn json_error(&self, file: &str, source: serde_json::Error) -> Error {
-        Error::Json { path: self.root.join(file), source }
+        Error::Json {
+            path: self.root.join(file),
+            source,
+        }
     }
 
     async fn present(&self, descriptor: &Descriptor) -> Result<bool> {
-        let size = DirFiles::new(&self.root).size(&blob_path(&descriptor.digest)).await?;
+        let size = DirFiles::new(&self.root)
+            .size(&blob_path(&descriptor.digest))
+            .await?;
         Ok(size == Some(descriptor.size))
     }
 
@@ -68,13 +83,16 @@ impl LayoutSink {
     }
 
     async fn write_index(&self, index: &ImageIndex) -> Result<()> {
-        let bytes = serde_json::to_vec(index).map_err(|source| self.json_error(INDEX_FILE, source))?;
+        let bytes =
+            serde_json::to_vec(index).map_err(|source| self.json_error(INDEX_FILE, source))?;
         self.write_file(INDEX_FILE, Bytes::from(bytes)).await
     }
 
     async fn write_file(&self, relative: &str, bytes: Bytes) -> Result<()> {
         let stream: BlobStream = Box::pin(futures_util::stream::once(async move { Ok(bytes) }));
-        write_atomically(&self.root, &self.root.join(relative), stream).await.map(drop)
+        write_atomically(&self.root, &self.root.join(relative), stream)
+            .await
+            .map(drop)
     }
 }
 
@@ -94,12 +112,21 @@ impl Sink for LayoutSink {
 
     async fn tagged(&self, tag: &str) -> Result<Option<Digest>> {
         let index = self.read_index().await?;
-        Ok(index.manifests.iter().find(|entry| ref_name(entry) == Some(tag)).map(|entry| entry.digest.clone()))
+        Ok(index
+            .manifests
+            .iter()
+            .find(|entry| ref_name(entry) == Some(tag))
+            .map(|entry| entry.digest.clone()))
     }
 
     async fn put_blob(&self, descriptor: &Descriptor, content: &dyn BlobContent) -> Result<u64> {
         let stream = content.open(0).await?;
-        write_atomically(&self.root, &self.root.join(blob_path(&descriptor.digest)), stream).await
+        write_atomically(
+            &self.root,
+            &self.root.join(blob_path(&descriptor.digest)),
+            stream,
+        )
+        .await
     }
 
     async fn put_manifest(&self, descriptor: &Descriptor, bytes: Bytes) -> Result<()> {
@@ -114,10 +141,18 @@ impl Sink for LayoutSink {
         entry.platform = root.platform.clone();
         match tag {
             Some(tag) => {
-                index.manifests.retain(|existing| ref_name(existing) != Some(tag));
+                index
+                    .manifests
+                    .retain(|existing| ref_name(existing) != Some(tag));
                 entry.annotations = Some([(ANNOTATION_REF_NAME.to_owned(), tag.to_owned())].into());
             }
-            None if index.manifests.iter().any(|e| e.digest == root.digest && ref_name(e).is_none()) => return Ok(()),
+            None if index
+                .manifests
+                .iter()
+                .any(|e| e.digest == root.digest && ref_name(e).is_none()) =>
+            {
+                return Ok(());
+            }
             None => {}
         }
         index.manifests.push(entry);
@@ -128,9 +163,15 @@ impl Sink for LayoutSink {
 /// Writes `stream` to a temporary file in `temp_dir`, flushes it to disk, and renames it
 /// to `destination` (creating its folder). Nothing is left behind on failure. Returns the
 /// bytes written.
-pub(crate) async fn write_atomically(temp_dir: &Path, destination: &Path, mut stream: BlobStream) -> Result<u64> {
+pub(crate) async fn write_atomically(
+    temp_dir: &Path,
+    destination: &Path,
+    mut stream: BlobStream,
+) -> Result<u64> {
     if let Some(parent) = destination.parent() {
-        tokio::fs::create_dir_all(parent).await.map_err(|e| Error::io(parent, e))?;
+        tokio::fs::create_dir_all(parent)
+            .await
+            .map_err(|e| Error::io(parent, e))?;
     }
     let temp = tempfile::Builder::new()
         .prefix(".oci-copy-")
@@ -148,6 +189,8 @@ pub(crate) async fn write_atomically(temp_dir: &Path, destination: &Path, mut st
     }
     file.sync_all().await.map_err(io_error)?;
     drop(file);
-    temp_path.persist(destination).map_err(|e| Error::io(destination, e.error))?;
+    temp_path
+        .persist(destination)
+        .map_err(|e| Error::io(destination, e.error))?;
     Ok(written)
 }

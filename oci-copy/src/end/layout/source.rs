@@ -40,14 +40,21 @@ impl LayoutSource {
     }
 
     fn not_found(&self, descriptor: &Descriptor) -> Error {
-        Error::ContentNotFound { end: self.name.clone(), digest: descriptor.digest.clone() }
+        Error::ContentNotFound {
+            end: self.name.clone(),
+            digest: descriptor.digest.clone(),
+        }
     }
 
     /// A manifest's bytes, parsed leniently (stored content).
     async fn parsed(&self, descriptor: &Descriptor) -> Result<Manifest> {
         let bytes = self.manifest(descriptor).await?;
-        Manifest::parse_lenient(bytes, Some(descriptor.media_type.as_str()))
-            .map_err(|source| Error::Manifest { digest: descriptor.digest.clone(), source })
+        Manifest::parse_lenient(bytes, Some(descriptor.media_type.as_str())).map_err(|source| {
+            Error::Manifest {
+                digest: descriptor.digest.clone(),
+                source,
+            }
+        })
     }
 }
 
@@ -63,27 +70,55 @@ impl Source for LayoutSource {
             Selector::Tag(tag) => entries
                 .iter()
                 .find(|entry| ref_name(entry) == Some(tag.as_str()))
-                .ok_or_else(|| Error::TagNotFound { end: self.name.clone(), tag: tag.clone() })?,
+                .ok_or_else(|| Error::TagNotFound {
+                    end: self.name.clone(),
+                    tag: tag.clone(),
+                })?,
             Selector::Default => match entries.as_slice() {
                 [only] => only,
-                [] => return Err(Error::NoImage { end: self.name.clone() }),
-                many => return Err(Error::AmbiguousImage { end: self.name.clone(), count: many.len() }),
-            },
-            Selector::Digest(digest) => match entries.iter().find(|entry| &entry.digest == digest) {
-                Some(entry) => entry,
-                None => {
-                    // Not listed: it may still be a blob, e.g. one platform of a listed index.
-                    let probe = Descriptor::new(oci_spec_types::MediaType::OciImageManifest, digest.clone(), 0);
-                    let manifest = self.parsed(&probe).await?;
-                    return Ok(Descriptor::new(manifest.media_type(), digest.clone(), manifest.size()));
+                [] => {
+                    return Err(Error::NoImage {
+                        end: self.name.clone(),
+                    });
+                }
+                many => {
+                    return Err(Error::AmbiguousImage {
+                        end: self.name.clone(),
+                        count: many.len(),
+                    });
                 }
             },
+            Selector::Digest(digest) => {
+                match entries.iter().find(|entry| &entry.digest == digest) {
+                    Some(entry) => entry,
+                    None => {
+                        // Not listed: it may still be a blob, e.g. one platform of a listed index.
+                        let probe = Descriptor::new(
+                            oci_spec_types::MediaType::OciImageManifest,
+                            digest.clone(),
+                            0,
+                        );
+                        let manifest = self.parsed(&probe).await?;
+                        return Ok(Descriptor::new(
+                            manifest.media_type(),
+                            digest.clone(),
+                            manifest.size(),
+                        ));
+                    }
+                }
+            }
         };
         Ok(bare(found))
     }
 
     async fn tags(&self) -> Result<Vec<String>> {
-        Ok(self.index.manifests.iter().filter_map(ref_name).map(str::to_owned).collect())
+        Ok(self
+            .index
+            .manifests
+            .iter()
+            .filter_map(ref_name)
+            .map(str::to_owned)
+            .collect())
     }
 
     async fn manifest(&self, descriptor: &Descriptor) -> Result<Bytes> {
@@ -113,7 +148,10 @@ impl Source for LayoutSource {
                 continue;
             }
             let manifest = self.parsed(entry).await?;
-            if manifest.subject().is_some_and(|own| own.digest == subject.digest) {
+            if manifest
+                .subject()
+                .is_some_and(|own| own.digest == subject.digest)
+            {
                 found.push(manifest.referrer_descriptor());
             }
         }

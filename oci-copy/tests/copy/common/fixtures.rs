@@ -6,7 +6,9 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use oci_copy::Result;
 use oci_copy::end::{BlobContent, BlobStream, Sink};
-use oci_spec_types::{Descriptor, Digest, ImageIndex, ImageManifest, Manifest, MediaType, Platform};
+use oci_spec_types::{
+    Descriptor, Digest, ImageIndex, ImageManifest, Manifest, MediaType, Platform,
+};
 
 /// Content and its descriptor.
 #[derive(Debug, Clone)]
@@ -18,7 +20,10 @@ pub struct Blob {
 impl Blob {
     fn new(media_type: MediaType, bytes: Vec<u8>) -> Blob {
         let descriptor = Descriptor::new(media_type, Digest::compute(&bytes), bytes.len() as u64);
-        Blob { descriptor, bytes: Bytes::from(bytes) }
+        Blob {
+            descriptor,
+            bytes: Bytes::from(bytes),
+        }
     }
 }
 
@@ -29,7 +34,9 @@ struct InMemory(Bytes);
 impl BlobContent for InMemory {
     async fn open(&self, offset: u64) -> Result<BlobStream> {
         let rest = self.0.slice(offset as usize..);
-        Ok(Box::pin(futures_util::stream::once(async move { Ok(rest) })))
+        Ok(Box::pin(futures_util::stream::once(
+            async move { Ok(rest) },
+        )))
     }
 }
 
@@ -54,14 +61,19 @@ pub fn layer(seed: u64, size: usize) -> Blob {
     header.set_size(size as u64);
     header.set_mode(0o644);
     header.set_mtime(0);
-    builder.append_data(&mut header, format!("data-{seed}.bin"), noise(seed, size).as_slice()).unwrap();
+    builder
+        .append_data(
+            &mut header,
+            format!("data-{seed}.bin"),
+            noise(seed, size).as_slice(),
+        )
+        .unwrap();
     Blob::new(MediaType::OciLayerTar, builder.into_inner().unwrap())
 }
 
 /// One platform's image.
 #[derive(Debug, Clone)]
 pub struct Image {
-    pub platform: Platform,
     pub manifest: Blob,
     pub config: Blob,
     pub layers: Vec<Blob>,
@@ -70,8 +82,14 @@ pub struct Image {
 /// An image for `platform` over `layers`.
 pub fn image(platform: &str, layers: Vec<Blob>) -> Image {
     let platform: Platform = platform.parse().unwrap();
-    let diff_ids: Vec<String> = layers.iter().map(|layer| layer.descriptor.digest.to_string()).collect();
-    let history: Vec<serde_json::Value> = layers.iter().map(|_| serde_json::json!({"created_by": "fixture"})).collect();
+    let diff_ids: Vec<String> = layers
+        .iter()
+        .map(|layer| layer.descriptor.digest.to_string())
+        .collect();
+    let history: Vec<serde_json::Value> = layers
+        .iter()
+        .map(|_| serde_json::json!({"created_by": "fixture"}))
+        .collect();
     let config = serde_json::json!({
         "created": "2024-01-01T00:00:00Z",
         "architecture": platform.architecture,
@@ -81,17 +99,31 @@ pub fn image(platform: &str, layers: Vec<Blob>) -> Image {
         "rootfs": {"type": "layers", "diff_ids": diff_ids},
         "history": history,
     });
-    let config = Blob::new(MediaType::OciImageConfig, serde_json::to_vec(&config).unwrap());
-    let descriptors = layers.iter().map(|layer| layer.descriptor.clone()).collect();
-    let manifest = Manifest::from_image(ImageManifest::new(config.descriptor.clone(), descriptors)).unwrap();
+    let config = Blob::new(
+        MediaType::OciImageConfig,
+        serde_json::to_vec(&config).unwrap(),
+    );
+    let descriptors = layers
+        .iter()
+        .map(|layer| layer.descriptor.clone())
+        .collect();
+    let manifest =
+        Manifest::from_image(ImageManifest::new(config.descriptor.clone(), descriptors)).unwrap();
     let mut manifest = Blob::new(MediaType::OciImageManifest, manifest.raw().to_vec());
-    manifest.descriptor.platform = Some(platform.clone());
-    Image { platform, manifest, config, layers }
+    manifest.descriptor.platform = Some(platform);
+    Image {
+        manifest,
+        config,
+        layers,
+    }
 }
 
 /// An index over `images`, each entry with its platform.
 pub fn index(images: &[Image]) -> Blob {
-    let entries = images.iter().map(|image| image.manifest.descriptor.clone()).collect();
+    let entries = images
+        .iter()
+        .map(|image| image.manifest.descriptor.clone())
+        .collect();
     let manifest = Manifest::from_index(ImageIndex::new(entries)).unwrap();
     Blob::new(MediaType::OciImageIndex, manifest.raw().to_vec())
 }
@@ -100,7 +132,10 @@ pub fn index(images: &[Image]) -> Blob {
 pub fn two_platforms(seed: u64, layer_size: usize) -> (Blob, Vec<Image>) {
     let base = layer(seed, layer_size);
     let images = vec![
-        image("linux/amd64", vec![base.clone(), layer(seed + 1, layer_size)]),
+        image(
+            "linux/amd64",
+            vec![base.clone(), layer(seed + 1, layer_size)],
+        ),
         image("linux/arm64", vec![base, layer(seed + 2, layer_size)]),
     ];
     (index(&images), images)
@@ -110,13 +145,19 @@ pub fn two_platforms(seed: u64, layer_size: usize) -> (Blob, Vec<Image>) {
 pub async fn write(sink: &dyn Sink, images: &[Image], index: Option<&Blob>, tag: &str) {
     for image in images {
         for blob in image.layers.iter().chain([&image.config]) {
-            sink.put_blob(&blob.descriptor, &InMemory(blob.bytes.clone())).await.unwrap();
+            sink.put_blob(&blob.descriptor, &InMemory(blob.bytes.clone()))
+                .await
+                .unwrap();
         }
-        sink.put_manifest(&image.manifest.descriptor, image.manifest.bytes.clone()).await.unwrap();
+        sink.put_manifest(&image.manifest.descriptor, image.manifest.bytes.clone())
+            .await
+            .unwrap();
     }
     let root = match index {
         Some(index) => {
-            sink.put_manifest(&index.descriptor, index.bytes.clone()).await.unwrap();
+            sink.put_manifest(&index.descriptor, index.bytes.clone())
+                .await
+                .unwrap();
             &index.descriptor
         }
         None => &images[0].manifest.descriptor,
@@ -131,20 +172,45 @@ pub async fn write(sink: &dyn Sink, images: &[Image], index: Option<&Blob>, tag:
 /// layer, and `artifactType`.
 pub fn artifact(subject: &Descriptor, artifact_type: &str, seed: u64) -> (Blob, Vec<Blob>) {
     let empty = Blob::new(MediaType::OciEmpty, b"{}".to_vec());
-    let payload = Blob::new(MediaType::from("application/vnd.example.payload"), noise(seed, 512));
-    let mut manifest = ImageManifest::new(empty.descriptor.clone(), vec![payload.descriptor.clone()]);
+    let payload = Blob::new(
+        MediaType::from("application/vnd.example.payload"),
+        noise(seed, 512),
+    );
+    let mut manifest =
+        ImageManifest::new(empty.descriptor.clone(), vec![payload.descriptor.clone()]);
     manifest.artifact_type = Some(MediaType::from(artifact_type));
     let mut subject = subject.clone();
     subject.platform = None;
     manifest.subject = Some(subject);
     let manifest = Manifest::from_image(manifest).unwrap();
-    (Blob::new(MediaType::OciImageManifest, manifest.raw().to_vec()), vec![empty, payload])
+    (
+        Blob::new(MediaType::OciImageManifest, manifest.raw().to_vec()),
+        vec![empty, payload],
+    )
 }
 
 /// Writes an artifact (its blobs, then its manifest) to `sink`.
 pub async fn write_artifact(sink: &dyn Sink, manifest: &Blob, blobs: &[Blob]) {
     for blob in blobs {
-        sink.put_blob(&blob.descriptor, &InMemory(blob.bytes.clone())).await.unwrap();
+        sink.put_blob(&blob.descriptor, &InMemory(blob.bytes.clone()))
+            .await
+            .unwrap();
     }
-    sink.put_manifest(&manifest.descriptor, manifest.bytes.clone()).await.unwrap();
+    sink.put_manifest(&manifest.descriptor, manifest.bytes.clone())
+        .await
+        .unwrap();
+}
+
+/// The same image with an annotation on its manifest (so the manifest bytes are not the
+/// ones a tool regenerating the manifest from config and layers would write).
+pub fn annotated(mut image: Image, key: &str, value: &str) -> Image {
+    let mut manifest: ImageManifest = serde_json::from_slice(&image.manifest.bytes).unwrap();
+    manifest.annotations = Some([(key.to_owned(), value.to_owned())].into());
+    let platform = image.manifest.descriptor.platform.take();
+    image.manifest = Blob::new(
+        MediaType::OciImageManifest,
+        Manifest::from_image(manifest).unwrap().raw().to_vec(),
+    );
+    image.manifest.descriptor.platform = platform;
+    image
 }

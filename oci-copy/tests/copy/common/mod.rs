@@ -14,8 +14,19 @@ use oci_distribution_client::{Client, ClientConfig, RetryPolicy};
 
 /// An opener whose client retries quickly (tests break connections on purpose).
 pub fn opener() -> Opener {
-    let retry = RetryPolicy { base_delay: std::time::Duration::from_millis(10), ..RetryPolicy::default() };
-    Opener::new(Client::new(ClientConfig::builder().retry(retry).max_requests_per_host(32).build()).unwrap())
+    let retry = RetryPolicy {
+        base_delay: std::time::Duration::from_millis(10),
+        ..RetryPolicy::default()
+    };
+    Opener::new(
+        Client::new(
+            ClientConfig::builder()
+                .retry(retry)
+                .max_requests_per_host(32)
+                .build(),
+        )
+        .unwrap(),
+    )
 }
 
 /// Opens both ends of a copy.
@@ -31,7 +42,9 @@ pub async fn ends(from: &str, to: &str) -> (Arc<dyn Source>, Arc<dyn Sink>, Loca
 pub async fn copy_with(from: &str, to: &str, options: &CopyOptions) -> (Plan, Report) {
     let (source, sink, from, to) = ends(from, to).await;
     let images: Vec<ImagePair> = vec![oci_copy::sync::single_image(&from, &to)];
-    oci_copy::copy(source, sink, &images, options, &ExecuteOptions::default()).await.unwrap()
+    oci_copy::copy(source, sink, &images, options, &ExecuteOptions::default())
+        .await
+        .unwrap()
 }
 
 /// Copies with default options.
@@ -43,14 +56,22 @@ pub async fn copy(from: &str, to: &str) -> (Plan, Report) {
 /// output; panics with its standard error on failure.
 pub fn skopeo(args: &[&str]) -> String {
     let output = Command::new("skopeo").args(args).output().unwrap();
-    assert!(output.status.success(), "skopeo {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "skopeo {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 
 /// Runs `umoci` with `args` and returns its standard output.
 pub fn umoci(args: &[&str]) -> String {
     let output = Command::new("umoci").args(args).output().unwrap();
-    assert!(output.status.success(), "umoci {args:?} failed: {}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "umoci {args:?} failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8(output.stdout).unwrap()
 }
 

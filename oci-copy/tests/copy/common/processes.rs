@@ -31,7 +31,11 @@ pub fn oci_registry_binary() -> PathBuf {
                 .status()
                 .unwrap();
             assert!(status.success(), "building oci-registry failed");
-            assert!(binary.exists(), "{} missing after the build", binary.display());
+            assert!(
+                binary.exists(),
+                "{} missing after the build",
+                binary.display()
+            );
             binary
         })
         .clone()
@@ -56,9 +60,15 @@ impl OciRegistry {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let mut registry = OciRegistry { child, host: String::new(), _root: root };
+        let mut registry = OciRegistry {
+            child,
+            host: String::new(),
+            _root: root,
+        };
         let mut line = String::new();
-        BufReader::new(registry.child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+        BufReader::new(registry.child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
         registry.host = line
             .trim()
             .strip_prefix("oci-registry listening on http://")
@@ -99,7 +109,11 @@ impl Distribution {
     /// Starts one on a free port; returns once `GET /v2/` answers (bounded polling).
     pub fn start() -> Self {
         let root = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let host = format!("127.0.0.1:{port}");
         let config = root.path().join("config.yml");
         let storage = root.path().join("storage");
@@ -118,14 +132,21 @@ impl Distribution {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let registry = Distribution { child, host, _root: root };
+        let registry = Distribution {
+            child,
+            host,
+            _root: root,
+        };
         for _ in 0..200 {
             if answers_v2(&registry.host) {
                 return registry;
             }
             std::thread::sleep(std::time::Duration::from_millis(25));
         }
-        panic!("docker-registry on {} never answered GET /v2/", registry.host);
+        panic!(
+            "docker-registry on {} never answered GET /v2/",
+            registry.host
+        );
     }
 
     /// `127.0.0.1:<port>`.
@@ -143,7 +164,9 @@ impl Drop for Distribution {
 
 /// Whether `GET /v2/` gets an HTTP answer.
 fn answers_v2(host: &str) -> bool {
-    let Ok(mut stream) = TcpStream::connect(host) else { return false };
+    let Ok(mut stream) = TcpStream::connect(host) else {
+        return false;
+    };
     let request = format!("GET /v2/ HTTP/1.0\r\nHost: {host}\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;

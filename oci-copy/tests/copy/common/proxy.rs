@@ -39,7 +39,12 @@ impl Proxy {
         let host = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
         let cuts = Arc::new(AtomicUsize::new(0));
-        let shared = (upstream.to_owned(), requests.clone(), cuts.clone(), fault.map(|f| (f.clone(), Arc::new(AtomicUsize::new(f.times)))));
+        let shared = (
+            upstream.to_owned(),
+            requests.clone(),
+            cuts.clone(),
+            fault.map(|f| (f.clone(), Arc::new(AtomicUsize::new(f.times)))),
+        );
         let task = tokio::spawn(async move {
             while let Ok((client, _)) = listener.accept().await {
                 let (upstream, requests, cuts, fault) = shared.clone();
@@ -48,7 +53,12 @@ impl Proxy {
                 });
             }
         });
-        Proxy { host, requests, cuts, task }
+        Proxy {
+            host,
+            requests,
+            cuts,
+            task,
+        }
     }
 
     /// `127.0.0.1:<port>`.
@@ -96,10 +106,15 @@ async fn serve(
     let mut lines = head.split("\r\n");
     let request_line = lines.next().unwrap_or_default().to_owned();
     let mut parts = request_line.split(' ');
-    let (method, path) = (parts.next().unwrap_or_default().to_owned(), parts.next().unwrap_or_default().to_owned());
+    let (method, path) = (
+        parts.next().unwrap_or_default().to_owned(),
+        parts.next().unwrap_or_default().to_owned(),
+    );
     requests.lock().unwrap().push(format!("{method} {path}"));
     let mut rewritten = format!("{request_line}\r\n");
-    for line in lines.filter(|line| !line.is_empty() && !line.to_ascii_lowercase().starts_with("connection:")) {
+    for line in lines
+        .filter(|line| !line.is_empty() && !line.to_ascii_lowercase().starts_with("connection:"))
+    {
         rewritten.push_str(line);
         rewritten.push_str("\r\n");
     }
@@ -112,7 +127,9 @@ async fn serve(
     let cut = fault.filter(|(fault, left)| {
         fault.method == method
             && path.contains(&fault.path_contains)
-            && left.fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1)).is_ok()
+            && left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok()
     });
     let Some((fault, _)) = cut else {
         server.write_all(&body_start).await?;

@@ -1,0 +1,105 @@
+//! `oci-registry`: an OCI distribution registry on a local folder or an object store.
+//!
+//! `oci-registry [OPTIONS]` serves. It prints exactly one line,
+//! `oci-registry listening on http://<addr>`, to standard output once the socket is bound (so
+//! `--listen 127.0.0.1:0` tells the port it got); logs go to standard error (`RUST_LOG`,
+//! default `info`). SIGINT or SIGTERM stop it gracefully.
+//!
+//! `oci-registry gc [OPTIONS]` collects garbage in a store and lists what it removed (or, with
+//! `--dry-run`, would remove).
+
+mod gc;
+mod serve;
+
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode, sync::Arc};
+
+use clap::{Args, Parser, Subcommand};
+use oci_server_core::{
+    Storage, StorageError,
+    storage::{Key, attach_location, open_location},
+};
+use tracing_subscriber::EnvFilter;
+
+/// An OCI distribution-spec registry on a local folder or an object store.
+#[derive(Debug, Parser)]
+#[command(name = "oci-registry", version, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: serve::ServeArgs,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Remove unreferenced blobs (and, with --untagged, untagged manifests) from a store.
+    Gc(gc::GcArgs),
+}
+
+/// Where the content lives.
+#[derive(Debug, Clone, Args)]
+struct StoreArgs {
+    /// Folder of a filesystem store (created when missing); the same as `--storage DIR`.
+    #[arg(long, conflicts_with = "storage")]
+    root: Option<PathBuf>,
+    /// Where content lives: a folder, or an object store URL such as `s3://bucket/prefix`
+    /// (configured from `AWS_ENDPOINT_URL`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+    /// `AWS_REGION`, `AWS_ALLOW_HTTP`). Default: `./data`.
+    #[arg(long)]
+    storage: Option<String>,
+}
+
+impl StoreArgs {
+    fn location(&self) -> String {
+        match (&self.storage, &self.root) {
+            (Some(location), _) => location.clone(),
+            (None, Some(root)) => root.display().to_string(),
+            (None, None) => "./data".to_owned(),
+        }
+    }
+
+    /// Opens the store (as its owner, or as a guest beside a running server), failing now
+    /// rather than at the first request when it cannot be reached.
+    async fn open(&self, owner: bool) -> Result<Arc<dyn Storage>, StorageError> {
+        let location = self.location();
+        let storage = if owner {
+            open_location(&location).await?
+        } else {
+            attach_location(&location).await?
+        };
+        storage.meta_list(&Key::repositories()).await?;
+        Ok(storage)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .init();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot start the async runtime");
+            return ExitCode::FAILURE;
+        }
+    };
+    let outcome = match cli.command {
+        Some(Command::Gc(args)) => runtime.block_on(gc::run(args)),
+        None => runtime.block_on(serve::run(cli.serve)),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            tracing::error!(error = %e, "oci-registry stopped");
+            ExitCode::FAILURE
+        }
+    }
+}

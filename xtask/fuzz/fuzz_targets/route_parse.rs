@@ -1,0 +1,73 @@
+//! Request lines (`METHOD target [HTTP/1.1]`): the path through `Route::parse`, the method,
+//! path and query through the registry (an empty one, with an empty body).
+//!
+//! An accepted route must print back to a path that parses to the same route, and hold only
+//! validated parts (names, tags, computable digests). The registry must answer the request
+//! line without a panic or a 5xx and by the protocol (see `oci_fuzz::router::check`).
+#![no_main]
+
+use http::{Method, Uri};
+use libfuzzer_sys::fuzz_target;
+use oci_fuzz::router::answer_once;
+use oci_server_core::{ManifestRef, Route};
+use oci_spec_types::{validate_repository, validate_tag};
+
+fuzz_target!(|line: &[u8]| {
+    let line = line.strip_suffix(b"\r\n").unwrap_or(line);
+    let mut words = line.splitn(3, |&b| b == b' ');
+    let method = words.next().unwrap_or_default();
+    let target = words.next().unwrap_or_default();
+
+    let raw_path = target.split(|&b| b == b'?').next().unwrap_or_default();
+    check_route(&String::from_utf8_lossy(raw_path));
+
+    let (Ok(method), Ok(uri)) = (Method::from_bytes(method), Uri::try_from(target)) else {
+        return;
+    };
+    check_route(uri.path());
+    answer_once(method, uri);
+});
+
+fn check_route(path: &str) {
+    let Ok(route) = Route::parse(path) else {
+        return;
+    };
+    let printed = print(&route);
+    assert_eq!(
+        Route::parse(&printed).as_ref().ok(),
+        Some(&route),
+        "{path:?} printed as {printed:?}"
+    );
+    match &route {
+        Route::Base | Route::Catalog => {}
+        Route::Blob { name, digest } | Route::Referrers { name, digest } => {
+            assert!(validate_repository(name.as_str()).is_ok());
+            assert!(digest.algorithm().is_computable(), "{path:?}");
+        }
+        Route::Manifest { name, reference } => {
+            assert!(validate_repository(name.as_str()).is_ok());
+            match reference {
+                ManifestRef::Tag(tag) => assert!(validate_tag(tag.as_str()).is_ok()),
+                ManifestRef::Digest(digest) => assert!(digest.algorithm().is_computable()),
+            }
+        }
+        Route::UploadStart { name } | Route::Upload { name, .. } | Route::TagList { name } => {
+            assert!(validate_repository(name.as_str()).is_ok());
+        }
+    }
+}
+
+/// The canonical path of a route.
+fn print(route: &Route) -> String {
+    match route {
+        Route::Base => "/v2/".to_owned(),
+        Route::Catalog => "/v2/_catalog".to_owned(),
+        Route::Blob { name, digest } => format!("/v2/{name}/blobs/{digest}"),
+        Route::UploadStart { name } => format!("/v2/{name}/blobs/uploads/"),
+        Route::Upload { name, id: Ok(id) } => format!("/v2/{name}/blobs/uploads/{id}"),
+        Route::Upload { name, id: Err(raw) } => format!("/v2/{name}/blobs/uploads/{raw}"),
+        Route::Manifest { name, reference } => format!("/v2/{name}/manifests/{reference}"),
+        Route::TagList { name } => format!("/v2/{name}/tags/list"),
+        Route::Referrers { name, digest } => format!("/v2/{name}/referrers/{digest}"),
+    }
+}

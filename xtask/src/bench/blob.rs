@@ -1,0 +1,94 @@
+//! Pushing and pulling one large blob: throughput, and the server's peak RSS in each phase.
+//!
+//! The push is the usual client sequence (POST, one streamed PATCH, PUT with the digest), its
+//! bytes generated and hashed as they leave. The pull streams the blob back and verifies size and
+//! digest on the fly, discarding the bytes. Neither side ever holds the blob in memory.
+
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use oci_digest::{Digest, VerifyStreamError, VerifyingStream};
+use reqwest::StatusCode;
+
+use super::api::{Api, send};
+use super::error::BenchError;
+use super::generator::{Pattern, SharedDigester, hashing_body};
+use super::metric::{Measurement, Metric, mib_per_second};
+use super::peers::RunningPeer;
+
+const REPOSITORY: &str = "bench/blob";
+
+/// Pushes then pulls a blob of `size` bytes made from `seed`; measures both directions.
+pub async fn run(peer: &RunningPeer, size: u64, seed: u64) -> Result<Vec<Measurement>, BenchError> {
+    let api = Api::new(peer.url())?;
+    let mib = size / (1024 * 1024);
+
+    peer.reset_peak_rss()?;
+    let started = Instant::now();
+    let digest = push(&api, &Pattern::new(seed), size).await?;
+    let push_rate = mib_per_second(size, started.elapsed());
+    let push_rss = peer.peak_rss_mib()?;
+
+    peer.reset_peak_rss()?;
+    let started = Instant::now();
+    pull(&api, &digest, size).await?;
+    let pull_rate = mib_per_second(size, started.elapsed());
+    let pull_rss = peer.peak_rss_mib()?;
+
+    let push_name = format!("blob push, {mib} MiB");
+    let pull_name = format!("blob pull, {mib} MiB");
+    Ok(vec![
+        Measurement {
+            metric: Metric::throughput(push_name.clone()),
+            value: push_rate,
+        },
+        Measurement {
+            metric: Metric::peak_rss(&push_name),
+            value: push_rss,
+        },
+        Measurement {
+            metric: Metric::throughput(pull_name.clone()),
+            value: pull_rate,
+        },
+        Measurement {
+            metric: Metric::peak_rss(&pull_name),
+            value: pull_rss,
+        },
+    ])
+}
+
+/// POST, one streamed PATCH of the whole blob, PUT with the digest computed on the way.
+async fn push(api: &Api, pattern: &Pattern, size: u64) -> Result<Digest, BenchError> {
+    let location = api.start_upload(REPOSITORY).await?;
+    let digester = SharedDigester::sha256();
+    let body = hashing_body(pattern.chunks(0..size), digester.clone());
+    let location = api.patch_streamed(&location, body, size).await?;
+    let digest = digester.digest();
+    api.finish_upload(&location, &digest, bytes::Bytes::new())
+        .await?;
+    Ok(digest)
+}
+
+/// GET the blob, checking size and digest while the bytes stream past.
+async fn pull(api: &Api, digest: &Digest, size: u64) -> Result<(), BenchError> {
+    const STEP: &str = "pulling the blob";
+    let url = api.url(&format!("{REPOSITORY}/blobs/{digest}"));
+    let response = send(STEP, api.http().get(url.clone()), &url, StatusCode::OK).await?;
+    let stream = VerifyingStream::new(response.bytes_stream(), digest.clone(), Some(size))
+        .map_err(BenchError::Verify)?;
+    futures_util::pin_mut!(stream);
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(_) => {}
+            Err(VerifyStreamError::Verify(error)) => return Err(BenchError::Verify(error)),
+            Err(VerifyStreamError::Inner(source)) => {
+                return Err(BenchError::Http {
+                    step: STEP,
+                    url: url.to_string(),
+                    source,
+                });
+            }
+        }
+    }
+    Ok(())
+}

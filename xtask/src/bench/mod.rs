@@ -1,0 +1,304 @@
+//! `cargo xtask bench`: this workspace's `oci-registry` against Debian's `docker-registry`
+//! (CNCF distribution 2.8) on this machine, side by side, plus `oci-copy`'s copy benchmark.
+//!
+//! The server benchmarks, each run against a fresh server of each kind:
+//! - [`blob`]: push and pull of one large blob (throughput, server peak RSS per phase);
+//! - [`manifest_load`]: manifest GETs by tag from concurrent tasks (requests per second);
+//! - [`chunked`]: a 100 MiB upload in 5 MiB `Content-Range` PATCHes.
+//!
+//! [`copy`] runs `oci-copy`'s own `bench_copy` example and includes its table. Medians of the
+//! runs go into one table ([`table`], [`metric`]) inside the document of [`report`], with the
+//! machine's description ([`machine`]); it is printed and written to `xtask/BENCHMARKS.md`.
+//!
+//! The machinery: [`peers`] starts and stops servers, [`rss`] reads their peak memory, [`api`]
+//! makes the registry requests, [`generator`] makes blob bytes on the fly, [`error`] says what
+//! went wrong.
+
+mod api;
+mod blob;
+mod chunked;
+mod copy;
+mod error;
+mod generator;
+mod machine;
+mod manifest_load;
+mod metric;
+mod peers;
+mod report;
+mod rss;
+mod table;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use crate::error::XtaskError;
+use error::BenchError;
+use peers::{Executables, PeerKind, RunningPeer};
+use report::Report;
+use table::{Results, Side};
+
+const USAGE: &str = "\
+usage: cargo xtask bench [--runs N] [--size-mib M] [--only NAME]
+
+  --runs N        runs per benchmark and server; the table shows medians (default: 3)
+  --size-mib M    size of the pushed and pulled blob in MiB (default: 1024)
+  --only NAME     run one benchmark: blob, manifest, chunked or copy; prints its table
+                  without touching xtask/BENCHMARKS.md
+
+Compares oci-registry (release build) with Debian's docker-registry (/usr/bin/docker-registry;
+`bash .ci/install-peers` installs it) and writes the table to xtask/BENCHMARKS.md.
+";
+
+/// The benchmarks, in the order they run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Benchmark {
+    Blob,
+    Manifest,
+    Chunked,
+    Copy,
+}
+
+impl Benchmark {
+    const ALL: [Benchmark; 4] = [
+        Benchmark::Blob,
+        Benchmark::Manifest,
+        Benchmark::Chunked,
+        Benchmark::Copy,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            Benchmark::Blob => "blob",
+            Benchmark::Manifest => "manifest",
+            Benchmark::Chunked => "chunked",
+            Benchmark::Copy => "copy",
+        }
+    }
+}
+
+/// Command-line options of `cargo xtask bench`.
+#[derive(Debug, PartialEq, Eq)]
+struct Options {
+    runs: usize,
+    size_mib: u64,
+    only: Option<Benchmark>,
+}
+
+impl Default for Options {
+    fn default() -> Options {
+        Options {
+            runs: 3,
+            size_mib: 1024,
+            only: None,
+        }
+    }
+}
+
+impl Options {
+    fn parse(args: &[String]) -> Result<Options, XtaskError> {
+        let usage = |problem: String| XtaskError::Usage(format!("{problem}\n{USAGE}"));
+        let mut options = Options::default();
+        let mut args = args.iter();
+        while let Some(arg) = args.next() {
+            let mut value = || {
+                args.next()
+                    .ok_or_else(|| usage(format!("{arg} needs a value")))
+            };
+            match arg.as_str() {
+                "--runs" => options.runs = positive(arg, value()?).map_err(usage)?,
+                "--size-mib" => options.size_mib = positive(arg, value()?).map_err(usage)?,
+                "--only" => {
+                    let name = value()?;
+                    let benchmark = Benchmark::ALL
+                        .into_iter()
+                        .find(|benchmark| benchmark.name() == name)
+                        .ok_or_else(|| usage(format!("unknown benchmark {name:?}")))?;
+                    options.only = Some(benchmark);
+                }
+                "-h" | "--help" => return Err(XtaskError::Usage(USAGE.to_string())),
+                other => return Err(usage(format!("unknown argument {other:?}"))),
+            }
+        }
+        Ok(options)
+    }
+
+    fn selected(&self) -> Vec<Benchmark> {
+        Benchmark::ALL
+            .into_iter()
+            .filter(|benchmark| self.only.is_none_or(|only| only == *benchmark))
+            .collect()
+    }
+
+    fn command_line(&self) -> String {
+        let mut line = format!(
+            "cargo xtask bench --runs {} --size-mib {}",
+            self.runs, self.size_mib
+        );
+        if let Some(only) = self.only {
+            line.push_str(&format!(" --only {}", only.name()));
+        }
+        line
+    }
+}
+
+/// `text` as a number above zero, or the problem with it for option `option`.
+fn positive<T: std::str::FromStr + Default + PartialOrd>(
+    option: &str,
+    text: &str,
+) -> Result<T, String> {
+    text.parse()
+        .ok()
+        .filter(|value| *value > T::default())
+        .ok_or_else(|| format!("{option} wants a whole number above zero, not {text:?}"))
+}
+
+/// Runs `cargo xtask bench` with `args`.
+pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
+    let options = Options::parse(args)?;
+    let document = match run(&options) {
+        Ok(document) => document,
+        Err(BenchError::Xtask(error)) => return Err(error),
+        Err(error) => {
+            eprintln!("error: {error}");
+            return Ok(ExitCode::FAILURE);
+        }
+    };
+    print!("{document}");
+    if options.only.is_none() {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
+        std::fs::write(&path, &document)?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Runs the selected benchmarks and returns the document.
+fn run(options: &Options) -> Result<String, BenchError> {
+    let selected = options.selected();
+    let server_benchmarks: Vec<Benchmark> = selected
+        .iter()
+        .copied()
+        .filter(|benchmark| *benchmark != Benchmark::Copy)
+        .collect();
+    let executables = match server_benchmarks.is_empty() {
+        true => None,
+        false => Some(Executables::build()?),
+    };
+    let load_at_start = machine::load_average();
+    let servers = match &executables {
+        Some(executables) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            Some(runtime.block_on(measure_servers(options, &server_benchmarks, executables))?)
+        }
+        None => None,
+    };
+    let copy = selected
+        .contains(&Benchmark::Copy)
+        .then(|| copy::run(options.runs));
+    let report = Report {
+        command: options.command_line(),
+        runs: options.runs,
+        machine: machine::Machine::describe(),
+        load_at_start,
+        load_at_end: machine::load_average(),
+        peer_versions: vec![
+            machine::version_of(peers::DISTRIBUTION_BIN),
+            machine::version_of("skopeo"),
+        ],
+        servers,
+        copy,
+    };
+    Ok(report.to_markdown())
+}
+
+/// Every server benchmark, `options.runs` times, against a fresh server of each kind.
+async fn measure_servers(
+    options: &Options,
+    benchmarks: &[Benchmark],
+    executables: &Executables,
+) -> Result<Results, BenchError> {
+    let mut results = Results::default();
+    for run in 0..options.runs {
+        // Alternate who goes first, so neither always inherits the other's disk write-back.
+        let order = match run % 2 {
+            0 => [PeerKind::Ours, PeerKind::Distribution],
+            _ => [PeerKind::Distribution, PeerKind::Ours],
+        };
+        for (index, benchmark) in benchmarks.iter().enumerate() {
+            let seed = (run * Benchmark::ALL.len() + index) as u64;
+            for kind in order {
+                eprintln!(
+                    "bench: run {}/{}: {} on {}",
+                    run + 1,
+                    options.runs,
+                    benchmark.name(),
+                    kind.name()
+                );
+                let peer = RunningPeer::start(kind, executables).await?;
+                let measurements = match benchmark {
+                    Benchmark::Blob => {
+                        blob::run(&peer, options.size_mib * 1024 * 1024, seed).await?
+                    }
+                    Benchmark::Manifest => manifest_load::run(&peer).await?,
+                    Benchmark::Chunked => chunked::run(&peer, seed).await?,
+                    Benchmark::Copy => Vec::new(),
+                };
+                let side = match kind {
+                    PeerKind::Ours => Side::Ours,
+                    PeerKind::Distribution => Side::Peer,
+                };
+                results.record(side, measurements);
+            }
+        }
+    }
+    Ok(results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, XtaskError> {
+        let args: Vec<String> = args.iter().map(|arg| arg.to_string()).collect();
+        Options::parse(&args)
+    }
+
+    #[test]
+    fn defaults_and_every_option() {
+        assert_eq!(parse(&[]).unwrap(), Options::default());
+        let options = parse(&["--runs", "5", "--size-mib", "64", "--only", "chunked"]).unwrap();
+        assert_eq!(
+            options,
+            Options {
+                runs: 5,
+                size_mib: 64,
+                only: Some(Benchmark::Chunked)
+            }
+        );
+        assert_eq!(options.selected(), [Benchmark::Chunked]);
+        assert_eq!(
+            options.command_line(),
+            "cargo xtask bench --runs 5 --size-mib 64 --only chunked"
+        );
+        assert_eq!(Options::default().selected(), Benchmark::ALL);
+    }
+
+    #[test]
+    fn bad_options_are_usage_errors() {
+        for args in [
+            &["--runs", "0"][..],
+            &["--runs", "-1"],
+            &["--runs"],
+            &["--size-mib", "lots"],
+            &["--only", "everything"],
+            &["--frobnicate"],
+        ] {
+            assert!(
+                matches!(parse(args), Err(XtaskError::Usage(text)) if text.contains("usage:")),
+                "{args:?}"
+            );
+        }
+    }
+}

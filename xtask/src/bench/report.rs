@@ -1,0 +1,122 @@
+//! The whole `BENCHMARKS.md` document: context first, then the numbers, then how they were taken.
+
+use super::copy::CopyOutcome;
+use super::machine::Machine;
+use super::manifest_load::{CONCURRENCY, REQUESTS};
+use super::table::Results;
+
+/// Everything the document says.
+#[derive(Debug)]
+pub struct Report {
+    /// The command line that produced it.
+    pub command: String,
+    /// How many runs each median is taken over.
+    pub runs: usize,
+    /// The machine.
+    pub machine: Machine,
+    /// Load averages before the first measurement and after the last.
+    pub load_at_start: String,
+    /// See `load_at_start`.
+    pub load_at_end: String,
+    /// `--version` lines of the peers.
+    pub peer_versions: Vec<String>,
+    /// The server benchmarks, when any ran.
+    pub servers: Option<Results>,
+    /// The copy benchmark, when it was asked for.
+    pub copy: Option<CopyOutcome>,
+}
+
+impl Report {
+    /// The Markdown document.
+    pub fn to_markdown(&self) -> String {
+        let mut document = format!(
+            "# Benchmarks\n\n\
+             Produced by `{command}` on the machine below; medians of {runs} run(s). The client \
+             and the servers share the machine, so compare the two columns of one file, not \
+             numbers across files.\n\n\
+             ## Machine\n\n{machine}\
+             - Load average (1, 5, 15 min) at start: {start}; at end: {end}\n\
+             - Peers: {peers}\n\n",
+            command = self.command,
+            runs = self.runs,
+            machine = self.machine.to_markdown(),
+            start = self.load_at_start,
+            end = self.load_at_end,
+            peers = self.peer_versions.join("; "),
+        );
+        if let Some(servers) = &self.servers {
+            document.push_str(
+                "## Servers: oci-registry vs distribution\n\n\
+                 `oci-registry` is this workspace's server (release build); `distribution` is \
+                 Debian's `docker-registry`. Ratios are ours/peer: above 1 is better for \
+                 throughput and request rates, below 1 is better for memory.\n\n",
+            );
+            document.push_str(&servers.to_markdown("oci-registry", "distribution"));
+            document.push('\n');
+            document.push_str(&method());
+        }
+        if let Some(copy) = &self.copy {
+            document.push_str(&copy.to_markdown());
+        }
+        document
+    }
+}
+
+fn method() -> String {
+    format!(
+        "How:\n\n\
+         - Every benchmark of every run starts a fresh server with an empty store in a temporary \
+           directory; which server goes first alternates between runs.\n\
+         - Request logging is off on both (`RUST_LOG=warn`; distribution's `log.level: warn` \
+           and access log disabled); otherwise distribution runs the minimal filesystem \
+           configuration.\n\
+         - The client is this xtask (reqwest, HTTP/1.1 over 127.0.0.1). It generates blob bytes \
+           on the fly and hashes them (SHA-256) as they are sent and received, never holding a \
+           blob in memory; that work shares the CPU with the server.\n\
+         - Blob push: POST, one streamed PATCH of the whole blob, PUT with the digest. Blob pull: \
+           GET, size and digest verified as the bytes arrive.\n\
+         - Manifest GET: {CONCURRENCY} tokio tasks share {REQUESTS} GETs of one OCI manifest by \
+           tag over keep-alive connections, after an untimed warm-up.\n\
+         - Chunked upload: PATCHes with `Content-Range`, then a PUT with the digest.\n\
+         - Server peak RSS: the kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`), reset \
+           through `/proc/<pid>/clear_refs` before each phase.\n\n"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn document_has_machine_servers_and_copy_sections() {
+        let report = Report {
+            command: "cargo xtask bench --runs 1".to_string(),
+            runs: 1,
+            machine: Machine {
+                cpu: "AMD EPYC".to_string(),
+                cores: 2,
+                ram_gib: None,
+                kernel: "6.1.0".to_string(),
+            },
+            load_at_start: "1.00 0.50 0.25".to_string(),
+            load_at_end: "2.00 1.00 0.50".to_string(),
+            peer_versions: vec!["skopeo version 1.9.3".to_string()],
+            servers: Some(Results::default()),
+            copy: Some(CopyOutcome::NoTable),
+        };
+        let document = report.to_markdown();
+        for expected in [
+            "`cargo xtask bench --runs 1`",
+            "at start: 1.00 0.50 0.25; at end: 2.00 1.00 0.50",
+            "- Peers: skopeo version 1.9.3",
+            "## Servers: oci-registry vs distribution",
+            "| benchmark | unit | oci-registry | distribution |",
+            "## Copy (oci-copy vs skopeo)",
+        ] {
+            assert!(
+                document.contains(expected),
+                "{expected} missing from {document}"
+            );
+        }
+    }
+}
