@@ -16,7 +16,8 @@
 //! An [`Authorizer`] decides who may do what: [`Anonymous`] (the default), [`BasicAuthorizer`]
 //! (htpasswd, bcrypt) or [`TokenAuthorizer`] (the Docker token flow with a token endpoint
 //! served by the registry itself and per-repository grants); see [`auth`]. [`gc`] collects
-//! unreferenced blobs and, when asked, untagged manifests while the registry serves.
+//! unreferenced blobs and, when asked, untagged manifests while the registry serves. With the
+//! `pull-through` feature, `pull_through` mirrors upstream registries.
 //!
 //! With the `axum` feature (default) [`router`], [`RegistryService`] and [`serve`] put a
 //! registry on the network; the `bin` feature builds the `oci-registry` binary.

@@ -6,6 +6,8 @@
 //! - `bench`: `oci-registry` against Debian's `docker-registry` (and `oci-copy`'s copy benchmark),
 //!   side by side; writes `xtask/BENCHMARKS.md` (see [`bench`]).
 //! - `package-check`: runs `cargo package` for each publishable crate on its own.
+//! - `fuzz`: replays the fuzz regressions, then runs each cargo-fuzz target of `xtask/fuzz`
+//!   for a bounded time ([`fuzz`]).
 //! - `test`: the workspace tests, then the conformance checks.
 //!
 //! The modules, in the order a reader needs them:
@@ -14,6 +16,7 @@
 //! - [`official`]: running the official conformance binary and reading its `junit.xml`.
 //! - [`bench`]: `cargo xtask bench`.
 //! - [`package_check`]: `cargo xtask package-check`.
+//! - [`fuzz`]: `cargo xtask fuzz`.
 //! - [`cargo`]: small helpers to run cargo and other commands.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -22,6 +25,7 @@ mod bench;
 mod cargo;
 mod conformance;
 mod error;
+mod fuzz;
 mod official;
 mod package_check;
 
@@ -37,6 +41,7 @@ tasks:
   conformance     run the OCI conformance checks against oci-registry (see --help)
   package-check   run `cargo package` for every publishable crate
   test            run the workspace tests, then the conformance checks
+  fuzz            run the cargo-fuzz targets for a bounded time (see --help)
 ";
 
 fn main() -> ExitCode {
@@ -48,6 +53,7 @@ fn main() -> ExitCode {
         Some("conformance") => conformance::main(&rest),
         Some("package-check") => package_check::main(&rest),
         Some("test") => run_tests(&rest),
+        Some("fuzz") => fuzz::main(&rest),
         Some("-h" | "--help" | "help") => {
             print!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -1,24 +1,4 @@
-//! The auth config file of the token mode, in TOML (or JSON when the file name ends in
-//! `.json`):
-//!
-//! ```toml
-//! service = "oci-registry"            # optional
-//! realm = "https://registry.example/token"   # optional; default http://<Host>/token
-//! signing_key = "at least 32 characters, shared by every instance"   # optional; random
-//! token_ttl_secs = 300                # optional
-//! refresh_ttl_secs = 604800           # optional
-//! anonymous = [{ repository = "public/**", actions = ["pull"] }]
-//!
-//! [users.alice]
-//! password = "$2y$05$..."             # bcrypt, as `htpasswd -nB alice` prints it
-//! catalog = true
-//! grants = [
-//!     { repository = "alice/**", actions = ["pull", "push", "delete"] },
-//!     { repository = "**", actions = ["pull"] },
-//! ]
-//! ```
-//!
-//! Repository globs: `*` within one component, `**` across components, `?` one character.
+//! The auth config file of the token mode (format on [`AuthConfig`]).
 
 use std::{collections::BTreeMap, path::Path};
 
@@ -28,7 +8,27 @@ use super::{
     AuthConfigError, Grant, Permissions, TokenAuthorizer, TokenSettings, TokenSigner, Users,
 };
 
-/// The token mode's configuration. See the [module docs](self) for the file format.
+/// The token mode's configuration, read from TOML (or JSON when the file name ends in
+/// `.json`):
+///
+/// ```toml
+/// service = "oci-registry"            # optional
+/// realm = "https://registry.example/token"   # optional; default http://<Host>/token
+/// signing_key = "at least 32 characters, shared by every instance"   # optional; random
+/// token_ttl_secs = 300                # optional
+/// refresh_ttl_secs = 604800           # optional
+/// anonymous = [{ repository = "public/**", actions = ["pull"] }]
+///
+/// [users.alice]
+/// password = "$2y$05$..."             # bcrypt, as `htpasswd -nB alice` prints it
+/// catalog = true
+/// grants = [
+///     { repository = "alice/**", actions = ["pull", "push", "delete"] },
+///     { repository = "**", actions = ["pull"] },
+/// ]
+/// ```
+///
+/// Repository globs: `*` within one component, `**` across components, `?` one character.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct AuthConfig {

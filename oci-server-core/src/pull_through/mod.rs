@@ -161,6 +161,6 @@ pub enum PullThroughError {
         url: String,
         /// The client's error.
         #[source]
-        source: oci_distribution_client::Error,
+        source: Box<oci_distribution_client::Error>,
     },
 }

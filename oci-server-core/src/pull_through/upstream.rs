@@ -64,7 +64,7 @@ impl UpstreamClient {
         let client = Client::new(builder.credentials(credentials).build()).map_err(|source| {
             PullThroughError::Client {
                 url: config.url.clone(),
-                source,
+                source: Box::new(source),
             }
         })?;
         Ok(Self {

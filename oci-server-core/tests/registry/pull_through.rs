@@ -203,7 +203,7 @@ async fn tags_are_refreshed_after_their_time_to_live() {
     assert_eq!(body_digest(patient.get(path).await).await, first);
 
     // Upstream moves the tag to another image.
-    let (_, second, _) = upstream
+    let (_, second) = upstream
         .direct
         .push_image("team/app", "v1", json!({"annotations": {"moved": "yes"}}))
         .await;
@@ -219,7 +219,7 @@ async fn tags_are_refreshed_after_their_time_to_live() {
 #[tokio::test]
 async fn concurrent_misses_share_one_upstream_fetch() {
     let upstream = Upstream::start(None).await;
-    let (_, _, layer) = push_upstream(&upstream, "v1", 24 << 20).await;
+    let (_, _, layer) = push_upstream(&upstream, "v1", 8 << 20).await;
     let (cache, _store) = cache(&upstream, 300, None).await;
     let url = cache.url(&format!("/v2/mirror/team/app/blobs/{layer}"));
     let pulls = (0..6).map(|_| {
@@ -244,6 +244,34 @@ async fn upstream_credentials_are_used() {
     assert_eq!(anonymous.get(path).await.status(), StatusCode::NOT_FOUND);
     let (logged_in, _logged_in_store) = cache(&upstream, 300, Some(("mirror-bot", "up-pw"))).await;
     let pulled = logged_in.get(path).await;
+    assert_eq!(pulled.status(), StatusCode::OK);
+    assert_eq!(pulled.bytes().await.unwrap(), manifest);
+}
+
+#[tokio::test]
+async fn the_binary_reads_a_pull_through_config() {
+    let upstream = Upstream::start(None).await;
+    let (manifest, _, _) = push_upstream(&upstream, "v1", 100).await;
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("pull-through.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "tag_ttl_secs = 60\n[[upstream]]\nprefix = \"mirror\"\nurl = \"{}\"\n",
+            upstream.server_url
+        ),
+    )
+    .unwrap();
+    let registry = crate::process::RegistryProcess::start(
+        &work.path().join("store"),
+        &["--pull-through", config.to_str().unwrap()],
+    );
+    let pulled = reqwest::get(format!(
+        "{}/v2/mirror/team/app/manifests/v1",
+        registry.base()
+    ))
+    .await
+    .unwrap();
     assert_eq!(pulled.status(), StatusCode::OK);
     assert_eq!(pulled.bytes().await.unwrap(), manifest);
 }
