@@ -3,11 +3,16 @@
 //! A backend stores three kinds of things, each with the operation an object store offers too:
 //!
 //! - **blobs**, content-addressed and shared by every repository: stat, ranged read as a
-//!   stream, and a put of small already-verified content (manifests);
+//!   stream, a put of small already-verified content (manifests), and for garbage collection
+//!   a listing (size, age) and deletion;
 //! - **upload sessions**: create, write a stream at an offset, read back, commit (the data
 //!   becomes the blob of a given digest), delete;
 //! - **metadata objects** under a [`Key`] (links, tags, manifest records, referrers, upload
-//!   state): get, atomic put, delete, list the children of a folder.
+//!   state): get, atomic put, delete, age, list the children of a folder.
+//!
+//! Backends: [`FsStorage`] (a local folder), `ObjectStorage` (feature `object-store`: any
+//! `object_store::ObjectStore`, opened from `s3://`, `gs://` or `az://` URLs by
+//! [`open_location`]) and [`MemoryStorage`] (tests).
 //!
 //! Hashing, validation and every repository rule live above this trait (in `store`), so a
 //! backend only moves bytes. The trait is object safe: a registry holds an `Arc<dyn Storage>`.

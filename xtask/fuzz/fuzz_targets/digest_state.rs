@@ -31,17 +31,24 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     assert_eq!(restored.algorithm(), &algorithm);
-    assert_eq!(restored.save_state(), blob, "a restored state saves back unchanged");
+    assert_eq!(
+        restored.save_state(),
+        blob,
+        "a restored state saves back unchanged"
+    );
 
     let mut straight = restored.clone();
     straight.update(TAIL);
-    assert_eq!(straight.bytes_hashed(), restored.bytes_hashed() + TAIL.len() as u64);
+    assert_eq!(
+        straight.bytes_hashed(),
+        restored.bytes_hashed() + TAIL.len() as u64
+    );
 
     let mut first_half = restored;
     first_half.update(&TAIL[..SPLIT]);
     let saved = first_half.save_state();
-    let mut second_half = Digester::restore_state(&algorithm, &saved)
-        .expect("a state this crate saved restores");
+    let mut second_half =
+        Digester::restore_state(&algorithm, &saved).expect("a state this crate saved restores");
     second_half.update(&TAIL[SPLIT..]);
     assert_eq!(second_half.finish(), straight.finish());
 });

@@ -33,5 +33,10 @@ fuzz_target!(|data: &[u8]| {
     assert_eq!(served, manifest);
 
     assert_eq!(manifest.image().is_some(), manifest.index().is_none());
-    let _ = (manifest.blobs(), manifest.children(), manifest.artifact_type(), manifest.subject());
+    let _ = (
+        manifest.blobs(),
+        manifest.children(),
+        manifest.artifact_type(),
+        manifest.subject(),
+    );
 });

@@ -10,8 +10,7 @@
 use libfuzzer_sys::fuzz_target;
 use oci_fuzz::split_header_line;
 use oci_server_core::range::{
-    RangeRequest, content_range, parse_chunk_range, unsatisfied_content_range,
-    upload_progress,
+    RangeRequest, content_range, parse_chunk_range, unsatisfied_content_range, upload_progress,
 };
 
 fuzz_target!(|data: &[u8]| {

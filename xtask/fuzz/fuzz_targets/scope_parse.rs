@@ -8,7 +8,11 @@ use oci_auth::{Scope, Scopes};
 fuzz_target!(|text: &str| {
     if let Ok(scope) = Scope::parse(text) {
         let printed = scope.to_string();
-        assert_eq!(Scope::parse(&printed).as_ref(), Ok(&scope), "{text:?} printed as {printed:?}");
+        assert_eq!(
+            Scope::parse(&printed).as_ref(),
+            Ok(&scope),
+            "{text:?} printed as {printed:?}"
+        );
         for action in scope.actions() {
             assert!(scope.allows(action));
         }
@@ -19,7 +23,11 @@ fuzz_target!(|text: &str| {
 
     if let Ok(scopes) = Scopes::parse(text) {
         let printed = scopes.to_string();
-        assert_eq!(Scopes::parse(&printed).as_ref(), Ok(&scopes), "{text:?} printed as {printed:?}");
+        assert_eq!(
+            Scopes::parse(&printed).as_ref(),
+            Ok(&scopes),
+            "{text:?} printed as {printed:?}"
+        );
         assert!(scopes.covers(&scopes));
         let mut merged = scopes.clone();
         merged.merge(&scopes);

@@ -14,9 +14,8 @@ fuzz_target!(|value: &[u8]| {
         return;
     }
     let printed = Challenge::render_all(&challenges);
-    let reparsed = Challenge::parse(&printed).unwrap_or_else(|error| {
-        panic!("{value:?} printed as {printed:?}, which fails: {error}")
-    });
+    let reparsed = Challenge::parse(&printed)
+        .unwrap_or_else(|error| panic!("{value:?} printed as {printed:?}, which fails: {error}"));
     assert_eq!(reparsed, challenges, "{value:?} printed as {printed:?}");
 
     for challenge in &challenges {

@@ -1,12 +1,13 @@
 //! The copy benchmark, which belongs to `oci-copy`: its `bench_copy` example compares
 //! `oci-copy` with `skopeo` and prints a Markdown table. We run it and include what it prints.
 //!
-//! The hook: `cargo run --release -p oci-copy --example bench_copy`, with `OCI_BENCH_RUNS` set to
-//! the bench's run count; its standard output is taken as Markdown when it holds a table.
+//! The hook: build the release binaries the example drives (`oci-registry`, `oci-copy`), then
+//! `cargo run --release -p oci-copy --example bench_copy`; its standard output is taken as
+//! Markdown when it holds a table. The example picks its own sizes and repetitions.
 
 use std::process::Stdio;
 
-use crate::cargo::cargo_command;
+use crate::cargo::{cargo_command, run_cargo};
 
 const COMMAND: &str = "cargo run --release -p oci-copy --example bench_copy";
 
@@ -21,8 +22,19 @@ pub enum CopyOutcome {
     Failed(String),
 }
 
-/// Runs the example and classifies its output.
-pub fn run(runs: usize) -> CopyOutcome {
+/// Builds the binaries, runs the example and classifies its output.
+pub fn run() -> CopyOutcome {
+    let build = [
+        "build",
+        "--release",
+        "-p",
+        "oci-server-core",
+        "-p",
+        "oci-copy",
+    ];
+    if let Err(error) = run_cargo(&build) {
+        return CopyOutcome::Failed(error.to_string());
+    }
     let mut command = cargo_command();
     command
         .args([
@@ -34,7 +46,6 @@ pub fn run(runs: usize) -> CopyOutcome {
             "--example",
             "bench_copy",
         ])
-        .env("OCI_BENCH_RUNS", runs.to_string())
         .stdin(Stdio::null())
         .stderr(Stdio::inherit());
     match command.output() {

@@ -223,9 +223,7 @@ fn run(options: &Options) -> Result<String, BenchError> {
         }
         None => None,
     };
-    let copy = selected
-        .contains(&Benchmark::Copy)
-        .then(|| copy::run(options.runs));
+    let copy = selected.contains(&Benchmark::Copy).then(copy::run);
     let report = Report {
         command: options.command_line(),
         runs: options.runs,

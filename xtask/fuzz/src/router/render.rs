@@ -89,18 +89,26 @@ fn path(target: &Target, body: &Bytes, history: &History) -> String {
     match endpoint {
         Endpoint::Base => "/v2/".to_owned(),
         Endpoint::Catalog => "/v2/_catalog".to_owned(),
-        Endpoint::Blob(digest) => format!("/v2/{repo}/blobs/{}", digest_text(digest, body, history)),
+        Endpoint::Blob(digest) => {
+            format!("/v2/{repo}/blobs/{}", digest_text(digest, body, history))
+        }
         Endpoint::UploadStart => format!("/v2/{repo}/blobs/uploads/"),
         Endpoint::Upload(id) => format!("/v2/{repo}/blobs/uploads/{id}"),
         Endpoint::Manifest(ReferenceChoice::Tag(tag)) => {
             format!("/v2/{repo}/manifests/{}", tag_text(tag))
         }
         Endpoint::Manifest(ReferenceChoice::Digest(digest)) => {
-            format!("/v2/{repo}/manifests/{}", digest_text(digest, body, history))
+            format!(
+                "/v2/{repo}/manifests/{}",
+                digest_text(digest, body, history)
+            )
         }
         Endpoint::TagList => format!("/v2/{repo}/tags/list"),
         Endpoint::Referrers(digest) => {
-            format!("/v2/{repo}/referrers/{}", digest_text(digest, body, history))
+            format!(
+                "/v2/{repo}/referrers/{}",
+                digest_text(digest, body, history)
+            )
         }
     }
 }
@@ -163,8 +171,12 @@ fn encode(text: &str) -> String {
 
 fn header_pair(header: &HeaderChoice, body: &Bytes) -> (String, String) {
     let (name, value) = match header {
-        HeaderChoice::ContentType(media_type) => ("content-type", media_type_text(media_type).to_owned()),
-        HeaderChoice::ContentLength(LengthChoice::Exact) => ("content-length", body.len().to_string()),
+        HeaderChoice::ContentType(media_type) => {
+            ("content-type", media_type_text(media_type).to_owned())
+        }
+        HeaderChoice::ContentLength(LengthChoice::Exact) => {
+            ("content-length", body.len().to_string())
+        }
         HeaderChoice::ContentLength(LengthChoice::Value(n)) => ("content-length", n.to_string()),
         HeaderChoice::ContentLength(LengthChoice::Raw(text)) => ("content-length", text.clone()),
         HeaderChoice::ContentRange(range) => ("content-range", range_text(range, "bytes ", body)),
@@ -178,7 +190,12 @@ fn header_pair(header: &HeaderChoice, body: &Bytes) -> (String, String) {
 
 fn range_text(range: &RangeChoice, prefix: &str, body: &Bytes) -> String {
     match range {
-        RangeChoice::Span { start, end, prefix: with_prefix, total } => {
+        RangeChoice::Span {
+            start,
+            end,
+            prefix: with_prefix,
+            total,
+        } => {
             let prefix = if *with_prefix { prefix } else { "" };
             let total = if *total { "/*" } else { "" };
             format!("{prefix}{start}-{end}{total}")
@@ -198,7 +215,9 @@ fn media_type_text(choice: &MediaTypeChoice) -> &str {
         MediaTypeChoice::OciIndex => "application/vnd.oci.image.index.v1+json",
         MediaTypeChoice::DockerV2 => "application/vnd.docker.distribution.manifest.v2+json",
         MediaTypeChoice::DockerList => "application/vnd.docker.distribution.manifest.list.v2+json",
-        MediaTypeChoice::DockerSchema1 => "application/vnd.docker.distribution.manifest.v1+prettyjws",
+        MediaTypeChoice::DockerSchema1 => {
+            "application/vnd.docker.distribution.manifest.v1+prettyjws"
+        }
         MediaTypeChoice::OciConfig => "application/vnd.oci.image.config.v1+json",
         MediaTypeChoice::OciLayer => "application/vnd.oci.image.layer.v1.tar+gzip",
         MediaTypeChoice::NonDistributable => {
