@@ -46,6 +46,14 @@ pub enum XtaskError {
         /// The line it printed.
         line: String,
     },
+    /// A peer server the task starts (such as moto) did not come up as expected.
+    #[error("{peer}: {reason}")]
+    Peer {
+        /// Which peer, and where.
+        peer: String,
+        /// What went wrong.
+        reason: String,
+    },
     /// A registry URL that does not parse.
     #[error("invalid registry URL {url:?}: {reason}")]
     BadUrl {

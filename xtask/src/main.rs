@@ -8,7 +8,7 @@
 //! - `package-check`: runs `cargo package` for each publishable crate on its own.
 //! - `fuzz`: replays the fuzz regressions, then runs each cargo-fuzz target of `xtask/fuzz`
 //!   for a bounded time ([`fuzz`]).
-//! - `test`: the workspace tests, then the conformance checks.
+//! - `test`: the workspace tests, then the conformance checks on both storage backends.
 //!
 //! The modules, in the order a reader needs them:
 //! - [`error`]: the one error type of the tasks.
@@ -40,7 +40,7 @@ tasks:
   bench           benchmark oci-registry against docker-registry (see --help)
   conformance     run the OCI conformance checks against oci-registry (see --help)
   package-check   run `cargo package` for every publishable crate
-  test            run the workspace tests, then the conformance checks
+  test            run the workspace tests, then the conformance checks (fs and s3)
   fuzz            run the cargo-fuzz targets for a bounded time (see --help)
 ";
 
@@ -73,9 +73,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// `cargo xtask test`: every crate's tests, then the conformance checks (same options as
-/// `conformance`), so one command answers "does the workspace work".
+/// `cargo xtask test`: every crate's tests (and the server's pull-through cache, which sits
+/// behind a feature the workspace run leaves off), then the conformance checks on the
+/// filesystem store and on the object-storage backend, so one command answers "does the
+/// workspace work". Extra arguments go to both conformance runs.
 fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
     cargo::run_cargo(&["test", "--workspace", "--locked"])?;
-    conformance::main(conformance_args)
+    cargo::run_cargo(&[
+        "test",
+        "--locked",
+        "--package",
+        "oci-server-core",
+        "--features",
+        "pull-through",
+        "--test",
+        "registry",
+        "pull_through",
+    ])?;
+    let on_filesystem = conformance::main(conformance_args)?;
+    let mut on_object_storage = conformance_args.to_vec();
+    on_object_storage.extend(["--storage".to_string(), "s3".to_string()]);
+    let on_object_storage = conformance::main(&on_object_storage)?;
+    Ok(
+        if on_filesystem == ExitCode::SUCCESS && on_object_storage == ExitCode::SUCCESS {
+            ExitCode::SUCCESS
+        } else {
+            ExitCode::FAILURE
+        },
+    )
 }

@@ -26,6 +26,7 @@ mod datasets;
 mod discovery;
 mod expect;
 mod management;
+mod moto;
 mod newer_blobs;
 mod newer_manifests;
 mod newer_ranges;
@@ -47,11 +48,12 @@ pub use report::Counts;
 use report::Report;
 
 const USAGE: &str = "\
-usage: cargo xtask conformance [--url URL] [--release] [--storage fs] [--keep-going]
+usage: cargo xtask conformance [--url URL] [--release] [--storage fs|s3] [--keep-going]
 
   --url URL      test an already-running registry instead of starting oci-registry
   --release      build and run oci-registry in release mode (default: debug)
-  --storage fs   the store oci-registry runs on (only `fs`, a temporary directory)
+  --storage fs|s3  the store oci-registry runs on: `fs`, a temporary directory (default), or
+                   `s3`, a bucket on a moto_server started for the run
   --keep-going   run every case even after its workflow's setup failed
 
 With OCI_CONFORMANCE_BIN=<path to the official conformance binary> set, runs that suite
@@ -66,6 +68,7 @@ struct Options {
     url: Option<String>,
     release: bool,
     keep_going: bool,
+    storage: server::Backend,
 }
 
 impl Options {
@@ -84,7 +87,8 @@ impl Options {
                 "--release" => options.release = true,
                 "--keep-going" => options.keep_going = true,
                 "--storage" => match args.next().map(String::as_str) {
-                    Some("fs") => {}
+                    Some("fs") => options.storage = server::Backend::Filesystem,
+                    Some("s3") => options.storage = server::Backend::S3,
                     other => {
                         return Err(usage(format!("unsupported --storage {other:?}")));
                     }
@@ -104,7 +108,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
     let (url, _server) = match &options.url {
         Some(url) => (url.clone(), None),
         None => {
-            let server = server::Server::start(options.release)?;
+            let server = server::Server::start(options.release, options.storage)?;
             (server.url().to_string(), Some(server))
         }
     };
@@ -186,14 +190,21 @@ mod tests {
             Options {
                 url: Some("http://127.0.0.1:5000".into()),
                 release: true,
-                keep_going: true
+                keep_going: true,
+                storage: server::Backend::Filesystem,
             }
         );
     }
 
     #[test]
+    fn chooses_the_object_storage_backend() {
+        let options = Options::parse(&args(&["--storage", "s3"])).unwrap();
+        assert_eq!(options.storage, server::Backend::S3);
+    }
+
+    #[test]
     fn rejects_unknown_storage_and_arguments() {
-        assert!(Options::parse(&args(&["--storage", "s3"])).is_err());
+        assert!(Options::parse(&args(&["--storage", "gcs"])).is_err());
         assert!(Options::parse(&args(&["--bogus"])).is_err());
         assert!(Options::parse(&args(&["--url"])).is_err());
     }

@@ -9,10 +9,21 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 
+use super::moto::{self, Moto};
 use crate::cargo::build_binary;
 use crate::error::XtaskError;
 
 const ANNOUNCEMENT: &str = "oci-registry listening on ";
+
+/// Where the registry under test keeps its data.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// A temporary directory (the default store).
+    #[default]
+    Filesystem,
+    /// A bucket on a `moto_server` started for the run (the object-storage backend).
+    S3,
+}
 
 /// A running `oci-registry` with its temporary store; dropping it stops the process and removes
 /// the store.
@@ -22,21 +33,33 @@ pub struct Server {
     url: String,
     // Declared after `child` so the process is gone before its store is removed.
     _store: tempfile::TempDir,
+    _moto: Option<Moto>,
 }
 
 impl Server {
-    /// Builds the binary (debug unless `release`) and starts it.
-    pub fn start(release: bool) -> Result<Server, XtaskError> {
+    /// Builds the binary (debug unless `release`) and starts it on `backend`.
+    pub fn start(release: bool, backend: Backend) -> Result<Server, XtaskError> {
         let executable = build_binary("oci-server-core", "oci-registry", release)?;
         let store = tempfile::Builder::new()
             .prefix("oci-conformance-store-")
             .tempdir()?;
         let log = executable.with_file_name("oci-registry-conformance.log");
         let mut command = Command::new(&executable);
+        command.args(["--listen", "127.0.0.1:0", "--delete"]);
+        let moto = match backend {
+            Backend::Filesystem => {
+                command.arg("--root").arg(store.path());
+                None
+            }
+            Backend::S3 => {
+                let moto = Moto::start()?;
+                command
+                    .args(["--storage", &format!("s3://{}/registry", moto::BUCKET)])
+                    .envs(moto.env());
+                Some(moto)
+            }
+        };
         command
-            .args(["--listen", "127.0.0.1:0", "--root"])
-            .arg(store.path())
-            .arg("--delete")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(File::create(&log)?);
@@ -50,6 +73,7 @@ impl Server {
             child,
             url: String::new(),
             _store: store,
+            _moto: moto,
         };
         let Some(stdout) = stdout else {
             return Err(server.exited(log));

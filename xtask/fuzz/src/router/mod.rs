@@ -136,6 +136,9 @@ where
         headers: parts.headers,
         body,
     };
+    if tracing_exchanges() {
+        eprintln!("{} {} -> {}", exchange.method, exchange.uri, exchange.status);
+    }
     check(&exchange);
     exchange
 }
@@ -210,6 +213,13 @@ async fn follow_created(registry: &Registry, created: &Exchange) {
             "content just created as {digest} cannot be fetched from its Location"
         ));
     }
+}
+
+/// `OCI_FUZZ_TRACE=1` prints every exchange: run a target binary on one input with it to see
+/// the session that input stands for.
+fn tracing_exchanges() -> bool {
+    static TRACE: OnceLock<bool> = OnceLock::new();
+    *TRACE.get_or_init(|| std::env::var_os("OCI_FUZZ_TRACE").is_some())
 }
 
 fn oci_digest_header() -> header::HeaderName {
