@@ -4,7 +4,7 @@
 //! incompressible content), pushes it to a local `oci-registry`, then copies it to fresh
 //! `oci-registry` instances with the `oci-copy` binary and with skopeo: once cold (the
 //! destination is empty) and again warm (nothing to do). Prints a Markdown table of wall
-//! times (best of 3; each cold run into a fresh registry), ratios and peak RSS (from GNU
+//! times (cold: best of 3, each into a fresh registry; warm: best of 5), ratios and peak RSS (from GNU
 //! time, when installed). Registry stores live in `/dev/shm` unless `BENCH_STORE` names
 //! another folder.
 //!

@@ -9,6 +9,7 @@ use std::{
     task::{Context, Poll},
 };
 
+use axum::serve::ListenerExt;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
@@ -57,12 +58,18 @@ pub fn router(registry: Registry) -> axum::Router {
 }
 
 /// Serves `registry` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish.
+/// finish. Accepted connections have Nagle's algorithm off: a response's headers and body go
+/// out in separate writes, and with it on a kept-alive connection waits for the client's
+/// delayed acknowledgement (tens of milliseconds) before each body.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     registry: Registry,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    let listener = listener.tap_io(|connection| {
+        // Only fails on a connection that is already gone.
+        let _ = connection.set_nodelay(true);
+    });
     axum::serve(listener, router(registry))
         .with_graceful_shutdown(shutdown)
         .await

@@ -24,7 +24,7 @@ fn unknown_task_and_options_are_usage_errors() {
     for args in [
         &["frobnicate"][..],
         &["conformance", "--frobnicate"],
-        &["conformance", "--storage", "s3"],
+        &["conformance", "--storage", "gcs"],
         &["package-check", "extra"],
     ] {
         let output = xtask(args);

@@ -1,20 +1,27 @@
-//! Request lines (`METHOD target [HTTP/1.1]`): the path through `Route::parse`, the method,
-//! path and query through the registry (an empty one, with an empty body).
+//! Raw HTTP/1.1 requests: a request line (`METHOD target HTTP/1.1`), header lines, a blank line,
+//! a body. The path goes through `Route::parse`; the whole request through an empty `Registry`.
 //!
 //! An accepted route must print back to a path that parses to the same route, and hold only
-//! validated parts (names, tags, computable digests). The registry must answer the request
-//! line without a panic or a 5xx and by the protocol (see `oci_fuzz::router::check`).
+//! validated parts (names, tags, computable digests). The registry must answer without a panic
+//! or a 5xx and by the protocol (see `oci_fuzz::router::check`). Being plain text, these
+//! inputs are also the readable way to keep a router regression.
 #![no_main]
 
-use http::{Method, Uri};
+use bytes::Bytes;
+use http::{HeaderName, HeaderValue, Method, Request, Uri};
+use http_body_util::Full;
 use libfuzzer_sys::fuzz_target;
 use oci_fuzz::router::answer_once;
 use oci_server_core::{ManifestRef, Route};
 use oci_spec_types::{validate_repository, validate_tag};
 
-fuzz_target!(|line: &[u8]| {
-    let line = line.strip_suffix(b"\r\n").unwrap_or(line);
-    let mut words = line.splitn(3, |&b| b == b' ');
+fuzz_target!(|message: &[u8]| {
+    let (head, body) = split_message(message);
+    let mut lines = head
+        .split(|&b| b == b'\n')
+        .map(|line| line.strip_suffix(b"\r").unwrap_or(line));
+    let request_line = lines.next().unwrap_or_default();
+    let mut words = request_line.splitn(3, |&b| b == b' ');
     let method = words.next().unwrap_or_default();
     let target = words.next().unwrap_or_default();
 
@@ -25,8 +32,33 @@ fuzz_target!(|line: &[u8]| {
         return;
     };
     check_route(uri.path());
-    answer_once(method, uri);
+    let mut request = Request::builder().method(method).uri(uri);
+    for line in lines {
+        let Some(colon) = line.iter().position(|&b| b == b':') else {
+            continue;
+        };
+        let value = line[colon + 1..].trim_ascii();
+        if let (Ok(name), Ok(value)) = (
+            HeaderName::from_bytes(&line[..colon]),
+            HeaderValue::from_bytes(value),
+        ) {
+            request = request.header(name, value);
+        }
+    }
+    if let Ok(request) = request.body(Full::new(Bytes::copy_from_slice(body))) {
+        answer_once(request);
+    }
 });
+
+/// Splits a message at its first blank line into the head and the body.
+fn split_message(message: &[u8]) -> (&[u8], &[u8]) {
+    for (separator, len) in [(&b"\r\n\r\n"[..], 4), (&b"\n\n"[..], 2)] {
+        if let Some(at) = message.windows(len).position(|window| window == separator) {
+            return (&message[..at], &message[at + len..]);
+        }
+    }
+    (message, &[])
+}
 
 fn check_route(path: &str) {
     let Ok(route) = Route::parse(path) else {

@@ -74,17 +74,8 @@ async fn pull(api: &Api, digest: &Digest, size: u64) -> Result<(), BenchError> {
     const STEP: &str = "pulling the blob";
     let url = api.url(&format!("{REPOSITORY}/blobs/{digest}"));
     let response = send(STEP, api.http().get(url.clone()), &url, StatusCode::OK).await?;
-    let _ = (
-        VerifyingStream::new(
-            futures_util::stream::empty::<Result<bytes::Bytes, reqwest::Error>>(),
-            digest.clone(),
-            Some(size),
-        ),
-        size,
-    );
-    let stream = response
-        .bytes_stream()
-        .map(|c| c.map_err(VerifyStreamError::Inner));
+    let stream = VerifyingStream::new(response.bytes_stream(), digest.clone(), Some(size))
+        .map_err(BenchError::Verify)?;
     futures_util::pin_mut!(stream);
     while let Some(chunk) = stream.next().await {
         match chunk {

@@ -19,7 +19,7 @@ use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use http::{HeaderMap, Method, Request, StatusCode, header};
-use http_body_util::{BodyExt, Empty};
+use http_body_util::{BodyExt, Empty, Full};
 use oci_digest::Digest;
 use oci_server_core::{MemoryStorage, Registry, RegistryConfig, Route};
 use oci_spec_types::ErrorResponse;
@@ -72,17 +72,13 @@ pub fn run_session(session: &Session) {
     });
 }
 
-/// Sends one body-less request to a fresh default registry and checks the answer.
-pub fn answer_once(method: Method, uri: http::Uri) {
+/// Sends one request to a fresh default registry and checks the answer.
+pub fn answer_once(request: Request<Full<Bytes>>) {
     let registry = Registry::new(Arc::new(MemoryStorage::new()), RegistryConfig::default());
-    let Ok(request) = Request::builder()
-        .method(method)
-        .uri(uri)
-        .body(Empty::<Bytes>::new())
-    else {
-        return;
-    };
-    runtime().block_on(exchange(&registry, request));
+    runtime().block_on(async {
+        let sent = exchange(&registry, request).await;
+        follow_created(&registry, &sent).await;
+    });
 }
 
 /// A request and the whole answer to it.
@@ -137,7 +133,10 @@ where
         body,
     };
     if tracing_exchanges() {
-        eprintln!("{} {} -> {}", exchange.method, exchange.uri, exchange.status);
+        eprintln!(
+            "{} {} -> {}",
+            exchange.method, exchange.uri, exchange.status
+        );
     }
     check(&exchange);
     exchange

@@ -107,13 +107,22 @@ pub enum Endpoint {
     /// `/v2/<name>/blobs/uploads/`.
     UploadStart,
     /// `/v2/<name>/blobs/uploads/<id>` with an id of the fuzzer's own.
-    Upload(String),
+    Upload(UploadIdChoice),
     /// `/v2/<name>/manifests/<reference>`.
     Manifest(ReferenceChoice),
     /// `/v2/<name>/tags/list`.
     TagList,
     /// `/v2/<name>/referrers/<digest>`.
     Referrers(DigestChoice),
+}
+
+/// An upload id the fuzzer makes up (real ones come from [`Target::EarlierLocation`]).
+#[derive(Debug, Arbitrary)]
+pub enum UploadIdChoice {
+    /// 32 lowercase hex digits, the shape this server hands out.
+    WellFormed(u128),
+    /// Any text.
+    Raw(String),
 }
 
 /// A manifest reference.
@@ -210,9 +219,9 @@ pub enum RangeChoice {
     /// `start-end` (with an optional `bytes=` or `bytes ` prefix and `/total`).
     Span {
         /// First byte.
-        start: u64,
+        start: BoundChoice,
         /// Last byte.
-        end: u64,
+        end: BoundChoice,
         /// Write `bytes=` (`Range`) or `bytes ` (`Content-Range`) first.
         prefix: bool,
         /// Write `/*` after the span.
@@ -222,6 +231,17 @@ pub enum RangeChoice {
     BodyAt(u16),
     /// Any text.
     Raw(String),
+}
+
+/// A number in a range header, with the edges of `u64` easy to reach.
+#[derive(Debug, Arbitrary)]
+pub enum BoundChoice {
+    /// A small number.
+    Small(u16),
+    /// `u64::MAX` less a little.
+    NearMax(u8),
+    /// Any number.
+    Any(u64),
 }
 
 /// A media type.

@@ -8,9 +8,9 @@ use oci_digest::{Algorithm, Digest, EMPTY_SHA256};
 use serde_json::{Value, json};
 
 use super::model::{
-    BodyChoice, DescriptorSpec, DigestChoice, Endpoint, FuzzRequest, HeaderChoice, ImageSpec,
-    IndexSpec, LengthChoice, MediaTypeChoice, MethodChoice, QueryParam, RangeChoice,
-    ReferenceChoice, RepoChoice, TagChoice, Target,
+    BodyChoice, BoundChoice, DescriptorSpec, DigestChoice, Endpoint, FuzzRequest, HeaderChoice,
+    ImageSpec, IndexSpec, LengthChoice, MediaTypeChoice, MethodChoice, QueryParam, RangeChoice,
+    ReferenceChoice, RepoChoice, TagChoice, Target, UploadIdChoice,
 };
 
 /// Valid repository names the fuzzer picks by number.
@@ -93,7 +93,10 @@ fn path(target: &Target, body: &Bytes, history: &History) -> String {
             format!("/v2/{repo}/blobs/{}", digest_text(digest, body, history))
         }
         Endpoint::UploadStart => format!("/v2/{repo}/blobs/uploads/"),
-        Endpoint::Upload(id) => format!("/v2/{repo}/blobs/uploads/{id}"),
+        Endpoint::Upload(UploadIdChoice::WellFormed(id)) => {
+            format!("/v2/{repo}/blobs/uploads/{id:032x}")
+        }
+        Endpoint::Upload(UploadIdChoice::Raw(id)) => format!("/v2/{repo}/blobs/uploads/{id}"),
         Endpoint::Manifest(ReferenceChoice::Tag(tag)) => {
             format!("/v2/{repo}/manifests/{}", tag_text(tag))
         }
@@ -198,6 +201,7 @@ fn range_text(range: &RangeChoice, prefix: &str, body: &Bytes) -> String {
         } => {
             let prefix = if *with_prefix { prefix } else { "" };
             let total = if *total { "/*" } else { "" };
+            let (start, end) = (bound(start), bound(end));
             format!("{prefix}{start}-{end}{total}")
         }
         RangeChoice::BodyAt(offset) => {
@@ -206,6 +210,14 @@ fn range_text(range: &RangeChoice, prefix: &str, body: &Bytes) -> String {
             format!("{start}-{last}")
         }
         RangeChoice::Raw(text) => text.clone(),
+    }
+}
+
+fn bound(choice: &BoundChoice) -> u64 {
+    match choice {
+        BoundChoice::Small(n) => u64::from(*n),
+        BoundChoice::NearMax(below) => u64::MAX - u64::from(*below),
+        BoundChoice::Any(n) => *n,
     }
 }
 
