@@ -25,7 +25,9 @@ use oci_copy::end::{BlobStream, RegistryEnd, RegistryOptions, Selector, Source};
 use oci_copy::{CopyOptions, ExecuteOptions, ImagePair};
 use oci_digest::Digester;
 use oci_distribution_client::{Client, ClientConfig, Repository};
-use oci_spec_types::{Descriptor, Digest, ImageIndex, ImageManifest, Manifest, MediaType, Platform};
+use oci_spec_types::{
+    Descriptor, Digest, ImageIndex, ImageManifest, Manifest, MediaType, Platform,
+};
 
 const CHUNK: usize = 256 * 1024;
 
@@ -38,7 +40,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let source = RegistryProcess::start(&bin.join("oci-registry"))?;
     let image = Generated::new(layers, layer_mib * 1024 * 1024);
     let total_mib = image.total_bytes() as f64 / (1024.0 * 1024.0);
-    eprintln!("pushing the generated image ({total_mib:.0} MiB) to {}", source.host);
+    eprintln!(
+        "pushing the generated image ({total_mib:.0} MiB) to {}",
+        source.host
+    );
     push(&image, &source.host).await?;
     let from = format!("{}/bench/app:v1", source.host);
 
@@ -48,11 +53,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut last = None;
     let ours_cold = best_of(3, || {
         let fresh = RegistryProcess::start(&registry)?;
-        let run = timed(Command::new(&oci_copy).args(["copy", &from, &format!("{}/bench/app:v1", fresh.host)]));
+        let run = timed(Command::new(&oci_copy).args([
+            "copy",
+            &from,
+            &format!("{}/bench/app:v1", fresh.host),
+        ]));
         last = Some(fresh);
         run
     })?;
-    let to = format!("{}/bench/app:v1", last.as_ref().map_or("", |r| r.host.as_str()));
+    let to = format!(
+        "{}/bench/app:v1",
+        last.as_ref().map_or("", |r| r.host.as_str())
+    );
     let ours_warm = timed_short(5, || {
         let mut command = Command::new(&oci_copy);
         command.args(["copy", &from, &to]);
@@ -63,17 +75,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         let from = format!("docker://{from}");
         let skopeo = |to: &str| {
             let mut command = Command::new("skopeo");
-            command.args(["copy", "--all", "--src-tls-verify=false", "--dest-tls-verify=false", &from, to]);
+            command.args([
+                "copy",
+                "--all",
+                "--src-tls-verify=false",
+                "--dest-tls-verify=false",
+                &from,
+                to,
+            ]);
             command
         };
         let mut last = None;
         let cold = best_of(3, || {
             let fresh = RegistryProcess::start(&registry)?;
-            let run = timed(&mut skopeo(&format!("docker://{}/bench/app:v1", fresh.host)));
+            let run = timed(&mut skopeo(&format!(
+                "docker://{}/bench/app:v1",
+                fresh.host
+            )));
             last = Some(fresh);
             run
         })?;
-        let to = format!("docker://{}/bench/app:v1", last.as_ref().map_or("", |r| r.host.as_str()));
+        let to = format!(
+            "docker://{}/bench/app:v1",
+            last.as_ref().map_or("", |r| r.host.as_str())
+        );
         let warm = timed_short(5, || skopeo(&to))?;
         Some((cold, warm))
     } else {
@@ -91,7 +116,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     match &skopeo_rows {
         Some((cold, warm)) => {
             println!("{}", row("skopeo copy --all", cold, warm));
-            let ratio = |theirs: &Run, ours: &Run| theirs.wall.as_secs_f64() / ours.wall.as_secs_f64();
+            let ratio =
+                |theirs: &Run, ours: &Run| theirs.wall.as_secs_f64() / ours.wall.as_secs_f64();
             println!(
                 "| **speed-up** | **{:.1}x** | **{:.1}x** | | |",
                 ratio(cold, &ours_cold),
@@ -110,7 +136,12 @@ struct Run {
 }
 
 fn row(name: &str, cold: &Run, warm: &Run) -> String {
-    let rss = |run: &Run| run.peak_rss_kib.map_or_else(|| "-".to_owned(), |kib| format!("{:.0}", kib as f64 / 1024.0));
+    let rss = |run: &Run| {
+        run.peak_rss_kib.map_or_else(
+            || "-".to_owned(),
+            |kib| format!("{:.0}", kib as f64 / 1024.0),
+        )
+    };
     format!(
         "| {name} | {:.2} | {:.3} | {} | {} |",
         cold.wall.as_secs_f64(),
@@ -142,14 +173,21 @@ fn timed(command: &mut Command) -> std::io::Result<Run> {
 fn timed_short(times: usize, mut command: impl FnMut() -> Command) -> std::io::Result<Run> {
     let best = best_of(times, || run(&mut command(), false))?;
     let peak_rss_kib = timed(&mut command())?.peak_rss_kib;
-    Ok(Run { peak_rss_kib, ..best })
+    Ok(Run {
+        peak_rss_kib,
+        ..best
+    })
 }
 
 fn run(command: &mut Command, gnu_time: bool) -> std::io::Result<Run> {
     let rss_file = tempfile::NamedTempFile::new()?;
     let mut wrapped = if gnu_time {
         let mut outer = Command::new("/usr/bin/time");
-        outer.args(["-f", "%M", "-o"]).arg(rss_file.path()).arg(command.get_program()).args(command.get_args());
+        outer
+            .args(["-f", "%M", "-o"])
+            .arg(rss_file.path())
+            .arg(command.get_program())
+            .args(command.get_args());
         outer
     } else {
         let mut same = Command::new(command.get_program());
@@ -157,7 +195,11 @@ fn run(command: &mut Command, gnu_time: bool) -> std::io::Result<Run> {
         same
     };
     let started = Instant::now();
-    let output = wrapped.env("RUST_LOG", "warn").stdout(Stdio::null()).stderr(Stdio::piped()).output()?;
+    let output = wrapped
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()?;
     let wall = started.elapsed();
     if !output.status.success() {
         return Err(std::io::Error::other(format!(
@@ -166,14 +208,20 @@ fn run(command: &mut Command, gnu_time: bool) -> std::io::Result<Run> {
             String::from_utf8_lossy(&output.stderr)
         )));
     }
-    let peak_rss_kib = std::fs::read_to_string(rss_file.path()).ok().and_then(|text| text.trim().parse().ok());
+    let peak_rss_kib = std::fs::read_to_string(rss_file.path())
+        .ok()
+        .and_then(|text| text.trim().parse().ok());
     Ok(Run { wall, peak_rss_kib })
 }
 
 /// The folder holding the release binaries (next to this example's own folder).
 fn binaries_dir() -> std::io::Result<PathBuf> {
     let exe = std::env::current_exe()?;
-    let dir = exe.parent().and_then(Path::parent).ok_or_else(|| std::io::Error::other("no binaries folder"))?.to_owned();
+    let dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .ok_or_else(|| std::io::Error::other("no binaries folder"))?
+        .to_owned();
     for binary in ["oci-registry", "oci-copy"] {
         if !dir.join(binary).exists() {
             return Err(std::io::Error::other(format!(
@@ -206,10 +254,20 @@ impl RegistryProcess {
         if let Some(stdout) = child.stdout.take() {
             BufReader::new(stdout).read_line(&mut line)?;
         }
-        let host = line.trim().strip_prefix("oci-registry listening on http://").unwrap_or_default().to_owned();
-        let process = RegistryProcess { child, host, _root: root };
+        let host = line
+            .trim()
+            .strip_prefix("oci-registry listening on http://")
+            .unwrap_or_default()
+            .to_owned();
+        let process = RegistryProcess {
+            child,
+            host,
+            _root: root,
+        };
         if process.host.is_empty() {
-            return Err(std::io::Error::other(format!("unexpected first line {line:?}")));
+            return Err(std::io::Error::other(format!(
+                "unexpected first line {line:?}"
+            )));
         }
         Ok(process)
     }
@@ -236,9 +294,20 @@ fn store_parent() -> PathBuf {
 /// Pushes the generated image to `host` with the library.
 async fn push(image: &Generated, host: &str) -> Result<(), Box<dyn std::error::Error>> {
     let client = Client::new(ClientConfig::default())?;
-    let sink = RegistryEnd::new(client, Repository::new(host, "bench/app")?, RegistryOptions::default());
+    let sink = RegistryEnd::new(
+        client,
+        Repository::new(host, "bench/app")?,
+        RegistryOptions::default(),
+    );
     let source: Arc<dyn Source> = Arc::new(image.clone());
-    oci_copy::copy(source, Arc::new(sink), &[ImagePair::tag("v1")], &CopyOptions::default(), &ExecuteOptions::default()).await?;
+    oci_copy::copy(
+        source,
+        Arc::new(sink),
+        &[ImagePair::tag("v1")],
+        &CopyOptions::default(),
+        &ExecuteOptions::default(),
+    )
+    .await?;
     Ok(())
 }
 
@@ -263,7 +332,11 @@ impl Generated {
             let own: Vec<Descriptor> = (0..layers_per_platform)
                 .map(|n| {
                     let seed = (index * 1000 + n) as u64 + 1;
-                    let descriptor = Descriptor::new(MediaType::OciLayerTar, noise_digest(seed, layer_size), layer_size as u64);
+                    let descriptor = Descriptor::new(
+                        MediaType::OciLayerTar,
+                        noise_digest(seed, layer_size),
+                        layer_size as u64,
+                    );
                     layers.push((descriptor.clone(), seed));
                     descriptor
                 })
@@ -274,10 +347,15 @@ impl Generated {
                 "rootfs": {"type": "layers", "diff_ids": diff_ids},
             });
             let config = Bytes::from(config.to_string());
-            let config_descriptor = Descriptor::new(MediaType::OciImageConfig, Digest::compute(&config), config.len() as u64);
+            let config_descriptor = Descriptor::new(
+                MediaType::OciImageConfig,
+                Digest::compute(&config),
+                config.len() as u64,
+            );
             configs.push((config_descriptor.clone(), config));
             if let Ok(manifest) = Manifest::from_image(ImageManifest::new(config_descriptor, own)) {
-                let mut descriptor = Descriptor::new(manifest.media_type(), manifest.digest(), manifest.size());
+                let mut descriptor =
+                    Descriptor::new(manifest.media_type(), manifest.digest(), manifest.size());
                 manifests.push((descriptor.clone(), manifest.raw().clone()));
                 descriptor.platform = Some(platform);
                 entries.push(descriptor);
@@ -291,17 +369,26 @@ impl Generated {
         if let Some(index) = index {
             manifests.push((root.clone(), index.raw().clone()));
         }
-        Generated { manifests: Arc::new(manifests), root, layers: Arc::new(layers), configs: Arc::new(configs) }
+        Generated {
+            manifests: Arc::new(manifests),
+            root,
+            layers: Arc::new(layers),
+            configs: Arc::new(configs),
+        }
     }
 
     fn total_bytes(&self) -> u64 {
-        self.layers.iter().map(|(descriptor, _)| descriptor.size).sum()
+        self.layers
+            .iter()
+            .map(|(descriptor, _)| descriptor.size)
+            .sum()
     }
 }
 
 /// Chunk number `index` of the content of `seed` (xorshift64*), `len` bytes.
 fn noise_chunk(seed: u64, index: u64, len: usize) -> Bytes {
-    let mut state = (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03)) | 1;
+    let mut state =
+        (seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) ^ index.wrapping_mul(0xD1B5_4A32_D192_ED03)) | 1;
     let mut out = Vec::with_capacity(len + 8);
     while out.len() < len {
         state ^= state >> 12;
@@ -314,7 +401,8 @@ fn noise_chunk(seed: u64, index: u64, len: usize) -> Bytes {
 }
 
 fn noise_chunks(seed: u64, size: usize) -> impl Iterator<Item = Bytes> {
-    (0..size.div_ceil(CHUNK)).map(move |index| noise_chunk(seed, index as u64, CHUNK.min(size - index * CHUNK)))
+    (0..size.div_ceil(CHUNK))
+        .map(move |index| noise_chunk(seed, index as u64, CHUNK.min(size - index * CHUNK)))
 }
 
 fn noise_digest(seed: u64, size: usize) -> Digest {
@@ -344,23 +432,36 @@ impl Source for Generated {
             .iter()
             .find(|(own, _)| own.digest == descriptor.digest)
             .map(|(_, bytes)| bytes.clone())
-            .ok_or_else(|| oci_copy::Error::ContentNotFound { end: self.describe(), digest: descriptor.digest.clone() })
+            .ok_or_else(|| oci_copy::Error::ContentNotFound {
+                end: self.describe(),
+                digest: descriptor.digest.clone(),
+            })
     }
 
     async fn blob(&self, descriptor: &Descriptor, offset: u64) -> oci_copy::Result<BlobStream> {
-        if let Some((_, bytes)) = self.configs.iter().find(|(own, _)| own.digest == descriptor.digest) {
+        if let Some((_, bytes)) = self
+            .configs
+            .iter()
+            .find(|(own, _)| own.digest == descriptor.digest)
+        {
             let bytes = bytes.slice(offset as usize..);
-            return Ok(Box::pin(futures_util::stream::once(async move { Ok(bytes) })));
+            return Ok(Box::pin(futures_util::stream::once(
+                async move { Ok(bytes) },
+            )));
         }
         let (own, seed) = self
             .layers
             .iter()
             .find(|(own, _)| own.digest == descriptor.digest)
-            .ok_or_else(|| oci_copy::Error::ContentNotFound { end: self.describe(), digest: descriptor.digest.clone() })?;
+            .ok_or_else(|| oci_copy::Error::ContentNotFound {
+                end: self.describe(),
+                digest: descriptor.digest.clone(),
+            })?;
         let (seed, size) = (*seed, own.size as usize);
         let (skip, within) = ((offset as usize) / CHUNK, (offset as usize) % CHUNK);
         let chunks = noise_chunks(seed, size).skip(skip).enumerate();
-        let tail = chunks.map(move |(n, chunk)| Ok(if n == 0 { chunk.slice(within..) } else { chunk }));
+        let tail =
+            chunks.map(move |(n, chunk)| Ok(if n == 0 { chunk.slice(within..) } else { chunk }));
         Ok(Box::pin(futures_util::stream::iter(tail)))
     }
 
