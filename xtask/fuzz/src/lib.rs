@@ -3,8 +3,8 @@
 //! - [`split_header_line`]: inputs that carry a header value on their first line and a body
 //!   after it (manifests with their `Content-Type`, ranges with the blob size), so the seed
 //!   corpus stays readable.
-//! - [`router`]: the request model, the replay and the invariants of the `server_router`
-//!   target.
+//! - [`router`]: the request model, the replay and the invariants of the `server_router` and
+//!   `route_parse` targets.
 //!
 //! The targets run under `cargo fuzz` (see `cargo xtask fuzz` and this folder's README).
 #![forbid(unsafe_code)]
