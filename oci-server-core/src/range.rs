@@ -108,7 +108,8 @@ pub fn parse_chunk_range(value: &str) -> Option<ByteRange> {
     };
     let (start, end) = span.trim().split_once('-')?;
     let (start, end) = (parse_u64(start.trim())?, parse_u64(end.trim())?);
-    (start <= end).then_some(ByteRange { start, end })
+    // An inclusive end of u64::MAX names a chunk whose length does not fit in a u64.
+    (start <= end && end < u64::MAX).then_some(ByteRange { start, end })
 }
 
 /// `Content-Range` of a 206 answer: `bytes <start>-<end>/<total>`.
@@ -181,6 +182,13 @@ mod tests {
         assert_eq!(resolve("items=0-1", whole), None);
         assert_eq!(resolve("bytes=0-1,5-6", whole), None);
         assert_eq!(resolve("bytes=+1-2", whole), None);
+    }
+
+    #[test]
+    fn a_chunk_ending_at_u64_max_is_refused_not_overflowed() {
+        // Found by the range_headers fuzz target: its length would not fit in a u64.
+        assert_eq!(parse_chunk_range("0-18446744073709551615"), None);
+        assert_eq!(parse_chunk_range("bytes 0-18446744073709551615/*"), None);
     }
 
     #[test]
