@@ -128,6 +128,11 @@ impl Registry {
             error_response(&err, head)
         });
         tracing::info!(method = %parts.method, uri = %parts.uri, status = response.status().as_u16(), "request");
+        if head {
+            // Handlers answer HEAD as GET where the body is small JSON; the headers (including
+            // Content-Length) stay, the body never goes out, whatever server embeds us.
+            *response.body_mut() = ResponseBody::empty();
+        }
         response
             .headers_mut()
             .insert(API_VERSION, API_VERSION_VALUE);
