@@ -5,7 +5,6 @@ mod common;
 
 use std::ffi::OsString;
 use std::fs;
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
 use common::{Behaviour, TokenServer};
@@ -31,9 +30,14 @@ impl Sandbox {
         for dir in ["home", "docker", "run", "bin"] {
             fs::create_dir_all(root.path().join(dir)).unwrap();
         }
-        let helper = root.path().join("bin/docker-credential-testhelper");
-        fs::copy(HELPER_FIXTURE, &helper).unwrap();
-        fs::set_permissions(&helper, fs::Permissions::from_mode(0o755)).unwrap();
+        // A symlink, not a copy: writing an executable while other test threads fork lets a
+        // child inherit the open write handle, and exec then fails with "Text file busy".
+        // The script logs beside `$0`, which stays the link's path.
+        std::os::unix::fs::symlink(
+            HELPER_FIXTURE,
+            root.path().join("bin/docker-credential-testhelper"),
+        )
+        .unwrap();
         Sandbox { root }
     }
 
