@@ -1,6 +1,7 @@
 //! `WWW-Authenticate` challenges (RFC 9110 section 11): the typed values and how they print.
 //! The parser lives in the private `parse` submodule.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use http::HeaderValue;
@@ -13,21 +14,30 @@ mod parse;
 /// Auth parameters of one challenge, in the order they were given.
 ///
 /// Names are stored lowercased (they compare case-insensitively); each name appears once.
+/// Lookups go through an index by name, so a header with thousands of parameters still
+/// parses in linear time.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct AuthParams(Vec<(String, String)>);
+pub struct AuthParams {
+    entries: Vec<(String, String)>,
+    positions: HashMap<String, usize>,
+}
 
 impl AuthParams {
     /// No parameters.
     pub fn new() -> Self {
-        AuthParams(Vec::new())
+        AuthParams::default()
     }
 
     /// The value of `name`, compared case-insensitively.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.0
-            .iter()
-            .find(|(key, _)| key.eq_ignore_ascii_case(name))
-            .map(|(_, value)| value.as_str())
+        let position = match self.positions.get(name) {
+            Some(position) => Some(position),
+            None if name.bytes().any(|b| b.is_ascii_uppercase()) => {
+                self.positions.get(&name.to_ascii_lowercase())
+            }
+            None => None,
+        }?;
+        Some(self.entries[*position].1.as_str())
     }
 
     /// Sets `name` (lowercased) to `value`, returning the value it replaces.
@@ -37,10 +47,11 @@ impl AuthParams {
     pub fn insert(&mut self, name: impl Into<String>, value: impl Into<String>) -> Option<String> {
         let name = name.into().to_ascii_lowercase();
         let value = value.into();
-        match self.0.iter_mut().find(|(key, _)| *key == name) {
-            Some((_, slot)) => Some(std::mem::replace(slot, value)),
+        match self.positions.get(&name) {
+            Some(&position) => Some(std::mem::replace(&mut self.entries[position].1, value)),
             None => {
-                self.0.push((name, value));
+                self.positions.insert(name.clone(), self.entries.len());
+                self.entries.push((name, value));
                 None
             }
         }
@@ -48,17 +59,17 @@ impl AuthParams {
 
     /// The parameters as `(name, value)` pairs, in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.entries.iter().map(|(k, v)| (k.as_str(), v.as_str()))
     }
 
     /// Number of parameters.
     pub fn len(&self) -> usize {
-        self.0.len()
+        self.entries.len()
     }
 
     /// True when there is no parameter.
     pub fn is_empty(&self) -> bool {
-        self.0.is_empty()
+        self.entries.is_empty()
     }
 }
 

@@ -280,6 +280,28 @@ mod tests {
     }
 
     #[test]
+    fn thousands_of_params_all_parse_and_are_found() {
+        // A fuzz finding: duplicate checks scanned every earlier parameter, so a header of
+        // many parameters took quadratic time.
+        let count = 40_000;
+        let header = (0..count)
+            .map(|i| format!("p{i}=v{i}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let challenges = parse(&format!("Bearer {header}"));
+        let Challenge::Bearer(bearer) = &challenges[0] else {
+            panic!("not bearer")
+        };
+        assert_eq!(bearer.params.len(), count);
+        assert_eq!(bearer.params.get("P39999"), Some("v39999"));
+        let duplicate = format!("Bearer {header},p7=again");
+        assert!(matches!(
+            parse_challenges(&duplicate),
+            Err(ChallengeError::DuplicateParam { name }) if name == "p7"
+        ));
+    }
+
+    #[test]
     fn scheme_and_param_names_ignore_case() {
         let challenges = parse(r#"bEaReR REALM="x", Service=y"#);
         assert_eq!(
