@@ -1,5 +1,7 @@
 //! The crate's error type: what the registry said, what the network did, what did not verify.
 
+use std::time::Duration;
+
 use http::{Method, StatusCode};
 use oci_digest::{Digest, DigestError};
 use oci_spec_types::{ErrorCode, ErrorInfo, ManifestError, MediaType, ReferenceError};
@@ -20,6 +22,9 @@ pub enum Error {
         status: StatusCode,
         /// The distribution-spec errors of the body.
         errors: Vec<ErrorInfo>,
+        /// The wait the registry asked for before another try (`Retry-After`), when sent:
+        /// a request the client could not replay is retried by its caller, who needs it.
+        retry_after: Option<Duration>,
     },
 
     /// The request could not be sent, or the connection broke while reading the answer.
@@ -220,6 +225,14 @@ impl Error {
         }
     }
 
+    /// The wait the registry asked for (`Retry-After`) with an unexpected status.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Status { retry_after, .. } => *retry_after,
+            _ => None,
+        }
+    }
+
     /// The spec error codes the registry sent, if any.
     pub fn error_codes(&self) -> impl Iterator<Item = &ErrorCode> {
         let errors: &[ErrorInfo] = match self {
@@ -276,6 +289,7 @@ mod tests {
                 message: String::new(),
                 detail: None,
             }],
+            retry_after: None,
         };
         assert!(error.is_not_found());
         assert_eq!(

@@ -3,11 +3,12 @@
 
 use std::pin::Pin;
 use std::task::{Context, Poll};
+use std::time::{Duration, SystemTime};
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
 use futures_util::StreamExt;
-use http::header::LOCATION;
+use http::header::{LOCATION, RETRY_AFTER};
 use http::{HeaderMap, Method, StatusCode};
 use oci_digest::Digest;
 use oci_spec_types::ErrorResponse;
@@ -15,6 +16,13 @@ use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
 use crate::error::Error;
+use crate::retry::parse_retry_after;
+
+/// The wait a `Retry-After` header asks for, from now; `None` without a readable one.
+pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let value = headers.get(RETRY_AFTER)?.to_str().ok()?;
+    parse_retry_after(value, SystemTime::now())
+}
 
 /// The most of an error body read to look for spec error codes.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
@@ -72,6 +80,7 @@ impl Response {
         let method = self.method.clone();
         let url = self.url.to_string();
         let status = self.status();
+        let retry_after = retry_after(self.headers());
         let errors = match self.bytes_within(MAX_ERROR_BODY).await {
             Ok(Some(body)) => serde_json::from_slice::<ErrorResponse>(&body)
                 .map(|response| response.errors)
@@ -83,6 +92,7 @@ impl Response {
             url,
             status,
             errors,
+            retry_after,
         }
     }
 

@@ -4,9 +4,8 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
 
-use http::header::{AUTHORIZATION, LOCATION, RETRY_AFTER, WWW_AUTHENTICATE};
+use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, StatusCode};
 use oci_auth::{Authenticator, BearerChallenge, Challenge, Scopes};
 use tokio::sync::Semaphore;
@@ -15,8 +14,8 @@ use url::Url;
 use crate::config::{ClientConfig, CredentialSource};
 use crate::error::Error;
 use crate::request::Request;
-use crate::response::Response;
-use crate::retry::{Outcome, parse_retry_after};
+use crate::response::{Response, retry_after};
+use crate::retry::Outcome;
 
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 10;
@@ -139,14 +138,9 @@ impl Transport {
                 }
             }
             if request.body.is_replayable() {
-                let retry_after = response
-                    .headers()
-                    .get(RETRY_AFTER)
-                    .and_then(|value| value.to_str().ok())
-                    .and_then(|value| parse_retry_after(value, SystemTime::now()));
                 let outcome = Outcome::Status {
                     status: status.as_u16(),
-                    retry_after,
+                    retry_after: retry_after(response.headers()),
                 };
                 if let Some(delay) = policy.next_delay(attempt, outcome, jitter()) {
                     tracing::warn!(method = %request.method, url = %request.url, %status, attempt, ?delay, "retrying");

@@ -2,6 +2,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use oci_digest::{Digest, DigestError};
 use oci_spec_types::{ManifestError, MediaType, Platform, PlatformError, ReferenceError};
@@ -277,6 +278,14 @@ impl Error {
         }
     }
 
+    /// The wait the registry asked for (`Retry-After`) before the step is tried again.
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Error::Registry(inner) => inner.retry_after(),
+            _ => None,
+        }
+    }
+
     /// An [`Error::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {
@@ -290,11 +299,16 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Registry errors worth another try at the step level (the client already retried the
-/// single request): anything but an answer that will not change.
+/// single request): anything but an answer that will not change, or that asks for a
+/// longer wait than the client's default policy honours.
 fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
     use oci_distribution_client::Error as Client;
+    let longest_wait = oci_distribution_client::RetryPolicy::default().max_retry_after;
     match error.status() {
-        Some(status) => oci_distribution_client::retry::is_retryable_status(status.as_u16()),
+        Some(status) => {
+            oci_distribution_client::retry::is_retryable_status(status.as_u16())
+                && error.retry_after().is_none_or(|wait| wait <= longest_wait)
+        }
         None => matches!(
             error,
             Client::Transport { .. }

@@ -45,6 +45,14 @@ const ACCEPTED: &[Accepted] = &[
         tag: "5000",
     },
     Accepted {
+        // A proptest finding: a dotted component after the first is part of the
+        // repository, and the number after it a tag, not a port.
+        input: "team/0.41:3",
+        registry: "docker.io",
+        repository: "team/0.41",
+        tag: "3",
+    },
+    Accepted {
         input: "localhost:5000/a",
         registry: "localhost:5000",
         repository: "a",

@@ -37,7 +37,8 @@ impl StepWork {
         }
     }
 
-    /// Runs the step, trying again (up to `retries` more times) after a retryable failure.
+    /// Runs the step, trying again (up to `retries` more times) after a retryable failure,
+    /// no sooner than the registry asked.
     pub(crate) async fn run(self) -> Result<Outcome> {
         let mut tries_left = self.options.retries;
         loop {
@@ -45,6 +46,11 @@ impl StepWork {
                 Err(error) if tries_left > 0 && error.is_retryable() => {
                     tries_left -= 1;
                     tracing::warn!(step = self.id, %error, "step failed; trying again");
+                    // The client waits out `Retry-After` itself, except on a request it
+                    // could not replay (a streamed upload): that wait falls to the step.
+                    if let Some(wait) = error.retry_after() {
+                        tokio::time::sleep(wait).await;
+                    }
                 }
                 other => return other,
             }

@@ -1,11 +1,12 @@
 //! Integration tests of `oci-copy` against real parts: layouts and archives read and
 //! written by skopeo and umoci, copies between `oci-registry` and `docker-registry`
-//! processes, broken connections, sync files and the command line.
+//! processes, broken connections and other faults, sync files and the command line.
 
 mod common;
 
 mod archives;
 mod cli;
+mod faults;
 mod layout_interop;
 mod platforms;
 mod registries;

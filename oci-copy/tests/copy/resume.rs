@@ -1,13 +1,13 @@
 //! Broken connections: a download cut mid-blob resumes, an upload cut mid-chunk goes on
 //! from what the registry holds, and the copy ends with the right content either way.
 
+use oci_copy::CopyOptions;
 use oci_copy::end::{LayoutSink, RegistryOptions};
-use oci_copy::{CopyOptions, ExecuteOptions, Opener};
 
 use crate::common::fixtures::{self, image, layer};
 use crate::common::processes::OciRegistry;
-use crate::common::proxy::{Fault, Proxy};
-use crate::common::{copy, opener, root_digest, text};
+use crate::common::proxy::{Action, Fault, Proxy};
+use crate::common::{copy, ends, opener_with, root_digest, text, try_copy};
 
 /// A one-platform image with a 1 MiB layer, in a layout; returns the layout reference,
 /// the image, and the big layer's digest.
@@ -31,12 +31,11 @@ async fn a_download_cut_mid_blob_resumes() {
     let (source_registry, destination) = (OciRegistry::start(), OciRegistry::start());
     copy(&layout, &format!("{}/app:v1", source_registry.host())).await;
     let big = &image.layers[0].descriptor.digest;
-    let fault = Fault {
-        method: "GET",
-        path_contains: format!("/blobs/{big}"),
-        cut_after: 300 * 1024,
-        times: 1,
-    };
+    let fault = Fault::new(
+        "GET",
+        format!("/blobs/{big}"),
+        Action::Cut { after: 300 * 1024 },
+    );
     let proxy = Proxy::start(source_registry.host(), Some(fault)).await;
 
     let (plan, report) = copy(
@@ -44,7 +43,7 @@ async fn a_download_cut_mid_blob_resumes() {
         &format!("{}/app:v1", destination.host()),
     )
     .await;
-    assert_eq!(proxy.cuts(), 1);
+    assert_eq!(proxy.injected(), 1);
     let gets = proxy
         .requests()
         .iter()
@@ -58,8 +57,7 @@ async fn a_download_cut_mid_blob_resumes() {
     );
     assert!(report.is_success());
     assert_eq!(root_digest(&plan), image.manifest.descriptor.digest);
-    let (_, sink, _, _) =
-        crate::common::ends(&layout, &format!("{}/app", destination.host())).await;
+    let (_, sink, _, _) = ends(&layout, &format!("{}/app", destination.host())).await;
     assert!(sink.has_blob(&image.layers[0].descriptor).await.unwrap());
 }
 
@@ -68,41 +66,25 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
     let dir = tempfile::tempdir().unwrap();
     let (layout, image) = big_image(dir.path()).await;
     let registry = OciRegistry::start();
-    let fault = Fault {
-        method: "PATCH",
-        path_contains: "/blobs/uploads/".into(),
-        cut_after: 100 * 1024,
-        times: 1,
-    };
+    let fault = Fault::new(
+        "PATCH",
+        "/blobs/uploads/",
+        Action::Cut { after: 100 * 1024 },
+    );
     let proxy = Proxy::start(registry.host(), Some(fault)).await;
     // Chunked, resumable uploads for anything over 64 KiB, in 256 KiB chunks.
-    let opener = Opener {
-        registry: RegistryOptions {
-            single_request_limit: 0,
-            streamed_limit: 64 * 1024,
-            chunk_size: 256 * 1024,
-            upload_resumes: 3,
-        },
-        ..opener()
-    };
-    let (from, to): (oci_copy::Location, oci_copy::Location) = (
-        layout.parse().unwrap(),
-        format!("{}/app:v1", proxy.host()).parse().unwrap(),
-    );
-    let source = opener.source(&from).await.unwrap();
-    let sink = opener.sink(&to, None).await.unwrap();
-    let images = [oci_copy::sync::single_image(&from, &to)];
-    let (_, report) = oci_copy::copy(
-        source,
-        sink.clone(),
-        &images,
-        &CopyOptions::default(),
-        &ExecuteOptions::default(),
-    )
-    .await
-    .unwrap();
+    let opener = opener_with(RegistryOptions {
+        single_request_limit: 0,
+        streamed_limit: 64 * 1024,
+        chunk_size: 256 * 1024,
+        upload_resumes: 3,
+    });
+    let to = format!("{}/app:v1", proxy.host());
+    let (_, report) = try_copy(&opener, &layout, &to, &CopyOptions::default())
+        .await
+        .unwrap();
     assert!(report.is_success());
-    assert_eq!(proxy.cuts(), 1);
+    assert_eq!(proxy.injected(), 1);
     let patches = proxy
         .requests()
         .iter()
@@ -113,6 +95,7 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
         "the 1 MiB layer takes 5 chunks, one of them sent twice: {:#?}",
         proxy.requests()
     );
+    let (_, sink, _, _) = ends(&layout, &format!("{}/app", registry.host())).await;
     assert!(sink.has_blob(&image.layers[0].descriptor).await.unwrap());
     assert_eq!(
         sink.tagged("v1").await.unwrap(),

@@ -37,11 +37,14 @@ pub(crate) fn parse(input: &str) -> Result<Reference, ReferenceError> {
         input: input.to_owned(),
     };
     if repository.is_empty()
-        || (registry.is_none() && tag.is_some_and(is_port) && looks_like_host(name))
+        || (registry.is_none()
+            && !name.contains('/')
+            && tag.is_some_and(is_port)
+            && looks_like_host(name))
     {
         // `example.com/`, or `localhost:5000`, which Docker would read as the image
         // `library/localhost` tagged `5000`: almost always a registry given without a
-        // repository.
+        // repository. With a `/` the name is a repository path (`team/v1.2:3`), never a host.
         return Err(missing_repository());
     }
     if let Some(registry) = registry {

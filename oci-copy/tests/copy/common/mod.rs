@@ -3,12 +3,13 @@
 pub mod fixtures;
 pub mod processes;
 pub mod proxy;
+pub mod verify;
 
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 
-use oci_copy::end::{Sink, Source};
+use oci_copy::end::{RegistryOptions, Sink, Source};
 use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, Location, Opener, Plan, Report};
 use oci_distribution_client::{Client, ClientConfig, RetryPolicy};
 
@@ -29,6 +30,14 @@ pub fn opener() -> Opener {
     )
 }
 
+/// [`opener`], its registry ends pushing with `registry`.
+pub fn opener_with(registry: RegistryOptions) -> Opener {
+    Opener {
+        registry,
+        ..opener()
+    }
+}
+
 /// Opens both ends of a copy.
 pub async fn ends(from: &str, to: &str) -> (Arc<dyn Source>, Arc<dyn Sink>, Location, Location) {
     let (from, to): (Location, Location) = (from.parse().unwrap(), to.parse().unwrap());
@@ -38,13 +47,24 @@ pub async fn ends(from: &str, to: &str) -> (Arc<dyn Source>, Arc<dyn Sink>, Loca
     (source, sink, from, to)
 }
 
+/// Copies the image `from` names to `to` through the ends `opener` opens, with `options`;
+/// the copy's own result.
+pub async fn try_copy(
+    opener: &Opener,
+    from: &str,
+    to: &str,
+    options: &CopyOptions,
+) -> oci_copy::Result<(Plan, Report)> {
+    let (from, to): (Location, Location) = (from.parse().unwrap(), to.parse().unwrap());
+    let source = opener.source(&from).await?;
+    let sink = opener.sink(&to, from.repository_name()).await?;
+    let images: Vec<ImagePair> = vec![oci_copy::sync::single_image(&from, &to)];
+    oci_copy::copy(source, sink, &images, options, &ExecuteOptions::default()).await
+}
+
 /// Copies the image `from` names to `to`, with `options`; panics on failure.
 pub async fn copy_with(from: &str, to: &str, options: &CopyOptions) -> (Plan, Report) {
-    let (source, sink, from, to) = ends(from, to).await;
-    let images: Vec<ImagePair> = vec![oci_copy::sync::single_image(&from, &to)];
-    oci_copy::copy(source, sink, &images, options, &ExecuteOptions::default())
-        .await
-        .unwrap()
+    try_copy(&opener(), from, to, options).await.unwrap()
 }
 
 /// Copies with default options.

@@ -1,10 +1,11 @@
 //! Registries run as child processes on free loopback ports, killed on drop: our
-//! `oci-registry` and Debian's `docker-registry` (CNCF distribution).
+//! `oci-registry` and Debian's `docker-registry` (CNCF distribution); and runs of our
+//! `oci-copy` binary.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::OnceLock;
 
 /// The `oci-registry` binary of this workspace: `OCI_REGISTRY_BIN`, else the one in the
@@ -173,4 +174,34 @@ fn answers_v2(host: &str) -> bool {
     }
     let mut head = [0u8; 12];
     stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.")
+}
+
+/// The `oci-copy` binary of this crate with `args`, logging warnings only.
+pub fn oci_copy_command<I, S>(args: I) -> Command
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let mut command = Command::new(env!("CARGO_BIN_EXE_oci-copy"));
+    command.args(args).env("RUST_LOG", "warn");
+    command
+}
+
+/// A child process that is killed and reaped when dropped, so a failing test leaves none
+/// behind.
+pub struct KillOnDrop(pub Child);
+
+impl KillOnDrop {
+    /// Kills it (`SIGKILL`) and returns how it ended.
+    pub fn kill(&mut self) -> ExitStatus {
+        self.0.kill().unwrap();
+        self.0.wait().unwrap()
+    }
+}
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
