@@ -104,7 +104,7 @@ pub(crate) async fn patch(
     body: ByteStream<'static>,
 ) -> Answer {
     let id = known(id)?;
-    let (start, declared_len) = chunk_span(req)?;
+    let (start, declared_len) = chunk_span(ctx, &name, &id, req).await?;
     let chunk = Chunk {
         data: body,
         declared_len,
@@ -125,7 +125,7 @@ pub(crate) async fn finish(
 ) -> Answer {
     let id = known(id)?;
     let digest = parse_digest(req.query.get("digest").ok_or(Error::DigestMissing)?)?;
-    let (start, declared_len) = chunk_span(req)?;
+    let (start, declared_len) = chunk_span(ctx, &name, &id, req).await?;
     let chunk = Chunk {
         data: body,
         declared_len,
@@ -149,15 +149,29 @@ fn known(id: Result<UploadId, String>) -> Result<UploadId, Error> {
 }
 
 /// Where a chunk starts (from `Content-Range`) and how long it says it is.
-fn chunk_span(req: &Incoming) -> Result<(Option<u64>, Option<u64>), Error> {
+async fn chunk_span(
+    ctx: &Ctx,
+    name: &RepoName,
+    id: &UploadId,
+    req: &Incoming,
+) -> Result<(Option<u64>, Option<u64>), Error> {
     let content_length = req.content_length();
-    let Some(value) = req.header(CONTENT_RANGE) else {
+    let Some(value) = req.headers.get(CONTENT_RANGE) else {
         return Ok((None, content_length));
     };
-    let range = parse_chunk_range(value).ok_or_else(|| Error::ContentRangeInvalid {
-        value: value.to_owned(),
-    })?;
+    // A value that is not visible ASCII is a malformed range, not a missing one: ignoring it
+    // would append the chunk wherever the upload happens to end.
+    let range = value
+        .to_str()
+        .ok()
+        .and_then(parse_chunk_range)
+        .ok_or_else(|| Error::ContentRangeInvalid {
+            value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+        })?;
     if let Some(found) = content_length.filter(|&len| len != range.len()) {
+        // Misplaced as well as mis-sized: refused for its place (416, with the offset to
+        // resume from), as the reference implementation does and the spec requires.
+        ctx.store.upload_check_start(name, id, range.start).await?;
         return Err(Error::SizeMismatch {
             expected: range.len(),
             found,

@@ -66,15 +66,18 @@ pub fn write_atomic(tmp_dir: &Path, target: &Path, content: &[u8]) -> io::Result
     StagedFile::write(tmp_dir, content)?.publish(target)
 }
 
-/// Removes every file in `dir` (temporary leftovers of a crash); returns how many.
+/// Removes everything in `dir` (temporary leftovers of a crash: staged files, and the
+/// folders of upload sessions that were being committed); returns how many entries.
 pub fn sweep_dir(dir: &Path) -> io::Result<usize> {
     let mut removed = 0;
     for entry in fs::read_dir(dir)? {
         let entry = entry?;
-        if entry.file_type()?.is_file() {
+        if entry.file_type()?.is_dir() {
+            fs::remove_dir_all(entry.path())?;
+        } else {
             fs::remove_file(entry.path())?;
-            removed += 1;
         }
+        removed += 1;
     }
     Ok(removed)
 }
@@ -154,6 +157,18 @@ mod tests {
         std::mem::forget(StagedFile::write(&tmp, b"new but never published").unwrap());
         assert_eq!(fs::read(&target).unwrap(), b"old");
         assert_eq!(sweep_dir(&tmp).unwrap(), 1);
+        assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn the_sweep_removes_the_folders_of_sessions_being_committed() {
+        let dir = tempfile::tempdir().unwrap();
+        let (tmp, _) = layout(dir.path());
+        let session = tmp.join("ended-session");
+        fs::create_dir(&session).unwrap();
+        fs::write(session.join("data"), b"half published").unwrap();
+        fs::write(tmp.join("staged"), b"never published").unwrap();
+        assert_eq!(sweep_dir(&tmp).unwrap(), 2);
         assert_eq!(fs::read_dir(&tmp).unwrap().count(), 0);
     }
 

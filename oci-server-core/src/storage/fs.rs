@@ -4,7 +4,8 @@
 //! <root>/blobs/<alg>/<first 2 chars>/<encoded>   content-addressed blobs
 //! <root>/repositories/...                          metadata objects (see `Key`)
 //! <root>/uploads/<id>/{data,state}                 upload sessions
-//! <root>/tmp/                                      staging area for atomic writes
+//! <root>/tmp/                                      staging area for atomic writes, and
+//!                                                  upload sessions being committed
 //! ```
 //!
 //! Every write is staged in `tmp/`, fsynced and renamed into place (see `atomic`), so a crash
@@ -232,7 +233,7 @@ impl Storage for FsStorage {
         Box::pin(async move {
             let dir = self.upload_dir(id)?;
             let target = self.blob_path(digest)?;
-            fs_upload::commit(dir, id.clone(), size, target).await
+            fs_upload::commit(dir, self.tmp_dir(), id.clone(), size, target).await
         })
     }
 

@@ -66,7 +66,16 @@ pub(super) async fn write(
     let mut pending = BytesMut::with_capacity(WRITE_CHUNK);
     let mut flusher = BackgroundFlush::default();
     while let Some(chunk) = data.next().await {
-        let chunk = chunk.map_err(StorageError::Source)?;
+        let chunk = match chunk {
+            Ok(chunk) => chunk,
+            Err(e) => {
+                // tokio hands each write to the blocking pool and returns before it lands:
+                // wait for it, or it could land after the next request on this session has
+                // truncated the file (or committed it as a blob), corrupting it.
+                let _ = file.flush().await;
+                return Err(StorageError::Source(e));
+            }
+        };
         written += chunk.len() as u64;
         if pending.len() + chunk.len() > WRITE_CHUNK && !pending.is_empty() {
             file.write_all(&pending).await.map_err(io_err("write"))?;
@@ -126,11 +135,13 @@ impl BackgroundFlush {
 
 pub(super) async fn commit(
     dir: PathBuf,
+    tmp: PathBuf,
     id: UploadId,
     size: u64,
     target: PathBuf,
 ) -> Result<(), StorageError> {
     blocking(move || {
+        let dir = end_session(&dir, &tmp, &id)?;
         let data = data_path(&dir);
         if !target.exists() {
             let file = fs::OpenOptions::new()
@@ -156,6 +167,25 @@ pub(super) async fn commit(
         remove_session(&dir).map(|_| ())
     })
     .await
+}
+
+/// Ends a session by moving its folder out of `uploads/` in one durable rename, into `tmp/`
+/// (swept at the next open), where the commit goes on. Committing in place let a crash between
+/// publishing the data and removing the folder leave a session whose state outlived its data:
+/// one that reported its progress but failed every request to finish it.
+fn end_session(dir: &Path, tmp: &Path, id: &UploadId) -> Result<PathBuf, StorageError> {
+    let ended = tmp.join(format!("{:032x}", rand::random::<u128>()));
+    match fs::rename(dir, &ended) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            return Err(StorageError::UploadMissing { id: id.to_string() });
+        }
+        Err(e) => return Err(StorageError::io("end session", dir, e)),
+    }
+    dir.parent()
+        .map_or(Ok(()), atomic::sync_dir)
+        .map_err(|e| StorageError::io("end session", dir, e))?;
+    Ok(ended)
 }
 
 pub(super) async fn delete(dir: PathBuf) -> Result<bool, StorageError> {

@@ -139,6 +139,17 @@ impl Store {
         Ok(session)
     }
 
+    /// Refuses (416) a chunk starting at `start` unless the upload ends there.
+    pub async fn upload_check_start(
+        &self,
+        name: &RepoName,
+        id: &UploadId,
+        start: u64,
+    ) -> Result<(), Error> {
+        let session = self.upload_status(name, id).await?;
+        check_start(name, &session, Some(start))
+    }
+
     /// Ends a session: appends the optional last chunk (which, given `start`, must begin where
     /// the upload ends), checks the content against `expected`, moves it into the blob store
     /// and links it into `name`. Returns the blob's size.

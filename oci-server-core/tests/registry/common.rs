@@ -3,6 +3,7 @@
 use std::{
     path::{Path, PathBuf},
     sync::Arc,
+    time::Duration,
 };
 
 use oci_digest::{Algorithm, Digest};
@@ -10,7 +11,12 @@ use oci_server_core::{Authorizer, Registry, RegistryConfig, Storage, serve};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
-use tokio::{sync::oneshot, task::JoinHandle};
+use tokio::{
+    io::{AsyncReadExt, AsyncWriteExt},
+    net::TcpStream,
+    sync::oneshot,
+    task::JoinHandle,
+};
 
 pub const OCI_MANIFEST: &str = "application/vnd.oci.image.manifest.v1+json";
 pub const OCI_INDEX: &str = "application/vnd.oci.image.index.v1+json";
@@ -185,6 +191,79 @@ impl TestServer {
     }
 }
 
+/// An answer read off a raw socket.
+#[derive(Debug)]
+pub struct RawAnswer {
+    /// The status, or 0 when the server closed the connection without answering.
+    pub status: u16,
+    /// Everything the server sent, as text.
+    pub text: String,
+}
+
+impl RawAnswer {
+    /// The spec error code of the body, when the body is an error document.
+    pub fn code(&self) -> Option<String> {
+        code_of(self.text.split_once("\r\n\r\n")?.1)
+    }
+}
+
+/// The first spec error code of an error document, when `body` is one.
+pub fn code_of(body: &str) -> Option<String> {
+    let document: Value = serde_json::from_str(body).ok()?;
+    document["errors"][0]["code"].as_str().map(str::to_owned)
+}
+
+impl TestServer {
+    /// Sends `method path` with no body exactly as written (an HTTP client would normalise
+    /// `..` or refuse a NUL).
+    pub async fn raw(&self, method: &str, path: &str) -> RawAnswer {
+        let head = self.raw_head(method, path, &[("content-length", "0".to_owned())]);
+        self.raw_send(&head, false).await
+    }
+
+    /// A request head (request line, `Host`, `headers`, `Connection: close`, blank line).
+    pub fn raw_head(&self, method: &str, target: &str, headers: &[(&str, String)]) -> Vec<u8> {
+        let host = self.base.trim_start_matches("http://");
+        let mut head = format!("{method} {target} HTTP/1.1\r\nHost: {host}\r\n");
+        for (name, value) in headers {
+            head.push_str(&format!("{name}: {value}\r\n"));
+        }
+        head.push_str("Connection: close\r\n\r\n");
+        head.into_bytes()
+    }
+
+    /// Writes `request` byte for byte on a new connection and reads until the server closes
+    /// it. With `cut_short` the writing half is shut down after the bytes, as a client that
+    /// dies in the middle of a body does. The server may stop reading and close early, so a
+    /// failed write is not an error here: what it answered is.
+    pub async fn raw_send(&self, request: &[u8], cut_short: bool) -> RawAnswer {
+        let mut stream = TcpStream::connect(self.base.trim_start_matches("http://"))
+            .await
+            .unwrap();
+        if stream.write_all(request).await.is_ok() && cut_short {
+            let _ = stream.shutdown().await;
+        }
+        let mut received = Vec::new();
+        // A safety net against a server that never closes, not a timing assertion.
+        let read = tokio::time::timeout(Duration::from_secs(30), async {
+            let mut buffer = [0u8; 8192];
+            // A reset after the answer (unread request bytes) ends the answer too.
+            while let Ok(n @ 1..) = stream.read(&mut buffer).await {
+                received.extend_from_slice(&buffer[..n]);
+            }
+        })
+        .await;
+        assert!(read.is_ok(), "the server never closed the connection");
+        let text = String::from_utf8_lossy(&received).into_owned();
+        let status = text
+            .strip_prefix("HTTP/1.1 ")
+            .and_then(|rest| rest.get(..3))
+            .and_then(|code| code.parse().ok())
+            .unwrap_or(0);
+        RawAnswer { status, text }
+    }
+}
+
 impl Drop for TestServer {
     fn drop(&mut self) {
         if let Some(shutdown) = self.shutdown.take() {
@@ -219,4 +298,18 @@ pub fn content(len: usize, seed: u8) -> Vec<u8> {
 /// Digest of `data` with `algorithm`.
 pub fn digest_with(algorithm: &Algorithm, data: &[u8]) -> Digest {
     Digest::compute_with(algorithm, data).unwrap()
+}
+
+/// Every file below `dir`, recursively.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            found.extend(files_under(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
 }

@@ -4,7 +4,9 @@ mod auth;
 mod binary;
 mod blobs;
 mod common;
+mod crash;
 mod gc;
+mod hostile;
 mod listings;
 mod manifests;
 #[cfg(feature = "s3")]

@@ -60,6 +60,13 @@ impl RegistryProcess {
         self.base.trim_start_matches("http://")
     }
 
+    /// Kills the process with SIGKILL, as a crash would (no shutdown, no cleanup), and returns
+    /// how it exited.
+    pub fn kill(mut self) -> std::process::ExitStatus {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap()
+    }
+
     /// Sends SIGTERM and returns how the process exited.
     pub fn terminate(mut self) -> std::process::ExitStatus {
         let pid = self.child.id().to_string();

@@ -1,47 +1,12 @@
 //! Nothing outside the store root can be read or written through crafted paths.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 use reqwest::StatusCode;
-use tokio::{
-    io::{AsyncReadExt, AsyncWriteExt},
-    net::TcpStream,
-};
 
-use crate::common::TestServer;
+use crate::common::{TestServer, files_under};
 
 const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-
-/// Sends a request line exactly as written (an HTTP client would normalise `..`).
-async fn raw(server: &TestServer, method: &str, path: &str) -> (u16, String) {
-    let addr = server.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(addr).await.unwrap();
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    );
-    stream.write_all(request.as_bytes()).await.unwrap();
-    let mut answer = String::new();
-    stream.read_to_string(&mut answer).await.unwrap();
-    let status = answer
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(0);
-    (status, answer)
-}
-
-fn files_under(dir: &Path) -> Vec<String> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir(dir).unwrap() {
-        let path = entry.unwrap().path();
-        if path.is_dir() {
-            found.extend(files_under(&path));
-        } else {
-            found.push(path.display().to_string());
-        }
-    }
-    found
-}
 
 #[tokio::test]
 async fn crafted_paths_never_leave_the_store() {
@@ -65,7 +30,8 @@ async fn crafted_paths_never_leave_the_store() {
     ];
     for path in &paths {
         for method in ["GET", "HEAD", "PUT", "DELETE", "PATCH", "POST"] {
-            let (status, answer) = raw(&server, method, path).await;
+            let answer = server.raw(method, path).await;
+            let (status, answer) = (answer.status, answer.text);
             assert!(
                 (400..500).contains(&status),
                 "{method} {path} answered {status}: {answer}"
@@ -75,13 +41,13 @@ async fn crafted_paths_never_leave_the_store() {
         }
     }
     // Writes through crafted names created nothing outside the store, and nothing odd inside.
-    assert_eq!(files_under(outside.path()), vec![escape]);
-    let (status, _) = raw(&server, "PUT", "/v2/../evil/manifests/x").await;
+    assert_eq!(files_under(outside.path()), vec![PathBuf::from(escape)]);
+    let status = server.raw("PUT", "/v2/../evil/manifests/x").await.status;
     assert!((400..500).contains(&status));
     assert!(
         files_under(server.root())
             .iter()
-            .all(|f| !f.contains("evil"))
+            .all(|f| !f.to_string_lossy().contains("evil"))
     );
     assert_eq!(server.get("/v2/_catalog").await.status(), StatusCode::OK);
 }
