@@ -13,18 +13,6 @@ use crate::common::{content, header};
 
 const MAX: u64 = u64::MAX;
 
-/// PATCHes `body` with `range` (no `Content-Range` when `None`).
-async fn patch(store: &GuardedStore, location: &str, range: HeaderValue, body: &[u8]) -> Response {
-    store
-        .http
-        .patch(store.url(location))
-        .header("content-range", range)
-        .body(body.to_vec())
-        .send()
-        .await
-        .unwrap()
-}
-
 /// Ends the upload with `digest` and a last chunk `body` at `range`.
 async fn finish(
     store: &GuardedStore,
@@ -103,7 +91,9 @@ async fn refused_chunks_leave_the_upload_usable() {
     let data = content(2500, 5);
     let digest = Digest::compute(&data);
     let location = store.start_upload(VICTIM).await;
-    let first = patch(&store, &location, value("0-999"), &data[..1000]).await;
+    let first = store
+        .patch_chunk(&location, value("0-999"), &data[..1000])
+        .await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
 
     let mut refusals: Vec<(HeaderValue, Vec<u8>)> = misplaced_after_1000(&data);
@@ -116,7 +106,7 @@ async fn refused_chunks_leave_the_upload_usable() {
     refusals.push((value("2000-2999"), data[1000..1500].to_vec()));
     for (range, body) in refusals {
         let case = format!("Content-Range {range:?}");
-        let answer = patch(&store, &location, range.clone(), &body).await;
+        let answer = store.patch_chunk(&location, range.clone(), &body).await;
         if answer.status() == StatusCode::RANGE_NOT_SATISFIABLE
             && answer.headers().contains_key("range")
         {
@@ -142,12 +132,16 @@ async fn refused_chunks_leave_the_upload_usable() {
 
     // A well-placed chunk whose body is not the length its range names: SIZE_INVALID.
     for (range, len) in [("1000-1999", 500), (&format!("1000-{}", MAX - 1), 1000)] {
-        let answer = patch(&store, &location, value(range), &data[1000..1000 + len]).await;
+        let answer = store
+            .patch_chunk(&location, value(range), &data[1000..1000 + len])
+            .await;
         refused(answer, StatusCode::BAD_REQUEST, "SIZE_INVALID", range).await;
         assert_eq!(store.upload_range(&location).await, "0-999", "{range}");
     }
 
-    let second = patch(&store, &location, value("1000-1999"), &data[1000..2000]).await;
+    let second = store
+        .patch_chunk(&location, value("1000-1999"), &data[1000..2000])
+        .await;
     assert_eq!(second.status(), StatusCode::ACCEPTED);
     assert_eq!(header(&second, "range"), "0-1999");
     let done = finish(
@@ -171,7 +165,7 @@ async fn a_fresh_upload_takes_only_a_chunk_at_zero() {
     let digest = Digest::compute(&data);
     let location = store.start_upload(VICTIM).await;
     for range in ["1-100", "100-199", "99-0"] {
-        let answer = patch(&store, &location, value(range), &data).await;
+        let answer = store.patch_chunk(&location, value(range), &data).await;
         refused(
             answer,
             StatusCode::RANGE_NOT_SATISFIABLE,

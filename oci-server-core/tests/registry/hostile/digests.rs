@@ -4,6 +4,7 @@
 
 use oci_digest::{Algorithm, Digest};
 use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
 use serde_json::json;
 
 use super::{
@@ -134,13 +135,8 @@ async fn content_claiming_a_stored_digest_is_refused() {
         ("20000-39999", &forged[20_000..40_000]),
     ] {
         let answer = store
-            .http
-            .patch(store.url(&location))
-            .header("content-range", range)
-            .body(part.to_vec())
-            .send()
-            .await
-            .unwrap();
+            .patch_chunk(&location, HeaderValue::from_static(range), part)
+            .await;
         assert_eq!(answer.status(), StatusCode::ACCEPTED, "{range}");
     }
     let answer = store

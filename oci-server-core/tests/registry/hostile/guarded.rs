@@ -9,7 +9,7 @@ use std::{
 
 use oci_digest::Digest;
 use oci_server_core::RegistryConfig;
-use reqwest::StatusCode;
+use reqwest::{Response, StatusCode, header::HeaderValue};
 use serde_json::json;
 use tempfile::TempDir;
 
@@ -84,6 +84,17 @@ impl GuardedStore {
             .unwrap();
         assert_eq!(answer.status(), StatusCode::ACCEPTED);
         header(&answer, "location").to_owned()
+    }
+
+    /// PATCHes `body` to the upload at `location` with `Content-Range: range`.
+    pub async fn patch_chunk(&self, location: &str, range: HeaderValue, body: &[u8]) -> Response {
+        self.http
+            .patch(self.url(location))
+            .header("content-range", range)
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap()
     }
 
     /// The `Range` an upload's status reports.

@@ -4,6 +4,7 @@
 
 use oci_digest::Digest;
 use reqwest::StatusCode;
+use reqwest::header::HeaderValue;
 use serde_json::json;
 
 use super::{
@@ -91,13 +92,8 @@ async fn a_chunk_cut_short_leaves_the_session_where_it_was() {
     let digest = Digest::compute(&data);
     let location = store.start_upload(VICTIM).await;
     let first = store
-        .http
-        .patch(store.url(&location))
-        .header("content-range", "0-999")
-        .body(data[..1000].to_vec())
-        .send()
-        .await
-        .unwrap();
+        .patch_chunk(&location, HeaderValue::from_static("0-999"), &data[..1000])
+        .await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
 
     let ranged = [("content-range", "1000-1999".to_owned())];
@@ -144,13 +140,8 @@ async fn a_long_chunk_cut_short_leaves_nothing_behind() {
     let data = content(3 << 20, 14);
     let location = store.start_upload(VICTIM).await;
     let first = store
-        .http
-        .patch(store.url(&location))
-        .header("content-range", "0-999")
-        .body(data[..1000].to_vec())
-        .send()
-        .await
-        .unwrap();
+        .patch_chunk(&location, HeaderValue::from_static("0-999"), &data[..1000])
+        .await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
 
     // Cut after more than one write batch (1 MiB): a write still in flight when the body
