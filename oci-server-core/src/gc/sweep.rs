@@ -101,14 +101,20 @@ async fn links(
     Ok(())
 }
 
-/// Upload sessions whose state nobody has written within the grace period.
+/// Upload sessions whose state nobody has written within the grace period, and sessions
+/// created before it whose state was never written.
 async fn uploads(store: &Store, options: &GcOptions, report: &mut GcReport) -> Result<(), Error> {
     let storage = store.storage();
     for id in storage.meta_list(&Key::uploads()).await? {
         let Some(id) = UploadId::parse(&id) else {
             continue;
         };
-        let modified = storage.meta_modified(&Key::upload_state(&id)).await?;
+        let modified = match storage.meta_modified(&Key::upload_state(&id)).await? {
+            Some(modified) => Some(modified),
+            // No state: the process died between creating the session and saving its state,
+            // so the session can only be aged by its creation.
+            None => storage.upload_created(&id).await?,
+        };
         if !modified.is_some_and(|m| options.expired(m)) {
             continue;
         }

@@ -20,18 +20,15 @@ use std::{
 
 use bytes::Bytes;
 use oci_digest::Digest;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
-use tokio_util::io::ReaderStream;
 
 use super::{
     BlobInfo, Key, Storage, StorageFuture,
     atomic::{self, remove_durable, write_atomic},
-    fs_gc, fs_upload, is_safe_segment,
+    fs_gc,
+    fs_read::stream_file,
+    fs_upload, is_safe_segment,
 };
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
-
-/// Read buffer size for streaming blobs out.
-const READ_CHUNK: usize = 256 * 1024;
 
 /// A [`Storage`] on a local folder. Cheap to clone.
 #[derive(Debug, Clone)]
@@ -134,31 +131,6 @@ pub(super) async fn blocking<T: Send + 'static>(
         .map_err(|e| StorageError::io("join blocking task", PathBuf::new(), io::Error::other(e)))?
 }
 
-/// Opens a file for streaming `range` (or all of it) out.
-pub(super) async fn stream_file(
-    path: &Path,
-    range: Option<ByteRange>,
-) -> Result<Option<ByteStream<'static>>, StorageError> {
-    let mut file = match tokio::fs::File::open(path).await {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StorageError::io("open", path, e)),
-    };
-    let len = match range {
-        Some(range) => {
-            file.seek(io::SeekFrom::Start(range.start))
-                .await
-                .map_err(|e| StorageError::io("seek", path, e))?;
-            range.len()
-        }
-        None => u64::MAX,
-    };
-    Ok(Some(Box::pin(ReaderStream::with_capacity(
-        file.take(len),
-        READ_CHUNK,
-    ))))
-}
-
 impl Storage for FsStorage {
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
         Box::pin(async move {
@@ -234,6 +206,21 @@ impl Storage for FsStorage {
             let dir = self.upload_dir(id)?;
             let target = self.blob_path(digest)?;
             fs_upload::commit(dir, self.tmp_dir(), id.clone(), size, target).await
+        })
+    }
+
+    fn upload_created<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, Option<SystemTime>> {
+        // The data file is created with the session; its time is that of its last write.
+        Box::pin(async move {
+            let data = fs_upload::data_path(&self.upload_dir(id)?);
+            match tokio::fs::metadata(&data).await {
+                Ok(meta) => meta
+                    .modified()
+                    .map(Some)
+                    .map_err(|e| StorageError::io("stat", data, e)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StorageError::io("stat", data, e)),
+            }
         })
     }
 

@@ -23,10 +23,17 @@ pub struct MemoryStorage {
 /// A stored value and when it was written.
 type Stamped = (Bytes, SystemTime);
 
+/// An upload session's data so far, and when the session was created.
+#[derive(Debug)]
+struct Upload {
+    data: BytesMut,
+    created: SystemTime,
+}
+
 #[derive(Debug, Default)]
 struct State {
     blobs: HashMap<Digest, Stamped>,
-    uploads: HashMap<UploadId, BytesMut>,
+    uploads: HashMap<UploadId, Upload>,
     meta: BTreeMap<String, Stamped>,
 }
 
@@ -78,7 +85,11 @@ impl Storage for MemoryStorage {
     }
 
     fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
-        self.state().uploads.insert(id.clone(), BytesMut::new());
+        let upload = Upload {
+            data: BytesMut::new(),
+            created: SystemTime::now(),
+        };
+        self.state().uploads.insert(id.clone(), upload);
         Box::pin(async { Ok(()) })
     }
 
@@ -95,8 +106,8 @@ impl Storage for MemoryStorage {
             }
             let mut state = self.state();
             let upload = state.uploads.get_mut(id).ok_or_else(|| missing(id))?;
-            upload.truncate(offset as usize);
-            upload.extend_from_slice(&incoming);
+            upload.data.truncate(offset as usize);
+            upload.data.extend_from_slice(&incoming);
             Ok(incoming.len() as u64)
         })
     }
@@ -107,7 +118,7 @@ impl Storage for MemoryStorage {
         len: u64,
     ) -> StorageFuture<'a, ByteStream<'static>> {
         let data = self.state().uploads.get(id).map(|u| {
-            let data = u.clone().freeze();
+            let data = u.data.clone().freeze();
             data.slice(..(len as usize).min(data.len()))
         });
         Box::pin(async move { data.map(one_chunk).ok_or_else(|| missing(id)) })
@@ -120,7 +131,7 @@ impl Storage for MemoryStorage {
         digest: &'a Digest,
     ) -> StorageFuture<'a, ()> {
         let mut state = self.state();
-        let committed = state.uploads.remove(id).map(|mut data| {
+        let committed = state.uploads.remove(id).map(|Upload { mut data, .. }| {
             data.truncate(size as usize);
             state
                 .blobs
@@ -128,6 +139,11 @@ impl Storage for MemoryStorage {
             state.meta.remove(&Key::upload_state(id).to_path_string());
         });
         Box::pin(async move { committed.ok_or_else(|| missing(id)) })
+    }
+
+    fn upload_created<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, Option<SystemTime>> {
+        let created = self.state().uploads.get(id).map(|u| u.created);
+        Box::pin(async move { Ok(created) })
     }
 
     fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
@@ -188,14 +204,19 @@ impl Storage for MemoryStorage {
 
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
         let prefix = format!("{}/", folder.to_path_string());
-        let children: BTreeSet<String> = self
-            .state()
+        let state = self.state();
+        let mut children: BTreeSet<String> = state
             .meta
             .range(prefix.clone()..)
             .map(|(k, _)| k)
             .take_while(|k| k.starts_with(&prefix))
             .filter_map(|k| k[prefix.len()..].split('/').next().map(str::to_owned))
             .collect();
+        // As on the other backends, a session's data lives in its folder under `uploads`, so
+        // a session shows there even before its state object is written.
+        if *folder == Key::uploads() {
+            children.extend(state.uploads.keys().map(|id| id.as_str().to_owned()));
+        }
         Box::pin(async move { Ok(children.into_iter().collect()) })
     }
 }

@@ -20,6 +20,7 @@
 mod atomic;
 mod fs;
 mod fs_gc;
+mod fs_read;
 mod fs_upload;
 mod key;
 mod location;
@@ -90,6 +91,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         size: u64,
         digest: &'a Digest,
     ) -> StorageFuture<'a, ()>;
+
+    /// When the upload session was created (a backend may answer a later time, such as its
+    /// last write, never an earlier one); `None` when there is no such session. Garbage
+    /// collection ages a session by it when its state object was never written.
+    fn upload_created<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, Option<SystemTime>>;
 
     /// Deletes an upload's data and its state object; `false` when there was no such session.
     fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool>;

@@ -9,7 +9,9 @@ use std::{
 };
 
 use oci_digest::Digest;
-use oci_server_core::{FsStorage, GcOptions, RegistryConfig, Storage, collect_garbage};
+use oci_server_core::{
+    FsStorage, GcOptions, MemoryStorage, RegistryConfig, Storage, UploadId, collect_garbage,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -108,6 +110,44 @@ async fn orphans_go_after_the_grace_period_on_the_filesystem() {
 async fn orphans_go_after_the_grace_period_on_s3() {
     let s3 = crate::s3_peers::S3Server::moto().await;
     orphans_go_after_the_grace_period(Arc::new(s3.storage("gc"))).await;
+}
+
+/// A session whose process died between creating it and saving its state has no state object
+/// to age it by: it is aged by its creation, and goes once that is past the grace period.
+async fn session_without_state_goes_after_the_grace_period(storage: Arc<dyn Storage>) {
+    let id = UploadId::random();
+    storage.upload_create(&id).await.unwrap();
+
+    let report = collect_garbage(storage.clone(), &GcOptions::default())
+        .await
+        .unwrap();
+    assert!(report.uploads.is_empty(), "{report:?}");
+    assert!(storage.upload_created(&id).await.unwrap().is_some());
+
+    let report = collect_garbage(storage.clone(), &GcOptions::default().with_now(later()))
+        .await
+        .unwrap();
+    assert_eq!(report.uploads, [id.as_str()]);
+    assert_eq!(storage.upload_created(&id).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn session_without_state_goes_after_the_grace_period_on_the_filesystem() {
+    let dir = tempfile::tempdir().unwrap();
+    let storage = FsStorage::open(dir.path()).await.unwrap();
+    session_without_state_goes_after_the_grace_period(Arc::new(storage)).await;
+}
+
+#[tokio::test]
+async fn session_without_state_goes_after_the_grace_period_in_memory() {
+    session_without_state_goes_after_the_grace_period(Arc::new(MemoryStorage::new())).await;
+}
+
+#[cfg(feature = "s3")]
+#[tokio::test]
+async fn session_without_state_goes_after_the_grace_period_on_s3() {
+    let s3 = crate::s3_peers::S3Server::moto().await;
+    session_without_state_goes_after_the_grace_period(Arc::new(s3.storage("gc-stateless"))).await;
 }
 
 #[tokio::test]

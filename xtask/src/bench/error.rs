@@ -48,6 +48,24 @@ pub enum BenchError {
     /// A pulled blob differs from the one pushed (size or digest).
     #[error("the pulled blob does not match the pushed one: {0}")]
     Verify(#[source] oci_digest::DigestError),
+    /// An answer the counting pull could not read as a `200` with a body.
+    #[error("{url}: {reason}")]
+    BadAnswer {
+        /// The URL asked.
+        url: String,
+        /// What was wrong with the answer.
+        reason: String,
+    },
+    /// A pulled blob ended before (or ran past) the size pushed.
+    #[error("{url} sent {received} bytes of a {expected}-byte blob")]
+    ShortPull {
+        /// The URL asked.
+        url: String,
+        /// The size pushed.
+        expected: u64,
+        /// The bytes that arrived.
+        received: u64,
+    },
     /// A peer did not answer `GET /v2/` within the start-up allowance.
     #[error("{peer} did not become ready within {waited:?}; see {log}")]
     NotReady {

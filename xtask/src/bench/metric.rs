@@ -29,6 +29,9 @@ pub enum Target {
     TimesPeer(f64),
     /// Ours must stay under this many MiB, whatever the peer does.
     BelowMib(f64),
+    /// No goal: the row explains another one (say, how much a client-side cost narrows a
+    /// difference between the servers).
+    Informational,
 }
 
 impl Target {
@@ -38,6 +41,7 @@ impl Target {
         match self {
             Target::TimesPeer(times) => ratio.map(|ratio| ratio >= times),
             Target::BelowMib(limit) => Some(ours < limit),
+            Target::Informational => None,
         }
     }
 
@@ -46,6 +50,7 @@ impl Target {
         match self {
             Target::TimesPeer(times) => format!(">= {times}x peer"),
             Target::BelowMib(limit) => format!("< {limit} MiB"),
+            Target::Informational => "(information)".to_string(),
         }
     }
 }
@@ -71,6 +76,15 @@ impl Metric {
             name,
             unit: Unit::MibPerSecond,
             target: Target::TimesPeer(2.0),
+        }
+    }
+
+    /// A throughput metric in MiB/s that is shown but held to no goal.
+    pub fn throughput_for_information(name: String) -> Metric {
+        Metric {
+            name,
+            unit: Unit::MibPerSecond,
+            target: Target::Informational,
         }
     }
 
@@ -110,6 +124,7 @@ mod tests {
         assert_eq!(Target::TimesPeer(2.0).met(100.0, None), None);
         assert_eq!(Target::BelowMib(64.0).met(63.9, Some(9.0)), Some(true));
         assert_eq!(Target::BelowMib(64.0).met(64.0, None), Some(false));
+        assert_eq!(Target::Informational.met(100.0, Some(0.5)), None);
     }
 
     #[test]

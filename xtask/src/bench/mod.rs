@@ -18,6 +18,7 @@ mod api;
 mod blob;
 mod chunked;
 mod copy;
+mod drain;
 mod error;
 mod generator;
 mod machine;

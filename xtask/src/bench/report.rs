@@ -71,10 +71,14 @@ fn method() -> String {
            and access log disabled); otherwise distribution runs the minimal filesystem \
            configuration.\n\
          - The client is this xtask (reqwest, HTTP/1.1 over 127.0.0.1). It generates blob bytes \
-           on the fly and hashes them (SHA-256) as they are sent and received, never holding a \
-           blob in memory; that work shares the CPU with the server.\n\
+           on the fly and hashes them (SHA-256) as they are sent, and as they are received in \
+           the verifying pull, never holding a blob in memory; that work shares the CPU with \
+           the server.\n\
          - Blob push: POST, one streamed PATCH of the whole blob, PUT with the digest. Blob pull: \
-           GET, size and digest verified as the bytes arrive.\n\
+           GET with the client only counting the bytes (the server's rate); then a second GET \
+           with size and digest verified as the bytes arrive, which is what a verifying client \
+           sees: its SHA-256 competes with the server for the 2 cores and caps both servers \
+           alike, so that row has no target.\n\
          - Manifest GET: {CONCURRENCY} tokio tasks share {REQUESTS} GETs of one OCI manifest by \
            tag over keep-alive connections, after an untimed warm-up.\n\
          - Chunked upload: PATCHes with `Content-Range`, then a PUT with the digest.\n\

@@ -46,6 +46,18 @@ impl ObjectStorage {
     pub fn object_store(&self) -> &Arc<dyn ObjectStore> {
         &self.store
     }
+
+    /// When the object at `path` was written; `None` when there is none.
+    async fn last_modified(
+        &self,
+        path: &object_store::path::Path,
+    ) -> Result<Option<SystemTime>, StorageError> {
+        match self.store.head(path).await {
+            Ok(meta) => Ok(Some(meta.last_modified.into())),
+            Err(object_store::Error::NotFound { .. }) => Ok(None),
+            Err(e) => Err(object_error("stat", path)(e)),
+        }
+    }
 }
 
 impl Storage for ObjectStorage {
@@ -121,6 +133,11 @@ impl Storage for ObjectStorage {
         Box::pin(self.commit_session(id, size, digest))
     }
 
+    fn upload_created<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, Option<SystemTime>> {
+        // The marker is written once, when the session is created.
+        Box::pin(async move { self.last_modified(&self.layout.upload_marker(id)?).await })
+    }
+
     fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
         Box::pin(self.delete_session(id))
     }
@@ -154,14 +171,7 @@ impl Storage for ObjectStorage {
     }
 
     fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {
-        Box::pin(async move {
-            let path = self.layout.meta(key)?;
-            match self.store.head(&path).await {
-                Ok(meta) => Ok(Some(meta.last_modified.into())),
-                Err(object_store::Error::NotFound { .. }) => Ok(None),
-                Err(e) => Err(object_error("stat", &path)(e)),
-            }
-        })
+        Box::pin(async move { self.last_modified(&self.layout.meta(key)?).await })
     }
 
     fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
