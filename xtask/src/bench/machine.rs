@@ -62,6 +62,34 @@ pub fn version_of(program: &str) -> String {
         .unwrap_or_else(|| "not found".to_string())
 }
 
+/// The filesystem that holds `path`, as `<type> on <device>` (only the type when the device
+/// is named after it, as tmpfs is), from `/proc/mounts`; `unknown` when it cannot be told.
+pub fn filesystem_of(path: &std::path::Path) -> String {
+    let mounts = std::fs::read_to_string("/proc/mounts").unwrap_or_default();
+    let path = path.canonicalize().unwrap_or_else(|_| path.to_path_buf());
+    mount_holding(&mounts, &path).unwrap_or_else(|| "unknown".to_string())
+}
+
+/// The `/proc/mounts` entry with the longest mount point that contains `path`.
+fn mount_holding(mounts: &str, path: &std::path::Path) -> Option<String> {
+    mounts
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.split_whitespace();
+            let device = fields.next()?;
+            let mount_point = fields.next()?;
+            let kind = fields.next()?;
+            let described = match device == kind {
+                true => kind.to_string(),
+                false => format!("{kind} on {device}"),
+            };
+            path.starts_with(mount_point)
+                .then_some((mount_point.len(), described))
+        })
+        .max_by_key(|(length, _)| *length)
+        .map(|(_, described)| described)
+}
+
 fn cpu_model(cpuinfo: &str) -> Option<String> {
     cpuinfo
         .lines()
@@ -110,6 +138,18 @@ mod tests {
             Some("2.34 2.20 1.72")
         );
         assert_eq!(parse_load_average("2.34\n"), None);
+    }
+
+    #[test]
+    fn finds_the_innermost_mount_holding_a_path() {
+        let mounts = "/dev/vda / ext4 rw,relatime 0 0\n\
+                      tmpfs /dev/shm tmpfs rw,nosuid 0 0\n\
+                      proc /proc proc rw 0 0\n";
+        let holding = |path: &str| mount_holding(mounts, std::path::Path::new(path));
+        assert_eq!(holding("/dev/shm/store").as_deref(), Some("tmpfs"));
+        assert_eq!(holding("/tmp/store").as_deref(), Some("ext4 on /dev/vda"));
+        // A mount point is a whole path component, not a string prefix.
+        assert_eq!(holding("/dev/shmem").as_deref(), Some("ext4 on /dev/vda"));
     }
 
     #[test]

@@ -29,23 +29,26 @@ mod report;
 mod rss;
 mod table;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use crate::cargo::cargo_command;
 use crate::error::XtaskError;
 use error::BenchError;
 use peers::{Executables, PeerKind, RunningPeer};
-use report::Report;
+use report::{Report, ServerTable};
 use table::{Results, Side};
 
 const USAGE: &str = "\
-usage: cargo xtask bench [--runs N] [--size-mib M] [--only NAME]
+usage: cargo xtask bench [--runs N] [--size-mib M] [--store-dir DIR]... [--only NAME]
 
-  --runs N        runs per benchmark and server; the table shows medians (default: 3)
-  --size-mib M    size of the pushed and pulled blob in MiB (default: 1024)
-  --only NAME     run one benchmark: blob, manifest, chunked or copy; prints its table
-                  without touching xtask/BENCHMARKS.md
+  --runs N         runs per benchmark and server; the table shows medians (default: 3)
+  --size-mib M     size of the pushed and pulled blob in MiB (default: 1024)
+  --store-dir DIR  where the servers' temporary stores go (default: the system's temporary
+                   folder); given more than once, the server benchmarks run on each and get
+                   a table each (say /dev/shm, to see the servers without the disk)
+  --only NAME      run one benchmark: blob, manifest, chunked or copy; prints its table
+                   without touching xtask/BENCHMARKS.md
 
 Compares oci-registry (release build) with Debian's docker-registry (/usr/bin/docker-registry;
 `bash .ci/install-peers` installs it) and writes the table to xtask/BENCHMARKS.md. The bench
@@ -84,6 +87,8 @@ impl Benchmark {
 struct Options {
     runs: usize,
     size_mib: u64,
+    /// Empty means the system's temporary folder.
+    store_dirs: Vec<PathBuf>,
     only: Option<Benchmark>,
 }
 
@@ -92,6 +97,7 @@ impl Default for Options {
         Options {
             runs: 3,
             size_mib: 1024,
+            store_dirs: Vec::new(),
             only: None,
         }
     }
@@ -110,6 +116,7 @@ impl Options {
             match arg.as_str() {
                 "--runs" => options.runs = positive(arg, value()?).map_err(usage)?,
                 "--size-mib" => options.size_mib = positive(arg, value()?).map_err(usage)?,
+                "--store-dir" => options.store_dirs.push(PathBuf::from(value()?)),
                 "--only" => {
                     let name = value()?;
                     let benchmark = Benchmark::ALL
@@ -125,6 +132,14 @@ impl Options {
         Ok(options)
     }
 
+    /// The folders the server benchmarks put their stores in, one table each.
+    fn store_dirs(&self) -> Vec<PathBuf> {
+        match self.store_dirs.is_empty() {
+            true => vec![std::env::temp_dir()],
+            false => self.store_dirs.clone(),
+        }
+    }
+
     fn selected(&self) -> Vec<Benchmark> {
         Benchmark::ALL
             .into_iter()
@@ -137,6 +152,9 @@ impl Options {
             "cargo xtask bench --runs {} --size-mib {}",
             self.runs, self.size_mib
         );
+        for dir in &self.store_dirs {
+            line.push_str(&format!(" --store-dir {}", dir.display()));
+        }
         if let Some(only) = self.only {
             line.push_str(&format!(" --only {}", only.name()));
         }
@@ -220,9 +238,26 @@ fn run(options: &Options) -> Result<String, BenchError> {
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
-            Some(runtime.block_on(measure_servers(options, &server_benchmarks, executables))?)
+            let mut tables = Vec::new();
+            for store_dir in options.store_dirs() {
+                let results = runtime.block_on(measure_servers(
+                    options,
+                    &server_benchmarks,
+                    executables,
+                    &store_dir,
+                ))?;
+                tables.push(ServerTable {
+                    store: format!(
+                        "{} ({})",
+                        store_dir.display(),
+                        machine::filesystem_of(&store_dir)
+                    ),
+                    results,
+                });
+            }
+            tables
         }
-        None => None,
+        None => Vec::new(),
     };
     let copy = selected.contains(&Benchmark::Copy).then(copy::run);
     let report = Report {
@@ -241,11 +276,13 @@ fn run(options: &Options) -> Result<String, BenchError> {
     Ok(report.to_markdown())
 }
 
-/// Every server benchmark, `options.runs` times, against a fresh server of each kind.
+/// Every server benchmark, `options.runs` times, against a fresh server of each kind whose
+/// store is a new folder in `store_dir`.
 async fn measure_servers(
     options: &Options,
     benchmarks: &[Benchmark],
     executables: &Executables,
+    store_dir: &Path,
 ) -> Result<Results, BenchError> {
     let mut results = Results::default();
     for run in 0..options.runs {
@@ -258,13 +295,14 @@ async fn measure_servers(
             let seed = (run * Benchmark::ALL.len() + index) as u64;
             for kind in order {
                 eprintln!(
-                    "bench: run {}/{}: {} on {}",
+                    "bench: run {}/{}: {} on {}, store in {}",
                     run + 1,
                     options.runs,
                     benchmark.name(),
-                    kind.name()
+                    kind.name(),
+                    store_dir.display()
                 );
-                let peer = RunningPeer::start(kind, executables).await?;
+                let peer = RunningPeer::start(kind, executables, store_dir).await?;
                 let measurements = match benchmark {
                     Benchmark::Blob => {
                         blob::run(&peer, options.size_mib * 1024 * 1024, seed).await?
@@ -296,21 +334,36 @@ mod tests {
     #[test]
     fn defaults_and_every_option() {
         assert_eq!(parse(&[]).unwrap(), Options::default());
-        let options = parse(&["--runs", "5", "--size-mib", "64", "--only", "chunked"]).unwrap();
+        let options = parse(&[
+            "--runs",
+            "5",
+            "--size-mib",
+            "64",
+            "--store-dir",
+            "/dev/shm",
+            "--store-dir",
+            "/var/tmp",
+            "--only",
+            "chunked",
+        ])
+        .unwrap();
         assert_eq!(
             options,
             Options {
                 runs: 5,
                 size_mib: 64,
+                store_dirs: vec![PathBuf::from("/dev/shm"), PathBuf::from("/var/tmp")],
                 only: Some(Benchmark::Chunked)
             }
         );
         assert_eq!(options.selected(), [Benchmark::Chunked]);
         assert_eq!(
             options.command_line(),
-            "cargo xtask bench --runs 5 --size-mib 64 --only chunked"
+            "cargo xtask bench --runs 5 --size-mib 64 --store-dir /dev/shm --store-dir /var/tmp \
+             --only chunked"
         );
         assert_eq!(Options::default().selected(), Benchmark::ALL);
+        assert_eq!(Options::default().store_dirs(), [std::env::temp_dir()]);
     }
 
     #[test]
@@ -320,6 +373,7 @@ mod tests {
             &["--runs", "-1"],
             &["--runs"],
             &["--size-mib", "lots"],
+            &["--store-dir"],
             &["--only", "everything"],
             &["--frobnicate"],
         ] {

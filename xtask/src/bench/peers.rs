@@ -78,14 +78,16 @@ pub struct RunningPeer {
 }
 
 impl RunningPeer {
-    /// Starts a fresh `kind` server and waits until it serves.
+    /// Starts a fresh `kind` server, its store a new folder in `store_parent`, and waits until
+    /// it serves.
     pub async fn start(
         kind: PeerKind,
         executables: &Executables,
+        store_parent: &Path,
     ) -> Result<RunningPeer, BenchError> {
         let store = tempfile::Builder::new()
             .prefix("oci-bench-store-")
-            .tempdir()?;
+            .tempdir_in(store_parent)?;
         let log = executables.log(kind);
         match kind {
             PeerKind::Ours => start_ours(&executables.ours, store, log),
@@ -253,7 +255,7 @@ mod tests {
             ours: PathBuf::from("unused"),
             log_dir: std::env::temp_dir(),
         };
-        let peer = RunningPeer::start(PeerKind::Distribution, &executables)
+        let peer = RunningPeer::start(PeerKind::Distribution, &executables, &std::env::temp_dir())
             .await
             .unwrap();
         let answer = reqwest::get(format!("{}/v2/", peer.url())).await.unwrap();

@@ -5,6 +5,15 @@ use super::machine::Machine;
 use super::manifest_load::{CONCURRENCY, REQUESTS};
 use super::table::Results;
 
+/// The server benchmarks run with the stores in one folder.
+#[derive(Debug)]
+pub struct ServerTable {
+    /// Where the stores were, and on what filesystem.
+    pub store: String,
+    /// The measurements.
+    pub results: Results,
+}
+
 /// Everything the document says.
 #[derive(Debug)]
 pub struct Report {
@@ -20,8 +29,8 @@ pub struct Report {
     pub load_at_end: String,
     /// `--version` lines of the peers.
     pub peer_versions: Vec<String>,
-    /// The server benchmarks, when any ran.
-    pub servers: Option<Results>,
+    /// The server benchmarks, one table per store folder; empty when none ran.
+    pub servers: Vec<ServerTable>,
     /// The copy benchmark, when it was asked for.
     pub copy: Option<CopyOutcome>,
 }
@@ -44,15 +53,18 @@ impl Report {
             end = self.load_at_end,
             peers = self.peer_versions.join("; "),
         );
-        if let Some(servers) = &self.servers {
-            document.push_str(
-                "## Servers: oci-registry vs distribution\n\n\
+        for table in &self.servers {
+            document.push_str(&format!(
+                "## Servers: oci-registry vs distribution, stores in {}\n\n\
                  `oci-registry` is this workspace's server (release build); `distribution` is \
                  Debian's `docker-registry`. Ratios are ours/peer: above 1 is better for \
                  throughput and request rates, below 1 is better for memory.\n\n",
-            );
-            document.push_str(&servers.to_markdown("oci-registry", "distribution"));
+                table.store
+            ));
+            document.push_str(&table.results.to_markdown("oci-registry", "distribution"));
             document.push('\n');
+        }
+        if !self.servers.is_empty() {
             document.push_str(&method());
         }
         if let Some(copy) = &self.copy {
@@ -105,7 +117,10 @@ mod tests {
             load_at_start: "1.00 0.50 0.25".to_string(),
             load_at_end: "2.00 1.00 0.50".to_string(),
             peer_versions: vec!["skopeo version 1.9.3".to_string()],
-            servers: Some(Results::default()),
+            servers: vec![ServerTable {
+                store: "/dev/shm (tmpfs)".to_string(),
+                results: Results::default(),
+            }],
             copy: Some(CopyOutcome::NoTable),
         };
         let document = report.to_markdown();
@@ -113,7 +128,7 @@ mod tests {
             "`cargo xtask bench --runs 1`",
             "at start: 1.00 0.50 0.25; at end: 2.00 1.00 0.50",
             "- Peers: skopeo version 1.9.3",
-            "## Servers: oci-registry vs distribution",
+            "## Servers: oci-registry vs distribution, stores in /dev/shm (tmpfs)",
             "| benchmark | unit | oci-registry | distribution |",
             "## Copy (oci-copy vs skopeo)",
         ] {
