@@ -10,7 +10,7 @@ use oci_copy::end::{Sink, Source};
 use oci_copy::execute::{ExecuteOptions, Limits, execute};
 use oci_copy::filter::{TagFilterSpec, parse_platforms};
 use oci_copy::plan::{CopyOptions, Root, build_plan};
-use oci_copy::sync::{SyncFile, images_to_copy, run_sync, single_image};
+use oci_copy::sync::{SyncEntry, SyncFile, images_to_copy, run_sync, single_image};
 use oci_copy::{Error, Location, Opener, Plan};
 use oci_distribution_client::{Client, ClientConfig};
 use oci_spec_types::{Manifest, MediaType};
@@ -175,23 +175,29 @@ fn execute_options(run: &RunArgs) -> ExecuteOptions {
     }
 }
 
-/// A client for the registries of `from` and `to`, with the credentials given for each.
+/// A client for the registries of `sources` and `targets`, with `--src-creds` for every
+/// source registry and `--dest-creds` for every target registry.
 fn opener(
     args: &RegistryArgs,
     jobs: usize,
-    from: Option<&Location>,
-    to: Option<&Location>,
+    sources: &[Location],
+    targets: &[Location],
 ) -> Result<Opener, Failure> {
     let mut store = CredentialStore::from_env();
-    for (creds, location) in [(&args.src_creds, from), (&args.dest_creds, to)] {
-        if let (Some(creds), Some(Location::Registry { reference, .. })) = (creds, location) {
-            let (user, password) = creds
-                .split_once(':')
-                .ok_or_else(|| Failure::Usage("credentials must be USER:PASSWORD".into()))?;
-            store = store.with_credentials(
-                reference.registry(),
-                Credentials::basic(user, password.to_owned()),
-            );
+    for (creds, locations) in [(&args.src_creds, sources), (&args.dest_creds, targets)] {
+        let Some(creds) = creds else {
+            continue;
+        };
+        let (user, password) = creds
+            .split_once(':')
+            .ok_or_else(|| Failure::Usage("credentials must be USER:PASSWORD".into()))?;
+        for location in locations {
+            if let Location::Registry { reference, .. } = location {
+                store = store.with_credentials(
+                    reference.registry(),
+                    Credentials::basic(user, password.to_owned()),
+                );
+            }
         }
     }
     // A copy between two repositories of one registry holds a download and an upload
@@ -218,7 +224,12 @@ async fn copy(
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
     let options = copy_options(select)?;
-    let opener = opener(registry, run.jobs, Some(from), Some(to))?;
+    let opener = opener(
+        registry,
+        run.jobs,
+        std::slice::from_ref(from),
+        std::slice::from_ref(to),
+    )?;
     let source = opener.source(from).await?;
     let sink = opener.sink(to, from.repository_name()).await?;
     let wants_tags = select.all_tags || select.tags_regex.is_some() || select.tags_semver.is_some();
@@ -299,7 +310,15 @@ async fn sync(
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
     let sync_file = SyncFile::read(&file).await?;
-    let opener = opener(registry, run.jobs, None, None)?;
+    let ends = |end: fn(&SyncEntry) -> &String| -> Result<Vec<Location>, Failure> {
+        sync_file
+            .sync
+            .iter()
+            .map(|entry| location(end(entry)))
+            .collect()
+    };
+    let (sources, targets) = (ends(|entry| &entry.source)?, ends(|entry| &entry.target)?);
+    let opener = opener(registry, run.jobs, &sources, &targets)?;
     let base = CopyOptions {
         force_recursive,
         ..CopyOptions::default()
@@ -338,7 +357,7 @@ async fn inspect(
     tags: bool,
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
-    let opener = opener(registry, 4, Some(location), None)?;
+    let opener = opener(registry, 4, std::slice::from_ref(location), &[])?;
     let source = opener.source(location).await?;
     if tags {
         for tag in source.tags().await? {

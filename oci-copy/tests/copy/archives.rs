@@ -14,13 +14,7 @@ async fn oci_archives_round_trip_with_skopeo() {
     let dir = tempfile::tempdir().unwrap();
     let (index, images) = two_platforms(30, 48 * 1024);
     let layout = dir.path().join("layout");
-    fixtures::write(
-        &LayoutSink::create(&layout).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&layout, &images, &index).await;
 
     // Ours, read by skopeo.
     let ours = dir.path().join("ours.tar");
@@ -89,13 +83,7 @@ async fn docker_archives_keep_config_and_layer_digests_but_not_the_manifest() {
     let images = vec![amd64, image("linux/arm64", vec![base, layer(42, 8)])];
     let index = fixtures::index(&images);
     let layout = dir.path().join("layout");
-    fixtures::write(
-        &LayoutSink::create(&layout).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&layout, &images, &index).await;
     let amd64 = &images[0];
 
     // Ours (one platform picked out of the index), read by skopeo.

@@ -2,8 +2,6 @@
 
 use std::process::{Command, Output};
 
-use oci_copy::end::LayoutSink;
-
 use crate::common::fixtures::{self, two_platforms};
 use crate::common::processes::OciRegistry;
 use crate::common::text;
@@ -21,13 +19,7 @@ async fn commands_report_through_output_and_exit_codes() {
     let dir = tempfile::tempdir().unwrap();
     let (index, images) = two_platforms(400, 16 * 1024);
     let layout = dir.path().join("layout");
-    fixtures::write(
-        &LayoutSink::create(&layout).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&layout, &images, &index).await;
     let registry = OciRegistry::start();
     let source = format!("oci:{}:v1", text(&layout));
     let destination = format!("{}/cli/app:v1", registry.host());
@@ -113,5 +105,58 @@ async fn commands_report_through_output_and_exit_codes() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&imported.stderr)
+    );
+}
+
+/// `--src-creds` and `--dest-creds` reach the registries a sync file names on each side; a
+/// registry that wants a password refuses the same sync without them.
+#[tokio::test(flavor = "multi_thread")]
+async fn sync_sends_the_credentials_given_for_each_side() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, images) = two_platforms(400, 16 * 1024);
+    let layout = dir.path().join("layout");
+    fixtures::write_layout(&layout, &images, &index).await;
+    let htpasswd = dir.path().join("htpasswd");
+    let hash = bcrypt::hash("secret", 4).unwrap();
+    std::fs::write(&htpasswd, format!("alice:{hash}\n")).unwrap();
+    let guarded = OciRegistry::start_with(&["--htpasswd", text(&htpasswd)]);
+    let open = OciRegistry::start();
+    let sync_file = |name: &str, source: String, target: String| {
+        let path = dir.path().join(name);
+        let entry = format!("[[sync]]\nsource = \"{source}\"\ntarget = \"{target}\"\n");
+        std::fs::write(&path, entry).unwrap();
+        path
+    };
+    let exit_code = |args: &[&str]| {
+        let output = oci_copy(args);
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stderr)
+    };
+
+    let push = sync_file(
+        "push.toml",
+        format!("oci:{}:v1", text(&layout)),
+        format!("{}/guarded/app", guarded.host()),
+    );
+    let (code, stderr) = exit_code(&["sync", text(&push)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let (code, stderr) = exit_code(&["sync", "--dest-creds", "alice:secret", text(&push)]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let pull = sync_file(
+        "pull.toml",
+        format!("{}/guarded/app:v1", guarded.host()),
+        format!("{}/open/app:v1", open.host()),
+    );
+    let (code, stderr) = exit_code(&["sync", text(&pull)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let (code, stderr) = exit_code(&["sync", "--src-creds", "alice:secret", text(&pull)]);
+    assert_eq!(code, Some(0), "{stderr}");
+
+    let inspected = oci_copy(&["inspect", &format!("{}/open/app:v1", open.host())]);
+    let shown = String::from_utf8_lossy(&inspected.stdout);
+    assert!(
+        shown.contains("linux/amd64") && shown.contains("linux/arm64"),
+        "{shown}"
     );
 }

@@ -12,13 +12,7 @@ async fn skopeo_and_umoci_read_the_layouts_we_write() {
     let dir = tempfile::tempdir().unwrap();
     let (index, images) = two_platforms(10, 64 * 1024);
     let source = dir.path().join("source");
-    fixtures::write(
-        &LayoutSink::create(&source).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&source, &images, &index).await;
 
     let copied = dir.path().join("copied");
     let (plan, report) = copy(
@@ -82,13 +76,7 @@ async fn we_read_the_layouts_skopeo_and_umoci_write() {
     let dir = tempfile::tempdir().unwrap();
     let (index, images) = two_platforms(20, 32 * 1024);
     let ours = dir.path().join("ours");
-    fixtures::write(
-        &LayoutSink::create(&ours).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&ours, &images, &index).await;
 
     // skopeo writes a layout of its own from ours; we copy out of it, digest intact.
     let theirs = dir.path().join("theirs");

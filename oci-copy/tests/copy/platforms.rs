@@ -21,13 +21,7 @@ async fn three_platforms(
     ];
     let index = fixtures::index(&images);
     let layout = dir.join("source");
-    fixtures::write(
-        &LayoutSink::create(&layout).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&layout, &images, &index).await;
     (layout, index, images)
 }
 

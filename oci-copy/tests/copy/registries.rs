@@ -1,7 +1,6 @@
 //! Copies between registries: two `oci-registry` processes, Debian's `docker-registry`,
 //! shared blobs, mounts, referrers, plan JSON and keep-going.
 
-use oci_copy::end::LayoutSink;
 use oci_copy::plan::{Action, Plan, Root, build_plan};
 use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, Outcome};
 
@@ -17,13 +16,7 @@ async fn layout_with_image(
 ) -> (String, fixtures::Blob, Vec<fixtures::Image>) {
     let (index, images) = two_platforms(seed, 256 * 1024);
     let layout = dir.join(format!("layout-{seed}"));
-    fixtures::write(
-        &LayoutSink::create(&layout).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&layout, &images, &index).await;
     (format!("oci:{}:v1", text(&layout)), index, images)
 }
 

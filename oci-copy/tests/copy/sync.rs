@@ -3,7 +3,6 @@
 
 use std::path::Path;
 
-use oci_copy::end::LayoutSink;
 use oci_copy::sync::{SyncFile, run_sync};
 use oci_copy::{CopyOptions, ExecuteOptions};
 
@@ -17,13 +16,7 @@ async fn a_sync_file_mirrors_filtered_tags_and_a_second_run_only_reads_manifests
     let dir = tempfile::tempdir().unwrap();
     let (index, images) = two_platforms(300, 128 * 1024);
     let layout = dir.path().join("layout");
-    fixtures::write(
-        &LayoutSink::create(&layout).await.unwrap(),
-        &images,
-        Some(&index),
-        "v1",
-    )
-    .await;
+    fixtures::write_layout(&layout, &images, &index).await;
     let (upstream, mirror) = (OciRegistry::start(), OciRegistry::start());
     for tag in ["v1.0.0", "v1.2.0", "v2.0.0", "latest"] {
         copy(

@@ -189,6 +189,12 @@ pub fn artifact(subject: &Descriptor, artifact_type: &str, seed: u64) -> (Blob, 
     )
 }
 
+/// Writes `images` under `index`, tagged `v1`, to a new OCI image layout at `path`.
+pub async fn write_layout(path: &std::path::Path, images: &[Image], index: &Blob) {
+    let sink = oci_copy::end::LayoutSink::create(path).await.unwrap();
+    write(&sink, images, Some(index), "v1").await;
+}
+
 /// Writes an artifact (its blobs, then its manifest) to `sink`.
 pub async fn write_artifact(sink: &dyn Sink, manifest: &Blob, blobs: &[Blob]) {
     for blob in blobs {

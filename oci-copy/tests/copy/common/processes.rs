@@ -52,10 +52,16 @@ pub struct OciRegistry {
 impl OciRegistry {
     /// Starts one over a fresh store; returns once it printed its address.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Like [`OciRegistry::start`], with `extra` arguments (say, `--htpasswd FILE`).
+    pub fn start_with(extra: &[&str]) -> Self {
         let root = tempfile::tempdir().unwrap();
         let child = Command::new(oci_registry_binary())
             .args(["--listen", "127.0.0.1:0", "--delete", "--root"])
             .arg(root.path())
+            .args(extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
