@@ -131,6 +131,20 @@ pub(super) async fn blocking<T: Send + 'static>(
         .map_err(|e| StorageError::io("join blocking task", PathBuf::new(), io::Error::other(e)))?
 }
 
+/// When the file at `path` was last written; `None` when there is no file there (nothing, or
+/// a folder).
+async fn file_modified(path: PathBuf) -> Result<Option<SystemTime>, StorageError> {
+    match tokio::fs::metadata(&path).await {
+        Ok(meta) if meta.is_file() => meta
+            .modified()
+            .map(Some)
+            .map_err(|e| StorageError::io("stat", path, e)),
+        Ok(_) => Ok(None),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StorageError::io("stat", path, e)),
+    }
+}
+
 impl Storage for FsStorage {
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
         Box::pin(async move {
@@ -211,17 +225,7 @@ impl Storage for FsStorage {
 
     fn upload_created<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, Option<SystemTime>> {
         // The data file is created with the session; its time is that of its last write.
-        Box::pin(async move {
-            let data = fs_upload::data_path(&self.upload_dir(id)?);
-            match tokio::fs::metadata(&data).await {
-                Ok(meta) => meta
-                    .modified()
-                    .map(Some)
-                    .map_err(|e| StorageError::io("stat", data, e)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(StorageError::io("stat", data, e)),
-            }
-        })
+        Box::pin(async move { file_modified(fs_upload::data_path(&self.upload_dir(id)?)).await })
     }
 
     fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
@@ -266,18 +270,7 @@ impl Storage for FsStorage {
     }
 
     fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {
-        Box::pin(async move {
-            let path = self.key_path(key)?;
-            match tokio::fs::metadata(&path).await {
-                Ok(meta) if meta.is_file() => meta
-                    .modified()
-                    .map(Some)
-                    .map_err(|e| StorageError::io("stat", path, e)),
-                Ok(_) => Ok(None),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(StorageError::io("stat", path, e)),
-            }
-        })
+        Box::pin(async move { file_modified(self.key_path(key)?).await })
     }
 
     fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
