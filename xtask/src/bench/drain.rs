@@ -2,9 +2,9 @@
 //! into one reused buffer and counted, never kept or hashed.
 //!
 //! reqwest hands every body chunk over as a new `Bytes`; at blob-pull rates that costs the client
-//! more than the servers spend sending, so with it the client set the pace (about 2 GiB/s here,
-//! against either server). Reading the socket straight into a buffer, as curl does, leaves the
-//! servers' own costs to decide the result. `Connection: close` makes the body run to the end of
+//! more than the servers spend sending, so with it the client set the pace (here it drained
+//! oci-registry at about 2 GiB/s where curl reached 2.5 to 3.8). Reading the socket straight into
+//! a buffer, as curl does, leaves the servers' own costs to decide the result. `Connection: close` makes the body run to the end of
 //! the stream, so no framing has to be parsed.
 
 use reqwest::{StatusCode, Url};
