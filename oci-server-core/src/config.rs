@@ -1,7 +1,13 @@
 //! Registry behaviour switches and limits.
 
+use std::time::Duration;
+
 /// The smallest manifest limit the distribution spec allows a registry to set (4 MiB).
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
+
+/// How often a blob's garbage-collection liveness mark is rewritten at most, per process
+/// (one minute). Garbage collection's grace period must be longer.
+pub const DEFAULT_LIVENESS_REFRESH: Duration = Duration::from_secs(60);
 
 /// How a [`Registry`](crate::Registry) behaves. Start from [`RegistryConfig::default`] and change
 /// the fields you need.
@@ -24,6 +30,10 @@ pub struct RegistryConfig {
     /// Most descriptors in one page of a referrers answer; more give a `Link` to the next page.
     /// Default: 1000.
     pub referrers_page_size: usize,
+    /// A blob read again within this interval of its last liveness mark is not marked again,
+    /// which saves a store write per read; what was acknowledged survives garbage collection
+    /// for its grace period minus this interval. Default: [`DEFAULT_LIVENESS_REFRESH`].
+    pub liveness_refresh: Duration,
 }
 
 impl Default for RegistryConfig {
@@ -35,6 +45,7 @@ impl Default for RegistryConfig {
             automatic_cross_mount: true,
             require_manifest_blobs: true,
             referrers_page_size: 1000,
+            liveness_refresh: DEFAULT_LIVENESS_REFRESH,
         }
     }
 }
@@ -55,6 +66,12 @@ impl RegistryConfig {
     /// Sets the announced minimum chunk length.
     pub fn with_chunk_min_length(mut self, bytes: Option<u64>) -> Self {
         self.chunk_min_length = bytes;
+        self
+    }
+
+    /// Sets the liveness refresh interval (zero marks on every read).
+    pub fn with_liveness_refresh(mut self, refresh: Duration) -> Self {
+        self.liveness_refresh = refresh;
         self
     }
 

@@ -73,7 +73,7 @@ mod store;
 pub use adapter::{RegistryService, router, serve};
 pub use auth::{Anonymous, Authorizer, BasicAuthorizer, Permissions, TokenAuthorizer};
 pub use body::{BoxError, ByteStream, ResponseBody};
-pub use config::{DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
+pub use config::{DEFAULT_LIVENESS_REFRESH, DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
 pub use error::{Error, StorageError};
 pub use gc::{GcOptions, GcReport, collect_garbage};
 pub use names::{RepoName, Tag, UploadId};

@@ -32,7 +32,7 @@ impl Registry {
     pub fn new(storage: Arc<dyn Storage>, config: RegistryConfig) -> Self {
         Self {
             ctx: Arc::new(Ctx {
-                store: Store::new(storage),
+                store: Store::with_liveness_refresh(storage, config.liveness_refresh),
                 config,
                 authorizer: Arc::new(Anonymous),
                 #[cfg(feature = "pull-through")]

@@ -1,6 +1,6 @@
 //! The mark phase: which manifests each repository keeps, and every blob they reference.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use oci_digest::Digest;
 use oci_spec_types::Manifest;
@@ -20,8 +20,8 @@ pub(super) struct Marked {
     pub blobs: HashSet<Digest>,
     /// Manifests no root reaches (only with `untagged`), by repository.
     pub doomed: Vec<(RepoName, Digest)>,
-    /// Every repository, for the sweep's link pass.
-    pub repositories: Vec<RepoName>,
+    /// The repositories linking each blob, for removing a blob with its links.
+    pub links: HashMap<Digest, Vec<RepoName>>,
 }
 
 pub(super) async fn mark(store: &Store, options: &GcOptions) -> Result<Marked, Error> {
@@ -31,7 +31,9 @@ pub(super) async fn mark(store: &Store, options: &GcOptions) -> Result<Marked, E
             continue;
         };
         mark_repository(store, &name, options, &mut marked).await?;
-        marked.repositories.push(name);
+        for digest in store.linked_blobs(&name).await? {
+            marked.links.entry(digest).or_default().push(name.clone());
+        }
     }
     Ok(marked)
 }

@@ -1,21 +1,26 @@
-//! Garbage collection: an online mark-and-sweep over any [`Storage`].
+//! Garbage collection: an online mark-and-sweep over any [`Storage`], safe to run while
+//! registries (in this process or others sharing the store) serve.
 //!
 //! **Mark** walks every repository: its manifests (with `untagged`, only the tagged ones,
 //! those younger than the grace period, the children of kept indexes and the referrers of
-//! kept manifests) and everything they reference (config, layers, index children, the
-//! manifests' own content).
+//! kept manifests), everything they reference (config, layers, index children, the
+//! manifests' own content), and which repositories link each blob.
 //!
 //! **Sweep** then removes, each only when older than the grace period:
 //! - with `untagged`, the manifests mark did not keep (record, tags, referrers entry);
-//! - blobs no kept manifest references, and the repository links that pointed at them;
-//! - upload sessions nobody has written to.
+//! - blobs no kept manifest references, with their repository links;
+//! - links to blobs the store does not hold;
+//! - upload sessions nobody has held.
 //!
-//! The grace period is what makes this safe to run while the registry serves: a push
-//! uploads its blobs before the manifest that references them, so young blobs are always
-//! kept. One window remains: a manifest pushed during the sweep that references an *old*,
-//! so far unreferenced blob can lose it; run collection while pushes are paused when that
-//! matters.
+//! "Older than the grace period" counts the liveness marks the registry writes whenever it
+//! acknowledges something (a 201, a mount, a blob read, a manifest naming the blob, a request
+//! on an upload), not only when content was written. Before each removal the sweep writes a
+//! claim and reads those times again; a request that acknowledged the thing in between
+//! either is seen then, or sees the claim and waits for it to end (the protocol is described
+//! in `store::liveness`). So nothing the registry acknowledged within the grace period, minus
+//! its liveness refresh interval, is ever removed, however requests and sweeps interleave.
 
+mod claim;
 mod grace;
 mod mark;
 mod sweep;

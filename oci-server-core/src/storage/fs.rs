@@ -157,6 +157,10 @@ impl Storage for FsStorage {
         })
     }
 
+    fn blob_modified<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<SystemTime>> {
+        Box::pin(async move { file_modified(self.blob_path(digest)?).await })
+    }
+
     fn blob_read<'a>(
         &'a self,
         digest: &'a Digest,

@@ -6,7 +6,13 @@
 //! repositories/<name>/_tags/<tag>                    the tagged digest
 //! repositories/<name>/_referrers/<alg>/<encoded>/<alg>-<encoded>   referrer descriptor
 //! uploads/<id>/state                                 upload session state
+//! gc/live/blobs/<alg>/<encoded>                      when a blob was last acknowledged
+//! gc/live/uploads/<id>                               when an upload last had a request
+//! gc/claims/blobs/<alg>/<encoded>                    a sweep is about to remove the blob
+//! gc/claims/uploads/<id>                             a sweep is about to remove the upload
 //! ```
+//!
+//! The `gc/` objects are the garbage collector's liveness protocol (see `store::liveness`).
 //!
 //! Keys are built only from validated names, tags, digests and upload ids. Name components
 //! start with `[a-z0-9]`, so the `_`-prefixed folders can never collide with a repository.
@@ -99,6 +105,43 @@ impl Key {
     /// The state object of an upload session (removed with the session's data).
     pub fn upload_state(id: &UploadId) -> Self {
         Self::new(["uploads", id.as_str(), "state"])
+    }
+
+    /// The liveness mark of a blob: its time is when the registry last acknowledged it.
+    pub fn live_blob(digest: &Digest) -> Self {
+        Self::new([
+            "gc",
+            "live",
+            "blobs",
+            digest.algorithm().as_str(),
+            digest.encoded(),
+        ])
+    }
+
+    /// The liveness mark of an upload session: its time is when a request last held it.
+    pub fn live_upload(id: &UploadId) -> Self {
+        Self::live_uploads().extend([id.as_str()])
+    }
+
+    /// The folder of the upload sessions' liveness marks.
+    pub fn live_uploads() -> Self {
+        Self::new(["gc", "live", "uploads"])
+    }
+
+    /// A sweep's claim on a blob it is about to remove.
+    pub fn claimed_blob(digest: &Digest) -> Self {
+        Self::new([
+            "gc",
+            "claims",
+            "blobs",
+            digest.algorithm().as_str(),
+            digest.encoded(),
+        ])
+    }
+
+    /// A sweep's claim on an upload session it is about to remove.
+    pub fn claimed_upload(id: &UploadId) -> Self {
+        Self::new(["gc", "claims", "uploads", id.as_str()])
     }
 
     /// A child of this folder, named by a listing. The backend checks every segment before

@@ -4,7 +4,7 @@
 use std::{
     collections::{BTreeMap, BTreeSet, HashMap},
     sync::{Mutex, MutexGuard, PoisonError},
-    time::SystemTime,
+    time::{Duration, SystemTime},
 };
 
 use bytes::{Bytes, BytesMut};
@@ -43,6 +43,19 @@ impl MemoryStorage {
         Self::default()
     }
 
+    /// Makes everything stored look `by` older (blobs, metadata, upload sessions), so tests
+    /// of time-based behaviour such as garbage collection need not wait.
+    pub fn age_by(&self, by: Duration) {
+        let older = |t: &mut SystemTime| *t = t.checked_sub(by).unwrap_or(SystemTime::UNIX_EPOCH);
+        let mut state = self.state();
+        state.blobs.values_mut().for_each(|(_, t)| older(t));
+        state.meta.values_mut().for_each(|(_, t)| older(t));
+        state
+            .uploads
+            .values_mut()
+            .for_each(|u| older(&mut u.created));
+    }
+
     fn state(&self) -> MutexGuard<'_, State> {
         // A panic elsewhere cannot leave the maps half-updated: every update is one insert.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
@@ -61,6 +74,11 @@ impl Storage for MemoryStorage {
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
         let size = self.state().blobs.get(digest).map(|(b, _)| b.len() as u64);
         Box::pin(async move { Ok(size) })
+    }
+
+    fn blob_modified<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<SystemTime>> {
+        let modified = self.state().blobs.get(digest).map(|(_, t)| *t);
+        Box::pin(async move { Ok(modified) })
     }
 
     fn blob_read<'a>(

@@ -52,6 +52,10 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// The size of a blob, or `None` when the store does not hold it.
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>>;
 
+    /// When a blob's content was written; `None` when the store does not hold it. Garbage
+    /// collection reads it again right before removing a blob.
+    fn blob_modified<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<SystemTime>>;
+
     /// A blob's bytes (all, or the inclusive `range`), streamed; `None` when absent.
     fn blob_read<'a>(
         &'a self,

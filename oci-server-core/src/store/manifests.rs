@@ -71,9 +71,16 @@ impl Store {
         manifest: &Manifest,
         tags: &[Tag],
     ) -> Result<(), Error> {
-        self.storage
-            .blob_put(digest, manifest.raw().clone())
-            .await?;
+        // The manifest's own content and the manifests an index names may be stored already
+        // and old: acknowledge them, as the handler did for the config and layers.
+        for child in manifest.children() {
+            self.keep_if_present(&child.digest).await?;
+        }
+        if !self.keep_if_present(digest).await? {
+            self.storage
+                .blob_put(digest, manifest.raw().clone())
+                .await?;
+        }
         let record = StoredManifest {
             media_type: manifest.media_type().as_str().to_owned(),
             size: manifest.raw().len() as u64,

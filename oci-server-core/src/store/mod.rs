@@ -3,19 +3,22 @@
 //! Handlers speak to this layer; it speaks to the backend only through the `Storage` trait.
 
 mod catalog;
+mod keyed_locks;
+pub(crate) mod liveness;
 mod manifests;
 mod referrers;
 mod tags;
 mod uploads;
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
 use oci_digest::Digest;
 
-use self::uploads::UploadLocks;
 pub use self::uploads::{Chunk, UploadSession};
+use self::{keyed_locks::KeyedLocks, liveness::Liveness};
 use crate::{
+    config::DEFAULT_LIVENESS_REFRESH,
     error::{Error, StorageError},
     names::RepoName,
     storage::{Key, Storage},
@@ -25,15 +28,24 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct Store {
     storage: Arc<dyn Storage>,
-    locks: Arc<UploadLocks>,
+    /// One request at a time per upload session.
+    locks: Arc<KeyedLocks<crate::names::UploadId>>,
+    liveness: Arc<Liveness>,
 }
 
 impl Store {
-    /// Wraps a backend.
+    /// Wraps a backend, writing liveness marks at most every [`DEFAULT_LIVENESS_REFRESH`].
     pub fn new(storage: Arc<dyn Storage>) -> Self {
+        Self::with_liveness_refresh(storage, DEFAULT_LIVENESS_REFRESH)
+    }
+
+    /// Wraps a backend, writing a blob's liveness mark at most once per `refresh` (see
+    /// [`liveness`]).
+    pub fn with_liveness_refresh(storage: Arc<dyn Storage>, refresh: Duration) -> Self {
         Self {
             storage,
             locks: Arc::default(),
+            liveness: Arc::new(Liveness::new(refresh)),
         }
     }
 
@@ -47,8 +59,13 @@ impl Store {
         Arc::clone(&self.storage)
     }
 
-    /// The size of a blob when it is linked into `name` and present in the store.
-    pub async fn blob_size(&self, name: &RepoName, digest: &Digest) -> Result<Option<u64>, Error> {
+    /// The size of a blob when it is linked into `name` and present in the store, without
+    /// acknowledging it (see [`blob_size`](Self::blob_size)).
+    async fn linked_blob_size(
+        &self,
+        name: &RepoName,
+        digest: &Digest,
+    ) -> Result<Option<u64>, Error> {
         if self
             .storage
             .meta_get(&Key::layer_link(name, digest))
@@ -58,15 +75,6 @@ impl Store {
             return Ok(None);
         }
         Ok(self.storage.blob_size(digest).await?)
-    }
-
-    /// Makes a stored blob visible in `name`.
-    pub async fn link_blob(&self, name: &RepoName, digest: &Digest) -> Result<(), Error> {
-        let link = Bytes::from(digest.as_str().to_owned());
-        Ok(self
-            .storage
-            .meta_put(&Key::layer_link(name, digest), link)
-            .await?)
     }
 
     /// Hides a blob from `name` (the content stays for other repositories); `false` when it

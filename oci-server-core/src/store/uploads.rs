@@ -2,18 +2,16 @@
 //! the saved hashing state, so hashing resumes where it stopped, even after a restart. The
 //! state is written only after the data it covers is durable: on a crash the state is the
 //! truth and any bytes past its offset are discarded by the next write.
-
-use std::{
-    collections::HashMap,
-    sync::{Arc, Mutex, PoisonError},
-};
+//!
+//! A request on a session holds the session's lock (one request at a time) and its liveness
+//! heartbeat (garbage collection leaves a session alone while a request holds it, however
+//! long the request takes).
 
 use futures_util::{StreamExt, TryStreamExt};
 use oci_digest::{Algorithm, Digest, Digester};
 use serde::{Deserialize, Serialize};
-use tokio::sync::OwnedMutexGuard;
 
-use super::{Store, corrupt};
+use super::{Store, corrupt, keyed_locks::KeyedGuard, liveness::Heartbeat};
 use crate::{
     body::ByteStream,
     error::{Error, StorageError},
@@ -46,29 +44,6 @@ impl UploadSession {
     fn digester(&self, key: &Key) -> Result<Digester, Error> {
         Digester::restore_state(&self.algorithm, &self.hash_state)
             .map_err(|_| corrupt(key, "bad saved hashing state"))
-    }
-}
-
-/// One async lock per upload in progress: two requests on one session never interleave.
-#[derive(Debug, Default)]
-pub(super) struct UploadLocks {
-    locks: Mutex<HashMap<UploadId, Arc<tokio::sync::Mutex<()>>>>,
-}
-
-impl UploadLocks {
-    async fn lock(&self, id: &UploadId) -> OwnedMutexGuard<()> {
-        let lock = {
-            let mut locks = self.locks.lock().unwrap_or_else(PoisonError::into_inner);
-            Arc::clone(locks.entry(id.clone()).or_default())
-        };
-        lock.lock_owned().await
-    }
-
-    fn forget(&self, id: &UploadId) {
-        self.locks
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(id);
     }
 }
 
@@ -132,7 +107,7 @@ impl Store {
         start: Option<u64>,
         chunk: Chunk<'_>,
     ) -> Result<UploadSession, Error> {
-        let _guard = self.locks.lock(id).await;
+        let _held = self.hold(name, id).await?;
         let mut session = self.upload_status(name, id).await?;
         check_start(name, &session, start)?;
         self.append_locked(name, &mut session, chunk).await?;
@@ -161,7 +136,7 @@ impl Store {
         start: Option<u64>,
         last_chunk: Option<Chunk<'_>>,
     ) -> Result<u64, Error> {
-        let _guard = self.locks.lock(id).await;
+        let _held = self.hold(name, id).await?;
         let mut session = self.upload_status(name, id).await?;
         check_start(name, &session, start)?;
         if session.algorithm != *expected.algorithm() {
@@ -178,11 +153,14 @@ impl Store {
                 found,
             });
         }
+        // Content already stored is acknowledged like a new blob: committing it skips the
+        // write, so without a fresh mark a sweep could remove it right after this 201.
+        self.keep_if_present(expected).await?;
         self.storage
             .upload_commit(id, session.offset, expected)
             .await?;
         self.link_blob(name, expected).await?;
-        self.locks.forget(id);
+        self.forget_upload(id).await?;
         Ok(session.offset)
     }
 
@@ -199,18 +177,31 @@ impl Store {
             .await;
         if finished.is_err() {
             self.storage.upload_delete(&session.id).await?;
-            self.locks.forget(&session.id);
+            self.forget_upload(&session.id).await?;
         }
         finished
     }
 
     /// Cancels a session and drops its data.
     pub async fn upload_cancel(&self, name: &RepoName, id: &UploadId) -> Result<(), Error> {
-        let _guard = self.locks.lock(id).await;
+        let _held = self.hold(name, id).await?;
         self.upload_status(name, id).await?;
         self.storage.upload_delete(id).await?;
-        self.locks.forget(id);
+        self.forget_upload(id).await?;
         Ok(())
+    }
+
+    /// Takes the session's lock, then its liveness mark (in that order, so a request waiting
+    /// for the lock holds no heartbeat). An id that names no session of `name` gets neither:
+    /// requests with invented ids leave nothing behind.
+    async fn hold(&self, name: &RepoName, id: &UploadId) -> Result<Held, Error> {
+        self.upload_status(name, id).await?;
+        let lock = self.locks.lock(id).await;
+        let heartbeat = self.hold_upload(id).await?;
+        Ok(Held {
+            _heartbeat: heartbeat,
+            _lock: lock,
+        })
     }
 
     async fn append_locked(
@@ -273,6 +264,12 @@ impl Store {
     }
 }
 
+/// A request's hold on a session; the heartbeat stops before the lock is released.
+struct Held {
+    _heartbeat: Heartbeat,
+    _lock: KeyedGuard<UploadId>,
+}
+
 /// A chunk must start exactly where the upload ends.
 fn check_start(name: &RepoName, session: &UploadSession, start: Option<u64>) -> Result<(), Error> {
     match start {
@@ -289,4 +286,59 @@ fn new_digester(algorithm: &Algorithm) -> Result<Digester, Error> {
     Digester::new(algorithm).map_err(|_| Error::UnsupportedAlgorithm {
         algorithm: algorithm.as_str().to_owned(),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use futures_util::stream;
+
+    use super::*;
+    use crate::storage::MemoryStorage;
+
+    fn chunk(bytes: &'static [u8]) -> Chunk<'static> {
+        Chunk {
+            data: Box::pin(stream::iter([Ok(bytes::Bytes::from_static(bytes))])),
+            declared_len: Some(bytes.len() as u64),
+        }
+    }
+
+    #[tokio::test]
+    async fn requests_leave_no_lock_behind() {
+        let store = Store::new(Arc::new(MemoryStorage::new()));
+        let name = RepoName::parse("a").expect("name");
+        let digest = Digest::compute(b"data");
+        for _ in 0..1000 {
+            let unknown = UploadId::random();
+            let appended = store
+                .upload_append(&name, &unknown, None, chunk(b"x"))
+                .await;
+            assert!(matches!(appended, Err(Error::UploadUnknown { .. })));
+            let finished = store.upload_finish(&name, &unknown, &digest, None, None);
+            assert!(matches!(finished.await, Err(Error::UploadUnknown { .. })));
+            let cancelled = store.upload_cancel(&name, &unknown).await;
+            assert!(matches!(cancelled, Err(Error::UploadUnknown { .. })));
+        }
+        assert_eq!(store.locks.len(), 0);
+
+        let session = store
+            .upload_start(&name, &Algorithm::Sha256)
+            .await
+            .expect("start");
+        store
+            .upload_append(&name, &session.id, Some(0), chunk(b"da"))
+            .await
+            .expect("append");
+        assert_eq!(
+            store.locks.len(),
+            0,
+            "a finished request releases its entry"
+        );
+        store
+            .upload_finish(&name, &session.id, &digest, Some(2), Some(chunk(b"ta")))
+            .await
+            .expect("finish");
+        assert_eq!(store.locks.len(), 0);
+    }
 }

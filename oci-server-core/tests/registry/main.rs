@@ -6,6 +6,7 @@ mod blobs;
 mod common;
 mod crash;
 mod gc;
+mod gc_liveness;
 mod hostile;
 mod listings;
 mod manifests;

@@ -3,9 +3,9 @@
 use std::{io::Write, time::Duration};
 
 use clap::Args;
-use oci_server_core::gc::{GcOptions, collect_garbage, parse_duration};
+use oci_server_core::gc::{GcOptions, collect_garbage};
 
-use crate::StoreArgs;
+use crate::{StoreArgs, duration};
 
 /// What to collect.
 #[derive(Debug, Args)]
@@ -16,15 +16,11 @@ pub(crate) struct GcArgs {
     #[arg(long)]
     dry_run: bool,
     /// Keep everything younger than this (`90s`, `30m`, `1h`, `2d`, `1h30m`).
-    #[arg(long, default_value = "1h", value_parser = grace)]
+    #[arg(long, default_value = "1h", value_parser = duration)]
     grace: Duration,
     /// Also remove manifests that no tag reaches.
     #[arg(long)]
     untagged: bool,
-}
-
-fn grace(text: &str) -> Result<Duration, String> {
-    parse_duration(text).ok_or_else(|| format!("{text:?} is not a duration like 30m, 1h or 2d"))
 }
 
 /// Collects and prints one line per removed item, then a summary.

@@ -72,6 +72,12 @@ impl StoreArgs {
     }
 }
 
+/// Parses a duration flag: `90s`, `30m`, `1h`, `2d`, `1h30m`, or bare seconds.
+fn duration(text: &str) -> Result<std::time::Duration, String> {
+    oci_server_core::gc::parse_duration(text)
+        .ok_or_else(|| format!("{text:?} is not a duration like 30s, 30m, 1h or 2d"))
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()

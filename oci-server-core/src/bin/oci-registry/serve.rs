@@ -1,6 +1,6 @@
 //! Serving: the flags of the registry itself, its authorizer, and graceful shutdown.
 
-use std::{io::Write, net::SocketAddr, path::PathBuf, sync::Arc};
+use std::{io::Write, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
 
 use clap::Args;
 use oci_server_core::{
@@ -9,7 +9,7 @@ use oci_server_core::{
     serve,
 };
 
-use crate::StoreArgs;
+use crate::{StoreArgs, duration};
 
 /// How the registry serves.
 #[derive(Debug, Args)]
@@ -28,6 +28,11 @@ pub(crate) struct ServeArgs {
     /// Announce this minimum chunk length (`OCI-Chunk-Min-Length`) to chunked uploads.
     #[arg(long)]
     chunk_min_length: Option<u64>,
+    /// Rewrite a blob's garbage-collection liveness mark at most this often when it is read
+    /// (`0s`: on every read). What the registry acknowledged survives `oci-registry gc` for
+    /// its grace period minus this interval, so keep it well below the grace.
+    #[arg(long, env = "OCI_REGISTRY_LIVENESS_REFRESH", default_value = "1m", value_parser = duration)]
+    liveness_refresh: Duration,
     /// Require HTTP Basic credentials of a user of this htpasswd file (bcrypt entries, as
     /// `htpasswd -B` writes them); every such user may do everything.
     #[arg(long, conflicts_with = "auth_config")]
@@ -46,7 +51,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
     let config = RegistryConfig::default()
         .with_delete(args.delete)
         .with_max_manifest_size(args.max_manifest_size)
-        .with_chunk_min_length(args.chunk_min_length);
+        .with_chunk_min_length(args.chunk_min_length)
+        .with_liveness_refresh(args.liveness_refresh);
     let storage = args.store.open(true).await?;
     let registry = Registry::new(storage, config).with_authorizer(authorizer(&args)?);
     #[cfg(feature = "pull-through")]

@@ -72,6 +72,10 @@ impl Storage for ObjectStorage {
         })
     }
 
+    fn blob_modified<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<SystemTime>> {
+        Box::pin(async move { self.last_modified(&self.layout.blob(digest)?).await })
+    }
+
     fn blob_read<'a>(
         &'a self,
         digest: &'a Digest,
