@@ -57,6 +57,24 @@ pub fn router(registry: Registry) -> axum::Router {
     axum::Router::new().fallback_service(RegistryService::new(registry))
 }
 
+/// An axum `Router` answering only the probes (`/metrics`, `/healthz`, `/readyz`; 404
+/// otherwise), for a listener of their own.
+pub fn probe_router(registry: Registry) -> axum::Router {
+    axum::Router::new().fallback(move |uri: http::Uri| {
+        let registry = registry.clone();
+        async move {
+            match registry.handle_probe(uri.path()).await {
+                Some(answer) => answer.map(axum::body::Body::new),
+                None => {
+                    let mut missing = Response::new(axum::body::Body::empty());
+                    *missing.status_mut() = http::StatusCode::NOT_FOUND;
+                    missing
+                }
+            }
+        }
+    })
+}
+
 /// Serves `registry` on `listener` until `shutdown` completes, then lets requests in flight
 /// finish. Accepted connections have Nagle's algorithm off: a response's headers and body go
 /// out in separate writes, and with it on a kept-alive connection waits for the client's

@@ -12,7 +12,7 @@ use futures_core::Stream;
 use futures_util::{StreamExt, TryStreamExt};
 use http_body::{Body, Frame, SizeHint};
 
-use crate::error::Error;
+use crate::{error::Error, observe::RequestRecord};
 
 /// A stream of byte chunks; errors are I/O errors.
 pub type ByteStream<'a> = Pin<Box<dyn Stream<Item = io::Result<Bytes>> + Send + 'a>>;
@@ -23,6 +23,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 /// The body of every registry response: nothing, a small buffer, or a stream of known length.
 pub struct ResponseBody {
     kind: Kind,
+    /// The request this answers, finished (logged, counted) when the body is dropped.
+    record: Option<RequestRecord>,
 }
 
 enum Kind {
@@ -37,7 +39,10 @@ enum Kind {
 impl ResponseBody {
     /// No body.
     pub fn empty() -> Self {
-        Self { kind: Kind::Empty }
+        Self {
+            kind: Kind::Empty,
+            record: None,
+        }
     }
 
     /// A body held in memory (error documents, manifests, listings).
@@ -48,6 +53,7 @@ impl ResponseBody {
         }
         Self {
             kind: Kind::Full(Some(bytes)),
+            record: None,
         }
     }
 
@@ -58,7 +64,14 @@ impl ResponseBody {
                 stream,
                 remaining: len,
             },
+            record: None,
         }
+    }
+
+    /// The same body, counting what it sends into `record`.
+    pub(crate) fn recorded(mut self, record: RequestRecord) -> Self {
+        self.record = Some(record);
+        self
     }
 }
 
@@ -84,7 +97,8 @@ impl Body for ResponseBody {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, io::Error>>> {
-        match &mut self.get_mut().kind {
+        let this = self.get_mut();
+        let polled = match &mut this.kind {
             Kind::Empty => Poll::Ready(None),
             Kind::Full(bytes) => Poll::Ready(bytes.take().map(|b| Ok(Frame::data(b)))),
             Kind::Stream { stream, remaining } => {
@@ -101,7 +115,13 @@ impl Body for ResponseBody {
                     Poll::Pending => Poll::Pending,
                 }
             }
+        };
+        if let (Poll::Ready(Some(Ok(frame))), Some(record)) = (&polled, &mut this.record)
+            && let Some(data) = frame.data_ref()
+        {
+            record.add_sent(data.len() as u64);
         }
+        polled
     }
 
     fn is_end_stream(&self) -> bool {

@@ -34,6 +34,9 @@ pub struct RegistryConfig {
     /// which saves a store write per read; what was acknowledged survives garbage collection
     /// for its grace period minus this interval. Default: [`DEFAULT_LIVENESS_REFRESH`].
     pub liveness_refresh: Duration,
+    /// Answer `/metrics`, `/healthz` and `/readyz` beside the API (turn off to serve them on
+    /// a listener of their own with `Registry::handle_probe`). Default: on.
+    pub probes: bool,
 }
 
 impl Default for RegistryConfig {
@@ -46,6 +49,7 @@ impl Default for RegistryConfig {
             require_manifest_blobs: true,
             referrers_page_size: 1000,
             liveness_refresh: DEFAULT_LIVENESS_REFRESH,
+            probes: true,
         }
     }
 }
@@ -72,6 +76,12 @@ impl RegistryConfig {
     /// Sets the liveness refresh interval (zero marks on every read).
     pub fn with_liveness_refresh(mut self, refresh: Duration) -> Self {
         self.liveness_refresh = refresh;
+        self
+    }
+
+    /// Turns the probes beside the API on or off.
+    pub fn with_probes(mut self, on: bool) -> Self {
+        self.probes = on;
         self
     }
 

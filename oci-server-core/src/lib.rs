@@ -59,6 +59,7 @@ mod gate;
 pub mod gc;
 mod handlers;
 mod names;
+pub mod observe;
 #[cfg(feature = "pull-through")]
 pub mod pull_through;
 mod query;
@@ -70,7 +71,7 @@ pub mod storage;
 mod store;
 
 #[cfg(feature = "axum")]
-pub use adapter::{RegistryService, router, serve};
+pub use adapter::{RegistryService, probe_router, router, serve};
 pub use auth::{Anonymous, Authorizer, BasicAuthorizer, Permissions, TokenAuthorizer};
 pub use body::{BoxError, ByteStream, ResponseBody};
 pub use config::{DEFAULT_LIVENESS_REFRESH, DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};

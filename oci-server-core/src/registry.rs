@@ -14,6 +14,7 @@ use crate::{
     error::Error,
     gate,
     handlers::{self, Answer, Ctx, Incoming},
+    observe::{MeteredStorage, Metrics, Probe, REQUEST_ID, RequestRecord},
     query::Query,
     response::{API_VERSION, API_VERSION_VALUE, error_response},
     routes::Route,
@@ -30,9 +31,12 @@ pub struct Registry {
 impl Registry {
     /// A registry over `storage`, open to everyone (see [`with_authorizer`](Self::with_authorizer)).
     pub fn new(storage: Arc<dyn Storage>, config: RegistryConfig) -> Self {
+        let metrics = Arc::new(Metrics::new());
+        let storage = Arc::new(MeteredStorage::new(storage, Arc::clone(&metrics)));
         Self {
             ctx: Arc::new(Ctx {
                 store: Store::with_liveness_refresh(storage, config.liveness_refresh),
+                metrics,
                 config,
                 authorizer: Arc::new(Anonymous),
                 #[cfg(feature = "pull-through")]
@@ -46,6 +50,7 @@ impl Registry {
         Self {
             ctx: Arc::new(Ctx {
                 store: self.ctx.store.clone(),
+                metrics: Arc::clone(&self.ctx.metrics),
                 config: self.ctx.config.clone(),
                 authorizer,
                 #[cfg(feature = "pull-through")]
@@ -60,6 +65,7 @@ impl Registry {
         Self {
             ctx: Arc::new(Ctx {
                 store: self.ctx.store.clone(),
+                metrics: Arc::clone(&self.ctx.metrics),
                 config: self.ctx.config.clone(),
                 authorizer: Arc::clone(&self.ctx.authorizer),
                 cache: Some(cache),
@@ -78,65 +84,100 @@ impl Registry {
         Ok(Self::new(Arc::new(storage), config))
     }
 
+    /// The metrics this registry keeps (also served at `/metrics`).
+    pub fn metrics(&self) -> Arc<Metrics> {
+        Arc::clone(&self.ctx.metrics)
+    }
+
+    /// Answers a probe path (`/metrics`, `/healthz`, `/readyz`), for a listener of its own;
+    /// `None` for any other path.
+    pub async fn handle_probe(&self, path: &str) -> Option<Response<ResponseBody>> {
+        let probe = Probe::of(path)?;
+        Some(probe.answer(&self.ctx.store, &self.ctx.metrics).await)
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &RegistryConfig {
         &self.ctx.config
     }
 
-    /// Answers one request. Never fails: every error becomes its spec error answer.
+    /// Answers one request. Never fails: every error becomes its spec error answer. The
+    /// answer carries an `X-Request-Id`; its access-log line and metrics are written once its
+    /// body has been sent (or dropped).
     pub async fn handle<B>(&self, request: Request<B>) -> Response<ResponseBody>
     where
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let authorizer = self.ctx.authorizer.as_ref();
-        if authorizer.endpoint() == Some(request.uri().path()) {
-            let (parts, body) = request.into_parts();
-            let mut response = authorizer
-                .serve_endpoint(Request::from_parts(parts, request_stream(body)))
-                .await;
-            response
-                .headers_mut()
-                .insert(API_VERSION, API_VERSION_VALUE);
-            return response;
-        }
         let (parts, body) = request.into_parts();
+        let (mut record, body) = RequestRecord::start(
+            Arc::clone(&self.ctx.metrics),
+            &parts.method,
+            request_stream(body),
+        );
         let head = parts.method == Method::HEAD;
-        let answer = match Route::parse(parts.uri.path()) {
-            Ok(route) => match gate::admit(authorizer, &parts.headers, &route, &parts.method).await
-            {
-                Ok(permissions) => {
-                    let incoming = Incoming {
-                        headers: parts.headers,
-                        query: Query::parse(parts.uri.query()),
-                        head,
-                        permissions,
-                    };
-                    self.dispatch(route, &parts.method, incoming, request_stream(body))
-                        .await
-                }
-                Err(err) => Err(err),
-            },
-            Err(err) => Err(err),
-        };
-        let mut response = answer.unwrap_or_else(|err| {
-            if err.status().is_server_error() {
-                tracing::error!(error = ?err, method = %parts.method, uri = %parts.uri, "request failed");
-            } else {
-                tracing::debug!(error = %err, method = %parts.method, uri = %parts.uri, "request refused");
-            }
-            error_response(&err, head)
-        });
-        tracing::info!(method = %parts.method, uri = %parts.uri, status = response.status().as_u16(), "request");
+        let mut response = self.answer(parts, body, &mut record).await;
         if head {
             // Handlers answer HEAD as GET where the body is small JSON; the headers (including
             // Content-Length) stay, the body never goes out, whatever server embeds us.
             *response.body_mut() = ResponseBody::empty();
         }
-        response
-            .headers_mut()
-            .insert(API_VERSION, API_VERSION_VALUE);
-        response
+        let headers = response.headers_mut();
+        headers.insert(API_VERSION, API_VERSION_VALUE);
+        headers.insert(REQUEST_ID, record.id_header());
+        record.set_status(response.status().as_u16());
+        response.map(|body| body.recorded(record))
+    }
+
+    /// The answer to a request outside the API (probes, the token endpoint) or inside it.
+    async fn answer(
+        &self,
+        parts: http::request::Parts,
+        body: ByteStream<'static>,
+        record: &mut RequestRecord,
+    ) -> Response<ResponseBody> {
+        let path = parts.uri.path();
+        if self.ctx.config.probes
+            && let Some(probe) = Probe::of(path)
+        {
+            record.set_route_label(probe.label());
+            return probe.answer(&self.ctx.store, &self.ctx.metrics).await;
+        }
+        let authorizer = self.ctx.authorizer.as_ref();
+        if authorizer.endpoint() == Some(path) {
+            record.set_route_label("token");
+            return authorizer
+                .serve_endpoint(Request::from_parts(parts, body))
+                .await;
+        }
+        let head = parts.method == Method::HEAD;
+        let answer = match Route::parse(path) {
+            Ok(route) => {
+                record.set_route(&route);
+                match gate::admit(authorizer, &parts.headers, &route, &parts.method).await {
+                    Ok(permissions) => {
+                        record.set_user(permissions.subject());
+                        let incoming = Incoming {
+                            headers: parts.headers,
+                            query: Query::parse(parts.uri.query()),
+                            head,
+                            permissions,
+                        };
+                        self.dispatch(route, &parts.method, incoming, body).await
+                    }
+                    Err(err) => Err(err),
+                }
+            }
+            Err(err) => Err(err),
+        };
+        answer.unwrap_or_else(|err| {
+            if err.status().is_server_error() {
+                tracing::error!(error = ?err, method = %parts.method, uri = %parts.uri, request_id = %record.id, "request failed");
+            } else {
+                tracing::debug!(error = %err, method = %parts.method, uri = %parts.uri, request_id = %record.id, "request refused");
+            }
+            error_response(&err, head)
+        })
     }
 
     async fn dispatch(

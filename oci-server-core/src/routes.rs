@@ -88,6 +88,19 @@ pub enum Route {
 }
 
 impl Route {
+    /// The repository the route is about, when it is about one.
+    pub fn repository(&self) -> Option<&RepoName> {
+        match self {
+            Route::Base | Route::Catalog => None,
+            Route::Blob { name, .. }
+            | Route::UploadStart { name }
+            | Route::Upload { name, .. }
+            | Route::Manifest { name, .. }
+            | Route::TagList { name }
+            | Route::Referrers { name, .. } => Some(name),
+        }
+    }
+
     /// Parses a request path (without query). Paths outside the API give
     /// [`Error::RouteUnknown`]; bad names, tags or digests give their own errors.
     pub fn parse(path: &str) -> Result<Self, Error> {

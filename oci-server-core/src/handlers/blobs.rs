@@ -19,12 +19,13 @@ use crate::{
 /// nothing. `HEAD` answers the same headers without the bytes.
 pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incoming) -> Answer {
     #[cfg(feature = "pull-through")]
-    if let Some(cache) = &ctx.cache
-        && ctx.store.blob_size(&name, &digest).await?.is_none()
-    {
+    if let Some(cache) = ctx.cache.as_ref().filter(|cache| cache.mirrors(&name)) {
+        let cached = ctx.store.blob_size(&name, &digest).await?.is_some();
+        ctx.metrics.pull_through_lookup("blob", cached);
         let live = !req.head && req.header(RANGE).is_none();
-        if let crate::pull_through::BlobMiss::Streaming(stream, size) =
-            cache.fetch_blob(&ctx.store, &name, &digest, live).await
+        if !cached
+            && let crate::pull_through::BlobMiss::Streaming(stream, size) =
+                cache.fetch_blob(&ctx.store, &name, &digest, live).await
         {
             let builder = blob_headers(&digest, size).status(StatusCode::OK);
             return Ok(finish(builder, ResponseBody::stream(stream, size)));

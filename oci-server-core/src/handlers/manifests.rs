@@ -28,10 +28,12 @@ pub(crate) async fn get(
         reference: reference.to_string(),
     };
     #[cfg(feature = "pull-through")]
-    if let Some(cache) = &ctx.cache {
-        cache
+    if let Some(cache) = &ctx.cache
+        && let Some(hit) = cache
             .refresh_manifest(&ctx.store, &name, &reference)
-            .await?;
+            .await?
+    {
+        ctx.metrics.pull_through_lookup("manifest", hit);
     }
     let digest = ctx
         .store

@@ -29,6 +29,7 @@ pub(crate) type Answer = Result<Response<ResponseBody>, Error>;
 #[derive(Debug)]
 pub(crate) struct Ctx {
     pub store: Store,
+    pub metrics: Arc<crate::observe::Metrics>,
     pub config: RegistryConfig,
     pub authorizer: Arc<dyn Authorizer>,
     /// The pull-through cache, when configured.

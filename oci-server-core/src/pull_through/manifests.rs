@@ -18,26 +18,27 @@ use crate::{
 impl PullThrough {
     /// Brings the manifest `reference` names in `name` into the store when it is missing or
     /// its tag is stale. Upstream failures are logged, not returned: the caller serves what
-    /// the store holds.
+    /// the store holds. Returns whether the cache answered without upstream (`None` when
+    /// `name` is not mirrored).
     pub(crate) async fn refresh_manifest(
         &self,
         store: &Store,
         name: &RepoName,
         reference: &ManifestRef,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<bool>, Error> {
         let Some((upstream, repository)) = self.route(name) else {
-            return Ok(());
+            return Ok(None);
         };
         let wanted = match reference {
             ManifestRef::Digest(digest) => {
                 if store.manifest(name, digest).await?.is_some() {
-                    return Ok(());
+                    return Ok(Some(true));
                 }
                 ManifestReference::Digest(digest.clone())
             }
             ManifestRef::Tag(tag) => {
                 if self.tag_is_fresh(store, name, tag).await? {
-                    return Ok(());
+                    return Ok(Some(true));
                 }
                 ManifestReference::Tag(tag.as_str().to_owned())
             }
@@ -46,14 +47,14 @@ impl PullThrough {
             Ok(pulled) => pulled,
             Err(e) => {
                 tracing::warn!(repository = %name, reference = %reference, error = %e, "upstream manifest unavailable; serving the cache");
-                return Ok(());
+                return Ok(Some(false));
             }
         };
         let manifest = match pulled.parse() {
             Ok(manifest) => manifest,
             Err(e) => {
                 tracing::warn!(repository = %name, digest = %pulled.digest, error = %e, "upstream manifest does not parse; not cached");
-                return Ok(());
+                return Ok(Some(false));
             }
         };
         let tags: Vec<Tag> = match reference {
@@ -62,7 +63,8 @@ impl PullThrough {
         };
         store
             .put_manifest(name, &pulled.digest, &manifest, &tags)
-            .await
+            .await?;
+        Ok(Some(false))
     }
 
     /// Whether the cached tag was written within the time to live.

@@ -116,6 +116,11 @@ impl PullThrough {
 
     /// The upstream serving `name`, and the repository there: the longest matching prefix
     /// wins.
+    /// Whether `name` is mirrored from an upstream.
+    pub(crate) fn mirrors(&self, name: &RepoName) -> bool {
+        self.route(name).is_some()
+    }
+
     fn route(
         &self,
         name: &RepoName,

@@ -4,6 +4,8 @@
 //! <root>/blobs/<alg>/<first 2 chars>/<encoded>   content-addressed blobs
 //! <root>/repositories/...                          metadata objects (see `Key`)
 //! <root>/uploads/<id>/{data,state}                 upload sessions
+//! <root>/gc/...                                    garbage collection's liveness marks and
+//!                                                  claims (see `Key`)
 //! <root>/tmp/                                      staging area for atomic writes, and
 //!                                                  upload sessions being committed
 //! ```

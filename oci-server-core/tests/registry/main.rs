@@ -12,6 +12,7 @@ mod listings;
 mod manifests;
 #[cfg(feature = "s3")]
 mod object_storage;
+mod observe;
 mod podman;
 mod process;
 #[cfg(feature = "pull-through")]

@@ -6,7 +6,8 @@ use clap::Args;
 use oci_server_core::{
     Anonymous, Authorizer, BasicAuthorizer, DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig,
     auth::{AuthConfig, AuthConfigError},
-    serve,
+    gc::{GcOptions, collect_garbage},
+    probe_router, serve,
 };
 
 use crate::{StoreArgs, duration};
@@ -33,6 +34,15 @@ pub(crate) struct ServeArgs {
     /// its grace period minus this interval, so keep it well below the grace.
     #[arg(long, env = "OCI_REGISTRY_LIVENESS_REFRESH", default_value = "1m", value_parser = duration)]
     liveness_refresh: Duration,
+    /// Serve `/metrics`, `/healthz` and `/readyz` on this address instead of beside the API.
+    #[arg(long, env = "OCI_REGISTRY_METRICS_LISTEN")]
+    metrics_listen: Option<SocketAddr>,
+    /// Collect garbage inside the server this often (`6h`, `1d`); off when not given.
+    #[arg(long, env = "OCI_REGISTRY_GC_INTERVAL", value_parser = duration)]
+    gc_interval: Option<Duration>,
+    /// The grace period of the scheduled collections (see `oci-registry gc --grace`).
+    #[arg(long, env = "OCI_REGISTRY_GC_GRACE", default_value = "1h", value_parser = duration)]
+    gc_grace: Duration,
     /// Require HTTP Basic credentials of a user of this htpasswd file (bcrypt entries, as
     /// `htpasswd -B` writes them); every such user may do everything.
     #[arg(long, conflicts_with = "auth_config")]
@@ -52,7 +62,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         .with_delete(args.delete)
         .with_max_manifest_size(args.max_manifest_size)
         .with_chunk_min_length(args.chunk_min_length)
-        .with_liveness_refresh(args.liveness_refresh);
+        .with_liveness_refresh(args.liveness_refresh)
+        .with_probes(args.metrics_listen.is_none());
     let storage = args.store.open(true).await?;
     let registry = Registry::new(storage, config).with_authorizer(authorizer(&args)?);
     #[cfg(feature = "pull-through")]
@@ -71,6 +82,19 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         writeln!(stdout, "oci-registry listening on http://{addr}")?;
         stdout.flush()?;
     }
+    if let Some(metrics_addr) = args.metrics_listen {
+        let probes = tokio::net::TcpListener::bind(metrics_addr).await?;
+        tracing::info!(addr = %probes.local_addr()?, "serving /metrics, /healthz and /readyz");
+        let probes = axum::serve(probes, probe_router(registry.clone()));
+        tokio::spawn(async move {
+            if let Err(e) = probes.await {
+                tracing::error!(error = %e, "the probe listener stopped");
+            }
+        });
+    }
+    if let Some(interval) = args.gc_interval {
+        tokio::spawn(scheduled_gc(registry.clone(), interval, args.gc_grace));
+    }
     let location = args.store.location();
     tracing::info!(%addr, storage = %location, delete = args.delete, "serving");
     serve(listener, registry, shutdown_signal()).await?;
@@ -86,6 +110,29 @@ fn authorizer(args: &ServeArgs) -> Result<Arc<dyn Authorizer>, AuthConfigError> 
         (None, None) => Arc::new(Anonymous),
     })
 }
+/// Collects garbage every `interval`, counting each run in the registry's metrics.
+async fn scheduled_gc(registry: Registry, interval: Duration, grace: Duration) {
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);
+    loop {
+        ticks.tick().await;
+        let options = GcOptions::default().with_grace(grace);
+        match collect_garbage(registry.storage(), &options).await {
+            Ok(report) => {
+                registry
+                    .metrics()
+                    .gc_finished(report.blobs.len() as u64, report.bytes_freed());
+                tracing::info!(
+                    blobs = report.blobs.len(),
+                    bytes = report.bytes_freed(),
+                    uploads = report.uploads.len(),
+                    "scheduled garbage collection"
+                );
+            }
+            Err(e) => tracing::error!(error = %e, "scheduled garbage collection failed"),
+        }
+    }
+}
+
 /// Resolves on SIGINT (Ctrl-C) or, on Unix, SIGTERM.
 async fn shutdown_signal() {
     let interrupt = async {

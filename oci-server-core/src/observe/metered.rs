@@ -1,0 +1,138 @@
+//! A [`Storage`] that counts and times every operation of the backend it wraps.
+
+use std::{sync::Arc, time::Instant};
+
+use bytes::Bytes;
+use oci_digest::Digest;
+
+use super::Metrics;
+use crate::{
+    body::ByteStream,
+    names::UploadId,
+    range::ByteRange,
+    storage::{BlobInfo, Key, Storage, StorageFuture},
+};
+
+/// Wraps a backend; every call is reported to [`Metrics`] by operation name.
+#[derive(Debug)]
+pub(crate) struct MeteredStorage {
+    inner: Arc<dyn Storage>,
+    metrics: Arc<Metrics>,
+}
+
+impl MeteredStorage {
+    pub(crate) fn new(inner: Arc<dyn Storage>, metrics: Arc<Metrics>) -> Self {
+        Self { inner, metrics }
+    }
+
+    fn timed<'a, T: 'a>(
+        &'a self,
+        operation: &'static str,
+        call: StorageFuture<'a, T>,
+    ) -> StorageFuture<'a, T> {
+        Box::pin(async move {
+            let started = Instant::now();
+            let outcome = call.await;
+            self.metrics
+                .storage_operation(operation, outcome.is_ok(), started.elapsed());
+            outcome
+        })
+    }
+}
+
+impl Storage for MeteredStorage {
+    fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
+        self.timed("blob_size", self.inner.blob_size(digest))
+    }
+
+    fn blob_modified<'a>(
+        &'a self,
+        digest: &'a Digest,
+    ) -> StorageFuture<'a, Option<std::time::SystemTime>> {
+        self.timed("blob_modified", self.inner.blob_modified(digest))
+    }
+
+    fn blob_read<'a>(
+        &'a self,
+        digest: &'a Digest,
+        range: Option<ByteRange>,
+    ) -> StorageFuture<'a, Option<ByteStream<'static>>> {
+        self.timed("blob_read", self.inner.blob_read(digest, range))
+    }
+
+    fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
+        self.timed("blob_put", self.inner.blob_put(digest, content))
+    }
+
+    fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
+        self.timed("upload_create", self.inner.upload_create(id))
+    }
+
+    fn upload_write<'a>(
+        &'a self,
+        id: &'a UploadId,
+        offset: u64,
+        data: ByteStream<'a>,
+    ) -> StorageFuture<'a, u64> {
+        self.timed("upload_write", self.inner.upload_write(id, offset, data))
+    }
+
+    fn upload_read<'a>(
+        &'a self,
+        id: &'a UploadId,
+        len: u64,
+    ) -> StorageFuture<'a, ByteStream<'static>> {
+        self.timed("upload_read", self.inner.upload_read(id, len))
+    }
+
+    fn upload_commit<'a>(
+        &'a self,
+        id: &'a UploadId,
+        size: u64,
+        digest: &'a Digest,
+    ) -> StorageFuture<'a, ()> {
+        self.timed("upload_commit", self.inner.upload_commit(id, size, digest))
+    }
+
+    fn upload_created<'a>(
+        &'a self,
+        id: &'a UploadId,
+    ) -> StorageFuture<'a, Option<std::time::SystemTime>> {
+        self.timed("upload_created", self.inner.upload_created(id))
+    }
+
+    fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
+        self.timed("upload_delete", self.inner.upload_delete(id))
+    }
+
+    fn meta_get<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<Bytes>> {
+        self.timed("meta_get", self.inner.meta_get(key))
+    }
+
+    fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
+        self.timed("meta_put", self.inner.meta_put(key, value))
+    }
+
+    fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        self.timed("meta_delete", self.inner.meta_delete(key))
+    }
+
+    fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
+        self.timed("meta_list", self.inner.meta_list(folder))
+    }
+
+    fn meta_modified<'a>(
+        &'a self,
+        key: &'a Key,
+    ) -> StorageFuture<'a, Option<std::time::SystemTime>> {
+        self.timed("meta_modified", self.inner.meta_modified(key))
+    }
+
+    fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
+        self.timed("blob_list", self.inner.blob_list())
+    }
+
+    fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool> {
+        self.timed("blob_delete", self.inner.blob_delete(digest))
+    }
+}
