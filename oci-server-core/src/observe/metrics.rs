@@ -55,6 +55,27 @@ struct StatusLabels {
 
 type LatencyFamily<L> = Family<L, Histogram, fn() -> Histogram>;
 
+/// A metric that registers a handle to itself (metrics are shared handles: the registered
+/// clone and the kept one count together).
+trait Registrable {
+    fn register_in(&self, registry: &mut MetricRegistry, name: &str, help: &str);
+}
+
+impl<
+    M: prometheus_client::metrics::TypedMetric
+        + prometheus_client::encoding::EncodeMetric
+        + Clone
+        + std::fmt::Debug
+        + Send
+        + Sync
+        + 'static,
+> Registrable for M
+{
+    fn register_in(&self, registry: &mut MetricRegistry, name: &str, help: &str) {
+        registry.register(name, help, self.clone());
+    }
+}
+
 /// Every metric a registry process exposes. Cheap to share (`Arc`); updating is lock-free
 /// apart from the first use of a label set.
 #[derive(Debug)]
@@ -85,101 +106,93 @@ impl Metrics {
     /// A fresh set, all at zero, registered under the `oci_registry` prefix.
     pub fn new() -> Self {
         let mut registry = MetricRegistry::with_prefix("oci_registry");
-        let requests = Family::default();
-        registry.register(
+        let mut add = |name: &str, help: &str, metric: &dyn Registrable| {
+            metric.register_in(&mut registry, name, help);
+        };
+        let metrics = Self {
+            requests: Family::default(),
+            request_seconds: Family::new_with_constructor(latency_histogram),
+            bytes_received: Counter::default(),
+            bytes_sent: Counter::default(),
+            connections: Gauge::default(),
+            upload_sessions: Gauge::default(),
+            storage_operations: Family::default(),
+            storage_seconds: Family::new_with_constructor(latency_histogram),
+            gc_runs: Counter::default(),
+            gc_bytes_freed: Counter::default(),
+            gc_blobs_removed: Counter::default(),
+            pull_through: Family::default(),
+            auth_refusals: Family::default(),
+            registry: MetricRegistry::default(),
+        };
+        add(
             "http_requests",
             "Requests answered, by route, method and status",
-            requests.clone(),
+            &metrics.requests,
         );
-        let request_seconds: LatencyFamily<RouteLabels> =
-            Family::new_with_constructor(latency_histogram);
-        registry.register(
+        add(
             "http_request_duration_seconds",
             "Time from a request's arrival until its answer was sent whole",
-            request_seconds.clone(),
+            &metrics.request_seconds,
         );
-        let bytes_received = Counter::default();
-        registry.register(
+        add(
             "http_received_bytes",
             "Request body bytes received",
-            bytes_received.clone(),
+            &metrics.bytes_received,
         );
-        let bytes_sent = Counter::default();
-        registry.register(
+        add(
             "http_sent_bytes",
             "Response body bytes sent",
-            bytes_sent.clone(),
+            &metrics.bytes_sent,
         );
-        let connections = Gauge::default();
-        registry.register(
+        add(
             "open_connections",
             "Client connections open now",
-            connections.clone(),
+            &metrics.connections,
         );
-        let upload_sessions = Gauge::default();
-        registry.register(
+        add(
             "upload_sessions",
             "Upload sessions in the store, as of the last scrape",
-            upload_sessions.clone(),
+            &metrics.upload_sessions,
         );
-        let storage_operations = Family::default();
-        registry.register(
+        add(
             "storage_operations",
             "Storage backend operations, by operation and outcome (ok or error)",
-            storage_operations.clone(),
+            &metrics.storage_operations,
         );
-        let storage_seconds: LatencyFamily<StorageLabels> =
-            Family::new_with_constructor(latency_histogram);
-        registry.register(
+        add(
             "storage_operation_duration_seconds",
             "Time storage backend operations took (a streamed read: until the stream opened)",
-            storage_seconds.clone(),
+            &metrics.storage_seconds,
         );
-        let gc_runs = Counter::default();
-        registry.register(
+        add(
             "gc_runs",
             "Garbage collections run by this process",
-            gc_runs.clone(),
+            &metrics.gc_runs,
         );
-        let gc_bytes_freed = Counter::default();
-        registry.register(
+        add(
             "gc_freed_bytes",
             "Bytes of blobs garbage collection removed",
-            gc_bytes_freed.clone(),
+            &metrics.gc_bytes_freed,
         );
-        let gc_blobs_removed = Counter::default();
-        registry.register(
+        add(
             "gc_removed_blobs",
             "Blobs garbage collection removed",
-            gc_blobs_removed.clone(),
+            &metrics.gc_blobs_removed,
         );
-        let pull_through = Family::default();
-        registry.register(
+        add(
             "pull_through_lookups",
             "Pull-through cache lookups, by kind (manifest or blob) and result (hit or miss)",
-            pull_through.clone(),
+            &metrics.pull_through,
         );
-        let auth_refusals = Family::default();
-        registry.register(
+        add(
             "auth_refusals",
             "Requests refused for authentication (401) or authorization (403)",
-            auth_refusals.clone(),
+            &metrics.auth_refusals,
         );
         Self {
             registry,
-            requests,
-            request_seconds,
-            bytes_received,
-            bytes_sent,
-            connections,
-            upload_sessions,
-            storage_operations,
-            storage_seconds,
-            gc_runs,
-            gc_bytes_freed,
-            gc_blobs_removed,
-            pull_through,
-            auth_refusals,
+            ..metrics
         }
     }
 
