@@ -73,8 +73,13 @@ async fn blobs(
         if marked.blobs.contains(&blob.digest) {
             continue;
         }
-        let mark = storage.meta_modified(&Key::live_blob(&blob.digest)).await?;
-        if !options.expired(blob.modified) || !old(options, mark) {
+        // The content's own age first: it is known from the listing, the mark costs a read.
+        if !options.expired(blob.modified)
+            || !old(
+                options,
+                storage.meta_modified(&Key::live_blob(&blob.digest)).await?,
+            )
+        {
             report.young_blobs += 1;
             continue;
         }

@@ -11,7 +11,7 @@ use crate::{
     body::ResponseBody,
     error::Error,
     names::RepoName,
-    range::{RangeRequest, content_range},
+    range::{ByteRange, RangeRequest, content_range},
     response::{CONTENT_DIGEST, finish, no_content},
 };
 
@@ -19,17 +19,10 @@ use crate::{
 /// nothing. `HEAD` answers the same headers without the bytes.
 pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incoming) -> Answer {
     #[cfg(feature = "pull-through")]
-    if let Some(cache) = ctx.cache.as_ref().filter(|cache| cache.mirrors(&name)) {
-        let cached = ctx.store.blob_size(&name, &digest).await?.is_some();
-        ctx.metrics.pull_through_lookup("blob", cached);
-        let live = !req.head && req.header(RANGE).is_none();
-        if !cached
-            && let crate::pull_through::BlobMiss::Streaming(stream, size) =
-                cache.fetch_blob(&ctx.store, &name, &digest, live).await
-        {
-            let builder = blob_headers(&digest, size).status(StatusCode::OK);
-            return Ok(finish(builder, ResponseBody::stream(stream, size)));
-        }
+    if let Some(cache) = ctx.cache.as_ref().filter(|cache| cache.mirrors(&name))
+        && let Some(answer) = super::blobs_cached::through(ctx, cache, &name, &digest, req).await?
+    {
+        return Ok(answer);
     }
     let unknown = || Error::BlobUnknown {
         digest: digest.clone(),
@@ -39,22 +32,8 @@ pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incomin
         .blob_size(&name, &digest)
         .await?
         .ok_or_else(unknown)?;
-    let range = match req.header(RANGE).and_then(RangeRequest::parse) {
-        Some(request) => Some(
-            request
-                .resolve(size)
-                .map_err(|_| Error::RangeNotSatisfiable { size })?,
-        ),
-        None => None,
-    };
-    let len = range.map_or(size, |r| r.len());
-    let mut builder = blob_headers(&digest, len);
-    builder = match range {
-        Some(range) => builder
-            .status(StatusCode::PARTIAL_CONTENT)
-            .header(CONTENT_RANGE, content_range(range, size)),
-        None => builder.status(StatusCode::OK),
-    };
+    let range = requested_range(req, size)?;
+    let builder = content_headers(&digest, size, range);
     if req.head {
         return Ok(finish(builder, ResponseBody::empty()));
     }
@@ -64,7 +43,38 @@ pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incomin
         .blob_read(&digest, range)
         .await?
         .ok_or_else(unknown)?;
-    Ok(finish(builder, ResponseBody::stream(stream, len)))
+    Ok(finish(
+        builder,
+        ResponseBody::stream(stream, range.map_or(size, |r| r.len())),
+    ))
+}
+
+/// The range a request asks for within `size` bytes; 416 when it selects nothing.
+pub(super) fn requested_range(req: &Incoming, size: u64) -> Result<Option<ByteRange>, Error> {
+    match req.header(RANGE).and_then(RangeRequest::parse) {
+        Some(request) => Ok(Some(
+            request
+                .resolve(size)
+                .map_err(|_| Error::RangeNotSatisfiable { size })?,
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The status and headers of a blob answer: 200 for the whole blob of `size` bytes, or 206
+/// for `range` of it.
+pub(super) fn content_headers(
+    digest: &Digest,
+    size: u64,
+    range: Option<ByteRange>,
+) -> http::response::Builder {
+    let builder = blob_headers(digest, range.map_or(size, |r| r.len()));
+    match range {
+        Some(range) => builder
+            .status(StatusCode::PARTIAL_CONTENT)
+            .header(CONTENT_RANGE, content_range(range, size)),
+        None => builder.status(StatusCode::OK),
+    }
 }
 
 /// Unlinks the blob from the repository (202); other repositories keep it.

@@ -3,6 +3,8 @@
 
 pub(crate) mod base;
 pub(crate) mod blobs;
+#[cfg(feature = "pull-through")]
+mod blobs_cached;
 pub(crate) mod catalog;
 pub(crate) mod manifests;
 pub(crate) mod referrers;

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 
 use oci_distribution_client::ManifestReference;
 
-use super::PullThrough;
+use super::{PullThrough, lookups::unavailable};
 use crate::{
     error::Error,
     names::{RepoName, Tag},
@@ -45,8 +45,18 @@ impl PullThrough {
         };
         let pulled = match upstream.client.get_manifest(&repository, &wanted).await {
             Ok(pulled) => pulled,
-            Err(e) => {
+            Err(e) if unavailable(&e) => {
                 tracing::warn!(repository = %name, reference = %reference, error = %e, "upstream manifest unavailable; serving the cache");
+                return Ok(Some(false));
+            }
+            Err(e) => {
+                // Withdrawn (or refused) upstream: so it is here, or a deleted or
+                // compromised image would be served for ever.
+                if let ManifestRef::Tag(tag) = reference
+                    && store.delete_tag(name, tag).await?
+                {
+                    tracing::info!(repository = %name, %tag, error = %e, "tag gone upstream; dropped from the cache");
+                }
                 return Ok(Some(false));
             }
         };

@@ -2,7 +2,10 @@
 //! registry. Manifests missing from the store are fetched and kept (by digest for good, by
 //! tag for a time to live); a blob missing from the store streams from upstream to the
 //! client while it is stored, and concurrent misses of one blob share one upstream fetch.
-//! When the upstream cannot be reached, whatever the cache holds is served.
+//! Tag lists come from upstream. When the upstream cannot answer (unreachable, 5xx, 429),
+//! whatever the cache holds is served; when it answers that a tag or repository is gone, it
+//! is gone here too. Content the store already holds for another repository is linked once
+//! upstream confirms the repository has it, never downloaded again.
 //!
 //! Configured from TOML:
 //!
@@ -22,6 +25,7 @@
 //! ```
 
 mod blobs;
+mod lookups;
 mod manifests;
 mod upstream;
 
@@ -35,8 +39,8 @@ use std::{
 use oci_digest::Digest;
 use serde::Deserialize;
 
-pub(crate) use self::blobs::BlobMiss;
 pub use self::upstream::upstream_name;
+pub(crate) use self::{blobs::BlobMiss, lookups::Upstream};
 use self::{blobs::Inflight, upstream::UpstreamClient};
 use crate::names::RepoName;
 

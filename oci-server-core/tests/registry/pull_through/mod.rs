@@ -25,6 +25,8 @@ use tokio::{sync::oneshot, task::JoinHandle};
 
 use crate::common::{TestServer, content};
 
+mod upstream_truth;
+
 /// A registry on 127.0.0.1 that counts the blob `GET`s it answers.
 struct Upstream {
     server_url: String,
@@ -73,7 +75,7 @@ impl Upstream {
         }
     }
 
-    fn blob_gets(&self) -> usize {
+    pub fn blob_gets(&self) -> usize {
         self.blob_gets.load(Ordering::SeqCst)
     }
 
