@@ -4,6 +4,7 @@ mod auth;
 mod binary;
 mod blobs;
 mod common;
+mod config_file;
 mod crash;
 mod gc;
 mod gc_liveness;

@@ -8,12 +8,14 @@
 //! `oci-registry gc [OPTIONS]` collects garbage in a store and lists what it removed (or, with
 //! `--dry-run`, would remove).
 
+mod config_check;
+mod config_file;
 mod gc;
 mod serve;
 
 use std::{io::IsTerminal, path::PathBuf, process::ExitCode, sync::Arc};
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, CommandFactory, Parser, Subcommand};
 use oci_server_core::{
     Storage, StorageError,
     storage::{Key, attach_location, open_location},
@@ -22,10 +24,19 @@ use tracing_subscriber::EnvFilter;
 
 /// An OCI distribution-spec registry on a local folder or an object store.
 #[derive(Debug, Parser)]
-#[command(name = "oci-registry", version, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "oci-registry",
+    version,
+    args_conflicts_with_subcommands = true,
+    args_override_self = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// Read every serving setting from this TOML file (keys name flags: `listen`,
+    /// `[tls] cert`, ...); flags and `OCI_REGISTRY_*` variables override it.
+    #[arg(long, env = "OCI_REGISTRY_CONFIG")]
+    config: Option<PathBuf>,
     /// Log lines as text, or as one JSON object per line (`json`).
     #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text, env = "OCI_REGISTRY_LOG_FORMAT")]
     log_format: LogFormat,
@@ -47,6 +58,9 @@ enum LogFormat {
 enum Command {
     /// Remove unreferenced blobs (and, with --untagged, untagged manifests) from a store.
     Gc(gc::GcArgs),
+    /// Work with config files.
+    #[command(subcommand)]
+    Config(config_check::ConfigCommand),
 }
 
 /// Where the content lives.
@@ -91,8 +105,42 @@ fn duration(text: &str) -> Result<std::time::Duration, String> {
         .ok_or_else(|| format!("{text:?} is not a duration like 30s, 30m, 1h or 2d"))
 }
 
+/// The command line, with the settings of `--config FILE` in front when serving.
+fn arguments() -> Result<Vec<std::ffi::OsString>, config_file::ConfigFileError> {
+    let arguments: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let subcommand = arguments
+        .get(1)
+        .is_some_and(|first| first == "gc" || first == "config");
+    match config_file::config_path(arguments.get(1..).unwrap_or_default()) {
+        Some(path) if !subcommand => {
+            let command = Cli::command();
+            let settings = config_file::read(&path, &command)?;
+            Ok(config_file::with_settings(arguments, &settings, &command))
+        }
+        _ => Ok(arguments),
+    }
+}
+
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match arguments() {
+        Ok(arguments) => Cli::parse_from(arguments),
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let cli = match cli.command {
+        Some(Command::Config(command)) => {
+            return match config_check::run(command) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::FAILURE
+                }
+            };
+        }
+        _ => cli,
+    };
     let logs = tracing_subscriber::fmt()
         .with_env_filter(
             EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
@@ -114,6 +162,7 @@ fn main() -> ExitCode {
     };
     let outcome = match cli.command {
         Some(Command::Gc(args)) => runtime.block_on(gc::run(args)),
+        Some(Command::Config(_)) => Ok(()),
         None => runtime.block_on(serve::run(cli.serve)),
     };
     match outcome {
