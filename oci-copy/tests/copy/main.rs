@@ -7,6 +7,7 @@ mod common;
 mod archives;
 mod cli;
 mod faults;
+mod into_distribution;
 mod layout_interop;
 mod platforms;
 mod registries;
