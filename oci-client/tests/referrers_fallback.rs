@@ -3,7 +3,6 @@
 //! whether the writers are tasks of one client or another tool overwrote the index right
 //! after the client's write, and a writer that cannot get its entry to stay says so.
 
-use bytes::Bytes;
 use http::Method;
 use oci_distribution_client::{
     Client, Error, MAX_FALLBACK_INDEX_WRITES, ManifestReference, ReferrersSource, Repository,
@@ -86,96 +85,109 @@ async fn referrers_pushed_at_once_by_many_tasks_all_land_in_the_fallback_index()
     );
 }
 
-/// The fallback index another writer holds for `subject`: its own referrer only, pushed
-/// (by digest) so that the registry accepts an index naming it.
-async fn other_writers_index(
-    client: &Client,
-    repo: &Repository,
-    subject: &Manifest,
-) -> (Manifest, Bytes) {
-    let theirs = content::referrer(client, repo, subject, "application/vnd.example.theirs").await;
-    client
-        .put_manifest(repo, &ManifestReference::Digest(theirs.digest()), &theirs)
-        .await
-        .unwrap();
-    let index =
-        Manifest::from_index(ImageIndex::referrers(vec![theirs.referrer_descriptor()])).unwrap();
-    (theirs, index.raw().clone())
+/// A subject with one referrer to push through a fault proxy, and another writer that
+/// overwrites the fallback index right after each of the client's next `overwrites`
+/// writes with its own index, read before the client's write: it lists only the other
+/// writer's referrer (pushed by digest, so the registry accepts an index naming it).
+struct OtherWriter {
+    _registry: Distribution,
+    proxy: FaultProxy,
+    client: Client,
+    repo: Repository,
+    subject: Manifest,
+    referrer: Manifest,
+    theirs: Manifest,
 }
+
+impl OtherWriter {
+    async fn start(name: &str, seed: u64, overwrites: usize) -> OtherWriter {
+        let registry = Distribution::start().await;
+        let proxy = FaultProxy::start(&registry.host()).await;
+        let client = support::client();
+        let repo = Repository::new(&proxy.host(), name).unwrap();
+        let (subject, mut referrers) = subject_and_referrers(&client, &repo, seed, 1).await;
+        let theirs =
+            content::referrer(&client, &repo, &subject, "application/vnd.example.theirs").await;
+        client
+            .put_manifest(&repo, &ManifestReference::Digest(theirs.digest()), &theirs)
+            .await
+            .unwrap();
+        let their_index =
+            Manifest::from_index(ImageIndex::referrers(vec![theirs.referrer_descriptor()]))
+                .unwrap();
+        proxy.inject(
+            Method::PUT,
+            FALLBACK_TAG_PATH,
+            Fault::Overwrite {
+                content_type: "application/vnd.oci.image.index.v1+json",
+                body: their_index.raw().clone(),
+            },
+            overwrites,
+        );
+        OtherWriter {
+            _registry: registry,
+            proxy,
+            client,
+            repo,
+            subject,
+            referrer: referrers.remove(0),
+            theirs,
+        }
+    }
+
+    /// How many times the fallback index was written through the proxy.
+    fn fallback_writes(&self) -> usize {
+        self.proxy.seen(Method::PUT, FALLBACK_TAG_PATH).len()
+    }
+}
+
+/// What the path of a fallback index tag holds (a digest reference has `sha256:`).
+const FALLBACK_TAG_PATH: &str = "/manifests/sha256-";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_referrer_another_writer_overwrote_is_merged_back_into_the_index() {
-    let registry = Distribution::start().await;
-    let proxy = FaultProxy::start(&registry.host()).await;
-    let client = support::client();
-    let repo = Repository::new(&proxy.host(), "fallback/overwritten").unwrap();
-    let (subject, referrers) = subject_and_referrers(&client, &repo, 520, 1).await;
-    let (theirs, their_index) = other_writers_index(&client, &repo, &subject).await;
-    // Right after the client writes the index, the other writer puts back its own
-    // (read before the client's write, so without the client's referrer).
-    proxy.inject(
-        Method::PUT,
-        "/manifests/sha256-",
-        Fault::Overwrite {
-            content_type: "application/vnd.oci.image.index.v1+json",
-            body: their_index,
-        },
-        1,
-    );
+    let other = OtherWriter::start("fallback/overwritten", 520, 1).await;
 
-    client.push_referrer(&repo, &referrers[0]).await.unwrap();
+    other
+        .client
+        .push_referrer(&other.repo, &other.referrer)
+        .await
+        .unwrap();
 
     assert_eq!(
-        listed(&client, &repo, &subject).await,
-        digests_of([&referrers[0], &theirs])
+        listed(&other.client, &other.repo, &other.subject).await,
+        digests_of([&other.referrer, &other.theirs])
     );
-    let tag_writes = proxy.seen(Method::PUT, "/manifests/sha256-").len();
     assert_eq!(
-        tag_writes, 2,
+        other.fallback_writes(),
+        2,
         "the write, and the merge after the overwrite"
     );
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_fallback_index_that_never_keeps_the_referrer_ends_in_a_typed_error() {
-    let registry = Distribution::start().await;
-    let proxy = FaultProxy::start(&registry.host()).await;
-    let client = support::client();
-    let repo = Repository::new(&proxy.host(), "fallback/contended").unwrap();
-    let (subject, referrers) = subject_and_referrers(&client, &repo, 530, 1).await;
-    let (_, their_index) = other_writers_index(&client, &repo, &subject).await;
-    proxy.inject(
-        Method::PUT,
-        "/manifests/sha256-",
-        Fault::Overwrite {
-            content_type: "application/vnd.oci.image.index.v1+json",
-            body: their_index,
-        },
-        usize::MAX,
-    );
+    let other = OtherWriter::start("fallback/contended", 530, usize::MAX).await;
+    let tag = referrers_tag(&other.subject.digest());
 
-    let error = client
-        .push_referrer(&repo, &referrers[0])
+    let error = other
+        .client
+        .push_referrer(&other.repo, &other.referrer)
         .await
         .unwrap_err();
 
     match &error {
         Error::FallbackIndexContended {
-            tag,
+            tag: named,
             referrer,
             writes,
         } => {
-            assert_eq!(tag, &referrers_tag(&subject.digest()));
-            assert_eq!(referrer, &referrers[0].digest());
+            assert_eq!(named, &tag);
+            assert_eq!(referrer, &other.referrer.digest());
             assert_eq!(*writes, MAX_FALLBACK_INDEX_WRITES);
         }
-        other => panic!("unexpected error {other}"),
+        unexpected => panic!("unexpected error {unexpected}"),
     }
-    let tag_writes = proxy.seen(Method::PUT, "/manifests/sha256-").len();
-    assert_eq!(tag_writes, MAX_FALLBACK_INDEX_WRITES);
-    assert!(
-        error
-            .to_string()
-            .contains(&referrers_tag(&subject.digest()))
-    );
+    assert_eq!(other.fallback_writes(), MAX_FALLBACK_INDEX_WRITES);
+    assert!(error.to_string().contains(&tag), "{error}");
 }

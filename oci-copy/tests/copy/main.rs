@@ -10,6 +10,8 @@ mod faults;
 mod into_distribution;
 mod layout_interop;
 mod platforms;
+mod refused_manifests;
 mod registries;
 mod resume;
 mod sync;
+mod tag_order;
