@@ -9,16 +9,22 @@ use url::Url;
 
 use crate::config::ClientConfig;
 use crate::error::Error;
+use crate::keyed_locks::KeyedLocks;
 use crate::progress::{Progress, Tracker};
 use crate::repository::Repository;
 use crate::transport::Transport;
 
-/// An OCI registry client. Cheap to clone: clones share connections, tokens and limits.
+/// An OCI registry client. Cheap to clone: clones share connections, tokens, limits and
+/// the locks that keep its own writers of one fallback referrers index in turn.
 #[derive(Debug, Clone)]
 pub struct Client {
     transport: Arc<Transport>,
     progress: Option<Progress>,
+    fallback_locks: Arc<KeyedLocks<FallbackIndexKey>>,
 }
+
+/// Which fallback referrers index: registry, repository name, subject.
+pub(crate) type FallbackIndexKey = (String, String, Digest);
 
 impl Client {
     /// A client with `config`.
@@ -26,6 +32,7 @@ impl Client {
         Ok(Client {
             transport: Arc::new(Transport::new(config)?),
             progress: None,
+            fallback_locks: Arc::default(),
         })
     }
 
@@ -34,6 +41,7 @@ impl Client {
         Client {
             transport: Arc::clone(&self.transport),
             progress: Some(progress),
+            fallback_locks: Arc::clone(&self.fallback_locks),
         }
     }
 
@@ -44,6 +52,11 @@ impl Client {
 
     pub(crate) fn transport(&self) -> &Transport {
         &self.transport
+    }
+
+    /// The locks of the fallback referrers indexes this client (and its clones) writes.
+    pub(crate) fn fallback_locks(&self) -> &KeyedLocks<FallbackIndexKey> {
+        &self.fallback_locks
     }
 
     /// `<scheme>://<registry>/v2/<name>/<tail>`.

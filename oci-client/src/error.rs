@@ -117,6 +117,20 @@ pub enum Error {
         media_type: MediaType,
     },
 
+    /// A referrer did not stay listed in its subject's fallback referrers index: after each
+    /// write, another writer replaced the index with one that lacks it.
+    #[error(
+        "{referrer} is not listed in the fallback referrers index {tag}: another writer replaced the index after each of {writes} writes"
+    )]
+    FallbackIndexContended {
+        /// The index's tag (`<alg>-<encoded>` of the subject).
+        tag: String,
+        /// The referrer that could not be added.
+        referrer: Digest,
+        /// How many times the index was written.
+        writes: usize,
+    },
+
     /// A manifest given to a referrer helper has no `subject`.
     #[error("the manifest has no subject")]
     NoSubject,

@@ -51,6 +51,7 @@ pub mod config;
 pub mod endpoints;
 pub mod error;
 mod headers;
+mod keyed_locks;
 pub mod progress;
 mod repository;
 mod request;
@@ -66,7 +67,9 @@ pub use endpoints::blobs::BlobInfo;
 pub use endpoints::manifests::{ManifestInfo, PulledManifest, PushedManifest};
 pub use endpoints::mount::MountOutcome;
 pub use endpoints::push::UploadMethod;
-pub use endpoints::referrers::{PushedReferrer, Referrers, ReferrersSource};
+pub use endpoints::referrers::{
+    MAX_FALLBACK_INDEX_WRITES, PushedReferrer, Referrers, ReferrersSource,
+};
 pub use endpoints::uploads::{PushedBlob, UploadSession};
 pub use error::Error;
 pub use progress::{Progress, ProgressEvent};

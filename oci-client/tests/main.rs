@@ -11,5 +11,6 @@ mod listing;
 mod manifests;
 mod mount;
 mod referrers;
+mod referrers_fallback;
 mod token_flow;
 mod uploads;

@@ -185,6 +185,19 @@ pub enum Error {
     /// A background task died.
     #[error("a worker task failed: {0}")]
     Task(#[from] tokio::task::JoinError),
+    /// A tag could not be written.
+    #[error("cannot point tag {tag:?} of {destination} at {digest}: {source}")]
+    TagFailed {
+        /// The tag.
+        tag: String,
+        /// The destination repository (or layout, or archive).
+        destination: String,
+        /// The manifest it was to point at.
+        digest: Digest,
+        /// Why.
+        #[source]
+        source: Box<Error>,
+    },
     /// Some steps of a plan failed or could not run.
     #[error("{failed} of {total} steps did not complete; first failure: {first}")]
     StepsFailed {
@@ -274,6 +287,19 @@ impl Error {
         match self {
             Error::Io { .. } | Error::Verify { .. } | Error::Task(_) => true,
             Error::Registry(inner) => registry_error_is_retryable(inner),
+            Error::TagFailed { source, .. } => source.is_retryable(),
+            _ => false,
+        }
+    }
+
+    /// Whether a registry refused a manifest because it lacks content the manifest names
+    /// (`MANIFEST_BLOB_UNKNOWN`).
+    pub fn is_manifest_blob_unknown(&self) -> bool {
+        match self {
+            Error::Registry(inner) => inner
+                .error_codes()
+                .any(|code| *code == oci_spec_types::ErrorCode::ManifestBlobUnknown),
+            Error::TagFailed { source, .. } => source.is_manifest_blob_unknown(),
             _ => false,
         }
     }

@@ -7,7 +7,8 @@
 //! The **executor** ([`execute::execute`]) runs a plan: a bounded number of steps at once
 //! per registry, each blob once however many platforms share it, mounts before copies,
 //! every byte verified against its digest and streamed (never held whole), broken
-//! transfers resumed, children before parents and tags last.
+//! transfers resumed, children before parents and tags last (a child's tags before its
+//! index's, so no registry writes a manifest and one it names at once).
 //!
 //! | module | job |
 //! |---|---|

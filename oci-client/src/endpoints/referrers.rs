@@ -1,6 +1,19 @@
 //! Referrers: `GET /v2/<name>/referrers/<digest>[?artifactType=]` (end-12), every page, with
 //! the tag-schema fallback (an index tagged `<alg>-<encoded>`) for registries without the
 //! API, and a helper pushing a referrer that keeps that fallback index up to date.
+//!
+//! The fallback index is read, changed and written back with no help from the registry
+//! (a tag has no compare-and-swap), so writers of one subject's index can overwrite each
+//! other. Two guards keep every referrer listed. Inside one [`Client`] (and its clones),
+//! one writer per (registry, repository, subject) at a time: a keyed lock held across
+//! the read-modify-write. Against writers elsewhere (other processes, other tools), the
+//! index is read again after each write, and the referrer merged in again while it is
+//! missing, up to [`MAX_FALLBACK_INDEX_WRITES`] writes. What remains open is a write from
+//! elsewhere that lands after this client's last check and was built from a read made
+//! before this client's write: it drops the referrer, and neither writer can see it,
+//! since a tag has no compare-and-swap. Only the registry can close that window (its
+//! referrers API makes the index its own business); writers of one subject in separate
+//! processes at once can therefore still lose entries on a registry without the API.
 
 use futures_util::StreamExt;
 use oci_digest::Digest;
@@ -31,6 +44,11 @@ pub struct Referrers {
     /// Where the list came from.
     pub source: ReferrersSource,
 }
+
+/// Writes of a fallback index by one [`Client::push_referrer`] before it gives up with
+/// [`Error::FallbackIndexContended`]: each write is followed by a read that checks the
+/// referrer stayed listed, and another writer that overwrote it costs one more write.
+pub const MAX_FALLBACK_INDEX_WRITES: usize = 5;
 
 /// What pushing a referrer did.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -96,7 +114,8 @@ impl Client {
 
     /// Pushes `manifest` (which has a `subject`) by digest. When the registry does not
     /// answer `OCI-Subject` (it has no referrers API), adds the manifest to the subject's
-    /// fallback index (tag `<alg>-<encoded>`), creating it when missing.
+    /// fallback index (tag `<alg>-<encoded>`), creating it when missing, and checks that
+    /// the index still lists it after the write (see the module docs for the guards).
     pub async fn push_referrer(
         &self,
         repository: &Repository,
@@ -116,18 +135,55 @@ impl Client {
                 fallback_tag: None,
             });
         }
-        let tag = referrers_tag(&subject);
-        let mut entries = self.referrers_by_tag(repository, &subject).await?;
-        let digest = manifest.digest();
-        if !entries.iter().any(|entry| entry.digest == digest) {
-            entries.push(manifest.referrer_descriptor());
-            let index = Manifest::from_index(ImageIndex::referrers(entries))?;
-            self.put_manifest(repository, &ManifestReference::tag(&tag)?, &index)
-                .await?;
-        }
+        let tag = self
+            .add_to_fallback_index(repository, &subject, manifest)
+            .await?;
         Ok(PushedReferrer {
             manifest: pushed,
             fallback_tag: Some(tag),
+        })
+    }
+
+    /// Lists `referrer` in the fallback index of `subject`: reads the index, adds the
+    /// referrer when missing, writes, and reads again, until the index lists it or
+    /// [`MAX_FALLBACK_INDEX_WRITES`] writes did not make it stay. Returns the tag.
+    async fn add_to_fallback_index(
+        &self,
+        repository: &Repository,
+        subject: &Digest,
+        referrer: &Manifest,
+    ) -> Result<String, Error> {
+        let tag = referrers_tag(subject);
+        let reference = ManifestReference::tag(&tag)?;
+        let digest = referrer.digest();
+        let key = (
+            repository.registry().to_owned(),
+            repository.name().to_owned(),
+            subject.clone(),
+        );
+        let _turn = self.fallback_locks().lock(key).await;
+        for writes in 0..=MAX_FALLBACK_INDEX_WRITES {
+            let mut entries = self.referrers_by_tag(repository, subject).await?;
+            if entries.iter().any(|entry| entry.digest == digest) {
+                return Ok(tag);
+            }
+            if writes == MAX_FALLBACK_INDEX_WRITES {
+                break;
+            }
+            if writes > 0 {
+                tracing::warn!(
+                    %subject, %digest, %tag,
+                    "another writer replaced the fallback referrers index; merging again"
+                );
+            }
+            entries.push(referrer.referrer_descriptor());
+            let index = Manifest::from_index(ImageIndex::referrers(entries))?;
+            self.put_manifest(repository, &reference, &index).await?;
+        }
+        Err(Error::FallbackIndexContended {
+            tag,
+            referrer: digest,
+            writes: MAX_FALLBACK_INDEX_WRITES,
         })
     }
 

@@ -1,6 +1,6 @@
 //! A forwarding proxy that injects faults a real registry does not produce on demand:
 //! connections cut mid-blob, transient statuses (with `Retry-After`), lost answers,
-//! corrupted bytes. It logs every request and the most requests it saw at once.
+//! corrupted bytes, another writer overwriting a tag. It logs every request and the most requests it saw at once.
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -30,6 +30,12 @@ pub enum Fault {
     LoseAnswer { status: StatusCode },
     /// Forward, then flip the first byte of the answer's body.
     Corrupt,
+    /// Forward, then `PUT` `body` (of `content_type`) to the same path before answering:
+    /// another writer overwriting what the client just wrote.
+    Overwrite {
+        content_type: &'static str,
+        body: Bytes,
+    },
 }
 
 /// Which requests a fault applies to.
@@ -164,6 +170,23 @@ async fn forward_with_faults(shared: &Shared, request: Request) -> Response {
         Some(Fault::Corrupt) => {
             let upstream = forward::send(http, &shared.upstream, request).await;
             forward::answer(upstream, corrupt)
+        }
+        Some(Fault::Overwrite { content_type, body }) => {
+            // The registry answers a manifest PUT once it is done, so the write has landed.
+            let upstream = forward::send(http, &shared.upstream, request).await;
+            let overwritten = http
+                .put(format!("http://{}{path}", shared.upstream))
+                .header("content-type", content_type)
+                .body(body)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                overwritten.status().is_success(),
+                "the other writer's PUT {path} answered {}",
+                overwritten.status()
+            );
+            forward::answer(upstream, forward::whole)
         }
     }
 }

@@ -1,6 +1,7 @@
-//! Running a [`Plan`]: steps start as soon as what they need is done, a bounded number at
-//! a time; mounts go before copies, large blobs before small ones, manifests after their
-//! content, and tags after every other step.
+//! Running a [`Plan`]: steps start as soon as what they need is done (and the steps they
+//! come [`after`](crate::plan::Step::after) have ended), a bounded number at a time; mounts
+//! go before copies, large blobs before small ones, manifests after their content, and
+//! tags after every other step, a child's tags before its index's.
 
 mod blob;
 mod limits;
@@ -145,9 +146,12 @@ type ReadyQueue = BinaryHeap<(Reverse<(u8, Reverse<u64>)>, Reverse<StepId>)>;
 struct Run<'p> {
     plan: &'p Plan,
     options: &'p ExecuteOptions,
-    /// Needs not yet met, per step.
+    /// Needs not yet met and steps to come after not yet ended, per step.
     waiting: Vec<usize>,
+    /// The steps that need each step.
     dependents: Vec<Vec<StepId>>,
+    /// The steps that come after each step, however it ends.
+    followers: Vec<Vec<StepId>>,
     outcomes: Vec<Option<Outcome>>,
     ready: ReadyQueue,
     /// Tags whose needs are met, held until every other step ended.
@@ -160,17 +164,26 @@ struct Run<'p> {
 impl<'p> Run<'p> {
     fn new(plan: &'p Plan, options: &'p ExecuteOptions) -> Self {
         let mut dependents = vec![Vec::new(); plan.steps.len()];
+        let mut followers = vec![Vec::new(); plan.steps.len()];
         for step in &plan.steps {
             for &need in &step.needs {
                 dependents[need].push(step.id);
+            }
+            for &before in &step.after {
+                followers[before].push(step.id);
             }
         }
         let other_steps_left = plan.steps.iter().filter(|step| !is_tag(step)).count();
         let mut run = Run {
             plan,
             options,
-            waiting: plan.steps.iter().map(|step| step.needs.len()).collect(),
+            waiting: plan
+                .steps
+                .iter()
+                .map(|step| step.needs.len() + step.after.len())
+                .collect(),
             dependents,
+            followers,
             outcomes: vec![None; plan.steps.len()],
             ready: BinaryHeap::new(),
             held_tags: Vec::new(),
@@ -179,7 +192,7 @@ impl<'p> Run<'p> {
             stopped: false,
         };
         for step in &plan.steps {
-            if step.needs.is_empty() {
+            if run.waiting[step.id] == 0 {
                 run.make_ready(step.id);
             }
         }
@@ -216,10 +229,7 @@ impl<'p> Run<'p> {
         emit(self.options, &Event::Finished { step: id, outcome });
         if outcome.succeeded() {
             for dependent in self.dependents[id].clone() {
-                self.waiting[dependent] -= 1;
-                if self.waiting[dependent] == 0 && self.outcomes[dependent].is_none() {
-                    self.make_ready(dependent);
-                }
+                self.one_less_wait(dependent);
             }
         } else {
             self.skip_dependents(id);
@@ -227,9 +237,26 @@ impl<'p> Run<'p> {
                 self.stopped = true;
             }
         }
+        self.release_followers(id);
     }
 
-    /// Marks everything that needs `failed`, directly or not, as not run.
+    /// Counts one wait of `id` as over; readies it when none is left.
+    fn one_less_wait(&mut self, id: StepId) {
+        self.waiting[id] -= 1;
+        if self.waiting[id] == 0 && self.outcomes[id].is_none() {
+            self.make_ready(id);
+        }
+    }
+
+    /// The steps that come after `ended` wait for it no longer.
+    fn release_followers(&mut self, ended: StepId) {
+        for follower in self.followers[ended].clone() {
+            self.one_less_wait(follower);
+        }
+    }
+
+    /// Marks everything that needs `failed`, directly or not, as not run; what merely
+    /// comes after those may go on (it cannot become ready while one of its needs failed).
     fn skip_dependents(&mut self, failed: StepId) {
         let mut stack = self.dependents[failed].clone();
         while let Some(id) = stack.pop() {
@@ -237,6 +264,7 @@ impl<'p> Run<'p> {
                 self.record(id, Outcome::NotRun);
                 self.held_tags.retain(|held| *held != id);
                 stack.extend(self.dependents[id].iter().copied());
+                self.release_followers(id);
             }
         }
     }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use crate::end::{RepositoryAddress, Sink, Source};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::execute::blob::{Moved, SourceBlob, move_blob};
 use crate::execute::limits::LOCAL;
 use crate::execute::{ExecuteOptions, Outcome, manifest};
@@ -38,22 +38,68 @@ impl StepWork {
     }
 
     /// Runs the step, trying again (up to `retries` more times) after a retryable failure,
-    /// no sooner than the registry asked.
+    /// no sooner than the registry asked. A tag that fails says which tag of which
+    /// destination it was.
     pub(crate) async fn run(self) -> Result<Outcome> {
         let mut tries_left = self.options.retries;
         loop {
-            match self.run_once().await {
-                Err(error) if tries_left > 0 && error.is_retryable() => {
-                    tries_left -= 1;
-                    tracing::warn!(step = self.id, %error, "step failed; trying again");
-                    // The client waits out `Retry-After` itself, except on a request it
-                    // could not replay (a streamed upload): that wait falls to the step.
-                    if let Some(wait) = error.retry_after() {
-                        tokio::time::sleep(wait).await;
-                    }
-                }
-                other => return other,
+            let error = match self.run_once().await {
+                Ok(outcome) => return Ok(outcome),
+                Err(error) => error,
+            };
+            if tries_left == 0 || !self.worth_another_try(&error).await {
+                return Err(self.name_the_tag(error));
             }
+            tries_left -= 1;
+            tracing::warn!(step = self.id, %error, "step failed; trying again");
+            // The client waits out `Retry-After` itself, except on a request it could not
+            // replay (a streamed upload): that wait falls to the step.
+            if let Some(wait) = error.retry_after() {
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+
+    /// Whether another try may succeed: a retryable failure, or a manifest write refused
+    /// with `MANIFEST_BLOB_UNKNOWN` although the destination does have everything the
+    /// manifest names (checked again now).
+    async fn worth_another_try(&self, error: &Error) -> bool {
+        if error.is_retryable() {
+            return true;
+        }
+        let writes_manifest = matches!(
+            self.step.action,
+            Action::PutManifest | Action::Tag { tag: Some(_) }
+        );
+        if !writes_manifest || !error.is_manifest_blob_unknown() {
+            return false;
+        }
+        match manifest::references_present(
+            self.source.as_ref(),
+            self.sink.as_ref(),
+            &self.step.descriptor,
+            self.manifest.clone(),
+        )
+        .await
+        {
+            Ok(present) => present,
+            Err(check) => {
+                tracing::debug!(step = self.id, error = %check, "re-checking what the manifest names failed");
+                false
+            }
+        }
+    }
+
+    /// `error`, wrapped with the tag and destination when this step writes a tag.
+    fn name_the_tag(&self, error: Error) -> Error {
+        match &self.step.action {
+            Action::Tag { tag: Some(tag) } => Error::TagFailed {
+                tag: tag.clone(),
+                destination: self.sink.describe(),
+                digest: self.step.descriptor.digest.clone(),
+                source: Box::new(error),
+            },
+            _ => error,
         }
     }
 

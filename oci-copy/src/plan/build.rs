@@ -12,6 +12,7 @@ use crate::end::{Selector, Sink, Source, bare};
 use crate::error::{Error, Result};
 use crate::filter::artifact_type_allowed;
 use crate::plan::narrow::{Narrowed, narrow_root};
+use crate::plan::order::order_tags;
 use crate::plan::{
     Action, Content, CopyOptions, ImagePair, Note, Plan, Root, SkipReason, Step, StepId,
 };
@@ -22,7 +23,9 @@ use crate::plan::{
 /// points to (when it already points to the image and neither referrers nor a forced
 /// recursive copy are asked for, nothing else is read); otherwise a manifest existence
 /// check and, for manifests the destination lacks, a manifest fetch and blob existence
-/// checks, run [`check_concurrency`](CopyOptions::check_concurrency) at a time.
+/// checks, run [`check_concurrency`](CopyOptions::check_concurrency) at a time; with tags
+/// of several manifests, one fetch of each tagged index whose bytes were not read yet, to
+/// order its tag after its children's.
 pub async fn build_plan(
     source: &dyn Source,
     sink: &dyn Sink,
@@ -52,6 +55,7 @@ pub async fn build_plan(
         builder.digest_tags().await?;
     }
     builder.check_blobs().await?;
+    order_tags(&mut builder.plan, source).await?;
     Ok(builder.plan)
 }
 
@@ -96,6 +100,7 @@ impl Builder<'_> {
             action,
             descriptor,
             needs,
+            after: Vec::new(),
             platform,
         });
         id

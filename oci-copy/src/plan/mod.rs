@@ -3,11 +3,14 @@
 //! [`build_plan`] reads the source graph (index, manifests, configs, layers, and on request
 //! referrers and `sha256-*` digest tags), asks the destination what it has, and returns a
 //! [`Plan`]: a DAG of [`Step`]s. A step lists the steps it [`needs`](Step::needs): a manifest
-//! needs its blobs and child manifests, a tag needs its manifest. The plan prints as a tree
+//! needs its blobs and child manifests, a tag needs its manifest. A tag also lists the tags
+//! it comes [`after`](Step::after): those of its manifest's children, so that a registry
+//! never writes an index and one of its children at once. The plan prints as a tree
 //! ([`Plan::render`]) and serialises to JSON (serde).
 
 mod build;
 mod narrow;
+mod order;
 mod render;
 
 use std::collections::HashMap;
@@ -91,6 +94,10 @@ pub struct Step {
     pub descriptor: Descriptor,
     /// Steps that must succeed first.
     pub needs: Vec<StepId>,
+    /// Steps that must have ended first, however they ended: an order, not a need (tags
+    /// of an index after the tags of its children, see `order`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after: Vec<StepId>,
     /// For a manifest: the platform it runs on, when an index said so.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub platform: Option<Platform>,

@@ -53,7 +53,7 @@ impl Plan {
             return;
         };
         let first_time = printed.insert(id);
-        let _ = write!(out, "{lead}{}", label(step));
+        let _ = write!(out, "{lead}{}{}", label(step), self.after_text(step));
         if !first_time && !step.needs.is_empty() {
             out.push_str(" (shown above)\n");
             return;
@@ -74,6 +74,23 @@ impl Plan {
                 out,
             );
         }
+    }
+
+    /// ` (after tag a, tag b)` for a step ordered after others, else nothing.
+    fn after_text(&self, step: &Step) -> String {
+        let before: Vec<String> = step
+            .after
+            .iter()
+            .filter_map(|&id| self.steps.get(id))
+            .map(|before| match &before.action {
+                Action::Tag { tag: Some(tag) } => format!("tag {tag}"),
+                _ => format!("step {}", before.id),
+            })
+            .collect();
+        if before.is_empty() {
+            return String::new();
+        }
+        format!(" (after {})", before.join(", "))
     }
 }
 

@@ -63,14 +63,6 @@ async fn copy_app(opener: &Opener, from: &str, to: &str) -> oci_copy::Result<(Pl
     tokio::time::timeout(HANG, copied).await.unwrap()
 }
 
-/// How many requests `method` with `path_contains` the proxy saw.
-fn count(proxy: &Proxy, method: &str, path_contains: &str) -> usize {
-    let seen = proxy.seen();
-    seen.iter()
-        .filter(|seen| seen.is(method, path_contains))
-        .count()
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn downloads_cut_mid_blob_resume_and_verify() {
     let (root, images) = layered(1000);
@@ -95,7 +87,7 @@ async fn downloads_cut_mid_blob_resume_and_verify() {
     assert_eq!(proxy.injected(), 2, "{:#?}", proxy.requests());
     for cut in [base, amd64] {
         assert_eq!(
-            count(&proxy, "GET", cut),
+            proxy.count("GET", cut),
             2,
             "one cut download, one resumed: {:#?}",
             proxy.requests()
@@ -131,8 +123,8 @@ async fn uploads_cut_mid_body_are_sent_again_and_verify() {
         .await
         .unwrap();
     assert_eq!(proxy.injected(), 3, "{:#?}", proxy.requests());
-    assert_eq!(count(&proxy, "PUT", streamed), 2, "{:#?}", proxy.requests());
-    assert_eq!(count(&proxy, "POST", single), 2, "{:#?}", proxy.requests());
+    assert_eq!(proxy.count("PUT", streamed), 2, "{:#?}", proxy.requests());
+    assert_eq!(proxy.count("POST", single), 2, "{:#?}", proxy.requests());
     assert_stored(destination.host(), "app", "v1", &root, &images);
 }
 
@@ -249,7 +241,7 @@ async fn a_trickled_download_completes_verified() {
         .unwrap();
     assert_eq!(proxy.injected(), 1);
     assert_eq!(
-        count(&proxy, "GET", base),
+        proxy.count("GET", base),
         1,
         "read to the end without starting over: {:#?}",
         proxy.requests()
@@ -271,7 +263,7 @@ async fn a_bad_request_is_not_retried_and_fails_the_copy() {
         .await
         .unwrap_err();
     assert_eq!(
-        count(&proxy, "GET", refused.encoded()),
+        proxy.count("GET", refused.encoded()),
         1,
         "{:#?}",
         proxy.requests()

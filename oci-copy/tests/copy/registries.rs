@@ -4,21 +4,10 @@
 use oci_copy::plan::{Action, Plan, Root, build_plan};
 use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, Outcome};
 
-use crate::common::fixtures::{self, two_platforms};
+use crate::common::fixtures::{self, layout_with_image};
 use crate::common::processes::{Distribution, OciRegistry};
 use crate::common::proxy::Proxy;
-use crate::common::{copy, copy_with, ends, root_digest, skopeo, text};
-
-/// A layout holding a two-platform image tagged `v1`.
-async fn layout_with_image(
-    dir: &std::path::Path,
-    seed: u64,
-) -> (String, fixtures::Blob, Vec<fixtures::Image>) {
-    let (index, images) = two_platforms(seed, 256 * 1024);
-    let layout = dir.join(format!("layout-{seed}"));
-    fixtures::write_layout(&layout, &images, &index).await;
-    (format!("oci:{}:v1", text(&layout)), index, images)
-}
+use crate::common::{copy, copy_with, ends, root_digest, skopeo};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn copies_between_two_oci_registries_keep_digests_and_skip_what_is_there() {

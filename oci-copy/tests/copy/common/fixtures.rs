@@ -220,3 +220,11 @@ pub fn annotated(mut image: Image, key: &str, value: &str) -> Image {
     image.manifest.descriptor.platform = platform;
     image
 }
+
+/// A layout holding a two-platform image tagged `v1`.
+pub async fn layout_with_image(dir: &std::path::Path, seed: u64) -> (String, Blob, Vec<Image>) {
+    let (index, images) = two_platforms(seed, 256 * 1024);
+    let layout = dir.join(format!("layout-{seed}"));
+    write_layout(&layout, &images, &index).await;
+    (format!("oci:{}:v1", super::text(&layout)), index, images)
+}

@@ -1,8 +1,9 @@
 //! A tiny HTTP/1.1 proxy in front of a registry: it records every request (its line, and
 //! when its head arrived), and injects [`Fault`]s into chosen ones: a connection cut
-//! mid-message, an error status instead of the registry's answer, `429` with `Retry-After`,
-//! an answer trickled back in small pieces, or no answer at all. Each request is forced
-//! onto its own connection (`Connection: close`), so a connection is one request to judge.
+//! mid-message, an error status (with a chosen spec error code) instead of the registry's
+//! answer, `429` with `Retry-After`, an answer trickled back in small pieces, or no answer
+//! at all. Each request is forced onto its own connection (`Connection: close`), so a
+//! connection is one request to judge.
 
 use std::io;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -26,6 +27,8 @@ pub enum Action {
     Cut { after: usize },
     /// Answer this status (with a spec error body) instead of forwarding the request.
     Status(u16),
+    /// Answer `status` with a spec error body of `code` instead of forwarding the request.
+    Refuse { status: u16, code: &'static str },
     /// Answer `429 Too Many Requests` with `Retry-After: <seconds>` instead of forwarding.
     TooManyRequests { retry_after_secs: u64 },
     /// Forward the request, and hand the answer back `piece` bytes at a time with a pause
@@ -147,6 +150,14 @@ impl Proxy {
         self.seen().into_iter().map(|seen| seen.line).collect()
     }
 
+    /// How many `method` requests whose path contains `path_contains` it saw.
+    pub fn count(&self, method: &str, path_contains: &str) -> usize {
+        let seen = self.seen();
+        seen.iter()
+            .filter(|seen| seen.is(method, path_contains))
+            .count()
+    }
+
     /// Every request seen, in order of arrival.
     pub fn seen(&self) -> Vec<Seen> {
         self.shared.log.lock().unwrap().clone()
@@ -244,12 +255,16 @@ async fn serve(mut client: TcpStream, shared: &Shared) -> io::Result<()> {
         }
         Some(Action::Status(status)) => {
             drain_body(&mut client, &request).await?;
-            answer(&mut client, &request, status, "").await?;
+            answer(&mut client, &request, status, "UNKNOWN", "").await?;
+        }
+        Some(Action::Refuse { status, code }) => {
+            drain_body(&mut client, &request).await?;
+            answer(&mut client, &request, status, code, "").await?;
         }
         Some(Action::TooManyRequests { retry_after_secs }) => {
             drain_body(&mut client, &request).await?;
             let retry_after = format!("Retry-After: {retry_after_secs}\r\n");
-            answer(&mut client, &request, 429, &retry_after).await?;
+            answer(&mut client, &request, 429, "TOOMANYREQUESTS", &retry_after).await?;
         }
         Some(Action::Trickle { piece }) => {
             let mut server = send_head(&shared.upstream, &request).await?;
@@ -334,6 +349,7 @@ async fn answer(
     client: &mut TcpStream,
     request: &Request,
     status: u16,
+    code: &str,
     extra_headers: &str,
 ) -> io::Result<()> {
     let reason = match status {
@@ -344,8 +360,10 @@ async fn answer(
         _ => "Injected",
     };
     let body = match request.method.as_str() {
-        "HEAD" => "",
-        _ => r#"{"errors":[{"code":"UNKNOWN","message":"injected by the test proxy"}]}"#,
+        "HEAD" => String::new(),
+        _ => {
+            format!(r#"{{"errors":[{{"code":"{code}","message":"injected by the test proxy"}}]}}"#)
+        }
     };
     let answer = format!(
         "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n{extra_headers}Connection: close\r\n\r\n{body}",
