@@ -3,8 +3,6 @@
 
 use std::time::{Instant, SystemTime};
 
-use bytes::Bytes;
-
 use super::GcOptions;
 use crate::{
     error::Error,
@@ -25,7 +23,7 @@ impl<'a> Claim<'a> {
         storage: &'a dyn Storage,
         subject: Subject<'a>,
     ) -> Result<Claim<'a>, Error> {
-        storage.meta_put(&subject.claim(), Bytes::new()).await?;
+        storage.marker_put(&subject.claim()).await?;
         Ok(Self {
             storage,
             subject,
@@ -52,13 +50,13 @@ impl<'a> Claim<'a> {
 
     /// Removes the subject's liveness mark (it is being removed itself).
     pub(super) async fn remove_mark(&self) -> Result<(), Error> {
-        self.storage.meta_delete(&self.subject.mark()).await?;
+        self.storage.marker_delete(&self.subject.mark()).await?;
         Ok(())
     }
 
     /// Ends the claim; waiting requests go on.
     pub(super) async fn release(self) -> Result<(), Error> {
-        self.storage.meta_delete(&self.subject.claim()).await?;
+        self.storage.marker_delete(&self.subject.claim()).await?;
         Ok(())
     }
 }

@@ -117,6 +117,14 @@ impl Storage for MeteredStorage {
         self.timed("meta_delete", self.inner.meta_delete(key))
     }
 
+    fn marker_put<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, ()> {
+        self.timed("marker_put", self.inner.marker_put(key))
+    }
+
+    fn marker_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        self.timed("marker_delete", self.inner.marker_delete(key))
+    }
+
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
         self.timed("meta_list", self.inner.meta_list(folder))
     }

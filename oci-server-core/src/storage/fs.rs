@@ -275,6 +275,34 @@ impl Storage for FsStorage {
         })
     }
 
+    fn marker_put<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let target = self.key_path(key)?;
+            blocking(move || {
+                // Empty, so complete as soon as it exists: no staging, no fsync.
+                let created = match target.parent() {
+                    Some(parent) => std::fs::create_dir_all(parent),
+                    None => Ok(()),
+                };
+                created
+                    .and_then(|()| std::fs::File::create(&target).map(drop))
+                    .map_err(|e| StorageError::io("write marker", target, e))
+            })
+            .await
+        })
+    }
+
+    fn marker_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        Box::pin(async move {
+            let path = self.key_path(key)?;
+            match tokio::fs::remove_file(&path).await {
+                Ok(()) => Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+                Err(e) => Err(StorageError::io("remove marker", path, e)),
+            }
+        })
+    }
+
     fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {
         Box::pin(async move { file_modified(self.key_path(key)?).await })
     }

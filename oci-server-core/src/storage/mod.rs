@@ -113,6 +113,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Deletes a metadata object; `false` when it did not exist.
     fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool>;
 
+    /// Writes an empty metadata object that need not survive a crash: a garbage collector's
+    /// claim, which a crash abandons anyway. Readers see it at once, as any object; a backend
+    /// may skip what makes the write durable (the filesystem skips its fsyncs).
+    fn marker_put<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, ()> {
+        self.meta_put(key, Bytes::new())
+    }
+
+    /// Deletes an object written by [`marker_put`](Self::marker_put) (or any object whose
+    /// removal need not survive a crash); `false` when it did not exist.
+    fn marker_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
+        self.meta_delete(key)
+    }
+
     /// The names of the children of a folder (objects and sub-folders), sorted; empty when the
     /// folder does not exist.
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>>;

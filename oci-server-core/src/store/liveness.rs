@@ -226,7 +226,7 @@ impl Store {
                 .unwrap_or_default();
             if age > ABANDONED_CLAIM {
                 tracing::warn!(claim = %claim.to_path_string(), "removing a claim left by a collector that stopped");
-                self.storage.meta_delete(&claim).await?;
+                self.storage.marker_delete(&claim).await?;
                 break;
             }
             waited = true;
