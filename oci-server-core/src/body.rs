@@ -68,9 +68,13 @@ impl ResponseBody {
         }
     }
 
-    /// The same body, counting what it sends into `record`.
+    /// The same body, counting what it sends into `record`. The record is finished (its
+    /// log line and metrics written) before the client can have the last byte: at once for
+    /// an empty body, with the last frame otherwise, or when the body is dropped unsent.
     pub(crate) fn recorded(mut self, record: RequestRecord) -> Self {
-        self.record = Some(record);
+        if !self.is_end_stream() {
+            self.record = Some(record);
+        }
         self
     }
 }
@@ -120,6 +124,9 @@ impl Body for ResponseBody {
             && let Some(data) = frame.data_ref()
         {
             record.add_sent(data.len() as u64);
+        }
+        if this.is_end_stream() || matches!(polled, Poll::Ready(None)) {
+            this.record = None;
         }
         polled
     }

@@ -21,7 +21,13 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 async fn a_scrape_after_a_push_counts_requests_bytes_and_storage_operations() {
     let server = TestServer::start().await;
     server.push_image("app", "v1", json!({})).await;
-    server.get("/v2/app/manifests/v1").await;
+    // Read whole: a request is counted before its answer's last byte leaves.
+    server
+        .get("/v2/app/manifests/v1")
+        .await
+        .bytes()
+        .await
+        .unwrap();
 
     let scrape = server.get("/metrics").await;
     assert_eq!(scrape.status(), StatusCode::OK);
