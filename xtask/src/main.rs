@@ -8,7 +8,11 @@
 //! - `package-check`: runs `cargo package` for each publishable crate on its own.
 //! - `fuzz`: replays the fuzz regressions, then runs each cargo-fuzz target of `xtask/fuzz`
 //!   for a bounded time ([`fuzz`]).
+//! - `chaos`: randomized concurrent histories against one or several `oci-registry` instances
+//!   while garbage collection sweeps in a loop (optionally killing instances), then a check
+//!   that nothing acknowledged was lost ([`chaos`]).
 //! - `test`: the workspace tests, then the conformance checks on both storage backends.
+//!   Then a short chaos run ([`chaos::TEST_RUN`]).
 //!
 //! The modules, in the order a reader needs them:
 //! - [`error`]: the one error type of the tasks.
@@ -17,12 +21,14 @@
 //! - [`bench`]: `cargo xtask bench`.
 //! - [`package_check`]: `cargo xtask package-check`.
 //! - [`fuzz`]: `cargo xtask fuzz`.
+//! - [`chaos`]: `cargo xtask chaos`.
 //! - [`cargo`]: small helpers to run cargo and other commands.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod bench;
 mod cargo;
+mod chaos;
 mod conformance;
 mod error;
 mod fuzz;
@@ -38,9 +44,11 @@ usage: cargo xtask <task> [options]
 
 tasks:
   bench           benchmark oci-registry against docker-registry (see --help)
+  chaos           random concurrent histories with GC and kills; checks nothing is lost
   conformance     run the OCI conformance checks against oci-registry (see --help)
   package-check   run `cargo package` for every publishable crate
   test            run the workspace tests, then the conformance checks (fs and s3)
+                  and a short chaos run
   fuzz            run the cargo-fuzz targets for a bounded time (see --help)
 ";
 
@@ -50,6 +58,7 @@ fn main() -> ExitCode {
     let rest: Vec<String> = args.collect();
     let outcome = match task.as_deref() {
         Some("bench") => bench::main(&rest),
+        Some("chaos") => chaos::main(&rest),
         Some("conformance") => conformance::main(&rest),
         Some("package-check") => package_check::main(&rest),
         Some("test") => run_tests(&rest),
@@ -94,6 +103,10 @@ fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
     let mut on_object_storage = conformance_args.to_vec();
     on_object_storage.extend(["--storage".to_string(), "s3".to_string()]);
     let on_object_storage = conformance::main(&on_object_storage)?;
+    let chaos_args: Vec<String> = chaos::TEST_RUN.iter().map(|arg| arg.to_string()).collect();
+    if chaos::main(&chaos_args)? != ExitCode::SUCCESS {
+        return Ok(ExitCode::FAILURE);
+    }
     Ok(
         if on_filesystem == ExitCode::SUCCESS && on_object_storage == ExitCode::SUCCESS {
             ExitCode::SUCCESS

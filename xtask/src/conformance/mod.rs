@@ -20,13 +20,13 @@
 //! content) and [`steps`] (multi-request setup and teardown steps).
 
 mod client;
-mod data;
+pub(crate) mod data;
 mod dataset_builders;
 mod datasets;
 mod discovery;
 mod expect;
 mod management;
-mod moto;
+pub(crate) mod moto;
 mod newer_blobs;
 mod newer_manifests;
 mod newer_ranges;

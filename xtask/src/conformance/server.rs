@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
-use std::path::PathBuf;
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::moto::{self, Moto};
@@ -59,52 +59,25 @@ impl Server {
                 Some(moto)
             }
         };
-        command
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(File::create(&log)?);
-        let mut child = command.spawn().map_err(|source| XtaskError::Spawn {
-            command: executable.display().to_string(),
-            source,
-        })?;
-        let stdout = child.stdout.take();
-        // From here on the guard owns the process, so every early return stops it.
-        let mut server = Server {
-            child,
-            url: String::new(),
-            _store: store,
-            _moto: moto,
-        };
-        let Some(stdout) = stdout else {
-            return Err(server.exited(log));
-        };
-        let mut reader = BufReader::new(stdout);
-        let mut line = String::new();
-        if reader.read_line(&mut line)? == 0 {
-            return Err(server.exited(log));
-        }
-        server.url = parse_announcement(&line)?;
-        // Keep reading so the server never blocks on a full pipe.
-        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+        // A fresh log per run: `launch` appends, for callers that restart a registry.
+        File::create(&log)?;
+        let (child, url) = launch(command, &log)?;
         eprintln!(
-            "started {} at {} (log: {})",
+            "started {} at {url} (log: {})",
             executable.display(),
-            server.url,
             log.display()
         );
-        Ok(server)
+        Ok(Server {
+            child,
+            url,
+            _store: store,
+            _moto: moto,
+        })
     }
 
     /// The registry's base URL, `http://127.0.0.1:<port>`.
     pub fn url(&self) -> &str {
         &self.url
-    }
-
-    fn exited(&mut self, log: PathBuf) -> XtaskError {
-        XtaskError::ServerExited {
-            status: self.child.try_wait().ok().flatten(),
-            log,
-        }
     }
 }
 
@@ -114,6 +87,49 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Spawns a configured `oci-registry` command (standard error to `log`) and blocks until it
+/// announces its address; returns the process and its base URL. The process is killed when it
+/// exits or announces something else, so no error leaves it running.
+pub(crate) fn launch(mut command: Command, log: &Path) -> Result<(Child, String), XtaskError> {
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(File::options().create(true).append(true).open(log)?);
+    let mut child = command.spawn().map_err(|source| XtaskError::Spawn {
+        command: command.get_program().to_string_lossy().into_owned(),
+        source,
+    })?;
+    match read_announcement(&mut child) {
+        Ok(url) => Ok((child, url)),
+        Err(error) => {
+            // Errors mean the process is already gone, which is what we want.
+            let _ = child.kill();
+            let status = child.wait().ok();
+            Err(match error {
+                None => XtaskError::ServerExited {
+                    status,
+                    log: log.to_path_buf(),
+                },
+                Some(error) => error,
+            })
+        }
+    }
+}
+
+/// The base URL from the process's first line; `Err(None)` when it ended without one.
+fn read_announcement(child: &mut Child) -> Result<String, Option<XtaskError>> {
+    let stdout = child.stdout.take().ok_or(None)?;
+    let mut reader = BufReader::new(stdout);
+    let mut line = String::new();
+    if reader.read_line(&mut line).map_err(|e| Some(e.into()))? == 0 {
+        return Err(None);
+    }
+    let url = parse_announcement(&line).map_err(Some)?;
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
+    Ok(url)
 }
 
 /// Extracts the base URL from `oci-registry listening on http://<addr>`.

@@ -1,0 +1,80 @@
+//! What `cargo xtask chaos` prints: a line per history, its violations, and the shortest
+//! failing history's requests (all of them also go to the history's log).
+
+use std::fs::File;
+use std::io::Write;
+
+use super::run::Verdict;
+use crate::error::XtaskError;
+
+/// Requests printed of a failing history; the log has them all.
+const PRINTED_REQUESTS: usize = 400;
+
+/// One line about a history.
+pub fn summary(verdict: &Verdict) -> String {
+    let plan = &verdict.plan;
+    let mut line = format!(
+        "history seed {}: {} operations ({} requests) by {} clients on {} {:?} instance(s){}, \
+         {} gc runs, {:.1}s: {} violations",
+        plan.seed,
+        verdict.ops,
+        verdict.history.requests.len(),
+        plan.clients,
+        plan.instances,
+        plan.backend,
+        if plan.kill {
+            format!(", {} kills", verdict.kills)
+        } else {
+            String::new()
+        },
+        verdict.collections.runs,
+        verdict.elapsed.as_secs_f64(),
+        verdict.violations.len(),
+    );
+    if !verdict.violations.is_empty() {
+        line.push_str(&format!(" (log: {})", verdict.log.display()));
+    }
+    line
+}
+
+/// Every violation, one per line.
+pub fn violations(verdict: &Verdict) {
+    for violation in &verdict.violations {
+        println!("  violation: {violation}");
+    }
+}
+
+/// The shortest failing history: how to replay it, its violations and its requests.
+pub fn shortest(verdict: &Verdict) -> Result<(), XtaskError> {
+    let plan = &verdict.plan;
+    println!(
+        "shortest failing history: --seed {} --histories 1 --ops {} --clients {} ({} requests, \
+         window {:.1}s)",
+        plan.seed,
+        plan.ops,
+        plan.clients,
+        verdict.history.requests.len(),
+        verdict.history.window.as_secs_f64()
+    );
+    violations(verdict);
+    let mut log = File::options().append(true).open(&verdict.log)?;
+    writeln!(log, "history:")?;
+    for request in &verdict.history.requests {
+        writeln!(log, "{request}")?;
+    }
+    for request in verdict.history.requests.iter().take(PRINTED_REQUESTS) {
+        println!("  {request}");
+    }
+    let rest = verdict.history.requests.len().saturating_sub(PRINTED_REQUESTS);
+    if rest > 0 {
+        println!("  ... {rest} more in {}", verdict.log.display());
+    }
+    for span in &verdict.history.down {
+        println!(
+            "  instance down {:.3}s-{:.3}s",
+            span.start.as_secs_f64(),
+            span.end.as_secs_f64()
+        );
+    }
+    Ok(())
+}
