@@ -99,7 +99,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
             } else {
                 verdict
             };
-            report::shortest(&shortest)?;
+            report::shortest(&shortest, shortest.plan != plan)?;
         }
     }
     println!(

@@ -1,6 +1,7 @@
 //! What `cargo xtask chaos` prints: a line per history, its violations, and the shortest
 //! failing history's requests (all of them also go to the history's log).
 
+use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 
@@ -37,15 +38,27 @@ pub fn summary(verdict: &Verdict) -> String {
     line
 }
 
-/// Every violation, one per line.
+/// How many violations of each kind, then every violation, one per line.
 pub fn violations(verdict: &Verdict) {
+    let mut kinds: BTreeMap<String, usize> = BTreeMap::new();
+    for violation in &verdict.violations {
+        let mut name = violation.kind.to_string();
+        if let Some(problem) = violation.kind.problem() {
+            name.push_str(&format!(" [problem {problem}]"));
+        }
+        *kinds.entry(name).or_default() += 1;
+    }
+    for (kind, count) in kinds {
+        println!("  {count} x {kind}");
+    }
     for violation in &verdict.violations {
         println!("  violation: {violation}");
     }
 }
 
-/// The shortest failing history: how to replay it, its violations and its requests.
-pub fn shortest(verdict: &Verdict) -> Result<(), XtaskError> {
+/// The shortest failing history: how to replay it, its violations (when it is not the history
+/// just reported) and its requests.
+pub fn shortest(verdict: &Verdict, shrunk: bool) -> Result<(), XtaskError> {
     let plan = &verdict.plan;
     println!(
         "shortest failing history: --seed {} --histories 1 --ops {} --clients {} ({} requests, \
@@ -56,7 +69,9 @@ pub fn shortest(verdict: &Verdict) -> Result<(), XtaskError> {
         verdict.history.requests.len(),
         verdict.history.window.as_secs_f64()
     );
-    violations(verdict);
+    if shrunk {
+        violations(verdict);
+    }
     let mut log = File::options().append(true).open(&verdict.log)?;
     writeln!(log, "history:")?;
     for request in &verdict.history.requests {
