@@ -7,7 +7,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-use super::history::Recorder;
+use super::history::{Recorder, Span};
 use super::stop::Stop;
 use crate::error::XtaskError;
 
@@ -27,10 +27,10 @@ pub struct Collector {
 /// What the collections of a history did.
 #[derive(Debug, Clone, Default)]
 pub struct Collections {
-    /// How many ran to the end.
+    /// How many ran.
     pub runs: usize,
-    /// How each failed one ended, with the time it ended.
-    pub failures: Vec<String>,
+    /// When each failed one ran, and how it ended.
+    pub failures: Vec<(Span, String)>,
 }
 
 impl Collector {
@@ -56,14 +56,12 @@ impl Collector {
             writeln!(log, "gc {when} {}", output.status)?;
             log.write_all(&output.stdout)?;
             log.write_all(&output.stderr)?;
-            if output.status.success() {
-                collections.runs += 1;
-            } else {
+            collections.runs += 1;
+            if !output.status.success() {
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 let last = stderr.lines().last().unwrap_or_default();
-                collections
-                    .failures
-                    .push(format!("gc {when} {}: {last}", output.status));
+                let failure = format!("gc {when} {}: {last}", output.status);
+                collections.failures.push((Span { start, end }, failure));
             }
         }
         Ok(collections)

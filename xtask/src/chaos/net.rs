@@ -95,8 +95,10 @@ impl Net {
         body: Option<Body>,
         action: Action,
     ) -> Reply {
-        let url = self.url(sender.instance, target);
+        // Started before the address is looked up: a request that still finds the address of
+        // an instance killed meanwhile then overlaps the time it was down.
         let start = self.recorder.now();
+        let url = self.url(sender.instance, target);
         let mut request = self.http.request(method, url).headers(headers);
         if let Some(body) = body {
             request = request.body(body);

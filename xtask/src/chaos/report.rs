@@ -16,7 +16,7 @@ pub fn summary(verdict: &Verdict) -> String {
     let plan = &verdict.plan;
     let mut line = format!(
         "history seed {}: {} operations ({} requests) by {} clients on {} {:?} instance(s){}, \
-         {} gc runs, {:.1}s: {} violations",
+         {} gc runs{}, {:.1}s: {} violations",
         plan.seed,
         verdict.ops,
         verdict.history.requests.len(),
@@ -29,6 +29,10 @@ pub fn summary(verdict: &Verdict) -> String {
             String::new()
         },
         verdict.collections.runs,
+        match verdict.collections.failures.len() {
+            0 => String::new(),
+            failed => format!(" ({failed} failed)"),
+        },
         verdict.elapsed.as_secs_f64(),
         verdict.violations.len(),
     );

@@ -55,7 +55,7 @@ pub enum Kind {
     LostTag,
     /// A subject's referrers list lacks an acknowledged referrer that was not deleted.
     LostReferrer,
-    /// A garbage collection run failed.
+    /// A garbage collection run failed while every instance was up.
     GcFailed,
 }
 

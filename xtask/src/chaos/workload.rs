@@ -32,6 +32,8 @@ const SHARED_REPO: &str = "chaos/shared";
 const TAGS: usize = 4;
 /// How many live manifests a client keeps before it prefers deleting.
 const LIVE_LIMIT: usize = 6;
+/// How long a client waits after a request got no answer.
+const BACKOFF: Duration = Duration::from_millis(250);
 
 /// What every client of a history shares.
 #[derive(Debug)]
@@ -67,6 +69,8 @@ pub struct Worker {
     /// (repository, blob) pairs this client was told are there.
     linked: Vec<(String, Digest)>,
     pushed: Vec<Pushed>,
+    /// Whether a request of the current operation got no answer.
+    unanswered: bool,
 }
 
 impl Worker {
@@ -83,6 +87,7 @@ impl Worker {
             sessions: 0,
             linked: Vec::new(),
             pushed: Vec::new(),
+            unanswered: false,
         }
     }
 
@@ -93,6 +98,11 @@ impl Worker {
                 return op;
             }
             self.op = op;
+            if std::mem::take(&mut self.unanswered) {
+                // Like a client retrying later: an instance is probably down, and operations
+                // thrown at it now would only fail at once.
+                tokio::time::sleep(BACKOFF).await;
+            }
             let repo = self.random_repo();
             let live = self.pushed.iter().filter(|p| p.live).count();
             let delete_weight = if live > LIVE_LIMIT { 60 } else { 22 };
@@ -139,6 +149,7 @@ impl Worker {
             _ => None,
         };
         let reply = self.net.send(sender, method, target, headers, body, action).await;
+        self.unanswered |= reply.status.is_none();
         if let Some((repo, digest, status)) = acknowledged
             && reply.status == Some(status)
             && !self.linked.contains(&(repo.clone(), digest.clone()))
