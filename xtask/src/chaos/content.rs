@@ -161,7 +161,10 @@ pub fn index(children: &[&Built], nonce: &str) -> Built {
 
 /// An artifact whose subject is `subject`: config and layer are the empty blob.
 pub fn referrer(empty: &Item, subject: &Built, nonce: &str) -> Built {
-    let mut value = image_manifest(empty.descriptor(OCI_EMPTY), vec![empty.descriptor(OCI_EMPTY)]);
+    let mut value = image_manifest(
+        empty.descriptor(OCI_EMPTY),
+        vec![empty.descriptor(OCI_EMPTY)],
+    );
     value["artifactType"] = json!(NOTE);
     value["subject"] = subject.descriptor();
     let mut built = Built::new(OCI_MANIFEST, value, nonce);

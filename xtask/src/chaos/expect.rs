@@ -181,12 +181,14 @@ fn effect(request: &Request, acknowledged: u16) -> Option<(Span, bool)> {
     }
 }
 
+/// Whether a manifest is in a repository: as a PUT (at a time) left it, or not at all.
+type Presence = Option<(PushedManifest, Span)>;
+
 /// The manifests no DELETE may have removed after their last acknowledged PUT.
 fn manifests(history: &History) -> Vec<ExpectedManifest> {
     let acks = Acks::of(history);
     // Writes to "is this manifest in this repository", keyed by repository and digest.
-    let mut writes: BTreeMap<(String, Digest), Vec<Write<Option<(PushedManifest, Span)>>>> =
-        BTreeMap::new();
+    let mut writes: BTreeMap<(String, Digest), Vec<Write<Presence>>> = BTreeMap::new();
     for request in &history.requests {
         let (repo, digest, value, acknowledged) = match &request.action {
             Action::ManifestPut { repo, manifest, .. } => (

@@ -214,7 +214,9 @@ impl fmt::Display for Request {
                 digest,
                 session,
             } => match session {
-                Some(session) => write!(f, "PUT {repo} upload s{} {}", session.number, short(digest)),
+                Some(session) => {
+                    write!(f, "PUT {repo} upload s{} {}", session.number, short(digest))
+                }
                 None => write!(f, "POST {repo} blob {} (monolithic)", short(digest)),
             },
             Action::ManifestPut {

@@ -90,6 +90,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
         }
         let verdict = run::run(&plan)?;
         println!("{}", report::summary(&verdict));
+        println!("{}", report::coverage(&verdict));
         ops += verdict.ops;
         violations += verdict.violations.len();
         if !verdict.violations.is_empty() {

@@ -66,6 +66,11 @@ impl Acks {
         Acks(acks)
     }
 
+    /// How many acknowledgements came `via`.
+    pub fn count(&self, via: Via) -> usize {
+        self.0.iter().filter(|ack| ack.via == via).count()
+    }
+
     /// The latest acknowledgement of `digest` in `repo` that ended before `moment`.
     pub fn latest_before(&self, repo: &str, digest: &Digest, moment: Span) -> Option<&Ack> {
         self.0

@@ -5,7 +5,9 @@ use std::time::Duration;
 use oci_digest::Digest;
 
 use super::expect::{Expectations, Observed, Read};
-use super::history::{Action, History, Outcome, PushedManifest, Reference, Request, SessionId, Span};
+use super::history::{
+    Action, History, Outcome, PushedManifest, Reference, Request, SessionId, Span,
+};
 use super::model::runtime_violations;
 use super::violation::{Kind, Via, Violation};
 
@@ -92,7 +94,9 @@ fn healthy(expectations: &Expectations) -> Observed {
     let mut observed = Observed::default();
     for expected in &expectations.manifests {
         let manifest = &expected.manifest;
-        observed.manifests.insert(key(&manifest.digest), Read::Intact);
+        observed
+            .manifests
+            .insert(key(&manifest.digest), Read::Intact);
         for blob in &manifest.blobs {
             observed.blobs.insert(key(blob), Read::Intact);
         }
@@ -131,7 +135,15 @@ fn overlapping_tag_writes_may_end_either_way() {
     let one = image("one", &[], None);
     let history = history(vec![
         request(0, 50, put(&one, tag("t0")), status(201)),
-        request(10, 40, Action::TagDelete { repo: REPO.into(), tag: "t0".into() }, status(202)),
+        request(
+            10,
+            40,
+            Action::TagDelete {
+                repo: REPO.into(),
+                tag: "t0".into(),
+            },
+            status(202),
+        ),
     ]);
     let expectations = Expectations::of(&history);
     let mut observed = healthy(&expectations);
@@ -148,16 +160,31 @@ fn a_blob_missing_under_an_acknowledged_manifest_is_lost_and_named_by_how_it_got
     let manifest = image("m", &[&config, &layer], None);
     let history = history(vec![
         request(0, 10, upload(&config), status(201)),
-        request(20, 30, Action::BlobHead { repo: REPO.into(), digest: layer.clone() }, status(200)),
+        request(
+            20,
+            30,
+            Action::BlobHead {
+                repo: REPO.into(),
+                digest: layer.clone(),
+            },
+            status(200),
+        ),
         request(40, 50, put(&manifest, Reference::Digest), status(201)),
     ]);
     let expectations = Expectations::of(&history);
     let mut observed = healthy(&expectations);
     assert_eq!(expectations.check(&observed), Vec::new());
-    observed.blobs.insert(key(&layer), Read::Missing("404 BLOB_UNKNOWN".into()));
-    observed.blobs.insert(key(&config), Read::Corrupt(digest("other")));
+    observed
+        .blobs
+        .insert(key(&layer), Read::Missing("404 BLOB_UNKNOWN".into()));
+    observed
+        .blobs
+        .insert(key(&config), Read::Corrupt(digest("other")));
     let found = kinds(&expectations.check(&observed));
-    assert_eq!(found, [Kind::LostBlob(Via::Upload), Kind::LostBlob(Via::Head)]);
+    assert_eq!(
+        found,
+        [Kind::LostBlob(Via::Upload), Kind::LostBlob(Via::Head)]
+    );
     assert_eq!(found[1].problem(), Some(2));
 }
 
@@ -167,13 +194,28 @@ fn a_deleted_manifest_is_not_expected_but_a_surviving_one_is() {
     let history = history(vec![
         request(0, 10, put(&gone, Reference::Digest), status(201)),
         request(5, 15, put(&kept, Reference::Digest), status(201)),
-        request(20, 30, Action::ManifestDelete { repo: REPO.into(), digest: gone.digest.clone() }, status(202)),
+        request(
+            20,
+            30,
+            Action::ManifestDelete {
+                repo: REPO.into(),
+                digest: gone.digest.clone(),
+            },
+            status(202),
+        ),
     ]);
     let expectations = Expectations::of(&history);
-    let expected: Vec<&Digest> = expectations.manifests.iter().map(|e| &e.manifest.digest).collect();
+    let expected: Vec<&Digest> = expectations
+        .manifests
+        .iter()
+        .map(|e| &e.manifest.digest)
+        .collect();
     assert_eq!(expected, [&kept.digest]);
     let mut observed = healthy(&expectations);
-    observed.manifests.insert(key(&kept.digest), Read::Missing("404 MANIFEST_UNKNOWN".into()));
+    observed.manifests.insert(
+        key(&kept.digest),
+        Read::Missing("404 MANIFEST_UNKNOWN".into()),
+    );
     assert_eq!(kinds(&expectations.check(&observed)), [Kind::LostManifest]);
 }
 
@@ -188,7 +230,9 @@ fn a_missing_referrer_is_flagged() {
     let expectations = Expectations::of(&history);
     let mut observed = healthy(&expectations);
     assert_eq!(expectations.check(&observed), Vec::new());
-    observed.referrers.insert(key(&subject.digest), Ok(Vec::new()));
+    observed
+        .referrers
+        .insert(key(&subject.digest), Ok(Vec::new()));
     assert_eq!(kinds(&expectations.check(&observed)), [Kind::LostReferrer]);
 }
 
@@ -229,15 +273,29 @@ fn a_manifest_refused_for_a_blob_reuploaded_moments_before_is_problem_1() {
 #[test]
 fn a_slow_upload_may_end_in_404_but_never_in_a_5xx() {
     let layer = digest("layer");
-    let session = SessionId { client: 0, number: 1 };
-    let patch = Action::UploadPatch { repo: REPO.into(), session, slow: true };
-    let finish = Action::UploadFinish { repo: REPO.into(), digest: layer, session: Some(session) };
+    let session = SessionId {
+        client: 0,
+        number: 1,
+    };
+    let patch = Action::UploadPatch {
+        repo: REPO.into(),
+        session,
+        slow: true,
+    };
+    let finish = Action::UploadFinish {
+        repo: REPO.into(),
+        digest: layer,
+        session: Some(session),
+    };
     let unknown = Outcome::Answered {
         status: 404,
         code: Some("BLOB_UPLOAD_UNKNOWN".into()),
         detail: None,
     };
-    let open = Action::UploadOpen { repo: REPO.into(), session };
+    let open = Action::UploadOpen {
+        repo: REPO.into(),
+        session,
+    };
     let clean = history(vec![
         request(0, 10, open.clone(), status(202)),
         request(10, 3010, patch.clone(), status(202)),
@@ -256,15 +314,38 @@ fn a_slow_upload_may_end_in_404_but_never_in_a_5xx() {
 
 #[test]
 fn a_fast_upload_session_lost_within_the_window_is_flagged() {
-    let session = SessionId { client: 0, number: 1 };
+    let session = SessionId {
+        client: 0,
+        number: 1,
+    };
     let unknown = Outcome::Answered {
         status: 404,
         code: Some("BLOB_UPLOAD_UNKNOWN".into()),
         detail: None,
     };
     let history = history(vec![
-        request(0, 10, Action::UploadOpen { repo: REPO.into(), session }, status(202)),
-        request(20, 30, Action::UploadPatch { repo: REPO.into(), session, slow: false }, unknown),
+        request(
+            0,
+            10,
+            Action::UploadOpen {
+                repo: REPO.into(),
+                session,
+            },
+            status(202),
+        ),
+        request(
+            20,
+            30,
+            Action::UploadPatch {
+                repo: REPO.into(),
+                session,
+                slow: false,
+            },
+            unknown,
+        ),
     ]);
-    assert_eq!(kinds(&runtime_violations(&history)), [Kind::UploadSessionLost]);
+    assert_eq!(
+        kinds(&runtime_violations(&history)),
+        [Kind::UploadSessionLost]
+    );
 }

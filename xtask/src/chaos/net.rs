@@ -66,7 +66,10 @@ impl Net {
 
     /// How many instances there are.
     pub fn instances(&self) -> usize {
-        self.urls.read().unwrap_or_else(PoisonError::into_inner).len()
+        self.urls
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .len()
     }
 
     /// The URL of `target` (a `/v2/...` path, or a `Location` value) on `instance` as it is
@@ -81,7 +84,10 @@ impl Net {
             None => target,
         };
         let urls = self.urls.read().unwrap_or_else(PoisonError::into_inner);
-        let base = urls.get(instance).or(urls.first()).map_or("", String::as_str);
+        let base = urls
+            .get(instance)
+            .or(urls.first())
+            .map_or("", String::as_str);
         format!("{base}{path}")
     }
 

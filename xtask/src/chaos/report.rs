@@ -5,7 +5,10 @@ use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::Write;
 
+use super::history::Action;
+use super::model::Acks;
 use super::run::Verdict;
+use super::violation::Via;
 use crate::error::XtaskError;
 
 /// Requests printed of a failing history; the log has them all.
@@ -40,6 +43,31 @@ pub fn summary(verdict: &Verdict) -> String {
         line.push_str(&format!(" (log: {})", verdict.log.display()));
     }
     line
+}
+
+/// What the history exercised: blob acknowledgements by kind, manifest PUTs and DELETEs
+/// acknowledged, slow PATCHes accepted.
+pub fn coverage(verdict: &Verdict) -> String {
+    let history = &verdict.history;
+    let acks = Acks::of(history);
+    let answered = |wanted: fn(&Action) -> bool, status: u16| {
+        history
+            .requests
+            .iter()
+            .filter(|request| wanted(&request.action) && request.outcome.answered() == Some(status))
+            .count()
+    };
+    format!(
+        "  acknowledged: {} uploads, {} re-uploads, {} mounts, {} HEAD skips, {} slow PATCHes, \
+         {} manifest PUTs, {} manifest DELETEs",
+        acks.count(Via::Upload),
+        acks.count(Via::Reupload),
+        acks.count(Via::Mount),
+        acks.count(Via::Head),
+        answered(|a| matches!(a, Action::UploadPatch { slow: true, .. }), 202),
+        answered(|a| matches!(a, Action::ManifestPut { .. }), 201),
+        answered(|a| matches!(a, Action::ManifestDelete { .. }), 202),
+    )
 }
 
 /// How many violations of each kind, then every violation, one per line.
@@ -84,7 +112,11 @@ pub fn shortest(verdict: &Verdict, shrunk: bool) -> Result<(), XtaskError> {
     for request in verdict.history.requests.iter().take(PRINTED_REQUESTS) {
         println!("  {request}");
     }
-    let rest = verdict.history.requests.len().saturating_sub(PRINTED_REQUESTS);
+    let rest = verdict
+        .history
+        .requests
+        .len()
+        .saturating_sub(PRINTED_REQUESTS);
     if rest > 0 {
         println!("  ... {rest} more in {}", verdict.log.display());
     }

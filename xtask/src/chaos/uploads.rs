@@ -43,7 +43,11 @@ impl Worker {
                     repo: repo.to_string(),
                     digest: item.digest.clone(),
                 };
-                match self.send(Method::HEAD, &target, HeaderMap::new(), None, action).await.status {
+                match self
+                    .send(Method::HEAD, &target, HeaderMap::new(), None, action)
+                    .await
+                    .status
+                {
                     Some(200) => true,
                     Some(404) => {
                         let way = self.random_upload();
@@ -83,7 +87,9 @@ impl Worker {
             digest: item.digest.clone(),
             session,
         };
-        let reply = self.send(Method::POST, &target, HeaderMap::new(), None, action).await;
+        let reply = self
+            .send(Method::POST, &target, HeaderMap::new(), None, action)
+            .await;
         match (reply.status, reply.location) {
             (Some(201), _) => true,
             (Some(202), Some(location)) => {
@@ -104,7 +110,9 @@ impl Worker {
                 session: None,
             };
             let body = Some(Body::from(item.bytes.clone()));
-            let reply = self.send(Method::POST, &target, octet_stream(None), body, action).await;
+            let reply = self
+                .send(Method::POST, &target, octet_stream(None), body, action)
+                .await;
             return reply.status == Some(201);
         }
         let session = self.new_session();
@@ -113,7 +121,9 @@ impl Worker {
             repo: repo.to_string(),
             session,
         };
-        let reply = self.send(Method::POST, &target, HeaderMap::new(), None, action).await;
+        let reply = self
+            .send(Method::POST, &target, HeaderMap::new(), None, action)
+            .await;
         let (Some(202), Some(mut location)) = (reply.status, reply.location) else {
             return false;
         };
@@ -142,7 +152,9 @@ impl Worker {
                 session,
                 slow: way == Upload::Slow,
             };
-            let reply = self.send(Method::PATCH, &location, headers, Some(body), action).await;
+            let reply = self
+                .send(Method::PATCH, &location, headers, Some(body), action)
+                .await;
             match (reply.status, reply.location) {
                 (Some(202), Some(next)) => location = next,
                 (Some(202), None) => {}

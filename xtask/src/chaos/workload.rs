@@ -148,7 +148,10 @@ impl Worker {
             }
             _ => None,
         };
-        let reply = self.net.send(sender, method, target, headers, body, action).await;
+        let reply = self
+            .net
+            .send(sender, method, target, headers, body, action)
+            .await;
         self.unanswered |= reply.status.is_none();
         if let Some((repo, digest, status)) = acknowledged
             && reply.status == Some(status)
@@ -316,7 +319,8 @@ impl Worker {
         let body = Some(Body::from(built.bytes.clone()));
         let reply = self.send(Method::PUT, &target, headers, body, action).await;
         if reply.status == Some(201) {
-            self.pushed.retain(|p| !(p.repo == repo && p.built == built));
+            self.pushed
+                .retain(|p| !(p.repo == repo && p.built == built));
             self.pushed.push(Pushed {
                 repo: repo.to_string(),
                 built,
@@ -339,7 +343,9 @@ impl Worker {
         let digest = self.pushed[index].built.pushed.digest.clone();
         let target = format!("/v2/{repo}/manifests/{digest}");
         let action = Action::ManifestDelete { repo, digest };
-        let reply = self.send(Method::DELETE, &target, HeaderMap::new(), None, action).await;
+        let reply = self
+            .send(Method::DELETE, &target, HeaderMap::new(), None, action)
+            .await;
         if matches!(reply.status, Some(202 | 404)) {
             self.pushed[index].live = false;
         }
