@@ -181,33 +181,39 @@ fn effect(request: &Request, acknowledged: u16) -> Option<(Span, bool)> {
     }
 }
 
-/// Whether a manifest is in a repository: as a PUT (at a time) left it, or not at all.
-type Presence = Option<(PushedManifest, Span)>;
+/// The writes of every register the requests touch: `write_of` tells a request's register,
+/// the value it writes and the status that acknowledges it (`None`: it writes nothing).
+fn registers<K: Ord, V>(
+    history: &History,
+    write_of: impl Fn(&Request) -> Option<(K, V, u16)>,
+) -> BTreeMap<K, Vec<Write<V>>> {
+    let mut writes: BTreeMap<K, Vec<Write<V>>> = BTreeMap::new();
+    for request in &history.requests {
+        let Some((register, value, acknowledged)) = write_of(request) else {
+            continue;
+        };
+        if let Some((span, sure)) = effect(request, acknowledged) {
+            let write = Write { span, value, sure };
+            writes.entry(register).or_default().push(write);
+        }
+    }
+    writes
+}
 
 /// The manifests no DELETE may have removed after their last acknowledged PUT.
 fn manifests(history: &History) -> Vec<ExpectedManifest> {
     let acks = Acks::of(history);
     // Writes to "is this manifest in this repository", keyed by repository and digest.
-    let mut writes: BTreeMap<(String, Digest), Vec<Write<Presence>>> = BTreeMap::new();
-    for request in &history.requests {
-        let (repo, digest, value, acknowledged) = match &request.action {
-            Action::ManifestPut { repo, manifest, .. } => (
-                repo,
-                &manifest.digest,
-                Some((manifest.clone(), request.span)),
-                201,
-            ),
-            Action::ManifestDelete { repo, digest } => (repo, digest, None, 202),
-            _ => continue,
-        };
-        if let Some((span, sure)) = effect(request, acknowledged) {
-            let write = Write { span, value, sure };
-            writes
-                .entry((repo.clone(), digest.clone()))
-                .or_default()
-                .push(write);
+    let writes = registers(history, |request| match &request.action {
+        Action::ManifestPut { repo, manifest, .. } => {
+            let present = Some((manifest.clone(), request.span));
+            Some(((repo.clone(), manifest.digest.clone()), present, 201))
         }
-    }
+        Action::ManifestDelete { repo, digest } => {
+            Some(((repo.clone(), digest.clone()), None, 202))
+        }
+        _ => None,
+    });
     let mut expected = Vec::new();
     for ((repo, _), writes) in writes {
         let finals = possible_finals(&writes, None);
@@ -243,25 +249,19 @@ fn manifests(history: &History) -> Vec<ExpectedManifest> {
 
 /// Every tag written, with the values it may hold.
 fn tags(history: &History) -> Vec<ExpectedTag> {
-    let mut writes: BTreeMap<(String, String), Vec<Write<Option<Digest>>>> = BTreeMap::new();
-    for request in &history.requests {
-        let (repo, tag, value, acknowledged) = match &request.action {
-            Action::ManifestPut {
-                repo,
-                reference: Reference::Tag(tag),
-                manifest,
-            } => (repo, tag, Some(manifest.digest.clone()), 201),
-            Action::TagDelete { repo, tag } => (repo, tag, None, 202),
-            _ => continue,
-        };
-        if let Some((span, sure)) = effect(request, acknowledged) {
-            let write = Write { span, value, sure };
-            writes
-                .entry((repo.clone(), tag.clone()))
-                .or_default()
-                .push(write);
-        }
-    }
+    let mut writes = registers(history, |request| match &request.action {
+        Action::ManifestPut {
+            repo,
+            reference: Reference::Tag(tag),
+            manifest,
+        } => Some((
+            (repo.clone(), tag.clone()),
+            Some(manifest.digest.clone()),
+            201,
+        )),
+        Action::TagDelete { repo, tag } => Some(((repo.clone(), tag.clone()), None, 202)),
+        _ => None,
+    });
     // Deleting a manifest removes the tags pointing at it then: for a tag once set to it, a
     // removal that may or may not have happened.
     for request in &history.requests {

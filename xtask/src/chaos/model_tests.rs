@@ -44,6 +44,15 @@ fn status(status: u16) -> Outcome {
     }
 }
 
+/// An error answer with `code` and, when given, the digest its detail names.
+fn refused(status: u16, code: &str, detail: Option<&Digest>) -> Outcome {
+    Outcome::Answered {
+        status,
+        code: Some(code.into()),
+        detail: detail.map(Digest::to_string),
+    }
+}
+
 fn history(requests: Vec<Request>) -> History {
     History {
         requests,
@@ -253,11 +262,7 @@ fn a_5xx_is_flagged_unless_an_instance_was_down_meanwhile() {
 fn a_manifest_refused_for_a_blob_reuploaded_moments_before_is_problem_1() {
     let layer = digest("layer");
     let manifest = image("m", &[&layer], None);
-    let refused = Outcome::Answered {
-        status: 400,
-        code: Some("MANIFEST_BLOB_UNKNOWN".into()),
-        detail: Some(layer.to_string()),
-    };
+    let refused = refused(400, "MANIFEST_BLOB_UNKNOWN", Some(&layer));
     let history = history(vec![
         request(0, 10, upload(&layer), status(201)),
         request(5000, 5010, upload(&layer), status(201)),
@@ -287,11 +292,7 @@ fn a_slow_upload_may_end_in_404_but_never_in_a_5xx() {
         digest: layer,
         session: Some(session),
     };
-    let unknown = Outcome::Answered {
-        status: 404,
-        code: Some("BLOB_UPLOAD_UNKNOWN".into()),
-        detail: None,
-    };
+    let unknown = refused(404, "BLOB_UPLOAD_UNKNOWN", None);
     let open = Action::UploadOpen {
         repo: REPO.into(),
         session,
@@ -318,11 +319,7 @@ fn a_fast_upload_session_lost_within_the_window_is_flagged() {
         client: 0,
         number: 1,
     };
-    let unknown = Outcome::Answered {
-        status: 404,
-        code: Some("BLOB_UPLOAD_UNKNOWN".into()),
-        detail: None,
-    };
+    let unknown = refused(404, "BLOB_UPLOAD_UNKNOWN", None);
     let history = history(vec![
         request(
             0,

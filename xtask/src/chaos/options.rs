@@ -140,35 +140,17 @@ fn seed_from_clock() -> u64 {
 mod tests {
     use super::*;
 
-    fn args(list: &[&str]) -> Vec<String> {
-        list.iter().map(|arg| arg.to_string()).collect()
+    fn args(line: &str) -> Vec<String> {
+        line.split_whitespace().map(String::from).collect()
     }
 
     #[test]
     fn parses_every_option() {
-        let options = Options::parse(&args(&[
-            "--seed",
-            "42",
-            "--histories",
-            "3",
-            "--ops",
-            "100",
-            "--clients",
-            "2",
-            "--storage",
-            "s3",
-            "--instances",
-            "2",
-            "--kill",
-            "--grace",
-            "3s",
-            "--liveness-refresh",
-            "1",
-            "--registry-bin",
-            "/bin/oci-registry",
-            "--release",
-            "--no-shrink",
-        ]))
+        let options = Options::parse(&args(
+            "--seed 42 --histories 3 --ops 100 --clients 2 --storage s3 --instances 2 --kill \
+             --grace 3s --liveness-refresh 1 --registry-bin /bin/oci-registry --release \
+             --no-shrink",
+        ))
         .unwrap();
         assert_eq!(
             options,
@@ -192,11 +174,11 @@ mod tests {
     #[test]
     fn rejects_bad_values_and_unknown_arguments() {
         for bad in [
-            &["--storage", "gcs"][..],
-            &["--ops", "many"],
-            &["--grace", "500ms"],
-            &["--seed"],
-            &["--bogus"],
+            "--storage gcs",
+            "--ops many",
+            "--grace 500ms",
+            "--seed",
+            "--bogus",
         ] {
             assert!(Options::parse(&args(bad)).is_err(), "{bad:?}");
         }
