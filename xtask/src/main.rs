@@ -12,7 +12,7 @@
 //!   while garbage collection sweeps in a loop (optionally killing instances), then a check
 //!   that nothing acknowledged was lost ([`chaos`]).
 //! - `test`: the workspace tests, then the conformance checks on both storage backends.
-//!   Then a short chaos run ([`chaos::TEST_RUN`]).
+//!   Then short chaos runs ([`chaos::TEST_RUNS`]).
 //!
 //! The modules, in the order a reader needs them:
 //! - [`error`]: the one error type of the tasks.
@@ -48,7 +48,7 @@ tasks:
   conformance     run the OCI conformance checks against oci-registry (see --help)
   package-check   run `cargo package` for every publishable crate
   test            run the workspace tests, then the conformance checks (fs and s3)
-                  and a short chaos run
+                  and short chaos runs (fs; s3 with two instances and kills)
   fuzz            run the cargo-fuzz targets for a bounded time (see --help)
 ";
 
@@ -86,6 +86,7 @@ fn main() -> ExitCode {
 /// behind a feature the workspace run leaves off), then the conformance checks on the
 /// filesystem store and on the object-storage backend, so one command answers "does the
 /// workspace work". Extra arguments go to both conformance runs.
+/// Last, the short chaos runs ([`chaos::TEST_RUNS`]): nothing acknowledged is lost to GC.
 fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
     cargo::run_cargo(&["test", "--workspace", "--locked"])?;
     cargo::run_cargo(&[
@@ -103,9 +104,11 @@ fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
     let mut on_object_storage = conformance_args.to_vec();
     on_object_storage.extend(["--storage".to_string(), "s3".to_string()]);
     let on_object_storage = conformance::main(&on_object_storage)?;
-    let chaos_args: Vec<String> = chaos::TEST_RUN.iter().map(|arg| arg.to_string()).collect();
-    if chaos::main(&chaos_args)? != ExitCode::SUCCESS {
-        return Ok(ExitCode::FAILURE);
+    for chaos_run in chaos::TEST_RUNS {
+        let chaos_args: Vec<String> = chaos_run.iter().map(|arg| arg.to_string()).collect();
+        if chaos::main(&chaos_args)? != ExitCode::SUCCESS {
+            return Ok(ExitCode::FAILURE);
+        }
     }
     Ok(
         if on_filesystem == ExitCode::SUCCESS && on_object_storage == ExitCode::SUCCESS {

@@ -53,9 +53,24 @@ use crate::error::XtaskError;
 use options::Options;
 use run::Plan;
 
-/// The short run inside `cargo xtask test`: one history of 160 operations by four clients on
-/// the filesystem store.
-pub const TEST_RUN: &[&str] = &["--histories", "1", "--ops", "160", "--clients", "4"];
+/// The short runs inside `cargo xtask test` (about 45 s on two cores): one history on the
+/// filesystem store, and one on two instances sharing a moto bucket, killed and restarted.
+pub const TEST_RUNS: &[&[&str]] = &[
+    &["--histories", "1", "--ops", "140", "--clients", "4"],
+    &[
+        "--histories",
+        "1",
+        "--ops",
+        "80",
+        "--clients",
+        "4",
+        "--storage",
+        "s3",
+        "--instances",
+        "2",
+        "--kill",
+    ],
+];
 
 /// Entry point of `cargo xtask chaos`.
 pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
