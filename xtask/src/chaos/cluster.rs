@@ -111,8 +111,9 @@ impl Cluster {
         Ok(())
     }
 
-    /// Kills a random instance at random moments (every one to three seconds), keeps it down
-    /// for up to half a second, restarts it and records when it was down; until `stop`.
+    /// Kills a random instance at random moments (every two to five seconds, so that some
+    /// slow uploads outlive a kill), keeps it down for up to half a second, restarts it and
+    /// records when it was down; until `stop`.
     pub fn kill_in_loop(
         &mut self,
         seed: u64,
@@ -122,7 +123,7 @@ impl Cluster {
         let mut rng = StdRng::seed_from_u64(seed ^ 0x6b69_6c6c);
         let mut kills = 0;
         loop {
-            let wait = Duration::from_millis(rng.random_range(1000..3000));
+            let wait = Duration::from_millis(rng.random_range(2000..5000));
             if stop.sleep(wait) {
                 return Ok(kills);
             }

@@ -140,8 +140,11 @@ impl Worker {
             let (headers, body) = match way {
                 Upload::Chunked => {
                     let range = format!("{start}-{}", end.saturating_sub(1));
+                    let Ok(range) = HeaderValue::try_from(range) else {
+                        return false;
+                    };
                     let mut headers = octet_stream(Some(piece.len()));
-                    headers.insert(CONTENT_RANGE, header_value(&range));
+                    headers.insert(CONTENT_RANGE, range);
                     (headers, Body::from(piece))
                 }
                 Upload::Slow => (octet_stream(None), self.trickle(piece)),
@@ -228,10 +231,6 @@ fn octet_stream(length: Option<usize>) -> HeaderMap {
         headers.insert(CONTENT_LENGTH, HeaderValue::from(length));
     }
     headers
-}
-
-fn header_value(text: &str) -> HeaderValue {
-    HeaderValue::from_str(text).unwrap_or_else(|_| HeaderValue::from_static("invalid"))
 }
 
 /// How long a slow PATCH takes: half again the grace period, so a sweep that runs meanwhile
