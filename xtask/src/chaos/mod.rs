@@ -56,12 +56,12 @@ use run::Plan;
 /// The short runs inside `cargo xtask test` (about 45 s on two cores): one history on the
 /// filesystem store, and one on two instances sharing a moto bucket, killed and restarted.
 pub const TEST_RUNS: &[&[&str]] = &[
-    &["--histories", "1", "--ops", "140", "--clients", "4"],
+    &["--histories", "1", "--ops", "120", "--clients", "4"],
     &[
         "--histories",
         "1",
         "--ops",
-        "80",
+        "72",
         "--clients",
         "4",
         "--storage",
