@@ -30,6 +30,8 @@ pub struct Store {
     storage: Arc<dyn Storage>,
     /// One request at a time per upload session.
     locks: Arc<KeyedLocks<crate::names::UploadId>>,
+    /// One writer at a time per tag (see `tags`).
+    tag_locks: Arc<KeyedLocks<Key>>,
     liveness: Arc<Liveness>,
 }
 
@@ -45,6 +47,7 @@ impl Store {
         Self {
             storage,
             locks: Arc::default(),
+            tag_locks: Arc::default(),
             liveness: Arc::new(Liveness::new(refresh)),
         }
     }

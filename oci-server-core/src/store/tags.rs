@@ -1,4 +1,8 @@
 //! Tags: one small object per tag holding the tagged manifest's digest.
+//!
+//! Writes of one tag are serialised within a process (a keyed lock), so removing the tags of
+//! a deleted manifest (read the tag, then delete it if it names that manifest) cannot wipe a
+//! tag that a concurrent push has just moved elsewhere.
 
 use bytes::Bytes;
 use oci_digest::Digest;
@@ -25,13 +29,17 @@ impl Store {
 
     /// Points `tag` at `digest` (replacing what it pointed at).
     pub async fn set_tag(&self, name: &RepoName, tag: &Tag, digest: &Digest) -> Result<(), Error> {
+        let key = Key::tag(name, tag);
+        let _writing = self.tag_locks.lock(&key).await;
         let value = Bytes::from(digest.as_str().to_owned());
-        Ok(self.storage.meta_put(&Key::tag(name, tag), value).await?)
+        Ok(self.storage.meta_put(&key, value).await?)
     }
 
     /// Removes a tag; `false` when there was none.
     pub async fn delete_tag(&self, name: &RepoName, tag: &Tag) -> Result<bool, Error> {
-        Ok(self.storage.meta_delete(&Key::tag(name, tag)).await?)
+        let key = Key::tag(name, tag);
+        let _writing = self.tag_locks.lock(&key).await;
+        Ok(self.storage.meta_delete(&key).await?)
     }
 
     /// Every tag of the repository, in byte-wise lexical order.
@@ -47,10 +55,52 @@ impl Store {
             let Ok(tag) = Tag::parse(&text) else {
                 continue;
             };
+            let key = Key::tag(name, &tag);
+            let _writing = self.tag_locks.lock(&key).await;
             if self.tag(name, &tag).await?.as_ref() == Some(digest) {
-                self.delete_tag(name, &tag).await?;
+                self.storage.meta_delete(&key).await?;
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::storage::FsStorage;
+
+    /// A manifest deleted while its tag moves to another: the tag ends on the other one,
+    /// whatever the interleaving.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn removing_a_deleted_manifests_tags_never_wipes_a_moved_tag() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let storage = FsStorage::open(dir.path()).await.expect("store");
+        let store = Store::new(Arc::new(storage));
+        let name = RepoName::parse("app").expect("name");
+        let tag = Tag::parse("t").expect("tag");
+        for round in 0..300u32 {
+            let old = Digest::compute(format!("old {round}").as_bytes());
+            let new = Digest::compute(format!("new {round}").as_bytes());
+            store.set_tag(&name, &tag, &old).await.expect("tag");
+            let untag = {
+                let (store, name, old) = (store.clone(), name.clone(), old.clone());
+                tokio::spawn(async move { store.untag_digest(&name, &old).await })
+            };
+            let moved = {
+                let (store, name, tag, new) =
+                    (store.clone(), name.clone(), tag.clone(), new.clone());
+                tokio::spawn(async move { store.set_tag(&name, &tag, &new).await })
+            };
+            untag.await.expect("join").expect("untag");
+            moved.await.expect("join").expect("move");
+            assert_eq!(
+                store.tag(&name, &tag).await.expect("read"),
+                Some(new),
+                "round {round}"
+            );
+        }
     }
 }
