@@ -25,5 +25,6 @@ mod s3_peers;
 mod skopeo;
 mod skopeo_auth;
 mod storage;
+mod tls;
 mod traversal;
 mod uploads;
