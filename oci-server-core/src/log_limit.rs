@@ -69,7 +69,11 @@ mod tests {
         for _ in 0..5 {
             log.hit(|hits| lines.push(hits));
         }
-        assert_eq!(lines, [1], "only the first hit is written within the interval");
+        assert_eq!(
+            lines,
+            [1],
+            "only the first hit is written within the interval"
+        );
         assert_eq!(
             log.state.lock().map(|s| s.unreported).unwrap_or_default(),
             4

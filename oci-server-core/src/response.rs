@@ -4,8 +4,7 @@
 use http::{
     HeaderName, HeaderValue, Response, StatusCode,
     header::{
-        CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER,
-        WWW_AUTHENTICATE,
+        CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER, WWW_AUTHENTICATE,
     },
     response::Builder,
 };

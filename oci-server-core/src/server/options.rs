@@ -116,7 +116,9 @@ mod tests {
         let options = ServeOptions::default();
         assert!(matches!(
             options.clone().with_header_read_timeout(Duration::ZERO),
-            Err(ServerError::ZeroTimeout { setting: "header read timeout" })
+            Err(ServerError::ZeroTimeout {
+                setting: "header read timeout"
+            })
         ));
         assert!(options.clone().with_idle_timeout(Duration::ZERO).is_err());
         assert!(options.clone().with_body_timeout(Duration::ZERO).is_err());

@@ -143,7 +143,8 @@ impl Tls {
     /// failure the certificate in use stays.
     pub fn reload(&self) -> Result<(), ServerError> {
         let provider = aws_lc_rs::default_provider();
-        self.certs.replace(self.files.read_certified_key(&provider)?);
+        self.certs
+            .replace(self.files.read_certified_key(&provider)?);
         Ok(())
     }
 
@@ -171,7 +172,9 @@ fn read_certificates(
         .collect::<Result<Vec<_>, _>>()
         .map_err(pem)?;
     if certs.is_empty() {
-        return Err(ServerError::NoCertificate { path: path.to_owned() });
+        return Err(ServerError::NoCertificate {
+            path: path.to_owned(),
+        });
     }
     Ok(certs)
 }

@@ -5,10 +5,11 @@
 use std::{
     collections::HashMap,
     sync::{Mutex, MutexGuard, PoisonError},
-    time::{Duration, Instant},
+    time::Duration,
 };
 
 use futures_util::{StreamExt, stream};
+use tokio::time::Instant;
 
 use super::Store;
 use crate::{
@@ -161,7 +162,10 @@ impl Store {
         let limits = slots.limits;
         let (limit, repository) = match reached {
             Cap::Registry => (limits.total().get(), None),
-            Cap::Repository => (limits.per_repository().get(), Some(name.as_str().to_owned())),
+            Cap::Repository => (
+                limits.per_repository().get(),
+                Some(name.as_str().to_owned()),
+            ),
         };
         CAP_REACHED.hit(|refusals| {
             tracing::warn!(
@@ -176,5 +180,55 @@ impl Store {
             limit,
             retry_after: limits.retry_after(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::{num::NonZeroUsize, sync::Arc};
+
+    use oci_digest::Algorithm;
+
+    use super::*;
+    use crate::storage::MemoryStorage;
+
+    #[tokio::test(start_paused = true)]
+    async fn sessions_removed_behind_the_stores_back_are_noticed_at_the_cap() {
+        let two = NonZeroUsize::new(2).expect("non-zero");
+        let store = Store::new(Arc::new(MemoryStorage::new()))
+            .with_upload_limits(UploadLimits::default().with_total(two));
+        let name = RepoName::parse("r").expect("name");
+        let first = store.upload_start(&name, &Algorithm::Sha256).await;
+        let first = first.expect("a first session");
+        store
+            .upload_start(&name, &Algorithm::Sha256)
+            .await
+            .expect("a second session");
+        // What `oci-registry gc` does to an abandoned session, from another process.
+        store
+            .storage()
+            .upload_delete(&first.id)
+            .await
+            .expect("deleted");
+
+        let refused = store.upload_start(&name, &Algorithm::Sha256).await;
+        assert!(
+            matches!(
+                refused,
+                Err(Error::TooManyUploads {
+                    repository: None,
+                    limit: 2,
+                    ..
+                })
+            ),
+            "sessions this young are not recounted: {refused:?}"
+        );
+        tokio::time::advance(RECOUNT_MIN_AGE).await;
+        store
+            .upload_start(&name, &Algorithm::Sha256)
+            .await
+            .expect("the removed session's place is free again");
+        let refused = store.upload_start(&name, &Algorithm::Sha256).await;
+        assert!(matches!(refused, Err(Error::TooManyUploads { .. })));
     }
 }

@@ -29,7 +29,9 @@ impl RegistryProcess {
     /// Starts the binary on a free port with `args` and extra environment variables.
     pub fn spawn(args: &[&OsStr], env: &[(String, String)]) -> Self {
         let mut command = Command::new(env!("CARGO_BIN_EXE_oci-registry"));
-        command.env("RUST_LOG", "warn").envs(env.iter().map(|(k, v)| (k, v)));
+        command
+            .env("RUST_LOG", "warn")
+            .envs(env.iter().map(|(k, v)| (k, v)));
         Self::launch(command, args, false)
     }
 

@@ -86,7 +86,9 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
     let tls = args.connection.tls()?;
     #[cfg(unix)]
     let _reloader = match &tls {
-        Some(tls) => Some(AbortOnDrop(crate::connection::reload_on_sighup(tls.clone())?)),
+        Some(tls) => Some(AbortOnDrop(crate::connection::reload_on_sighup(
+            tls.clone(),
+        )?)),
         None => None,
     };
     let scheme = if tls.is_some() { "https" } else { "http" };

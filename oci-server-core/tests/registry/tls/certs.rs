@@ -96,7 +96,9 @@ impl TestCa {
     pub fn server(&self, kind: KeyKind) -> Leaf {
         let mut params =
             CertificateParams::new(vec!["127.0.0.1".to_owned(), "localhost".to_owned()]).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "oci-registry test server");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "oci-registry test server");
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];
         self.leaf(params, kind)
     }

@@ -89,7 +89,9 @@ fn podman_pushes_and_pulls_over_mutual_tls() {
     let usable = Command::new("podman").arg("--version").output().is_ok()
         && podman_command(&state, &["info"]).status.success();
     if !usable {
-        eprintln!("skipped: podman cannot run here (`bash .ci/install-peers` installs it; it runs as root)");
+        eprintln!(
+            "skipped: podman cannot run here (`bash .ci/install-peers` installs it; it runs as root)"
+        );
         return;
     }
     let pki = Pki::new(KeyKind::Ecdsa);
@@ -111,12 +113,33 @@ fn podman_pushes_and_pulls_over_mutual_tls() {
     assert!(tarred.success());
     let remote = format!("{}/podman/tls:v1", registry.host());
 
-    let imported = podman(&state, &["import", "--quiet", &path_text(&tarball), "localhost/tls:v1"]);
+    let imported = podman(
+        &state,
+        &[
+            "import",
+            "--quiet",
+            &path_text(&tarball),
+            "localhost/tls:v1",
+        ],
+    );
     let image_id = imported.trim().trim_start_matches("sha256:").to_owned();
     let pushed = format!("docker://{remote}");
-    podman(&state, &["push", "--quiet", "--cert-dir", &certs, "localhost/tls:v1", &pushed]);
+    podman(
+        &state,
+        &[
+            "push",
+            "--quiet",
+            "--cert-dir",
+            &certs,
+            "localhost/tls:v1",
+            &pushed,
+        ],
+    );
     podman(&state, &["rmi", "localhost/tls:v1"]);
     podman(&state, &["pull", "--quiet", "--cert-dir", &certs, &remote]);
-    let pulled = podman(&state, &["image", "inspect", "--format", "{{.Id}}", &remote]);
+    let pulled = podman(
+        &state,
+        &["image", "inspect", "--format", "{{.Id}}", &remote],
+    );
     assert_eq!(pulled.trim(), image_id);
 }

@@ -4,7 +4,11 @@
 
 use std::process::Command;
 
-use super::{Pki, as_strs, certs::{KeyKind, TestCa}, path_text};
+use super::{
+    Pki, as_strs,
+    certs::{KeyKind, TestCa},
+    path_text,
+};
 use crate::process::RegistryProcess;
 
 /// Runs curl on `url` with `args`; returns whether it succeeded and the status it printed
@@ -33,18 +37,29 @@ fn curl_is_refused_without_a_client_certificate_and_served_with_one() {
     let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
     assert!(registry.base().starts_with("https://"));
     let url = format!("{}/v2/", registry.base());
-    let (client_cert, client_key) = (path_text(&pki.path("client.crt")), path_text(&pki.path("client.key")));
+    let (client_cert, client_key) = (
+        path_text(&pki.path("client.crt")),
+        path_text(&pki.path("client.key")),
+    );
 
     let (ok, status) = curl(&pki, &url, &[]);
     assert!(!ok, "served without a client certificate: {status}");
-    assert!(status.starts_with("000"), "no HTTP answer without a certificate: {status}");
+    assert!(
+        status.starts_with("000"),
+        "no HTTP answer without a certificate: {status}"
+    );
 
     let stranger = TestCa::root("another root").client("mallory");
     let (stranger_cert, stranger_key) = stranger.write(pki.dir(), "stranger");
     let (ok, status) = curl(
         &pki,
         &url,
-        &["--cert", &path_text(&stranger_cert), "--key", &path_text(&stranger_key)],
+        &[
+            "--cert",
+            &path_text(&stranger_cert),
+            "--key",
+            &path_text(&stranger_key),
+        ],
     );
     assert!(!ok, "served a certificate of another CA: {status}");
 
@@ -64,7 +79,10 @@ fn a_client_certificate_does_not_replace_the_password() {
     flags.extend(["--htpasswd".to_owned(), path_text(&htpasswd)]);
     let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
     let url = format!("{}/v2/", registry.base());
-    let (client_cert, client_key) = (path_text(&pki.path("client.crt")), path_text(&pki.path("client.key")));
+    let (client_cert, client_key) = (
+        path_text(&pki.path("client.crt")),
+        path_text(&pki.path("client.key")),
+    );
     let with_cert = ["--cert", client_cert.as_str(), "--key", client_key.as_str()];
 
     let (_, status) = curl(&pki, &url, &with_cert);

@@ -50,16 +50,25 @@ fn files_that_cannot_work_are_refused_when_loaded() {
     let pki = Pki::new(KeyKind::Ecdsa);
     let other = Pki::new(KeyKind::Ecdsa);
     let mismatched = TlsConfig::new(pki.path("server.crt"), other.path("server.key")).load();
-    assert!(matches!(mismatched, Err(ServerError::KeyMismatch { .. })), "{mismatched:?}");
+    assert!(
+        matches!(mismatched, Err(ServerError::KeyMismatch { .. })),
+        "{mismatched:?}"
+    );
 
     let empty = pki.path("empty.pem");
     std::fs::write(&empty, "").unwrap();
     let no_cert = TlsConfig::new(&empty, pki.path("server.key")).load();
-    assert!(matches!(no_cert, Err(ServerError::NoCertificate { .. })), "{no_cert:?}");
+    assert!(
+        matches!(no_cert, Err(ServerError::NoCertificate { .. })),
+        "{no_cert:?}"
+    );
     let no_key = TlsConfig::new(pki.path("server.crt"), &empty).load();
     assert!(matches!(no_key, Err(ServerError::Pem { .. })), "{no_key:?}");
     let missing = TlsConfig::new(pki.path("server.crt"), pki.path("server.key"))
         .with_client_ca(pki.path("missing.pem"))
         .load();
-    assert!(matches!(missing, Err(ServerError::Pem { .. })), "{missing:?}");
+    assert!(
+        matches!(missing, Err(ServerError::Pem { .. })),
+        "{missing:?}"
+    );
 }

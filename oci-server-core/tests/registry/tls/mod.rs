@@ -26,7 +26,9 @@ impl Pki {
     pub fn new(kind: KeyKind) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let ca = TestCa::root("oci-registry test root");
-        let server = ca.intermediate("oci-registry test intermediate").server(kind);
+        let server = ca
+            .intermediate("oci-registry test intermediate")
+            .server(kind);
         server.write(dir.path(), "server");
         ca.client("dora").write(dir.path(), "client");
         std::fs::write(dir.path().join("ca.pem"), ca.pem()).unwrap();
@@ -50,7 +52,10 @@ impl Pki {
             path_text(&self.path("server.key")),
         ];
         if mutual {
-            flags.extend(["--tls-client-ca".to_owned(), path_text(&self.path("ca.pem"))]);
+            flags.extend([
+                "--tls-client-ca".to_owned(),
+                path_text(&self.path("ca.pem")),
+            ]);
         }
         flags
     }

@@ -19,8 +19,15 @@ async fn renewal_reaches_new_connections_only(
     let mut flags = pki.flags(false);
     // Long connection timeouts: the kept connection must outlive the test, however slow.
     flags.extend(
-        ["--tls-reload-interval", reload_interval, "--idle-timeout", "1h", "--header-read-timeout", "1h"]
-            .map(str::to_owned),
+        [
+            "--tls-reload-interval",
+            reload_interval,
+            "--idle-timeout",
+            "1h",
+            "--header-read-timeout",
+            "1h",
+        ]
+        .map(str::to_owned),
     );
     let registry = RegistryProcess::start_logged(&work.path().join("store"), &as_strs(&flags));
     let url = format!("{}/v2/", registry.base());
@@ -30,14 +37,21 @@ async fn renewal_reaches_new_connections_only(
     assert_eq!(served_certificate(&first), pki.server.der);
     first.bytes().await.unwrap();
 
-    let renewed = pki.ca.intermediate("renewed intermediate").server(KeyKind::Ed25519);
+    let renewed = pki
+        .ca
+        .intermediate("renewed intermediate")
+        .server(KeyKind::Ed25519);
     renewed.write(pki.dir(), "server");
     trigger(&registry);
     registry.wait_for_log(reloaded);
 
     let fresh = pki.https_client().get(&url).send().await.unwrap();
     assert_eq!(fresh.status(), StatusCode::OK);
-    assert_eq!(served_certificate(&fresh), renewed.der, "a new connection gets the new certificate");
+    assert_eq!(
+        served_certificate(&fresh),
+        renewed.der,
+        "a new connection gets the new certificate"
+    );
 
     let again = kept.get(&url).send().await.unwrap();
     assert_eq!(again.status(), StatusCode::OK);
@@ -50,8 +64,12 @@ async fn renewal_reaches_new_connections_only(
 
 #[tokio::test]
 async fn sighup_reloads_the_certificate_without_dropping_connections() {
-    renewal_reaches_new_connections_only("0s", |registry| registry.signal("HUP"), "reloaded on SIGHUP")
-        .await;
+    renewal_reaches_new_connections_only(
+        "0s",
+        |registry| registry.signal("HUP"),
+        "reloaded on SIGHUP",
+    )
+    .await;
 }
 
 #[tokio::test]
