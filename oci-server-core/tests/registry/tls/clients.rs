@@ -6,9 +6,9 @@ use std::process::Command;
 
 use oci_digest::Digest;
 
-use super::{Pki, as_strs, certs::KeyKind, path_text};
+use super::{Pki, certs::KeyKind, path_text};
 use crate::{
-    process::RegistryProcess,
+    podman::{podman, podman_output, write_rootfs_tar},
     skopeo::{skopeo, write_multi_arch_layout},
 };
 
@@ -16,8 +16,7 @@ use crate::{
 fn skopeo_pushes_and_pulls_over_mutual_tls() {
     let pki = Pki::new(KeyKind::Rsa);
     let work = tempfile::tempdir().unwrap();
-    let flags = pki.flags(true);
-    let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
+    let registry = pki.serve(work.path(), true, &[]);
     let certs = path_text(&pki.cert_dir(true));
     let layout = work.path().join("layout");
     let index = write_multi_arch_layout(&layout);
@@ -59,35 +58,12 @@ fn skopeo_pushes_and_pulls_over_mutual_tls() {
     assert!(!refused.status.success());
 }
 
-/// podman with every piece of state under `state` (rootful, vfs: no system image store).
-fn podman_command(state: &std::path::Path, args: &[&str]) -> std::process::Output {
-    Command::new("podman")
-        .arg("--root")
-        .arg(state.join("root"))
-        .arg("--runroot")
-        .arg(state.join("run"))
-        .args(["--storage-driver", "vfs"])
-        .args(args)
-        .output()
-        .expect("podman runs")
-}
-
-fn podman(state: &std::path::Path, args: &[&str]) -> String {
-    let output = podman_command(state, args);
-    assert!(
-        output.status.success(),
-        "podman {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 #[test]
 fn podman_pushes_and_pulls_over_mutual_tls() {
     let work = tempfile::tempdir().unwrap();
     let state = work.path().join("podman");
     let usable = Command::new("podman").arg("--version").output().is_ok()
-        && podman_command(&state, &["info"]).status.success();
+        && podman_output(&state, &["info"]).status.success();
     if !usable {
         eprintln!(
             "skipped: podman cannot run here (`bash .ci/install-peers` installs it; it runs as root)"
@@ -95,22 +71,9 @@ fn podman_pushes_and_pulls_over_mutual_tls() {
         return;
     }
     let pki = Pki::new(KeyKind::Ecdsa);
-    let flags = pki.flags(true);
-    let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
+    let registry = pki.serve(work.path(), true, &[]);
     let certs = path_text(&pki.cert_dir(true));
-    let rootfs = work.path().join("rootfs");
-    std::fs::create_dir_all(rootfs.join("etc")).unwrap();
-    std::fs::write(rootfs.join("etc/greeting"), "hello over TLS\n").unwrap();
-    let tarball = work.path().join("rootfs.tar");
-    let tarred = Command::new("tar")
-        .arg("-C")
-        .arg(&rootfs)
-        .arg("-cf")
-        .arg(&tarball)
-        .arg(".")
-        .status()
-        .unwrap();
-    assert!(tarred.success());
+    let tarball = write_rootfs_tar(work.path());
     let remote = format!("{}/podman/tls:v1", registry.host());
 
     let imported = podman(

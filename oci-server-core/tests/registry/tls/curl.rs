@@ -5,11 +5,10 @@
 use std::process::Command;
 
 use super::{
-    Pki, as_strs,
+    Pki,
     certs::{KeyKind, TestCa},
     path_text,
 };
-use crate::process::RegistryProcess;
 
 /// Runs curl on `url` with `args`; returns whether it succeeded and the status it printed
 /// (`000` when no HTTP answer came).
@@ -33,8 +32,7 @@ fn curl(pki: &Pki, url: &str, args: &[&str]) -> (bool, String) {
 fn curl_is_refused_without_a_client_certificate_and_served_with_one() {
     let pki = Pki::new(KeyKind::Ecdsa);
     let work = tempfile::tempdir().unwrap();
-    let flags = pki.flags(true);
-    let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
+    let registry = pki.serve(work.path(), true, &[]);
     assert!(registry.base().starts_with("https://"));
     let url = format!("{}/v2/", registry.base());
     let (client_cert, client_key) = (
@@ -75,9 +73,7 @@ fn a_client_certificate_does_not_replace_the_password() {
     let htpasswd = work.path().join("htpasswd");
     let hash = bcrypt::hash("s3cret", 4).unwrap();
     std::fs::write(&htpasswd, format!("dora:{hash}\n")).unwrap();
-    let mut flags = pki.flags(true);
-    flags.extend(["--htpasswd".to_owned(), path_text(&htpasswd)]);
-    let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
+    let registry = pki.serve(work.path(), true, &["--htpasswd", &path_text(&htpasswd)]);
     let url = format!("{}/v2/", registry.base());
     let (client_cert, client_key) = (
         path_text(&pki.path("client.crt")),
@@ -97,8 +93,7 @@ fn a_client_certificate_does_not_replace_the_password() {
 fn alpn_serves_http2_and_http1_1() {
     let pki = Pki::new(KeyKind::Ecdsa);
     let work = tempfile::tempdir().unwrap();
-    let flags = pki.flags(false);
-    let registry = RegistryProcess::start(&work.path().join("store"), &as_strs(&flags));
+    let registry = pki.serve(work.path(), false, &[]);
     let url = format!("{}/v2/", registry.base());
     assert_eq!(curl(&pki, &url, &["--http2"]).1, "200 2");
     assert_eq!(curl(&pki, &url, &["--http1.1"]).1, "200 1.1");

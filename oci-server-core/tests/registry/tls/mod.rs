@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use tempfile::TempDir;
 
 use self::certs::{KeyKind, Leaf, TestCa};
+use crate::process::RegistryProcess;
 
 /// A CA, a server certificate (issued by an intermediate, so the server's file is a full chain)
 /// and a client certificate, written to a temporary folder.
@@ -58,6 +59,14 @@ impl Pki {
             ]);
         }
         flags
+    }
+
+    /// `oci-registry` on this certificate (and, when `mutual`, requiring client certificates of
+    /// this CA) with a store in `work` and the `extra` flags.
+    pub fn serve(&self, work: &Path, mutual: bool, extra: &[&str]) -> RegistryProcess {
+        let mut flags = self.flags(mutual);
+        flags.extend(extra.iter().map(|flag| (*flag).to_owned()));
+        RegistryProcess::start(&work.join("store"), &as_strs(&flags))
     }
 
     /// A folder as skopeo's and podman's `--cert-dir` want it: `ca.crt` and, with `client`,
