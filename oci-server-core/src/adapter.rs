@@ -72,4 +72,3 @@ pub fn probe_router(registry: Registry) -> axum::Router {
         }
     })
 }
-
