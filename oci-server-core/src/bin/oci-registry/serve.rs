@@ -121,8 +121,10 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
 }
 
 /// Stops a background task when dropped.
+#[cfg(unix)]
 struct AbortOnDrop(tokio::task::JoinHandle<()>);
 
+#[cfg(unix)]
 impl Drop for AbortOnDrop {
     fn drop(&mut self) {
         self.0.abort();
