@@ -1,15 +1,13 @@
-//! Glue to the axum/tower world: a tower [`Service`](tower::Service), an axum `Router`, and
-//! [`serve`] to run a registry on a listener with graceful shutdown.
+//! Glue to the axum/tower world: a tower [`Service`](tower::Service) and an axum `Router`.
+//! (The crate's own connection layer, [`serve`](crate::serve), needs neither.)
 
 use std::{
     convert::Infallible,
     future::Future,
-    io,
     pin::Pin,
     task::{Context, Poll},
 };
 
-use axum::serve::ListenerExt;
 use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
@@ -73,22 +71,4 @@ pub fn probe_router(registry: Registry) -> axum::Router {
             }
         }
     })
-}
-
-/// Serves `registry` on `listener` until `shutdown` completes, then lets requests in flight
-/// finish. Accepted connections have Nagle's algorithm off: a response's headers and body go
-/// out in separate writes, and with it on a kept-alive connection waits for the client's
-/// delayed acknowledgement (tens of milliseconds) before each body.
-pub async fn serve(
-    listener: tokio::net::TcpListener,
-    registry: Registry,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    let listener = listener.tap_io(|connection| {
-        // Only fails on a connection that is already gone.
-        let _ = connection.set_nodelay(true);
-    });
-    axum::serve(listener, router(registry))
-        .with_graceful_shutdown(shutdown)
-        .await
 }

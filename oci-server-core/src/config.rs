@@ -2,6 +2,8 @@
 
 use std::time::Duration;
 
+use crate::upload_limits::UploadLimits;
+
 /// The smallest manifest limit the distribution spec allows a registry to set (4 MiB).
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 
@@ -37,6 +39,9 @@ pub struct RegistryConfig {
     /// Answer `/metrics`, `/healthz` and `/readyz` beside the API (turn off to serve them on
     /// a listener of their own with `Registry::handle_probe`). Default: on.
     pub probes: bool,
+    /// Caps on open upload sessions (429 `TOOMANYREQUESTS` beyond). Default:
+    /// [`UploadLimits::default`].
+    pub upload_limits: UploadLimits,
 }
 
 impl Default for RegistryConfig {
@@ -50,6 +55,7 @@ impl Default for RegistryConfig {
             referrers_page_size: 1000,
             liveness_refresh: DEFAULT_LIVENESS_REFRESH,
             probes: true,
+            upload_limits: UploadLimits::default(),
         }
     }
 }
@@ -82,6 +88,12 @@ impl RegistryConfig {
     /// Turns the probes beside the API on or off.
     pub fn with_probes(mut self, on: bool) -> Self {
         self.probes = on;
+        self
+    }
+
+    /// Sets the caps on open upload sessions.
+    pub fn with_upload_limits(mut self, limits: UploadLimits) -> Self {
+        self.upload_limits = limits;
         self
     }
 

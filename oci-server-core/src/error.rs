@@ -1,7 +1,7 @@
 //! The crate's error types: [`Error`] for what a request can run into (each maps to one HTTP
 //! status and one distribution-spec error code) and [`StorageError`] for the backends.
 
-use std::{io, path::PathBuf};
+use std::{io, path::PathBuf, time::Duration};
 
 use http::{Method, StatusCode};
 use oci_digest::{Digest, DigestError};
@@ -153,6 +153,17 @@ pub enum Error {
         /// The `WWW-Authenticate` value to answer with.
         challenge: Option<String>,
     },
+    /// Too many upload sessions are open (in the registry, or in `repository`); answered 429
+    /// with `Retry-After`.
+    #[error("too many open upload sessions: the limit is {limit}")]
+    TooManyUploads {
+        /// The repository whose cap was reached, or `None` for the registry's.
+        repository: Option<String>,
+        /// The cap.
+        limit: usize,
+        /// When to try again.
+        retry_after: Duration,
+    },
     /// Reading the request body failed (for example the client went away).
     #[error("reading the request body failed")]
     Body(#[source] io::Error),
@@ -177,6 +188,7 @@ impl Error {
             | Error::ContentRangeInvalid { .. }
             | Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::ManifestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::DeleteDisabled | Error::MethodNotAllowed { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
@@ -219,6 +231,7 @@ impl Error {
                 ErrorCode::BlobUploadInvalid
             }
             Error::ManifestUnknown { .. } => ErrorCode::ManifestUnknown,
+            Error::TooManyUploads { .. } => ErrorCode::TooManyRequests,
             Error::ManifestBlobUnknown { .. } => ErrorCode::ManifestBlobUnknown,
             Error::QueryInvalid { .. }
             | Error::DeleteDisabled
@@ -246,6 +259,9 @@ impl Error {
                 Some(serde_json::json!({ "digest": digest.as_str() }))
             }
             Error::ManifestTooLarge { limit } => Some(serde_json::json!({ "limit": limit })),
+            Error::TooManyUploads {
+                repository, limit, ..
+            } => Some(serde_json::json!({ "limit": limit, "repository": repository })),
             Error::ManifestInvalid(source) => {
                 Some(serde_json::json!({ "reason": source.to_string() }))
             }

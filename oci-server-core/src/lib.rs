@@ -19,8 +19,11 @@
 //! unreferenced blobs and, when asked, untagged manifests while the registry serves. With the
 //! `pull-through` feature, `pull_through` mirrors upstream registries.
 //!
-//! With the `axum` feature (default) [`router`], [`RegistryService`] and [`serve`] put a
-//! registry on the network; the `bin` feature builds the `oci-registry` binary.
+//! With the `serve` feature (default) [`serve`] and [`serve_with`] put a registry on the
+//! network: HTTP/1.1 and HTTP/2, HTTPS through rustls with certificate reloading and mutual
+//! TLS, and the timeouts and caps an open network needs ([`server`]). The `axum` feature
+//! (default) adds [`router`] and [`RegistryService`] for embedding in a larger application;
+//! the `bin` feature builds the `oci-registry` binary.
 //!
 //! ```
 //! use http::{Request, StatusCode};
@@ -58,6 +61,7 @@ mod error;
 mod gate;
 pub mod gc;
 mod handlers;
+mod log_limit;
 mod names;
 pub mod observe;
 #[cfg(feature = "pull-through")]
@@ -67,11 +71,14 @@ pub mod range;
 mod registry;
 mod response;
 mod routes;
+#[cfg(feature = "serve")]
+pub mod server;
 pub mod storage;
 mod store;
+pub mod upload_limits;
 
 #[cfg(feature = "axum")]
-pub use adapter::{RegistryService, probe_router, router, serve};
+pub use adapter::{RegistryService, probe_router, router};
 pub use auth::{Anonymous, Authorizer, BasicAuthorizer, Permissions, TokenAuthorizer};
 pub use body::{BoxError, ByteStream, ResponseBody};
 pub use config::{DEFAULT_LIVENESS_REFRESH, DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
@@ -80,4 +87,7 @@ pub use gc::{GcOptions, GcReport, collect_garbage};
 pub use names::{RepoName, Tag, UploadId};
 pub use registry::Registry;
 pub use routes::{ManifestRef, Route};
+#[cfg(feature = "serve")]
+pub use server::{ServeOptions, serve, serve_with};
 pub use storage::{FsStorage, MemoryStorage, Storage};
+pub use upload_limits::UploadLimits;

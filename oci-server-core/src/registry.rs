@@ -35,7 +35,8 @@ impl Registry {
         let storage = Arc::new(MeteredStorage::new(storage, Arc::clone(&metrics)));
         Self {
             ctx: Arc::new(Ctx {
-                store: Store::with_liveness_refresh(storage, config.liveness_refresh),
+                store: Store::with_liveness_refresh(storage, config.liveness_refresh)
+                    .with_upload_limits(config.upload_limits),
                 metrics,
                 config,
                 authorizer: Arc::new(Anonymous),

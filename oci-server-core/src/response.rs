@@ -3,7 +3,9 @@
 
 use http::{
     HeaderName, HeaderValue, Response, StatusCode,
-    header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, WWW_AUTHENTICATE},
+    header::{
+        CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER, WWW_AUTHENTICATE,
+    },
     response::Builder,
 };
 use oci_spec_types::{ErrorInfo, ErrorResponse};
@@ -87,6 +89,11 @@ pub fn error_response(err: &Error, head: bool) -> Response<ResponseBody> {
             ..
         } => {
             builder = builder.header(WWW_AUTHENTICATE, challenge);
+        }
+        Error::TooManyUploads { retry_after, .. } => {
+            // Whole seconds, rounded up: zero would invite an immediate retry.
+            let seconds = retry_after.as_secs() + u64::from(retry_after.subsec_nanos() > 0);
+            builder = builder.header(RETRY_AFTER, seconds.max(1));
         }
         _ => {}
     }

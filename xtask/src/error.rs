@@ -70,6 +70,9 @@ pub enum XtaskError {
         /// What went wrong.
         reason: String,
     },
+    /// The test certificate for `conformance --tls` could not be made.
+    #[error("cannot make the test certificate: {0}")]
+    Certificate(#[from] rcgen::Error),
     /// Any other I/O failure (temporary directories, log files).
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

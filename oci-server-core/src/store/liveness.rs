@@ -208,8 +208,10 @@ impl Store {
         Ok(Heartbeat(task))
     }
 
-    /// Removes the mark of an upload session that has ended.
+    /// Removes the mark of an upload session that has ended (and gives its place under the
+    /// upload caps back).
     pub(super) async fn forget_upload(&self, id: &UploadId) -> Result<(), Error> {
+        self.upload_slots.release(id);
         self.storage
             .meta_delete(&Subject::Upload(id).mark())
             .await?;

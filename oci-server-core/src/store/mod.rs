@@ -8,6 +8,7 @@ pub(crate) mod liveness;
 mod manifests;
 mod referrers;
 mod tags;
+mod upload_slots;
 mod uploads;
 
 use std::{sync::Arc, time::Duration};
@@ -16,12 +17,13 @@ use bytes::Bytes;
 use oci_digest::Digest;
 
 pub use self::uploads::{Chunk, UploadSession};
-use self::{keyed_locks::KeyedLocks, liveness::Liveness};
+use self::{keyed_locks::KeyedLocks, liveness::Liveness, upload_slots::UploadSlots};
 use crate::{
     config::DEFAULT_LIVENESS_REFRESH,
     error::{Error, StorageError},
     names::RepoName,
     storage::{Key, Storage},
+    upload_limits::UploadLimits,
 };
 
 /// Repository-level operations over a storage backend. Cheap to clone.
@@ -33,6 +35,8 @@ pub struct Store {
     /// One writer at a time per tag (see `tags`).
     tag_locks: Arc<KeyedLocks<Key>>,
     liveness: Arc<Liveness>,
+    /// The count of open upload sessions under their caps.
+    upload_slots: Arc<UploadSlots>,
 }
 
 impl Store {
@@ -49,6 +53,15 @@ impl Store {
             locks: Arc::default(),
             tag_locks: Arc::default(),
             liveness: Arc::new(Liveness::new(refresh)),
+            upload_slots: Arc::new(UploadSlots::new(UploadLimits::default())),
+        }
+    }
+
+    /// The same store, capping open upload sessions at `limits`.
+    pub fn with_upload_limits(self, limits: UploadLimits) -> Self {
+        Self {
+            upload_slots: Arc::new(UploadSlots::new(limits)),
+            ..self
         }
     }
 

@@ -56,7 +56,7 @@ pub struct Chunk<'a> {
 }
 
 impl Store {
-    /// Starts a session hashing with `algorithm`.
+    /// Starts a session hashing with `algorithm`, unless the upload caps are reached.
     pub async fn upload_start(
         &self,
         name: &RepoName,
@@ -69,8 +69,15 @@ impl Store {
             algorithm: algorithm.clone(),
             hash_state: digester.save_state(),
         };
-        self.storage.upload_create(&session.id).await?;
-        self.save_session(name, &session).await?;
+        self.claim_upload_slot(name, &session.id).await?;
+        let created = async {
+            self.storage.upload_create(&session.id).await?;
+            self.save_session(name, &session).await
+        };
+        if let Err(e) = created.await {
+            self.upload_slots.release(&session.id);
+            return Err(e);
+        }
         Ok(session)
     }
 

@@ -7,7 +7,7 @@ use std::{
 };
 
 use oci_digest::{Algorithm, Digest};
-use oci_server_core::{Authorizer, Registry, RegistryConfig, Storage, serve};
+use oci_server_core::{Authorizer, Registry, RegistryConfig, ServeOptions, Storage, serve_with};
 use reqwest::{Response, StatusCode};
 use serde_json::{Value, json};
 use tempfile::TempDir;
@@ -74,11 +74,26 @@ impl TestServer {
         Self::serving(Registry::new(storage, config), Path::new("")).await
     }
 
+    /// A server with deletes on, on a fresh store, with connection settings `options`
+    /// (plain HTTP).
+    pub async fn with_serve_options(options: ServeOptions) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config = RegistryConfig::default().with_delete(true);
+        let registry = Registry::open_fs(dir.path(), config).await.unwrap();
+        let mut server = Self::serving_with(registry, dir.path(), options).await;
+        server._dir = Some(dir);
+        server
+    }
+
     async fn serving(registry: Registry, root: &Path) -> Self {
+        Self::serving_with(registry, root, ServeOptions::default()).await
+    }
+
+    async fn serving_with(registry: Registry, root: &Path, options: ServeOptions) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (shutdown, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(serve(listener, registry, async {
+        let task = tokio::spawn(serve_with(listener, registry, options, async {
             let _ = stopped.await;
         }));
         Self {

@@ -10,9 +10,9 @@ use std::process::Command;
 
 use crate::process::RegistryProcess;
 
-/// podman with every piece of state under `state`.
-fn podman(state: &Path, args: &[&str]) -> String {
-    let output = Command::new("podman")
+/// podman with every piece of state under `state`, however it ends.
+pub fn podman_output(state: &Path, args: &[&str]) -> std::process::Output {
+    Command::new("podman")
         .arg("--root")
         .arg(state.join("root"))
         .arg("--runroot")
@@ -20,7 +20,12 @@ fn podman(state: &Path, args: &[&str]) -> String {
         .args(["--storage-driver", "vfs"])
         .args(args)
         .output()
-        .expect("podman must be installed: run `bash .ci/install-peers`");
+        .expect("podman must be installed: run `bash .ci/install-peers`")
+}
+
+/// podman with every piece of state under `state`; fails the test when podman fails.
+pub fn podman(state: &Path, args: &[&str]) -> String {
+    let output = podman_output(state, args);
     assert!(
         output.status.success(),
         "podman {args:?} failed: {}",
@@ -30,7 +35,7 @@ fn podman(state: &Path, args: &[&str]) -> String {
 }
 
 /// A root filesystem tarball with one file, made by the system's `tar`.
-fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
+pub fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
     let rootfs = work.join("rootfs");
     std::fs::create_dir_all(rootfs.join("etc")).unwrap();
     std::fs::write(rootfs.join("etc/greeting"), "hello from podman\n").unwrap();

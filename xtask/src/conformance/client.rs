@@ -1,9 +1,17 @@
 //! A tiny HTTP layer for the checks: every request ends in a [`Reply`], never an error, so a
 //! network failure is just another thing a case can assert on.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use reqwest::header::HeaderMap;
 use reqwest::{Method, RequestBuilder};
+use rustls_pki_types::{CertificateDer, ServerName, pem::PemObject};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio_rustls::{
+    TlsConnector,
+    rustls::{ClientConfig, RootCertStore, crypto::aws_lc_rs},
+};
 
 use crate::error::XtaskError;
 
@@ -25,22 +33,37 @@ pub fn manifest_path(repo: &str, reference: &str) -> String {
 pub struct Api {
     http: reqwest::Client,
     base: reqwest::Url,
+    /// For raw requests over HTTPS: trusts the CA the run made.
+    raw_tls: Option<Arc<ClientConfig>>,
 }
 
 impl Api {
-    /// A client for the registry at `base` (for example `http://127.0.0.1:5000`).
-    pub fn new(base: &str) -> Result<Api, XtaskError> {
+    /// A client for the registry at `base` (for example `http://127.0.0.1:5000`) that, given
+    /// `ca_pem`, trusts that CA only.
+    pub fn new(base: &str, ca_pem: Option<&str>) -> Result<Api, XtaskError> {
         let bad_url = |reason: String| XtaskError::BadUrl {
             url: base.to_string(),
             reason,
         };
         let base = reqwest::Url::parse(base).map_err(|error| bad_url(error.to_string()))?;
-        let http = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder()
             // A safety net against a hung server, not an assertion about speed.
-            .timeout(std::time::Duration::from_secs(120))
+            .timeout(std::time::Duration::from_secs(120));
+        let mut raw_tls = None;
+        if let Some(pem) = ca_pem {
+            let ca = reqwest::Certificate::from_pem(pem.as_bytes())
+                .map_err(|error| bad_url(format!("the test CA: {error}")))?;
+            builder = builder.tls_certs_only([ca]);
+            raw_tls = Some(raw_tls_config(pem).map_err(bad_url)?);
+        }
+        let http = builder
             .build()
             .map_err(|error| bad_url(error.to_string()))?;
-        Ok(Api { http, base })
+        Ok(Api {
+            http,
+            base,
+            raw_tls,
+        })
     }
 
     /// The registry's base URL.
@@ -62,40 +85,28 @@ impl Api {
     }
 
     /// `GET <path>` sent exactly as written, for paths a URL library would normalise (`..`,
-    /// `%2e%2e`); returns the status, or why there was none. Plain HTTP only.
+    /// `%2e%2e`); returns the status, or why there was none. Over HTTPS only with the CA of
+    /// [`new`](Self::new).
     pub async fn raw_get_status(&self, path: &str) -> Result<u16, String> {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        if self.base.scheme() != "http" {
-            return Err("raw requests need a plain-HTTP registry".to_string());
-        }
         let host = self.base.host_str().unwrap_or("127.0.0.1");
         let port = self.base.port_or_known_default().unwrap_or(80);
-        let mut stream = tokio::net::TcpStream::connect((host, port))
+        let stream = tokio::net::TcpStream::connect((host, port))
             .await
             .map_err(|error| error.to_string())?;
         let request =
             format!("GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
-        stream
-            .write_all(request.as_bytes())
-            .await
-            .map_err(|error| error.to_string())?;
-        let mut head = Vec::new();
-        let mut buffer = [0u8; 1024];
-        while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-            let read = stream
-                .read(&mut buffer)
-                .await
-                .map_err(|error| error.to_string())?;
-            if read == 0 {
-                break;
+        match (self.base.scheme(), &self.raw_tls) {
+            ("http", _) => raw_status(stream, &request).await,
+            ("https", Some(config)) => {
+                let name = ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
+                let stream = TlsConnector::from(Arc::clone(config))
+                    .connect(name, stream)
+                    .await
+                    .map_err(|error| error.to_string())?;
+                raw_status(stream, &request).await
             }
-            head.extend_from_slice(&buffer[..read]);
+            _ => Err("raw requests over HTTPS need the CA the run made".to_string()),
         }
-        let head = String::from_utf8_lossy(&head);
-        head.split_whitespace()
-            .nth(1)
-            .and_then(|status| status.parse().ok())
-            .ok_or_else(|| format!("no HTTP status line in {:?}", head.lines().next()))
     }
 
     /// `GET target`.
@@ -297,6 +308,51 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
+}
+
+/// Sends `request` on `stream` and reads the status of the answer.
+async fn raw_status(
+    mut stream: impl AsyncRead + AsyncWrite + Unpin,
+    request: &str,
+) -> Result<u16, String> {
+    stream
+        .write_all(request.as_bytes())
+        .await
+        .map_err(|error| error.to_string())?;
+    let mut head = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
+        let read = stream
+            .read(&mut buffer)
+            .await
+            .map_err(|error| error.to_string())?;
+        if read == 0 {
+            break;
+        }
+        head.extend_from_slice(&buffer[..read]);
+    }
+    let head = String::from_utf8_lossy(&head);
+    head.split_whitespace()
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .ok_or_else(|| format!("no HTTP status line in {:?}", head.lines().next()))
+}
+
+/// A rustls client configuration trusting the CA certificates of `ca_pem` only.
+fn raw_tls_config(ca_pem: &str) -> Result<Arc<ClientConfig>, String> {
+    let mut roots = RootCertStore::empty();
+    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
+        let cert = cert.map_err(|error| format!("the test CA: {error}"))?;
+        roots
+            .add(cert)
+            .map_err(|error| format!("the test CA: {error}"))?;
+    }
+    let config = ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
+        .with_safe_default_protocol_versions()
+        .map_err(|error| error.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(Arc::new(config))
 }
 
 #[cfg(test)]

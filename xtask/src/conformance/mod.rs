@@ -38,6 +38,7 @@ mod referrers;
 mod report;
 pub(crate) mod server;
 mod steps;
+mod test_ca;
 
 use std::process::ExitCode;
 
@@ -48,12 +49,14 @@ pub use report::Counts;
 use report::Report;
 
 const USAGE: &str = "\
-usage: cargo xtask conformance [--url URL] [--release] [--storage fs|s3] [--keep-going]
+usage: cargo xtask conformance [--url URL] [--release] [--storage fs|s3] [--tls] [--keep-going]
 
   --url URL      test an already-running registry instead of starting oci-registry
   --release      build and run oci-registry in release mode (default: debug)
   --storage fs|s3  the store oci-registry runs on: `fs`, a temporary directory (default), or
                    `s3`, a bucket on a moto_server started for the run
+  --tls          serve oci-registry over HTTPS with a certificate of a CA made for the run,
+                 which the checks trust (the project's checks only)
   --keep-going   run every case even after its workflow's setup failed
 
 With OCI_CONFORMANCE_BIN=<path to the official conformance binary> set, runs that suite
@@ -69,6 +72,7 @@ struct Options {
     release: bool,
     keep_going: bool,
     storage: server::Backend,
+    tls: bool,
 }
 
 impl Options {
@@ -86,6 +90,7 @@ impl Options {
                 }
                 "--release" => options.release = true,
                 "--keep-going" => options.keep_going = true,
+                "--tls" => options.tls = true,
                 "--storage" => match args.next().map(String::as_str) {
                     Some("fs") => options.storage = server::Backend::Filesystem,
                     Some("s3") => options.storage = server::Backend::S3,
@@ -105,20 +110,27 @@ impl Options {
 pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
     let options = Options::parse(args)?;
     // Keeps the spawned registry (if any) alive until the end; dropping it stops the process.
-    let (url, _server) = match &options.url {
+    let official = std::env::var_os("OCI_CONFORMANCE_BIN");
+    if options.tls && (official.is_some() || options.url.is_some()) {
+        return Err(XtaskError::Usage(format!(
+            "--tls starts oci-registry for the project's checks: not with --url or OCI_CONFORMANCE_BIN\n{USAGE}"
+        )));
+    }
+    let (url, server) = match &options.url {
         Some(url) => (url.clone(), None),
         None => {
-            let server = server::Server::start(options.release, options.storage)?;
+            let server = server::Server::start(options.release, options.storage, options.tls)?;
             (server.url().to_string(), Some(server))
         }
     };
-    if let Some(binary) = std::env::var_os("OCI_CONFORMANCE_BIN") {
+    if let Some(binary) = official {
         return crate::official::run(std::path::Path::new(&binary), &url);
     }
+    let ca = server.as_ref().and_then(server::Server::ca_pem);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let report = runtime.block_on(run_checks(&url, options.keep_going))?;
+    let report = runtime.block_on(run_checks(&url, ca, options.keep_going))?;
     report.print_summary();
     Ok(if report.totals().failed == 0 {
         ExitCode::SUCCESS
@@ -143,10 +155,14 @@ impl Ctx {
     }
 }
 
-async fn run_checks(url: &str, keep_going: bool) -> Result<Report, XtaskError> {
+async fn run_checks(
+    url: &str,
+    ca_pem: Option<&str>,
+    keep_going: bool,
+) -> Result<Report, XtaskError> {
     let mut rng = Rng::from_clock();
     let ctx = Ctx {
-        api: Api::new(url)?,
+        api: Api::new(url, ca_pem)?,
         namespace: format!("xtask-{}", rng.token(8)),
     };
     println!(
@@ -183,6 +199,7 @@ mod tests {
             "--storage",
             "fs",
             "--keep-going",
+            "--tls",
         ]))
         .unwrap();
         assert_eq!(
@@ -192,6 +209,7 @@ mod tests {
                 release: true,
                 keep_going: true,
                 storage: server::Backend::Filesystem,
+                tls: true,
             }
         );
     }

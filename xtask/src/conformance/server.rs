@@ -10,6 +10,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
 use super::moto::{self, Moto};
+use super::test_ca::TestCa;
 use crate::cargo::build_binary;
 use crate::error::XtaskError;
 
@@ -34,11 +35,14 @@ pub struct Server {
     // Declared after `child` so the process is gone before its store is removed.
     _store: tempfile::TempDir,
     _moto: Option<Moto>,
+    /// The CA of the certificate served, for a server started with TLS.
+    ca: Option<TestCa>,
 }
 
 impl Server {
-    /// Builds the binary (debug unless `release`) and starts it on `backend`.
-    pub fn start(release: bool, backend: Backend) -> Result<Server, XtaskError> {
+    /// Builds the binary (debug unless `release`) and starts it on `backend`, serving HTTPS
+    /// with a certificate of a CA made for the run when `tls`.
+    pub fn start(release: bool, backend: Backend, tls: bool) -> Result<Server, XtaskError> {
         let executable = build_binary("oci-server-core", "oci-registry", release)?;
         let store = tempfile::Builder::new()
             .prefix("oci-conformance-store-")
@@ -46,9 +50,18 @@ impl Server {
         let log = executable.with_file_name("oci-registry-conformance.log");
         let mut command = Command::new(&executable);
         command.args(["--listen", "127.0.0.1:0", "--delete"]);
+        // The store's folder holds the certificate files too: the store lives in `data/`.
+        let ca = if tls {
+            let ca = TestCa::make(store.path())?;
+            command.arg("--tls-cert").arg(&ca.cert);
+            command.arg("--tls-key").arg(&ca.key);
+            Some(ca)
+        } else {
+            None
+        };
         let moto = match backend {
             Backend::Filesystem => {
-                command.arg("--root").arg(store.path());
+                command.arg("--root").arg(store.path().join("data"));
                 None
             }
             Backend::S3 => {
@@ -72,12 +85,18 @@ impl Server {
             url,
             _store: store,
             _moto: moto,
+            ca,
         })
     }
 
-    /// The registry's base URL, `http://127.0.0.1:<port>`.
+    /// The registry's base URL, `http://127.0.0.1:<port>` (`https://` with TLS).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The CA (PEM) that issued the certificate served, when serving TLS.
+    pub fn ca_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|ca| ca.ca_pem.as_str())
     }
 }
 

@@ -1,15 +1,17 @@
 //! `oci-registry`: an OCI distribution registry on a local folder or an object store.
 //!
 //! `oci-registry [OPTIONS]` serves. It prints exactly one line,
-//! `oci-registry listening on http://<addr>`, to standard output once the socket is bound (so
-//! `--listen 127.0.0.1:0` tells the port it got); logs go to standard error (`RUST_LOG`,
-//! default `info`). SIGINT or SIGTERM stop it gracefully.
+//! `oci-registry listening on http://<addr>` (`https://` with `--tls-cert`), to standard
+//! output once the socket is bound (so `--listen 127.0.0.1:0` tells the port it got); logs go
+//! to standard error (`RUST_LOG`, default `info`). SIGINT or SIGTERM stop it gracefully;
+//! SIGHUP reloads the TLS certificate and key.
 //!
 //! `oci-registry gc [OPTIONS]` collects garbage in a store and lists what it removed (or, with
 //! `--dry-run`, would remove).
 
 mod config_check;
 mod config_file;
+mod connection;
 mod gc;
 mod serve;
 
@@ -118,6 +120,31 @@ fn arguments() -> Result<Vec<std::ffi::OsString>, config_file::ConfigFileError> 
             Ok(config_file::with_settings(arguments, &settings, &command))
         }
         _ => Ok(arguments),
+    }
+}
+
+/// A duration flag whose default is a library constant: shown in `--help` as the flags spell
+/// durations (`2m`, `30s`) and parsed like [`duration`].
+#[derive(Debug, Clone, Copy)]
+struct FlagDuration(std::time::Duration);
+
+impl std::str::FromStr for FlagDuration {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        duration(text).map(FlagDuration)
+    }
+}
+
+impl std::fmt::Display for FlagDuration {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let seconds = self.0.as_secs();
+        match seconds {
+            0 => write!(f, "0s"),
+            _ if seconds.is_multiple_of(3600) => write!(f, "{}h", seconds / 3600),
+            _ if seconds.is_multiple_of(60) => write!(f, "{}m", seconds / 60),
+            _ => write!(f, "{seconds}s"),
+        }
     }
 }
 

@@ -7,10 +7,11 @@ use oci_server_core::{
     Anonymous, Authorizer, BasicAuthorizer, DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig,
     auth::{AuthConfig, AuthConfigError},
     gc::{GcOptions, collect_garbage},
-    probe_router, serve,
+    probe_router, serve_with,
+    server::raise_open_file_limit,
 };
 
-use crate::{StoreArgs, duration};
+use crate::{StoreArgs, connection::ConnectionArgs, duration};
 
 /// How the registry serves.
 #[derive(Debug, Args)]
@@ -20,6 +21,8 @@ pub(crate) struct ServeArgs {
     listen: SocketAddr,
     #[command(flatten)]
     store: StoreArgs,
+    #[command(flatten)]
+    connection: ConnectionArgs,
     /// Allow deleting tags, manifests and blobs.
     #[arg(long)]
     delete: bool,
@@ -63,7 +66,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         .with_max_manifest_size(args.max_manifest_size)
         .with_chunk_min_length(args.chunk_min_length)
         .with_liveness_refresh(args.liveness_refresh)
-        .with_probes(args.metrics_listen.is_none());
+        .with_probes(args.metrics_listen.is_none())
+        .with_upload_limits(args.connection.upload_limits());
     let storage = args.store.open(true).await?;
     let registry = Registry::new(storage, config).with_authorizer(authorizer(&args)?);
     #[cfg(feature = "pull-through")]
@@ -75,11 +79,25 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         }
         None => registry,
     };
+    match raise_open_file_limit() {
+        Ok(limit) => tracing::debug!(limit, "open-file limit"),
+        Err(e) => tracing::warn!(error = %e, "cannot raise the open-file limit"),
+    }
+    let tls = args.connection.tls()?;
+    #[cfg(unix)]
+    let _reloader = match &tls {
+        Some(tls) => Some(AbortOnDrop(crate::connection::reload_on_sighup(
+            tls.clone(),
+        )?)),
+        None => None,
+    };
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    let options = args.connection.serve_options(tls)?;
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     let addr = listener.local_addr()?;
     {
         let mut stdout = std::io::stdout().lock();
-        writeln!(stdout, "oci-registry listening on http://{addr}")?;
+        writeln!(stdout, "oci-registry listening on {scheme}://{addr}")?;
         stdout.flush()?;
     }
     if let Some(metrics_addr) = args.metrics_listen {
@@ -96,10 +114,21 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         tokio::spawn(scheduled_gc(registry.clone(), interval, args.gc_grace));
     }
     let location = args.store.location();
-    tracing::info!(%addr, storage = %location, delete = args.delete, "serving");
-    serve(listener, registry, shutdown_signal()).await?;
+    tracing::info!(%addr, scheme, storage = %location, delete = args.delete, "serving");
+    serve_with(listener, registry, options, shutdown_signal()).await?;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// Stops a background task when dropped.
+#[cfg(unix)]
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+#[cfg(unix)]
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
 }
 
 /// The authorizer the flags ask for: htpasswd Basic, the token issuer, or none.

@@ -1,0 +1,134 @@
+//! One accepted connection: the TLS handshake when there is one, HTTP/1.1 or HTTP/2 (by ALPN
+//! or the client's preface), and the connection's timeouts.
+//!
+//! Three timers guard a connection. hyper's header-read timer bounds each HTTP/1.1 request
+//! head, counted from the moment the connection is ready for it (so it also bounds an
+//! HTTP/1.1 keep-alive wait). [`Activity`] closes a connection that has delivered no request
+//! head within the header-read timeout of its start (a silent socket, a stalled handshake,
+//! half a request line, an HTTP/2 preface and nothing more), and one that has had no request
+//! in flight for the idle timeout. [`SilenceLimit`] ends a request body that stops sending.
+//! A connection that never sent a request is simply dropped; one that did is shut down
+//! gracefully (HTTP/2 `GOAWAY`), since a request may be on its way.
+
+use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
+
+use http::Request;
+use hyper::body::Incoming;
+use hyper_util::rt::TokioIo;
+use tokio::{
+    io::{AsyncRead, AsyncWrite},
+    net::TcpStream,
+    sync::{OwnedSemaphorePermit, watch},
+};
+
+use super::{
+    Shared,
+    activity::{Activity, Expiry, Guarded},
+    body_timeout::SilenceLimit,
+};
+use crate::log_limit::LimitLog;
+
+static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
+
+/// Serves one connection until it ends; `_slot` is its place under the connection cap.
+pub(super) async fn run(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: Arc<Shared>,
+    _slot: OwnedSemaphorePermit,
+) {
+    let _counted = shared.registry.metrics().connection_opened();
+    let activity = Activity::new();
+    let options = &shared.options;
+    let expiry = activity.expired(options.header_read_timeout(), options.idle_timeout());
+    tokio::pin!(expiry);
+    let mut stop = shared.stop.clone();
+    let Some(tls) = options.tls() else {
+        return serve_io(stream, peer, &shared, &activity, expiry, stop).await;
+    };
+    let handshake = tokio::select! {
+        result = tls.acceptor().accept(stream) => result,
+        _ = &mut expiry => return no_request(&shared),
+        _ = stop.wait_for(|stopping| *stopping) => return,
+    };
+    match handshake {
+        Ok(stream) => serve_io(stream, peer, &shared, &activity, expiry, stop).await,
+        // Scanners, clients that do not trust the certificate, clients without a certificate
+        // under mutual TLS: the client learns why from the alert.
+        Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
+    }
+}
+
+async fn serve_io<I>(
+    io: I,
+    peer: SocketAddr,
+    shared: &Shared,
+    activity: &Arc<Activity>,
+    mut expiry: Pin<&mut impl Future<Output = Expiry>>,
+    mut stop: watch::Receiver<bool>,
+) where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+{
+    let service = {
+        let registry = shared.registry.clone();
+        let activity = Arc::clone(activity);
+        let body_timeout = shared.options.body_timeout();
+        hyper::service::service_fn(move |request: Request<Incoming>| {
+            let guard = activity.request_started();
+            let registry = registry.clone();
+            let request = request.map(|body| SilenceLimit::new(body, body_timeout));
+            async move {
+                let answer = registry.handle(request).await;
+                Ok::<_, Infallible>(answer.map(|body| Guarded::new(body, guard)))
+            }
+        })
+    };
+    let connection = shared.http.serve_connection(TokioIo::new(io), service);
+    tokio::pin!(connection);
+    let mut closing = false;
+    loop {
+        tokio::select! {
+            ended = connection.as_mut() => {
+                if let Err(e) = ended {
+                    connection_failed(&*e, peer, shared);
+                }
+                return;
+            }
+            why = &mut expiry, if !closing => {
+                if why == Expiry::NoRequest {
+                    return no_request(shared);
+                }
+                tracing::debug!(%peer, "closing an idle connection");
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+            _ = stop.wait_for(|stopping| *stopping), if !closing => {
+                connection.as_mut().graceful_shutdown();
+                closing = true;
+            }
+        }
+    }
+}
+
+/// A connection dropped for sending no request head in time.
+fn no_request(shared: &Shared) {
+    let limit = shared.options.header_read_timeout();
+    SILENT_CONNECTIONS.hit(|connections| {
+        tracing::warn!(
+            limit_seconds = limit.as_secs(),
+            connections,
+            "closed connections that sent no complete request head within the header-read timeout"
+        );
+    });
+}
+
+fn connection_failed(error: &(dyn std::error::Error + 'static), peer: SocketAddr, shared: &Shared) {
+    let timed_out = error
+        .downcast_ref::<hyper::Error>()
+        .is_some_and(hyper::Error::is_timeout);
+    if timed_out {
+        no_request(shared);
+    } else {
+        tracing::debug!(%peer, error = %error, "connection ended with an error");
+    }
+}
