@@ -208,3 +208,57 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
     .await;
     assert_eq!(present.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_mount_token_without_pull_on_the_source_is_challenged_for_it() {
+    let (server, _) = token_server().await;
+    let alice = token(
+        &server,
+        Some(("alice", "alice-pw")),
+        &[
+            "repository:alice/app:pull,push",
+            "repository:alice/private:pull,push",
+        ],
+    )
+    .await;
+    let shared = push_image(&server, "alice/app", &alice).await;
+    let private = push_image(&server, "alice/private", &alice).await;
+    let mount = |digest: &Digest, from: &str| {
+        server.http.post(server.url(&format!(
+            "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
+        )))
+    };
+
+    // bob's token names only the target, as a client that follows challenges gets it; bob's
+    // account may pull alice/app, so the answer asks for both scopes.
+    let narrow = token(
+        &server,
+        Some(("bob", "bob-pw")),
+        &["repository:bob/app:pull,push"],
+    )
+    .await;
+    let challenged = send(mount(&shared, "alice/app"), &narrow).await;
+    assert_challenge(
+        &challenged,
+        &server.base,
+        Some("repository:bob/app:pull,push repository:alice/app:pull"),
+        Some("insufficient_scope"),
+    );
+    // Following the challenge: a token for both, and the mount.
+    let wide = token(
+        &server,
+        Some(("bob", "bob-pw")),
+        &["repository:bob/app:pull,push", "repository:alice/app:pull"],
+    )
+    .await;
+    let mounted = send(mount(&shared, "alice/app"), &wide).await;
+    assert_eq!(mounted.status(), StatusCode::CREATED);
+
+    // bob's account may not pull alice/private: an upload, never a challenge or an error.
+    let fallback = send(mount(&private, "alice/private"), &narrow).await;
+    assert_eq!(fallback.status(), StatusCode::ACCEPTED);
+    // Nor is there a challenge for a blob the source does not hold.
+    let absent = Digest::compute(b"in no repository");
+    let fallback = send(mount(&absent, "alice/app"), &narrow).await;
+    assert_eq!(fallback.status(), StatusCode::ACCEPTED);
+}
