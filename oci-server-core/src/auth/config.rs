@@ -226,7 +226,9 @@ impl AuthConfig {
             keys.add_jwks(jwks)?;
         }
         let leeway = self.leeway_secs.unwrap_or(DEFAULT_LEEWAY_SECS);
-        Ok(Some(JwtVerifier::new(keys, issuer, service).with_leeway(leeway)))
+        Ok(Some(
+            JwtVerifier::new(keys, issuer, service).with_leeway(leeway),
+        ))
     }
 
     /// The JWT signer of the token endpoint, when a key and certificate are configured.

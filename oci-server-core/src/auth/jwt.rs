@@ -9,8 +9,8 @@
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use jsonwebtoken::{
-    AlgorithmFamily, Validation, decode, decode_header, errors::ErrorKind,
-    dangerous::insecure_decode_claims,
+    AlgorithmFamily, Validation, dangerous::insecure_decode_claims, decode, decode_header,
+    errors::ErrorKind,
 };
 use serde::{Deserialize, Serialize};
 
@@ -185,7 +185,10 @@ impl JwtVerifier {
         let claim = |name: &str| {
             insecure_decode_claims::<serde_json::Value>(token)
                 .ok()
-                .map(|claims| claims[name].to_string())
+                .map(|claims| match &claims[name] {
+                    serde_json::Value::String(text) => text.clone(),
+                    other => other.to_string(),
+                })
                 .unwrap_or_default()
         };
         match kind {

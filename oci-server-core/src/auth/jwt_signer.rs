@@ -79,8 +79,9 @@ impl JwtSigner {
         let private = private.map_err(|_| mismatch())?;
 
         // The probe: signed by the private key, verified by the certificate's key.
-        let probe = jsonwebtoken::encode(&Header::new(algorithm), &ProbeClaims { exp: 0 }, &private)
-            .map_err(|_| mismatch())?;
+        let probe =
+            jsonwebtoken::encode(&Header::new(algorithm), &ProbeClaims { exp: 0 }, &private)
+                .map_err(|_| mismatch())?;
         let mut validation = Validation::new(algorithm);
         validation.validate_exp = false;
         jsonwebtoken::decode::<ProbeClaims>(&probe, &public, &validation)
@@ -114,7 +115,10 @@ impl JwtSigner {
     }
 
     /// The signed token.
-    pub(crate) fn sign(&self, claims: &DockerClaims) -> Result<String, jsonwebtoken::errors::Error> {
+    pub(crate) fn sign(
+        &self,
+        claims: &DockerClaims,
+    ) -> Result<String, jsonwebtoken::errors::Error> {
         let mut header = Header::new(self.algorithm);
         header.typ = Some("JWT".to_owned());
         header.kid = Some(self.key_id.clone());

@@ -90,10 +90,7 @@ mod tests {
             Some("repository:a:pull".to_owned())
         );
         assert_eq!(Scope::parse("registry:catalog:*"), Some(Scope::Catalog));
-        assert_eq!(
-            Scope::parse("registry:catalog:search"),
-            Some(Scope::Search)
-        );
+        assert_eq!(Scope::parse("registry:catalog:search"), Some(Scope::Search));
         assert_eq!(Scope::parse("registry:catalog:pull"), None);
         assert_eq!(Scope::parse("repository:A:pull"), None);
         assert_eq!(Scope::parse("garbage"), None);

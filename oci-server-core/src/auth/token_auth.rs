@@ -136,7 +136,11 @@ impl TokenAuthorizer {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or(AuthFailure::MalformedCredentials)?;
-        self.verify(token).map_err(AuthFailure::InvalidToken)
+        self.verify(token).map_err(|reason| {
+            // The answer says only `invalid_token`; the operator's log says why.
+            tracing::debug!(%reason, "bearer token refused");
+            AuthFailure::InvalidToken(reason)
+        })
     }
 
     /// The permissions an access token carries: a JWT (three parts) by the verifier, an HMAC

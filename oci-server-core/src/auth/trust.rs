@@ -106,7 +106,8 @@ impl TrustedKeys {
         let spki = webpki::spki_for_anchor(&anchor);
         let key = key_from_spki(spki.as_ref())
             .ok_or_else(|| bad("a certificate whose key is not RSA, EC or Ed25519".into()))?;
-        self.by_kid.insert(libtrust_key_id(spki.as_ref()), key.clone());
+        self.by_kid
+            .insert(libtrust_key_id(spki.as_ref()), key.clone());
         self.anchors.push(anchor);
         self.roots.push(Root { der, key });
         Ok(())
@@ -132,8 +133,7 @@ impl TrustedKeys {
                 .key_id
                 .clone()
                 .ok_or_else(|| bad("a key without `kid`".into()))?;
-            let key =
-                DecodingKey::from_jwk(jwk).map_err(|e| bad(format!("key {kid:?}: {e}")))?;
+            let key = DecodingKey::from_jwk(jwk).map_err(|e| bad(format!("key {kid:?}: {e}")))?;
             self.by_kid.insert(kid, key);
         }
         Ok(())
@@ -253,9 +253,11 @@ mod tests {
     fn libtrust_ids_have_twelve_groups_of_four() {
         let id = libtrust_key_id(b"any key");
         assert_eq!(id.len(), 12 * 4 + 11);
-        assert!(id.split(':').all(|g| g.len() == 4
-            && g.bytes()
-                .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))));
+        assert!(id.split(':').all(|g| {
+            g.len() == 4
+                && g.bytes()
+                    .all(|b| b.is_ascii_uppercase() || (b'2'..=b'7').contains(&b))
+        }));
         assert_ne!(id, libtrust_key_id(b"another key"));
     }
 

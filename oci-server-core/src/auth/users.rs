@@ -47,11 +47,12 @@ impl Users {
         bcrypt_hash: &str,
         permissions: Permissions,
     ) -> Result<(), AuthConfigError> {
-        let parts = bcrypt_hash
-            .parse::<bcrypt::HashParts>()
-            .map_err(|_| AuthConfigError::NotBcrypt {
-                user: user.to_owned(),
-            })?;
+        let parts =
+            bcrypt_hash
+                .parse::<bcrypt::HashParts>()
+                .map_err(|_| AuthConfigError::NotBcrypt {
+                    user: user.to_owned(),
+                })?;
         if self
             .decoy
             .as_ref()

@@ -11,7 +11,7 @@ use std::process::Command;
 use crate::process::RegistryProcess;
 
 /// podman with every piece of state under `state`.
-fn podman(state: &Path, args: &[&str]) -> String {
+pub fn podman(state: &Path, args: &[&str]) -> String {
     let output = Command::new("podman")
         .arg("--root")
         .arg(state.join("root"))
@@ -30,7 +30,7 @@ fn podman(state: &Path, args: &[&str]) -> String {
 }
 
 /// A root filesystem tarball with one file, made by the system's `tar`.
-fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
+pub fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
     let rootfs = work.join("rootfs");
     std::fs::create_dir_all(rootfs.join("etc")).unwrap();
     std::fs::write(rootfs.join("etc/greeting"), "hello from podman\n").unwrap();

@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// Runs skopeo expecting failure, and returns its stderr.
-fn skopeo_fails(args: &[&str]) -> String {
+pub fn skopeo_fails(args: &[&str]) -> String {
     let output = Command::new("skopeo")
         .arg("--insecure-policy")
         .args(args)
@@ -23,7 +23,7 @@ fn skopeo_fails(args: &[&str]) -> String {
 }
 
 /// Pushes a two-platform layout with `creds` and checks the index comes back byte-identical.
-fn push_and_inspect(layout: &Path, index: &Digest, remote: &str, creds: &str) {
+pub fn push_and_inspect(layout: &Path, index: &Digest, remote: &str, creds: &str) {
     skopeo(&[
         "copy",
         "--all",

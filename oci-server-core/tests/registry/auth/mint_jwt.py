@@ -15,6 +15,12 @@ Reads a JSON request on standard input and prints the token:
 
 With {"jwks": [{"key": "a.key", "kid": "a"}, ...]} instead, prints a JWKS of those private
 keys' public halves, each with its `kid`.
+
+With {"libtrust_id": "cert.pem"} instead, prints the libtrust id of the certificate's key.
+
+With {"verify": TOKEN, "cert": "leaf.pem", "alg": "ES256", "issuer": ..., "audience": ...}
+instead, verifies TOKEN with the certificate's key (signature, exp, nbf, iss, aud) and
+prints its claims; exits non-zero when PyJWT refuses it.
 """
 
 import base64
@@ -66,6 +72,20 @@ def main():
     request = json.load(sys.stdin)
     if "jwks" in request:
         print(json.dumps({"keys": [jwk(entry) for entry in request["jwks"]]}))
+        return
+    if "libtrust_id" in request:
+        print(libtrust_kid(request["libtrust_id"]))
+        return
+    if "verify" in request:
+        claims = jwt.decode(
+            request["verify"],
+            load_cert(request["cert"]).public_key(),
+            algorithms=[request["alg"]],
+            issuer=request["issuer"],
+            audience=request["audience"],
+            options={"require": ["exp", "iss", "aud"]},
+        )
+        print(json.dumps(claims))
         return
     headers = dict(request.get("headers", {}))
     if "x5c" in request:

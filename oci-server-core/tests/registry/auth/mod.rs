@@ -77,7 +77,10 @@ fn users() -> Users {
         .unwrap();
     let carol = Permissions::new(
         Some("carol".into()),
-        vec![grant("carol/**", "pull,push"), grant("public/**", "pull,push")],
+        vec![
+            grant("carol/**", "pull,push"),
+            grant("public/**", "pull,push"),
+        ],
         true,
     );
     users

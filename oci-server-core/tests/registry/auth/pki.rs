@@ -146,7 +146,10 @@ pub fn chain(dir: &Path, name: &str, leaf: &Signer, issuer: &Signer) -> PathBuf 
 
 /// Runs `mint_jwt.py` with `request` and returns what it printed (a token, or a JWKS).
 pub fn mint(request: &Value) -> String {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/registry/auth/mint_jwt.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/registry/auth/mint_jwt.py"
+    );
     let mut child = Command::new("python3")
         .arg(script)
         .stdin(Stdio::piped())

@@ -6,7 +6,10 @@ use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::{assert_challenge, push_image, send, token, token_server};
-use crate::common::{TestServer, header};
+use crate::{
+    common::{TestServer, header},
+    podman::podman,
+};
 
 /// alice pushes two repositories of hers, carol two of hers and a public one.
 async fn populated() -> TestServer {
@@ -52,8 +55,18 @@ fn names(list: &Value, field: &str) -> Vec<String> {
 #[tokio::test]
 async fn the_catalog_lists_only_what_the_caller_may_pull() {
     let server = populated().await;
-    let alice = token(&server, Some(("alice", "alice-pw")), &["registry:catalog:*"]).await;
-    let carol = token(&server, Some(("carol", "carol-pw")), &["registry:catalog:*"]).await;
+    let alice = token(
+        &server,
+        Some(("alice", "alice-pw")),
+        &["registry:catalog:*"],
+    )
+    .await;
+    let carol = token(
+        &server,
+        Some(("carol", "carol-pw")),
+        &["registry:catalog:*"],
+    )
+    .await;
 
     let (seen, _) = json_of(&server, "/v2/_catalog", &alice).await;
     assert_eq!(names(&seen, "repositories"), ["alice/app", "alice/private"]);
@@ -91,8 +104,18 @@ async fn the_catalog_lists_only_what_the_caller_may_pull() {
 #[tokio::test]
 async fn search_finds_what_the_caller_may_pull_in_the_docker_hub_format() {
     let server = populated().await;
-    let alice = token(&server, Some(("alice", "alice-pw")), &["registry:catalog:search"]).await;
-    let carol = token(&server, Some(("carol", "carol-pw")), &["registry:catalog:search"]).await;
+    let alice = token(
+        &server,
+        Some(("alice", "alice-pw")),
+        &["registry:catalog:search"],
+    )
+    .await;
+    let carol = token(
+        &server,
+        Some(("carol", "carol-pw")),
+        &["registry:catalog:search"],
+    )
+    .await;
     let anonymous = token(&server, None, &["registry:catalog:search"]).await;
 
     let (found, _) = json_of(&server, "/v1/search?q=app", &alice).await;
@@ -135,4 +158,93 @@ async fn search_finds_what_the_caller_may_pull_in_the_docker_hub_format() {
         None,
     );
     assert!(header(&refused, "www-authenticate").starts_with("Bearer "));
+}
+
+/// `podman search HOST/term`, logged in first as `user` (same password pattern as the
+/// fixture: `<user>-pw`) when given: the names it lists.
+async fn podman_search(server: &TestServer, term: &str, user: Option<&str>) -> Vec<String> {
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let term = term.to_owned();
+    let user = user.map(str::to_owned);
+    // podman blocks; the registry answering it runs on this test's runtime meanwhile.
+    let out = tokio::task::spawn_blocking(move || {
+        let state = tempfile::tempdir().unwrap();
+        let auth_file = state.path().join("auth.json");
+        let auth = auth_file.to_str().unwrap();
+        std::fs::write(&auth_file, "{}").unwrap();
+        if let Some(user) = &user {
+            let password = format!("{user}-pw");
+            let login = [
+                "login",
+                "--tls-verify=false",
+                "--authfile",
+                auth,
+                "-u",
+                user,
+            ];
+            let mut args = login.to_vec();
+            args.extend(["-p", &password, &host]);
+            podman(state.path(), &args);
+        }
+        let target = format!("{host}/{term}");
+        let search = [
+            "search",
+            "--tls-verify=false",
+            "--authfile",
+            auth,
+            "--format",
+            "{{.Name}}",
+            &target,
+        ];
+        podman(state.path(), &search)
+    })
+    .await
+    .unwrap();
+    let mut names: Vec<String> = out.lines().map(str::to_owned).collect();
+    names.sort();
+    names
+}
+
+#[tokio::test]
+async fn podman_search_lists_what_each_user_may_pull() {
+    let server = populated().await;
+    let host = server.base.trim_start_matches("http://").to_owned();
+    let named =
+        |repos: &[&str]| -> Vec<String> { repos.iter().map(|r| format!("{host}/{r}")).collect() };
+    assert_eq!(
+        podman_search(&server, "o", Some("carol")).await,
+        named(&["carol/one", "carol/two"])
+    );
+    assert_eq!(
+        podman_search(&server, "app", Some("alice")).await,
+        named(&["alice/app"])
+    );
+    assert!(
+        podman_search(&server, "app", Some("carol"))
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn podman_search_uses_v1_search_on_an_open_registry() {
+    let server = TestServer::start().await;
+    for repo in ["tools/hammer", "tools/saw", "food/apple"] {
+        server.push_image(repo, "v1", serde_json::json!({})).await;
+    }
+    let names = podman_search(&server, "tools", None).await;
+    let host = server.base.trim_start_matches("http://");
+    assert_eq!(
+        names,
+        [format!("{host}/tools/hammer"), format!("{host}/tools/saw")]
+    );
+    // It was /v1/search that answered, not podman's fallback to the catalog.
+    let metrics = server.get("/metrics").await.text().await.unwrap();
+    let searched = metrics.lines().any(|line| {
+        line.starts_with("oci_registry_http_requests_total")
+            && line.contains(r#"route="search""#)
+            && line.contains(r#"status="200""#)
+    });
+    assert!(searched, "{metrics}");
+    assert!(!metrics.contains(r#"route="catalog""#), "{metrics}");
 }
