@@ -53,14 +53,16 @@ impl Distribution {
             ),
         )
         .unwrap();
-        let mut child = Command::new(DISTRIBUTION)
+        let child = Command::new(DISTRIBUTION)
             .arg("serve")
             .arg(&config)
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
             .expect("docker-registry must be installed: run `bash .ci/install-peers`");
-        let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        // Owned before anything can fail, so that a failed start still kills the child.
+        let mut registry = Self { child, host };
+        let mut lines = BufReader::new(registry.child.stderr.take().unwrap()).lines();
         let mut seen = Vec::new();
         for line in lines.by_ref() {
             let line = line.unwrap();
@@ -69,10 +71,9 @@ impl Distribution {
             if ready {
                 // Keep reading its log so that it never blocks on a full pipe.
                 std::thread::spawn(move || lines.for_each(drop));
-                return Self { child, host };
+                return registry;
             }
         }
-        let _ = child.kill();
         panic!("docker-registry exited before listening: {seen:#?}");
     }
 }

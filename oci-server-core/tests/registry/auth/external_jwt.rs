@@ -4,7 +4,10 @@
 //! and refused otherwise: wrong issuer or audience, expired, not yet valid, unknown key,
 //! `alg: none`, HS256 "signed" with the public key, a chain that does not match the signer.
 
-use std::path::{Path, PathBuf};
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
 
 use oci_server_core::auth::AuthConfig;
 use reqwest::StatusCode;
@@ -14,7 +17,10 @@ use super::{
     pki::{KeyKind, Signer, ca, leaf, mint, now},
     push_image, send,
 };
-use crate::common::{TestServer, header};
+use crate::{
+    common::{TestServer, header},
+    process::RegistryProcess,
+};
 
 const ISSUER: &str = "external-token-service";
 const SERVICE: &str = "external-registry";
@@ -278,4 +284,58 @@ async fn tokens_that_must_not_be_trusted_are_refused() {
     .await;
     assert_eq!(push.status(), StatusCode::UNAUTHORIZED);
     assert!(header(&push, "www-authenticate").ends_with(r#"error="insufficient_scope""#));
+}
+
+#[tokio::test]
+async fn the_binary_takes_distribution_style_token_flags() {
+    let keys = Keys::new();
+    let config = keys.config();
+    let bundle = config.rootcertbundle.unwrap();
+    let jwks = config.jwks.unwrap();
+    let store = keys.path("store");
+    let registry = RegistryProcess::start(
+        &store,
+        &[
+            "--token-realm",
+            REALM,
+            "--token-service",
+            SERVICE,
+            "--token-issuer",
+            ISSUER,
+            "--token-rootcertbundle",
+            bundle.to_str().unwrap(),
+            "--token-jwks",
+            jwks.to_str().unwrap(),
+        ],
+    );
+    let tags = format!("{}/v2/team/app/tags/list", registry.base());
+    let http = reqwest::Client::new();
+    let get = |token: String| http.get(&tags).bearer_auth(token).send();
+    let valid = chained(&keys.ec_signer, &keys.ec_ca.cert, claims(|_| {}));
+    assert_eq!(get(valid).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let eddsa = mint(&json!({
+        "alg": "EdDSA", "key": keys.ed.key, "headers": {"kid": "ed-key-1"},
+        "claims": claims(|_| {}),
+    }));
+    assert_eq!(get(eddsa).await.unwrap().status(), StatusCode::NOT_FOUND);
+    let foreign = chained(
+        &keys.ec_signer,
+        &keys.ec_ca.cert,
+        claims(|c| c["iss"] = json!("someone-else")),
+    );
+    let refused = get(foreign).await.unwrap();
+    assert_eq!(refused.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        header(&refused, "www-authenticate").starts_with(&format!(r#"Bearer realm="{REALM}""#))
+    );
+
+    // Without a bundle or JWKS the flags cannot work: the binary says so and stops.
+    let output = Command::new(env!("CARGO_BIN_EXE_oci-registry"))
+        .args(["--listen", "127.0.0.1:0", "--token-realm", REALM, "--root"])
+        .arg(&store)
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("token-rootcertbundle"), "{stderr}");
 }
