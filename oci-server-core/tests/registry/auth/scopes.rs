@@ -2,10 +2,10 @@
 //! source; anonymous callers get a challenge.
 
 use oci_digest::Digest;
-use reqwest::StatusCode;
+use reqwest::{RequestBuilder, StatusCode};
 
 use super::{assert_challenge, push_image, send, token, token_server};
-use crate::common::{error_code, header};
+use crate::common::{TestServer, error_code, header};
 
 #[tokio::test]
 async fn anonymous_base_gets_a_bearer_challenge() {
@@ -144,8 +144,9 @@ async fn catalog_needs_its_own_scope() {
     assert_eq!(listed.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn cross_repo_mount_needs_pull_on_the_source() {
+/// A token server where alice has pushed `alice/app` (which bob may read) and `alice/private`
+/// (which he may not), with the digests of their config blobs.
+async fn alice_pushes_app_and_private() -> (TestServer, Digest, Digest) {
     let (server, _) = token_server().await;
     let alice = token(
         &server,
@@ -156,8 +157,21 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
         ],
     )
     .await;
-    let public = push_image(&server, "alice/app", &alice).await;
+    let app = push_image(&server, "alice/app", &alice).await;
     let private = push_image(&server, "alice/private", &alice).await;
+    (server, app, private)
+}
+
+/// A mount of `digest` from `from` into `bob/app`.
+fn mount_into_bob_app(server: &TestServer, digest: &Digest, from: &str) -> RequestBuilder {
+    server.http.post(server.url(&format!(
+        "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
+    )))
+}
+
+#[tokio::test]
+async fn cross_repo_mount_needs_pull_on_the_source() {
+    let (server, public, private) = alice_pushes_app_and_private().await;
 
     let bob = token(
         &server,
@@ -169,11 +183,7 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
         ],
     )
     .await;
-    let mount = |digest: &Digest, from: &str| {
-        server.http.post(server.url(&format!(
-            "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
-        )))
-    };
+    let mount = |digest: &Digest, from: &str| mount_into_bob_app(&server, digest, from);
     // bob may not read alice/private: no mount, a plain upload instead.
     let fallback = send(mount(&private, "alice/private"), &bob).await;
     assert_eq!(fallback.status(), StatusCode::ACCEPTED);
@@ -211,23 +221,8 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
 
 #[tokio::test]
 async fn a_mount_token_without_pull_on_the_source_is_challenged_for_it() {
-    let (server, _) = token_server().await;
-    let alice = token(
-        &server,
-        Some(("alice", "alice-pw")),
-        &[
-            "repository:alice/app:pull,push",
-            "repository:alice/private:pull,push",
-        ],
-    )
-    .await;
-    let shared = push_image(&server, "alice/app", &alice).await;
-    let private = push_image(&server, "alice/private", &alice).await;
-    let mount = |digest: &Digest, from: &str| {
-        server.http.post(server.url(&format!(
-            "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
-        )))
-    };
+    let (server, shared, private) = alice_pushes_app_and_private().await;
+    let mount = |digest: &Digest, from: &str| mount_into_bob_app(&server, digest, from);
 
     // bob's token names only the target, as a client that follows challenges gets it; bob's
     // account may pull alice/app, so the answer asks for both scopes.
