@@ -239,11 +239,6 @@ impl Permissions {
         self.issued_here
     }
 
-    /// Every grant, in order.
-    pub fn grants(&self) -> &[Grant] {
-        &self.grants
-    }
-
     /// The authenticated user, `None` for an anonymous caller.
     pub fn subject(&self) -> Option<&str> {
         self.subject.as_deref()

@@ -101,11 +101,6 @@ impl JwtSigner {
         &self.issuer
     }
 
-    /// The algorithm of its signatures.
-    pub fn algorithm(&self) -> Algorithm {
-        self.algorithm
-    }
-
     /// Trusts this signer's tokens in `keys`: the chain's last certificate becomes a root.
     pub(crate) fn trust_in(&self, keys: &mut TrustedKeys) -> Result<(), AuthConfigError> {
         match self.chain.last() {

@@ -77,11 +77,6 @@ impl TrustedKeys {
         Self::default()
     }
 
-    /// Whether nothing is trusted yet.
-    pub fn is_empty(&self) -> bool {
-        self.roots.is_empty() && self.by_kid.is_empty()
-    }
-
     /// Trusts the certificates of a PEM bundle (distribution's `rootcertbundle`).
     pub fn add_certificate_bundle(&mut self, path: &Path) -> Result<(), AuthConfigError> {
         for cert in read_certificates(path)? {
