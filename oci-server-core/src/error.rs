@@ -173,6 +173,9 @@ pub enum Error {
     /// Encoding a JSON answer failed.
     #[error("encoding a JSON answer failed")]
     Encode(#[source] serde_json::Error),
+    /// Signing a token at the token endpoint failed.
+    #[error("signing a token failed")]
+    TokenSigning(#[source] jsonwebtoken::errors::Error),
 }
 
 impl Error {
@@ -192,7 +195,9 @@ impl Error {
             Error::DeleteDisabled | Error::MethodNotAllowed { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
-            Error::Storage(_) | Error::Encode(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Error::Storage(_) | Error::Encode(_) | Error::TokenSigning(_) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
             Error::Auth {
                 failure: AuthFailure::Denied { .. },
                 ..
@@ -237,7 +242,9 @@ impl Error {
             | Error::DeleteDisabled
             | Error::MethodNotAllowed { .. }
             | Error::RouteUnknown { .. } => ErrorCode::Unsupported,
-            Error::Storage(_) | Error::Encode(_) => ErrorCode::Other("INTERNAL_ERROR".to_owned()),
+            Error::Storage(_) | Error::Encode(_) | Error::TokenSigning(_) => {
+                ErrorCode::Other("INTERNAL_ERROR".to_owned())
+            }
             Error::Auth {
                 failure: AuthFailure::Denied { .. },
                 ..

@@ -17,6 +17,8 @@ enum Needed {
     Nothing,
     /// `/v2/_catalog`.
     Catalog,
+    /// `/v1/search`: that the caller authenticates (the results are what it may pull).
+    Search,
     /// An action on a repository.
     Repository(RepoName, Action),
 }
@@ -32,6 +34,7 @@ impl Needed {
         match route {
             Route::Base => Needed::Nothing,
             Route::Catalog => Needed::Catalog,
+            Route::Search => Needed::Search,
             Route::UploadStart { name } | Route::Upload { name, .. } => on(name, Action::Push),
             Route::Blob { name, .. } | Route::Manifest { name, .. } => writes(name),
             Route::TagList { name } | Route::Referrers { name, .. } => on(name, Action::Pull),
@@ -43,6 +46,7 @@ impl Needed {
         match self {
             Needed::Nothing => None,
             Needed::Catalog => Some(Scope::Catalog),
+            Needed::Search => Some(Scope::Search),
             Needed::Repository(name, action) => {
                 let actions = match action {
                     Action::Push => Actions::NONE.with(Action::Pull).with(Action::Push),
@@ -58,7 +62,7 @@ impl Needed {
 
     fn met_by(&self, permissions: &Permissions) -> bool {
         match self {
-            Needed::Nothing => true,
+            Needed::Nothing | Needed::Search => true,
             Needed::Catalog => permissions.catalog(),
             Needed::Repository(name, action) => permissions.allows(name, *action),
         }
@@ -74,8 +78,9 @@ pub(crate) async fn admit(
 ) -> Result<Permissions, Error> {
     let needed = Needed::of(route, method);
     let scope = needed.scope();
+    let scopes = scope.as_slice();
     let refuse = |failure: AuthFailure| Error::Auth {
-        challenge: authorizer.challenge(headers, scope.as_ref(), &failure),
+        challenge: authorizer.challenge(headers, scopes, &failure),
         failure,
     };
     let permissions = authorizer.authenticate(headers).await.map_err(refuse)?;
@@ -92,6 +97,18 @@ pub(crate) async fn admit(
             challenge: None,
         }),
         _ => Err(refuse(AuthFailure::InsufficientScope { scope: scope_text })),
+    }
+}
+
+/// A 401 asking the caller to come back with a token for all of `scopes` (a cross-repository
+/// mount that needs `pull` on its source besides `push` on its target).
+pub(crate) fn ask_for(authorizer: &dyn Authorizer, headers: &HeaderMap, scopes: &[Scope]) -> Error {
+    let failure = AuthFailure::InsufficientScope {
+        scope: crate::auth::scopes_text(scopes),
+    };
+    Error::Auth {
+        challenge: authorizer.challenge(headers, scopes, &failure),
+        failure,
     }
 }
 
@@ -131,6 +148,10 @@ mod tests {
         assert_eq!(
             scope(&Route::Catalog, &Method::GET).as_deref(),
             Some("registry:catalog:*")
+        );
+        assert_eq!(
+            scope(&Route::Search, &Method::GET).as_deref(),
+            Some("registry:catalog:search")
         );
     }
 }

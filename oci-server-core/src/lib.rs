@@ -15,7 +15,8 @@
 //!
 //! An [`Authorizer`] decides who may do what: [`Anonymous`] (the default), [`BasicAuthorizer`]
 //! (htpasswd, bcrypt) or [`TokenAuthorizer`] (the Docker token flow with a token endpoint
-//! served by the registry itself and per-repository grants); see [`auth`]. [`gc`] collects
+//! served by the registry itself and per-repository grants, HMAC tokens or Docker-token JWTs
+//! that other registries trust, and the JWTs of external token services); see [`auth`]. [`gc`] collects
 //! unreferenced blobs and, when asked, untagged manifests while the registry serves. With the
 //! `pull-through` feature, `pull_through` mirrors upstream registries.
 //!

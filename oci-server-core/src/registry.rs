@@ -188,12 +188,13 @@ impl Registry {
         req: Incoming,
         body: ByteStream<'static>,
     ) -> Answer {
-        use handlers::{base, blobs, catalog, manifests, referrers, tags, uploads};
+        use handlers::{base, blobs, catalog, manifests, referrers, search, tags, uploads};
         let ctx = self.ctx.as_ref();
         let read = *method == Method::GET || *method == Method::HEAD;
         match route {
             Route::Base if read => base::version(),
             Route::Catalog if read => catalog::list(ctx, &req).await,
+            Route::Search if read => search::search(ctx, &req).await,
             Route::Blob { name, digest } if read => blobs::get(ctx, name, digest, &req).await,
             Route::Blob { name, digest } if *method == Method::DELETE => {
                 blobs::delete(ctx, name, digest).await

@@ -47,6 +47,8 @@ pub enum Route {
     Base,
     /// `/v2/_catalog`.
     Catalog,
+    /// `/v1/search`: the legacy search endpoint Docker clients still call.
+    Search,
     /// `/v2/<name>/blobs/<digest>` (end-2, end-10).
     Blob {
         /// Repository.
@@ -91,7 +93,7 @@ impl Route {
     /// The repository the route is about, when it is about one.
     pub fn repository(&self) -> Option<&RepoName> {
         match self {
-            Route::Base | Route::Catalog => None,
+            Route::Base | Route::Catalog | Route::Search => None,
             Route::Blob { name, .. }
             | Route::UploadStart { name }
             | Route::Upload { name, .. }
@@ -109,6 +111,9 @@ impl Route {
         };
         if path == "/v2" || path == "/v2/" {
             return Ok(Self::Base);
+        }
+        if path == "/v1/search" {
+            return Ok(Self::Search);
         }
         let rest = path.strip_prefix("/v2/").ok_or_else(unknown)?;
         if rest == "_catalog" {
@@ -195,6 +200,7 @@ mod tests {
         assert_eq!(Route::parse("/v2/").unwrap(), Route::Base);
         assert_eq!(Route::parse("/v2").unwrap(), Route::Base);
         assert_eq!(Route::parse("/v2/_catalog").unwrap(), Route::Catalog);
+        assert_eq!(Route::parse("/v1/search").unwrap(), Route::Search);
         assert_eq!(
             Route::parse(&format!("/v2/a/b/blobs/{D}")).unwrap(),
             Route::Blob {

@@ -11,16 +11,17 @@ pub(crate) fn basic(realm: &str) -> String {
     format!("Basic realm={}", quote(realm))
 }
 
-/// A Bearer challenge naming the token endpoint, the service, and the scope needed.
+/// A Bearer challenge naming the token endpoint, the service, and the scopes needed (space
+/// separated in one `scope` parameter, as distribution writes several).
 pub(crate) fn bearer(
     realm: &str,
     service: &str,
-    scope: Option<&Scope>,
+    scopes: &[Scope],
     failure: &AuthFailure,
 ) -> String {
     let mut value = format!("Bearer realm={},service={}", quote(realm), quote(service));
-    if let Some(scope) = scope {
-        value.push_str(&format!(",scope={}", quote(&scope.to_string())));
+    if !scopes.is_empty() {
+        value.push_str(&format!(",scope={}", quote(&scopes_text(scopes))));
     }
     let error = match failure {
         AuthFailure::InvalidToken(_) => Some("invalid_token"),
@@ -31,6 +32,12 @@ pub(crate) fn bearer(
         value.push_str(&format!(",error={}", quote(error)));
     }
     value
+}
+
+/// Scopes as one space-separated text (a challenge's `scope`, an OAuth2 `scope`).
+pub(crate) fn scopes_text(scopes: &[Scope]) -> String {
+    let texts: Vec<String> = scopes.iter().map(Scope::to_string).collect();
+    texts.join(" ")
 }
 
 /// The token endpoint's absolute URL: the configured one, or `http://<Host><path>` from the
@@ -72,7 +79,7 @@ mod tests {
             bearer(
                 "http://r/token",
                 "reg",
-                Some(&scope),
+                std::slice::from_ref(&scope),
                 &AuthFailure::InsufficientScope {
                     scope: scope.to_string()
                 }
@@ -83,12 +90,17 @@ mod tests {
             bearer(
                 "x",
                 "s",
-                None,
+                &[],
                 &AuthFailure::InvalidToken(TokenError::Malformed)
             ),
             r#"Bearer realm="x",service="s",error="invalid_token""#
         );
         assert_eq!(basic(r#"a"b"#), r#"Basic realm="a\"b""#);
+        let mount = [scope, Scope::parse("repository:c:pull").unwrap()];
+        assert!(
+            bearer("x", "s", &mount, &AuthFailure::MissingCredentials)
+                .ends_with(r#",scope="repository:a/b:pull,push repository:c:pull""#)
+        );
     }
 
     #[test]

@@ -57,6 +57,37 @@ pub enum TokenError {
         /// The clock's reading.
         now: u64,
     },
+    /// A token whose `nbf` (not before) is still ahead, beyond the leeway.
+    #[error("token not valid before {not_before}, now is {now} (Unix seconds)")]
+    NotYetValid {
+        /// When it becomes valid.
+        not_before: u64,
+        /// The clock's reading.
+        now: u64,
+    },
+    /// A JWT issued by an issuer this registry does not trust.
+    #[error("token issued by {found:?}, not a trusted issuer")]
+    WrongIssuer {
+        /// The `iss` it names.
+        found: String,
+    },
+    /// A JWT signed with an algorithm this registry refuses (`none`, HMAC with a public key)
+    /// or one that does not fit the key.
+    #[error("token signing algorithm {algorithm:?} refused")]
+    Algorithm {
+        /// The `alg` of its header.
+        algorithm: String,
+    },
+    /// A JWT whose key is none this registry trusts: no `x5c` chain and no `kid` naming a key
+    /// of the certificate bundle or the JWKS.
+    #[error("token signed by an unknown key")]
+    UnknownKey,
+    /// A JWT whose `x5c` chain does not lead to a certificate of the bundle.
+    #[error("token certificate chain not trusted: {reason}")]
+    UntrustedChain {
+        /// What the chain check found.
+        reason: String,
+    },
     /// An access token used as a refresh token, or the other way round.
     #[error("wrong kind of token")]
     WrongKind,
@@ -106,6 +137,30 @@ pub enum AuthConfigError {
     NotBcrypt {
         /// The user.
         user: String,
+    },
+    /// A certificate or key file that holds nothing usable.
+    #[error("{path:?}: {reason}")]
+    Pem {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A token signing key that does not belong to the first certificate of its chain.
+    #[error("the token signing key {key:?} does not match the certificate {certificate:?}")]
+    KeyMismatch {
+        /// The key file.
+        key: PathBuf,
+        /// The certificate chain file.
+        certificate: PathBuf,
+    },
+    /// A setting that another one needs is missing.
+    #[error("`{needed}` is required with `{by}`")]
+    Missing {
+        /// The missing setting.
+        needed: &'static str,
+        /// The setting that needs it.
+        by: &'static str,
     },
     /// A signing key shorter than 32 bytes.
     #[error("the token signing key has {len} bytes; at least 32 are needed")]

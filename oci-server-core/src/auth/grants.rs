@@ -199,6 +199,7 @@ pub struct Permissions {
     subject: Option<String>,
     grants: Vec<Grant>,
     catalog: bool,
+    issued_here: bool,
 }
 
 impl Permissions {
@@ -211,6 +212,7 @@ impl Permissions {
                 actions: Actions::ALL,
             }],
             catalog: true,
+            issued_here: false,
         }
     }
 
@@ -220,7 +222,21 @@ impl Permissions {
             subject,
             grants,
             catalog,
+            issued_here: false,
         }
+    }
+
+    /// The same permissions, marked as carried by a token this registry issued itself: its
+    /// subject is one of the registry's own accounts (or anonymous), whose configured grants
+    /// the registry can consult. Tokens of an external token service never are.
+    pub fn issued_here(mut self) -> Self {
+        self.issued_here = true;
+        self
+    }
+
+    /// Whether a token this registry issued carries these permissions.
+    pub fn is_issued_here(&self) -> bool {
+        self.issued_here
     }
 
     /// The authenticated user, `None` for an anonymous caller.

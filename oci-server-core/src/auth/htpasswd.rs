@@ -83,7 +83,7 @@ impl Authorizer for BasicAuthorizer {
         })
     }
 
-    fn challenge(&self, _: &HeaderMap, _: Option<&Scope>, _: &AuthFailure) -> Option<String> {
+    fn challenge(&self, _: &HeaderMap, _: &[Scope], _: &AuthFailure) -> Option<String> {
         Some(challenge::basic(&self.realm))
     }
 }

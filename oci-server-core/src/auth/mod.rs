@@ -12,18 +12,24 @@
 //!   user may do everything;
 //! - [`TokenAuthorizer`]: the Docker token flow with a token endpoint served by the registry
 //!   itself (GET with Basic credentials; OAuth2 POST with `grant_type=password` or
-//!   `refresh_token`), short-lived HMAC-SHA256 signed tokens, and per-repository grants by
-//!   glob from an [`AuthConfig`] file.
+//!   `refresh_token`), short-lived tokens (HMAC-SHA256 signed, or Docker-token JWTs signed by
+//!   a [`JwtSigner`] that any distribution-compatible registry can be told to trust), and
+//!   per-repository grants by glob from an [`AuthConfig`] file. With a [`JwtVerifier`] it
+//!   also takes the JWTs of an external token service (docker_auth, GitLab, Harbor,
+//!   Keycloak), whose `access` claim becomes the request's grants; it can do only that.
 
 mod challenge;
 mod config;
 mod error;
 mod grants;
 mod htpasswd;
+mod jwt;
+mod jwt_signer;
 mod scope;
 mod token;
 mod token_auth;
 mod token_issuer;
+mod trust;
 mod users;
 
 use std::{fmt, future::Future, pin::Pin};
@@ -35,12 +41,17 @@ pub use self::{
     error::{AuthConfigError, AuthFailure, TokenError},
     grants::{Action, Actions, Grant, Permissions, RepoPattern},
     htpasswd::{BasicAuthorizer, parse_htpasswd},
+    jwt::{DEFAULT_LEEWAY_SECS, JwtVerifier},
+    jwt_signer::JwtSigner,
     scope::Scope,
     token::{Clock, SystemClock, TokenSigner},
     token_auth::{TokenAuthorizer, TokenSettings},
+    trust::TrustedKeys,
     users::{Users, basic_credentials},
 };
 use crate::body::{ByteStream, ResponseBody};
+
+pub(crate) use self::challenge::scopes_text;
 
 /// The future authorizers return.
 pub type AuthFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -56,13 +67,20 @@ pub trait Authorizer: Send + Sync + fmt::Debug {
     ) -> AuthFuture<'a, Result<Permissions, AuthFailure>>;
 
     /// The `WWW-Authenticate` value of a 401 answer to a request with `headers` that needs
-    /// `scope` (none for `/v2/`); `None` sends no challenge.
+    /// `scopes` (none for `/v2/`); `None` sends no challenge.
     fn challenge(
         &self,
         headers: &HeaderMap,
-        scope: Option<&Scope>,
+        scopes: &[Scope],
         failure: &AuthFailure,
     ) -> Option<String>;
+
+    /// Everything the caller's account may do, of which one request's token may carry only a
+    /// part: what the catalog and search show, and whether a token for a wider scope would
+    /// be granted. Default: what the request carries.
+    fn account_permissions(&self, permissions: &Permissions) -> Permissions {
+        permissions.clone()
+    }
 
     /// Whether a caller lacking a scope is told to come back with it (401 and a challenge
     /// naming the scope) rather than refused (403 `DENIED`). Default: anonymous callers only.
@@ -101,7 +119,7 @@ impl Authorizer for Anonymous {
         Box::pin(async { Ok(Permissions::everything(None)) })
     }
 
-    fn challenge(&self, _: &HeaderMap, _: Option<&Scope>, _: &AuthFailure) -> Option<String> {
+    fn challenge(&self, _: &HeaderMap, _: &[Scope], _: &AuthFailure) -> Option<String> {
         None
     }
 }

@@ -1,5 +1,6 @@
-//! Scopes as the Docker token flow spells them: `repository:<name>:<actions>` and
-//! `registry:catalog:*`.
+//! Scopes as the Docker token flow spells them: `repository:<name>:<actions>`,
+//! `registry:catalog:*` and `registry:catalog:search` (what Docker clients ask for before
+//! `/v1/search`).
 
 use std::fmt;
 
@@ -18,6 +19,8 @@ pub enum Scope {
     },
     /// Listing the catalog.
     Catalog,
+    /// Searching the repositories the caller may pull.
+    Search,
 }
 
 impl Scope {
@@ -33,8 +36,15 @@ impl Scope {
                 name: RepoName::parse(name).ok()?,
                 actions: Actions::parse_list(actions),
             }),
-            "registry" if name == "catalog" && actions.split(',').any(|a| a == "*") => {
-                Some(Scope::Catalog)
+            "registry" if name == "catalog" => {
+                let mut actions = actions.split(',').map(str::trim);
+                if actions.clone().any(|a| a == "*") {
+                    Some(Scope::Catalog)
+                } else if actions.any(|a| a == "search") {
+                    Some(Scope::Search)
+                } else {
+                    None
+                }
             }
             _ => None,
         }
@@ -55,6 +65,7 @@ impl fmt::Display for Scope {
         match self {
             Scope::Repository { name, actions } => write!(f, "repository:{name}:{actions}"),
             Scope::Catalog => f.write_str("registry:catalog:*"),
+            Scope::Search => f.write_str("registry:catalog:search"),
         }
     }
 }
@@ -79,6 +90,8 @@ mod tests {
             Some("repository:a:pull".to_owned())
         );
         assert_eq!(Scope::parse("registry:catalog:*"), Some(Scope::Catalog));
+        assert_eq!(Scope::parse("registry:catalog:search"), Some(Scope::Search));
+        assert_eq!(Scope::parse("registry:catalog:pull"), None);
         assert_eq!(Scope::parse("repository:A:pull"), None);
         assert_eq!(Scope::parse("garbage"), None);
         assert_eq!(

@@ -1,13 +1,18 @@
-//! The token mode: requests carry `Authorization: Bearer <token>`, tokens come from the
-//! registry's own token endpoint (see `token_issuer`) and grant exactly the scopes asked for
-//! that the user's grants allow.
+//! The token mode: requests carry `Authorization: Bearer <token>`. Tokens come from the
+//! registry's own token endpoint (see `token_issuer`), which grants exactly the scopes asked
+//! for that the user's grants allow, as HMAC tokens only registries sharing the key can read
+//! or as Docker-token JWTs (see `jwt_signer`); and, with a [`JwtVerifier`], from any token
+//! service whose keys the registry trusts, as distribution's `auth.token` takes them. A
+//! registry can also only verify ([`TokenAuthorizer::without_endpoint`]), behind an
+//! external token service.
 
 use std::sync::Arc;
 
 use http::{HeaderMap, Request, Response, header::AUTHORIZATION};
 
 use super::{
-    AuthFailure, AuthFuture, Authorizer, Grant, Permissions, Scope, Users, challenge,
+    AuthConfigError, AuthFailure, AuthFuture, Authorizer, Grant, JwtSigner, JwtVerifier,
+    Permissions, Scope, TokenError, TrustedKeys, Users, challenge,
     token::{Clock, SystemClock, TokenKind, TokenSigner},
 };
 use crate::body::{ByteStream, ResponseBody};
@@ -41,12 +46,16 @@ impl Default for TokenSettings {
     }
 }
 
-/// Bearer tokens issued by the registry itself, with per-repository grants.
+/// Bearer tokens issued by the registry itself or by a trusted token service, with
+/// per-repository grants.
 #[derive(Debug)]
 pub struct TokenAuthorizer {
     pub(super) users: Users,
     pub(super) anonymous: Vec<Grant>,
     pub(super) signer: TokenSigner,
+    pub(super) jwt_signer: Option<JwtSigner>,
+    jwt_verifier: Option<JwtVerifier>,
+    serves_endpoint: bool,
     pub(super) clock: Arc<dyn Clock>,
     pub(super) settings: TokenSettings,
 }
@@ -64,9 +73,45 @@ impl TokenAuthorizer {
             users,
             anonymous,
             signer,
+            jwt_signer: None,
+            jwt_verifier: None,
+            serves_endpoint: true,
             clock: Arc::new(SystemClock),
             settings,
         }
+    }
+
+    /// Issues Docker-token JWTs signed by `signer` instead of HMAC access tokens, and accepts
+    /// them. Refresh tokens stay HMAC tokens: only this registry reads them.
+    pub fn with_jwt_signer(mut self, signer: JwtSigner) -> Result<Self, AuthConfigError> {
+        let verifier = match self.jwt_verifier.take() {
+            Some(verifier) => verifier,
+            None => JwtVerifier::new(
+                TrustedKeys::new(),
+                signer.issuer(),
+                self.settings.service.clone(),
+            ),
+        };
+        self.jwt_signer = Some(signer);
+        self.with_jwt_verifier(verifier)
+    }
+
+    /// Accepts the Docker-token JWTs `verifier` accepts (and, when it signs JWTs, its own).
+    pub fn with_jwt_verifier(mut self, verifier: JwtVerifier) -> Result<Self, AuthConfigError> {
+        let mut verifier = verifier;
+        if let Some(signer) = &self.jwt_signer {
+            signer.trust_in(verifier.keys_mut())?;
+            verifier = verifier.with_issuer(signer.issuer());
+        }
+        self.jwt_verifier = Some(verifier);
+        Ok(self)
+    }
+
+    /// Serves no token endpoint: every token comes from the external token service that
+    /// [`TokenSettings::realm`] names.
+    pub fn without_endpoint(mut self) -> Self {
+        self.serves_endpoint = false;
+        self
     }
 
     /// Replaces the clock (tests move time without sleeping).
@@ -91,14 +136,34 @@ impl TokenAuthorizer {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .ok_or(AuthFailure::MalformedCredentials)?;
-        let claims = self
-            .signer
-            .verify(token)
-            .map_err(AuthFailure::InvalidToken)?;
-        claims
-            .check(TokenKind::Access, &self.settings.service, self.clock.now())
-            .map_err(AuthFailure::InvalidToken)?;
-        Ok(Permissions::new(claims.sub, claims.access, claims.catalog))
+        self.verify(token).map_err(|reason| {
+            // The answer says only `invalid_token`; the operator's log says why.
+            tracing::debug!(%reason, "bearer token refused");
+            AuthFailure::InvalidToken(reason)
+        })
+    }
+
+    /// The permissions an access token carries: a JWT (three parts) by the verifier, an HMAC
+    /// token (two parts) by the key.
+    fn verify(&self, token: &str) -> Result<Permissions, TokenError> {
+        let now = self.clock.now();
+        if token.split('.').count() == 3 {
+            let verifier = self.jwt_verifier.as_ref().ok_or(TokenError::UnknownKey)?;
+            let claims = verifier.verify(token, now)?;
+            let ours = self
+                .jwt_signer
+                .as_ref()
+                .is_some_and(|signer| signer.issuer() == claims.iss);
+            let permissions = claims.permissions();
+            return Ok(if ours {
+                permissions.issued_here()
+            } else {
+                permissions
+            });
+        }
+        let claims = self.signer.verify(token)?;
+        claims.check(TokenKind::Access, &self.settings.service, now)?;
+        Ok(Permissions::new(claims.sub, claims.access, claims.catalog).issued_here())
     }
 }
 
@@ -113,7 +178,7 @@ impl Authorizer for TokenAuthorizer {
     fn challenge(
         &self,
         headers: &HeaderMap,
-        scope: Option<&Scope>,
+        scopes: &[Scope],
         failure: &AuthFailure,
     ) -> Option<String> {
         let realm =
@@ -121,9 +186,25 @@ impl Authorizer for TokenAuthorizer {
         Some(challenge::bearer(
             &realm,
             &self.settings.service,
-            scope,
+            scopes,
             failure,
         ))
+    }
+
+    /// A token this registry issued speaks for one of its accounts (or for anonymous
+    /// callers): what that account is granted now. A token of another service speaks only
+    /// for itself.
+    fn account_permissions(&self, permissions: &Permissions) -> Permissions {
+        if !permissions.is_issued_here() {
+            return permissions.clone();
+        }
+        match permissions.subject() {
+            Some(user) => self
+                .users
+                .permissions(user)
+                .unwrap_or_else(|| permissions.clone()),
+            None => Permissions::new(None, self.anonymous.clone(), false),
+        }
     }
 
     fn retry_with_scope(&self, _: &Permissions) -> bool {
@@ -131,7 +212,7 @@ impl Authorizer for TokenAuthorizer {
     }
 
     fn endpoint(&self) -> Option<&str> {
-        Some(&self.settings.path)
+        self.serves_endpoint.then_some(self.settings.path.as_str())
     }
 
     fn serve_endpoint<'a>(

@@ -1,20 +1,25 @@
-//! The token endpoint (`/token` unless configured otherwise), as Docker clients speak to it:
+//! The token endpoint (`/token` unless configured otherwise), as Docker clients speak to it
+//! (the conventions of the Docker token service):
 //!
-//! - `GET ?service=&scope=...[&offline_token=true]` with optional Basic credentials: an access
-//!   token for the scopes asked for that the caller's grants allow (anonymous callers get
-//!   the anonymous grants), plus a refresh token when `offline_token=true`;
+//! - `GET ?service=&scope=...&scope=...[&account=][&client_id=][&offline_token=true]` with
+//!   optional Basic credentials: an access token for the scopes asked for that the caller's
+//!   grants allow (anonymous callers get the anonymous grants), plus a refresh token when
+//!   `offline_token=true`. An `account` other than the Basic user is refused (400);
+//!   `client_id` only names the client.
 //! - `POST` form `grant_type=password&username=&password=&scope=` or
-//!   `grant_type=refresh_token&refresh_token=&scope=` (OAuth2): an access token and a refresh
-//!   token.
+//!   `grant_type=refresh_token&refresh_token=&scope=` (OAuth2, `scope` space-separated or
+//!   repeated, `client_id` optional): an access token and a refresh token.
 //!
 //! Answers are `{"token", "access_token", "expires_in", "issued_at", "refresh_token"?,
-//! "scope"?}`.
+//! "scope"?}`. Access tokens are Docker-token JWTs when a JWT signer is configured, HMAC
+//! tokens otherwise.
 
 use http::{HeaderMap, Method, Request, Response, StatusCode, header::AUTHORIZATION};
 use serde::Serialize;
 
 use super::{
     AuthFailure, Grant, Permissions, RepoPattern, Scope, TokenAuthorizer, TokenError, challenge,
+    jwt::{DockerClaims, ResourceActions},
     token::{Claims, TokenKind, rfc3339},
     users::basic_credentials,
 };
@@ -68,9 +73,18 @@ impl TokenAuthorizer {
                 let query = Query::parse(parts.uri.query());
                 self.check_service(&query)?;
                 let permissions = self.caller(&parts.headers).await?;
+                if let Some(account) = query.get("account")
+                    && Some(account) != permissions.subject()
+                {
+                    // The client says it acts as another account than it authenticated as.
+                    return Err(Error::QueryInvalid {
+                        parameter: "account",
+                        value: account.to_owned(),
+                    });
+                }
                 let offline = query.get("offline_token") == Some("true");
                 let scopes = Scope::parse_all(query.all("scope"));
-                Ok(self.issue(&permissions, &scopes, offline, None, false))
+                self.issue(&permissions, &scopes, offline, None, false)
             }
             Method::POST => {
                 let form = read_capped(body, MAX_FORM).await?;
@@ -85,14 +99,14 @@ impl TokenAuthorizer {
                             self.users.verify(user, password).await.ok_or_else(|| {
                                 self.refusal(AuthFailure::BadCredentials { user: user.into() })
                             })?;
-                        Ok(self.issue(&permissions, &scopes, true, None, true))
+                        self.issue(&permissions, &scopes, true, None, true)
                     }
                     Some("refresh_token") => {
                         let refresh = form.get("refresh_token").unwrap_or_default();
                         let permissions = self
                             .refreshed(refresh)
                             .map_err(|e| self.refusal(AuthFailure::InvalidToken(e)))?;
-                        Ok(self.issue(&permissions, &scopes, false, Some(refresh), true))
+                        self.issue(&permissions, &scopes, false, Some(refresh), true)
                     }
                     other => Err(Error::QueryInvalid {
                         parameter: "grant_type",
@@ -158,46 +172,11 @@ impl TokenAuthorizer {
         offline: bool,
         refresh: Option<&str>,
         oauth: bool,
-    ) -> TokenAnswer {
+    ) -> Result<TokenAnswer, Error> {
         let now = self.clock.now();
-        let mut access = Vec::new();
-        let mut catalog = false;
-        let mut granted = Vec::new();
-        for scope in scopes {
-            match scope {
-                Scope::Repository { name, actions } => {
-                    let allowed = actions.intersection(permissions.actions_on(name.as_str()));
-                    if !allowed.is_empty() {
-                        access.push(Grant {
-                            repository: RepoPattern::exact(name),
-                            actions: allowed,
-                        });
-                        granted.push(
-                            Scope::Repository {
-                                name: name.clone(),
-                                actions: allowed,
-                            }
-                            .to_string(),
-                        );
-                    }
-                }
-                Scope::Catalog if permissions.catalog() => {
-                    catalog = true;
-                    granted.push(Scope::Catalog.to_string());
-                }
-                Scope::Catalog => {}
-            }
-        }
+        let granted = granted_scopes(permissions, scopes);
         let subject = permissions.subject().map(str::to_owned);
-        let token = self.signer.sign(&Claims {
-            kind: TokenKind::Access,
-            sub: subject.clone(),
-            aud: self.settings.service.clone(),
-            iat: now,
-            exp: now.saturating_add(self.settings.access_ttl),
-            access,
-            catalog,
-        });
+        let token = self.access_token(subject.as_deref(), &granted, now)?;
         let refresh_token = match (refresh, subject) {
             (Some(existing), _) => Some(existing.to_owned()),
             (None, Some(user)) if offline => Some(self.signer.sign(&Claims {
@@ -211,13 +190,81 @@ impl TokenAuthorizer {
             })),
             (None, _) => None,
         };
-        TokenAnswer {
+        Ok(TokenAnswer {
             access_token: token.clone(),
             token,
             expires_in: self.settings.access_ttl,
             issued_at: rfc3339(now),
             refresh_token,
-            scope: oauth.then(|| granted.join(" ")),
-        }
+            scope: oauth.then(|| challenge::scopes_text(&granted)),
+        })
     }
+
+    /// An access token for `granted`: a Docker-token JWT when a JWT signer is configured,
+    /// else an HMAC token.
+    fn access_token(
+        &self,
+        subject: Option<&str>,
+        granted: &[Scope],
+        now: u64,
+    ) -> Result<String, Error> {
+        let exp = now.saturating_add(self.settings.access_ttl);
+        let grants = granted.iter().filter_map(|scope| match scope {
+            Scope::Repository { name, actions } => Some(Grant {
+                repository: RepoPattern::exact(name),
+                actions: *actions,
+            }),
+            Scope::Catalog | Scope::Search => None,
+        });
+        let catalog = granted.contains(&Scope::Catalog);
+        let Some(jwt) = &self.jwt_signer else {
+            return Ok(self.signer.sign(&Claims {
+                kind: TokenKind::Access,
+                sub: subject.map(str::to_owned),
+                aud: self.settings.service.clone(),
+                iat: now,
+                exp,
+                access: grants.collect(),
+                catalog,
+            }));
+        };
+        let mut access: Vec<ResourceActions> =
+            grants.map(|g| ResourceActions::repository(&g)).collect();
+        if catalog {
+            access.push(ResourceActions::catalog("*"));
+        }
+        if granted.contains(&Scope::Search) {
+            access.push(ResourceActions::catalog("search"));
+        }
+        let claims = DockerClaims {
+            iss: jwt.issuer().to_owned(),
+            sub: subject.unwrap_or_default().to_owned(),
+            aud: self.settings.service.clone(),
+            exp,
+            nbf: Some(now),
+            iat: Some(now),
+            jti: Some(hex::encode(rand::random::<[u8; 16]>())),
+            access,
+        };
+        jwt.sign(&claims).map_err(Error::TokenSigning)
+    }
+}
+
+/// The part of `scopes` that `permissions` allow: the actions granted on each repository
+/// asked for, the catalog for those who may list it, and search for everyone let in.
+fn granted_scopes(permissions: &Permissions, scopes: &[Scope]) -> Vec<Scope> {
+    scopes
+        .iter()
+        .filter_map(|scope| match scope {
+            Scope::Repository { name, actions } => {
+                let allowed = actions.intersection(permissions.actions_on(name.as_str()));
+                (!allowed.is_empty()).then(|| Scope::Repository {
+                    name: name.clone(),
+                    actions: allowed,
+                })
+            }
+            Scope::Catalog => permissions.catalog().then_some(Scope::Catalog),
+            Scope::Search => Some(Scope::Search),
+        })
+        .collect()
 }

@@ -2,6 +2,10 @@
 //! password runs bcrypt on the blocking pool; a password once verified is remembered (as a
 //! SHA-256, never in clear), because Basic clients send it with every request and bcrypt is
 //! deliberately slow.
+//!
+//! An unknown user name costs the same bcrypt work as a wrong password: it is checked against
+//! a decoy hash of a random password at the highest cost among the accounts, so how long a
+//! refusal takes does not tell which user names exist.
 
 use std::{
     collections::HashMap,
@@ -25,6 +29,8 @@ struct Account {
 pub struct Users {
     accounts: HashMap<String, Account>,
     verified: Mutex<HashMap<String, [u8; 32]>>,
+    /// What unknown users' passwords are checked against (none while there is no account).
+    decoy: Option<bcrypt::HashParts>,
 }
 
 impl Users {
@@ -41,10 +47,20 @@ impl Users {
         bcrypt_hash: &str,
         permissions: Permissions,
     ) -> Result<(), AuthConfigError> {
-        if bcrypt_hash.parse::<bcrypt::HashParts>().is_err() {
-            return Err(AuthConfigError::NotBcrypt {
-                user: user.to_owned(),
-            });
+        let parts =
+            bcrypt_hash
+                .parse::<bcrypt::HashParts>()
+                .map_err(|_| AuthConfigError::NotBcrypt {
+                    user: user.to_owned(),
+                })?;
+        if self
+            .decoy
+            .as_ref()
+            .is_none_or(|decoy| decoy.get_cost() < parts.get_cost())
+        {
+            // The cost comes from a hash that parsed, so hashing at it cannot fail.
+            let random = hex::encode(rand::random::<[u8; 16]>());
+            self.decoy = bcrypt::hash_with_result(random, parts.get_cost()).ok();
         }
         self.accounts.insert(
             user.to_owned(),
@@ -71,20 +87,26 @@ impl Users {
         self.accounts.get(user).map(|a| a.permissions.clone())
     }
 
+    /// The bcrypt cost an unknown user's password is checked at: the highest of the
+    /// accounts' (`None` without accounts).
+    pub fn decoy_cost(&self) -> Option<u32> {
+        self.decoy.as_ref().map(bcrypt::HashParts::get_cost)
+    }
+
     /// The permissions of `user` when `password` is right.
     pub async fn verify(&self, user: &str, password: &str) -> Option<Permissions> {
-        let account = self.accounts.get(user)?;
+        let Some(account) = self.accounts.get(user) else {
+            if let Some(decoy) = &self.decoy {
+                // Same work as a wrong password; the answer is no whatever bcrypt says.
+                bcrypt_verify(password, decoy.to_string()).await;
+            }
+            return None;
+        };
         let fingerprint = fingerprint(user, password);
         if self.verified().get(user) == Some(&fingerprint) {
             return Some(account.permissions.clone());
         }
-        let hash = account.hash.clone();
-        let password = password.to_owned();
-        let right = tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
-            .await
-            .ok()?
-            .ok()?;
-        if !right {
+        if !bcrypt_verify(password, account.hash.clone()).await {
             return None;
         }
         self.verified().insert(user.to_owned(), fingerprint);
@@ -95,6 +117,14 @@ impl Users {
         // Every update is one insert: a panic elsewhere cannot leave the map half-written.
         self.verified.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whether `password` matches `hash`, computed on the blocking pool.
+async fn bcrypt_verify(password: &str, hash: String) -> bool {
+    let password = password.to_owned();
+    tokio::task::spawn_blocking(move || bcrypt::verify(password, &hash))
+        .await
+        .is_ok_and(|outcome| outcome.unwrap_or(false))
 }
 
 fn fingerprint(user: &str, password: &str) -> [u8; 32] {
@@ -143,6 +173,20 @@ mod tests {
         // Second time from the remembered fingerprint; a wrong one still fails.
         assert!(users.verify("alice", "s3cret").await.is_some());
         assert!(users.verify("alice", "s3cret ").await.is_none());
+    }
+
+    #[tokio::test]
+    async fn unknown_users_cost_the_highest_account_cost() {
+        let mut users = Users::new();
+        assert_eq!(users.decoy_cost(), None);
+        assert!(users.verify("nobody", "pw").await.is_none());
+        for (user, cost) in [("low", 4), ("high", 6), ("mid", 5)] {
+            let hash = bcrypt::hash("pw", cost).unwrap();
+            users.insert(user, &hash, Permissions::default()).unwrap();
+        }
+        assert_eq!(users.decoy_cost(), Some(6));
+        assert!(users.verify("nobody", "pw").await.is_none());
+        assert!(users.verify("", "").await.is_none());
     }
 
     #[test]

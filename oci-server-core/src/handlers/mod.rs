@@ -8,6 +8,7 @@ mod blobs_cached;
 pub(crate) mod catalog;
 pub(crate) mod manifests;
 pub(crate) mod referrers;
+pub(crate) mod search;
 pub(crate) mod tags;
 pub(crate) mod uploads;
 

@@ -9,9 +9,10 @@ use oci_digest::{Algorithm, Digest};
 
 use super::{Answer, Ctx, Incoming};
 use crate::{
-    auth::Action,
+    auth::{Action, Actions, Scope},
     body::ByteStream,
     error::Error,
+    gate,
     names::{RepoName, UploadId},
     range::{parse_chunk_range, upload_progress},
     response::{CONTENT_DIGEST, OCI_CHUNK_MIN_LENGTH, UPLOAD_UUID, no_content},
@@ -60,6 +61,11 @@ pub(crate) async fn start(
 /// Links `digest` into `name` when `from` holds it and the caller may pull from there, or
 /// (without `from`, when automatic mounting is on and the caller may pull everything) when
 /// any repository does; `false` means fall back to a new upload.
+///
+/// A token that lacks `pull` on `from` while the caller's account has it (a token client
+/// that asked only for the target's scopes) gets a 401 whose challenge names both, so the
+/// client comes back with a token that mounts; a caller whose account may not read `from`
+/// gets the upload, never an error.
 async fn try_mount(
     ctx: &Ctx,
     name: &RepoName,
@@ -72,6 +78,28 @@ async fn try_mount(
         Some(from) => match RepoName::parse(from) {
             Ok(from) if req.permissions.allows(&from, Action::Pull) => {
                 ctx.store.blob_size(&from, digest).await?.is_some()
+            }
+            Ok(from)
+                if ctx
+                    .authorizer
+                    .account_permissions(&req.permissions)
+                    .allows(&from, Action::Pull)
+                    && ctx.store.blob_size(&from, digest).await?.is_some() =>
+            {
+                return Err(gate::ask_for(
+                    ctx.authorizer.as_ref(),
+                    &req.headers,
+                    &[
+                        Scope::Repository {
+                            name: name.clone(),
+                            actions: Actions::NONE.with(Action::Pull).with(Action::Push),
+                        },
+                        Scope::Repository {
+                            name: from,
+                            actions: Actions::NONE.with(Action::Pull),
+                        },
+                    ],
+                ));
             }
             _ => false,
         },

@@ -120,6 +120,7 @@ fn route_label(route: &Route) -> &'static str {
     match route {
         Route::Base => "base",
         Route::Catalog => "catalog",
+        Route::Search => "search",
         Route::Blob { .. } => "blob",
         Route::UploadStart { .. } => "upload_start",
         Route::Upload { .. } => "upload",

@@ -34,6 +34,16 @@ pub fn podman(state: &Path, args: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap()
 }
 
+/// Imports a root filesystem tarball as image `name`; returns the image ID (hex, no
+/// algorithm prefix).
+pub fn podman_import(state: &Path, tarball: &Path, name: &str) -> String {
+    let imported = podman(
+        state,
+        &["import", "--quiet", tarball.to_str().unwrap(), name],
+    );
+    imported.trim().trim_start_matches("sha256:").to_owned()
+}
+
 /// A root filesystem tarball with one file, made by the system's `tar`.
 pub fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
     let rootfs = work.join("rootfs");
@@ -60,16 +70,7 @@ async fn podman_pushes_and_pulls_back_the_same_image() {
     let tarball = write_rootfs_tar(work.path());
     let remote = format!("{}/podman/greeting:v1", registry.host());
 
-    let imported = podman(
-        &state,
-        &[
-            "import",
-            "--quiet",
-            tarball.to_str().unwrap(),
-            "localhost/greeting:v1",
-        ],
-    );
-    let image_id = imported.trim().trim_start_matches("sha256:").to_owned();
+    let image_id = podman_import(&state, &tarball, "localhost/greeting:v1");
     podman(
         &state,
         &[

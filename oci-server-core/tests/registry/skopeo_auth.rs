@@ -12,7 +12,7 @@ use crate::{
 };
 
 /// Runs skopeo expecting failure, and returns its stderr.
-fn skopeo_fails(args: &[&str]) -> String {
+pub fn skopeo_fails(args: &[&str]) -> String {
     let output = Command::new("skopeo")
         .arg("--insecure-policy")
         .args(args)
@@ -22,8 +22,21 @@ fn skopeo_fails(args: &[&str]) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()
 }
 
+/// Asserts that pushing the layout's `v1` to `target` with `creds` fails.
+pub fn push_fails(layout: &Path, creds: &str, target: &str) {
+    skopeo_fails(&[
+        "copy",
+        "--all",
+        "--dest-tls-verify=false",
+        "--dest-creds",
+        creds,
+        &format!("oci:{}:v1", layout.display()),
+        target,
+    ]);
+}
+
 /// Pushes a two-platform layout with `creds` and checks the index comes back byte-identical.
-fn push_and_inspect(layout: &Path, index: &Digest, remote: &str, creds: &str) {
+pub fn push_and_inspect(layout: &Path, index: &Digest, remote: &str, creds: &str) {
     skopeo(&[
         "copy",
         "--all",
@@ -43,6 +56,23 @@ fn push_and_inspect(layout: &Path, index: &Digest, remote: &str, creds: &str) {
         &format!("{remote}:v1"),
     ]);
     assert_eq!(Digest::compute(raw.as_bytes()), *index);
+}
+
+/// The `[users]` of an auth config: erin (password `erin-pw`) writes `team/**`, finn
+/// (`finn-pw`) only reads it.
+pub fn erin_and_finn() -> String {
+    let erin = bcrypt::hash("erin-pw", 4).unwrap();
+    let finn = bcrypt::hash("finn-pw", 4).unwrap();
+    format!(
+        r#"
+[users.erin]
+password = "{erin}"
+grants = [{{ repository = "team/**", actions = ["pull", "push", "delete"] }}]
+[users.finn]
+password = "{finn}"
+grants = [{{ repository = "team/**", actions = ["pull"] }}]
+"#
+    )
 }
 
 #[test]
@@ -84,21 +114,9 @@ fn skopeo_logs_in_with_htpasswd_basic() {
 fn skopeo_logs_in_through_the_token_endpoint() {
     let work = tempfile::tempdir().unwrap();
     let config = work.path().join("auth.toml");
-    let erin = bcrypt::hash("erin-pw", 4).unwrap();
-    let finn = bcrypt::hash("finn-pw", 4).unwrap();
     std::fs::write(
         &config,
-        format!(
-            r#"
-service = "skopeo-test"
-[users.erin]
-password = "{erin}"
-grants = [{{ repository = "team/**", actions = ["pull", "push", "delete"] }}]
-[users.finn]
-password = "{finn}"
-grants = [{{ repository = "team/**", actions = ["pull"] }}]
-"#
-        ),
+        format!("service = \"skopeo-test\"\n{}", erin_and_finn()),
     )
     .unwrap();
     let registry = RegistryProcess::start(
@@ -120,15 +138,11 @@ grants = [{{ repository = "team/**", actions = ["pull"] }}]
         &remote,
     ]);
     assert!(tags.contains("\"v1\""), "{tags}");
-    skopeo_fails(&[
-        "copy",
-        "--all",
-        "--dest-tls-verify=false",
-        "--dest-creds",
+    push_fails(
+        &layout,
         "finn:finn-pw",
-        &format!("oci:{}:v1", layout.display()),
         &format!("docker://{}/team/other:v1", registry.host()),
-    ]);
+    );
     // Nobody gets in anonymously.
     skopeo_fails(&[
         "inspect",

@@ -21,11 +21,13 @@ pub(crate) struct CheckArgs {
     file: PathBuf,
 }
 
-/// Settings whose values are never printed.
+/// Settings whose values are never printed: passwords, secrets, keys and tokens themselves
+/// (not the `--token-*` settings, which name the token service: realm, issuer, files).
 fn is_secret(flag: &str) -> bool {
-    ["password", "secret", "signing-key", "token"]
+    ["password", "secret", "signing-key"]
         .iter()
         .any(|word| flag.contains(word))
+        || flag.ends_with("token")
 }
 
 /// Checks the file and prints `key = value  # source` for every serving setting.
@@ -87,5 +89,25 @@ fn toml_value(text: &str) -> String {
     } else {
         // A JSON string is a valid TOML basic string.
         serde_json::Value::String(text.to_owned()).to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_secret;
+
+    #[test]
+    fn secrets_are_told_from_the_token_service_settings() {
+        for secret in ["password", "client-secret", "signing-key", "refresh-token"] {
+            assert!(is_secret(secret), "{secret}");
+        }
+        for open in [
+            "token-realm",
+            "token-issuer",
+            "token-rootcertbundle",
+            "listen",
+        ] {
+            assert!(!is_secret(open), "{open}");
+        }
     }
 }

@@ -9,6 +9,7 @@
 //! `oci-registry gc [OPTIONS]` collects garbage in a store and lists what it removed (or, with
 //! `--dry-run`, would remove).
 
+mod auth_args;
 mod config_check;
 mod config_file;
 mod connection;

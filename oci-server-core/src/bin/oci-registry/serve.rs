@@ -1,17 +1,16 @@
 //! Serving: the flags of the registry itself, its authorizer, and graceful shutdown.
 
-use std::{io::Write, net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
+use std::{io::Write, net::SocketAddr, time::Duration};
 
 use clap::Args;
 use oci_server_core::{
-    Anonymous, Authorizer, BasicAuthorizer, DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig,
-    auth::{AuthConfig, AuthConfigError},
+    DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig,
     gc::{GcOptions, collect_garbage},
     probe_router, serve_with,
     server::raise_open_file_limit,
 };
 
-use crate::{StoreArgs, connection::ConnectionArgs, duration};
+use crate::{StoreArgs, auth_args::AuthArgs, connection::ConnectionArgs, duration};
 
 /// How the registry serves.
 #[derive(Debug, Args)]
@@ -46,18 +45,12 @@ pub(crate) struct ServeArgs {
     /// The grace period of the scheduled collections (see `oci-registry gc --grace`).
     #[arg(long, env = "OCI_REGISTRY_GC_GRACE", default_value = "1h", value_parser = duration)]
     gc_grace: Duration,
-    /// Require HTTP Basic credentials of a user of this htpasswd file (bcrypt entries, as
-    /// `htpasswd -B` writes them); every such user may do everything.
-    #[arg(long, conflicts_with = "auth_config")]
-    htpasswd: Option<PathBuf>,
-    /// Token authentication with per-repository grants from this TOML (or `.json`) file; the
-    /// registry serves the token endpoint itself at `/token`.
-    #[arg(long)]
-    auth_config: Option<PathBuf>,
+    #[command(flatten)]
+    auth: AuthArgs,
     /// Mirror upstream registries as this TOML file configures (a pull-through cache).
     #[cfg(feature = "pull-through")]
     #[arg(long)]
-    pull_through: Option<PathBuf>,
+    pull_through: Option<std::path::PathBuf>,
 }
 
 pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error>> {
@@ -69,13 +62,13 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         .with_probes(args.metrics_listen.is_none())
         .with_upload_limits(args.connection.upload_limits());
     let storage = args.store.open(true).await?;
-    let registry = Registry::new(storage, config).with_authorizer(authorizer(&args)?);
+    let registry = Registry::new(storage, config).with_authorizer(args.auth.authorizer()?);
     #[cfg(feature = "pull-through")]
     let registry = match &args.pull_through {
         Some(file) => {
             use oci_server_core::pull_through::{PullThrough, PullThroughConfig};
             let cache = PullThrough::new(PullThroughConfig::load(file)?)?;
-            registry.with_pull_through(Arc::new(cache))
+            registry.with_pull_through(std::sync::Arc::new(cache))
         }
         None => registry,
     };
@@ -131,14 +124,6 @@ impl Drop for AbortOnDrop {
     }
 }
 
-/// The authorizer the flags ask for: htpasswd Basic, the token issuer, or none.
-fn authorizer(args: &ServeArgs) -> Result<Arc<dyn Authorizer>, AuthConfigError> {
-    Ok(match (&args.htpasswd, &args.auth_config) {
-        (Some(file), _) => Arc::new(BasicAuthorizer::from_htpasswd_file(file)?),
-        (None, Some(file)) => Arc::new(AuthConfig::load(file)?.into_authorizer()?),
-        (None, None) => Arc::new(Anonymous),
-    })
-}
 /// Collects garbage every `interval`, counting each run in the registry's metrics.
 async fn scheduled_gc(registry: Registry, interval: Duration, grace: Duration) {
     let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + interval, interval);

@@ -1,11 +1,18 @@
 //! Authorization over HTTP: the token mode (scopes and challenges, tampered and expired
-//! tokens with an injected clock, refresh tokens, cross-repository mounts) and htpasswd Basic.
+//! tokens with an injected clock, refresh tokens, cross-repository mounts, what the catalog
+//! and search show each user), Docker-token JWTs both ways (external ones minted by PyJWT,
+//! ours trusted by Debian's `docker-registry`), and htpasswd Basic.
 //! This file holds the token-mode fixture: users, a registry with an injected clock, and
 //! helpers to get tokens and check challenges.
 
 mod basic;
+mod distribution_trust;
+mod external_jwt;
+mod jwt_issuer;
+mod pki;
 mod scopes;
 mod tokens;
+mod visibility;
 
 use std::sync::{
     Arc,
@@ -48,7 +55,8 @@ fn grant(pattern: &str, actions: &str) -> Grant {
 }
 
 /// alice owns `alice/**` and reads `shared/**` and the catalog; bob reads `alice/app` and
-/// writes `bob/**`; anyone reads `public/**`.
+/// writes `bob/**`; carol writes `carol/**` and `public/**` and may list the catalog; anyone
+/// reads `public/**`.
 fn users() -> Users {
     let mut users = Users::new();
     let alice = Permissions::new(
@@ -66,6 +74,17 @@ fn users() -> Users {
         .unwrap();
     users
         .insert("bob", &bcrypt::hash("bob-pw", 4).unwrap(), bob)
+        .unwrap();
+    let carol = Permissions::new(
+        Some("carol".into()),
+        vec![
+            grant("carol/**", "pull,push"),
+            grant("public/**", "pull,push"),
+        ],
+        true,
+    );
+    users
+        .insert("carol", &bcrypt::hash("carol-pw", 4).unwrap(), carol)
         .unwrap();
     users
 }

@@ -2,10 +2,10 @@
 //! source; anonymous callers get a challenge.
 
 use oci_digest::Digest;
-use reqwest::StatusCode;
+use reqwest::{RequestBuilder, StatusCode};
 
 use super::{assert_challenge, push_image, send, token, token_server};
-use crate::common::{error_code, header};
+use crate::common::{TestServer, error_code, header};
 
 #[tokio::test]
 async fn anonymous_base_gets_a_bearer_challenge() {
@@ -144,8 +144,9 @@ async fn catalog_needs_its_own_scope() {
     assert_eq!(listed.status(), StatusCode::OK);
 }
 
-#[tokio::test]
-async fn cross_repo_mount_needs_pull_on_the_source() {
+/// A token server where alice has pushed `alice/app` (which bob may read) and `alice/private`
+/// (which he may not), with the digests of their config blobs.
+async fn alice_pushes_app_and_private() -> (TestServer, Digest, Digest) {
     let (server, _) = token_server().await;
     let alice = token(
         &server,
@@ -156,8 +157,21 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
         ],
     )
     .await;
-    let public = push_image(&server, "alice/app", &alice).await;
+    let app = push_image(&server, "alice/app", &alice).await;
     let private = push_image(&server, "alice/private", &alice).await;
+    (server, app, private)
+}
+
+/// A mount of `digest` from `from` into `bob/app`.
+fn mount_into_bob_app(server: &TestServer, digest: &Digest, from: &str) -> RequestBuilder {
+    server.http.post(server.url(&format!(
+        "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
+    )))
+}
+
+#[tokio::test]
+async fn cross_repo_mount_needs_pull_on_the_source() {
+    let (server, public, private) = alice_pushes_app_and_private().await;
 
     let bob = token(
         &server,
@@ -169,11 +183,7 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
         ],
     )
     .await;
-    let mount = |digest: &Digest, from: &str| {
-        server.http.post(server.url(&format!(
-            "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
-        )))
-    };
+    let mount = |digest: &Digest, from: &str| mount_into_bob_app(&server, digest, from);
     // bob may not read alice/private: no mount, a plain upload instead.
     let fallback = send(mount(&private, "alice/private"), &bob).await;
     assert_eq!(fallback.status(), StatusCode::ACCEPTED);
@@ -207,4 +217,43 @@ async fn cross_repo_mount_needs_pull_on_the_source() {
     )
     .await;
     assert_eq!(present.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_mount_token_without_pull_on_the_source_is_challenged_for_it() {
+    let (server, shared, private) = alice_pushes_app_and_private().await;
+    let mount = |digest: &Digest, from: &str| mount_into_bob_app(&server, digest, from);
+
+    // bob's token names only the target, as a client that follows challenges gets it; bob's
+    // account may pull alice/app, so the answer asks for both scopes.
+    let narrow = token(
+        &server,
+        Some(("bob", "bob-pw")),
+        &["repository:bob/app:pull,push"],
+    )
+    .await;
+    let challenged = send(mount(&shared, "alice/app"), &narrow).await;
+    assert_challenge(
+        &challenged,
+        &server.base,
+        Some("repository:bob/app:pull,push repository:alice/app:pull"),
+        Some("insufficient_scope"),
+    );
+    // Following the challenge: a token for both, and the mount.
+    let wide = token(
+        &server,
+        Some(("bob", "bob-pw")),
+        &["repository:bob/app:pull,push", "repository:alice/app:pull"],
+    )
+    .await;
+    let mounted = send(mount(&shared, "alice/app"), &wide).await;
+    assert_eq!(mounted.status(), StatusCode::CREATED);
+
+    // bob's account may not pull alice/private: an upload, never a challenge or an error.
+    let fallback = send(mount(&private, "alice/private"), &narrow).await;
+    assert_eq!(fallback.status(), StatusCode::ACCEPTED);
+    // Nor is there a challenge for a blob the source does not hold.
+    let absent = Digest::compute(b"in no repository");
+    let fallback = send(mount(&absent, "alice/app"), &narrow).await;
+    assert_eq!(fallback.status(), StatusCode::ACCEPTED);
 }
