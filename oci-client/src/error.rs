@@ -280,12 +280,26 @@ impl Error {
 }
 
 /// `": MANIFEST_UNKNOWN, NAME_UNKNOWN"`, or nothing without codes.
+/// `: CODE: message (detail); CODE`: the registry's own words are often the only clue
+/// (distribution says which field disagrees with which header only in `detail`).
 fn describe_codes(errors: &[ErrorInfo]) -> String {
     if errors.is_empty() {
         return String::new();
     }
-    let codes: Vec<&str> = errors.iter().map(|e| e.code.as_str()).collect();
-    format!(": {}", codes.join(", "))
+    let described: Vec<String> = errors.iter().map(describe_one).collect();
+    format!(": {}", described.join("; "))
+}
+
+fn describe_one(error: &ErrorInfo) -> String {
+    let mut text = error.code.as_str().to_owned();
+    if !error.message.is_empty() {
+        text = format!("{text}: {}", error.message);
+    }
+    match &error.detail {
+        None | Some(serde_json::Value::Null) => text,
+        Some(serde_json::Value::String(detail)) => format!("{text} ({detail})"),
+        Some(detail) => format!("{text} ({detail})"),
+    }
 }
 
 #[cfg(test)]
@@ -315,6 +329,24 @@ mod tests {
                 .to_string()
                 .ends_with("404 Not Found: MANIFEST_UNKNOWN")
         );
+    }
+
+    #[test]
+    fn status_errors_show_the_registry_message_and_detail() {
+        let error = Error::Status {
+            method: Method::PUT,
+            url: "http://r/v2/a/manifests/x".into(),
+            status: StatusCode::BAD_REQUEST,
+            errors: vec![ErrorInfo {
+                code: ErrorCode::ManifestInvalid,
+                message: "manifest invalid".into(),
+                detail: Some(serde_json::json!("mediaType does not match")),
+            }],
+            retry_after: None,
+        };
+        assert!(error.to_string().ends_with(
+            "400 Bad Request: MANIFEST_INVALID: manifest invalid (mediaType does not match)"
+        ));
     }
 
     #[test]

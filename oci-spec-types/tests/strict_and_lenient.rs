@@ -105,11 +105,11 @@ fn strict_refusals_that_lenient_accepts() {
 }
 
 #[test]
-fn lenient_prefers_the_content_type_on_disagreement() {
+fn lenient_prefers_the_media_type_field_on_disagreement() {
     let declared_docker =
         image(r#","mediaType":"application/vnd.docker.distribution.manifest.v2+json""#);
     let stored = lenient(&declared_docker, Some(OCI_MANIFEST)).unwrap();
-    assert_eq!(stored.media_type(), MediaType::OciImageManifest);
+    assert_eq!(stored.media_type(), MediaType::DockerManifestV2);
     let hybrid = image(r#","manifests":[]"#);
     assert_eq!(
         lenient(&hybrid, Some(OCI_INDEX)).unwrap().media_type(),

@@ -55,6 +55,9 @@ impl Manifest {
 
     /// Parses a manifest already stored, accepting anything the types can hold: only
     /// bytes that are not JSON, schema 1, or JSON that fits no manifest type are refused.
+    /// The kind comes from the `mediaType` field when it names a manifest type the fields
+    /// fit (the bytes are what the digest covers), else from the `Content-Type`, else
+    /// from the fields present.
     pub fn parse_lenient(
         bytes: Bytes,
         content_type: Option<&str>,

@@ -135,17 +135,38 @@ fn strict_kind(probe: &Probe, content_type: Option<MediaType>) -> Result<MediaTy
     Ok(kind)
 }
 
-/// The kind of a stored manifest: the first manifest type among the `Content-Type` and
-/// the `mediaType` field, else the fields present.
+/// The kind of a stored manifest: the first manifest type among the `mediaType` field and
+/// the `Content-Type` that the fields present fit, else the first of them, else the
+/// fields present. The body comes first because it is part of the digested content, while
+/// the `Content-Type` is whatever a descriptor or a server said about it (image layouts in
+/// the wild name a Docker v2 manifest as OCI in `index.json`, and registries refuse it
+/// when pushed under the descriptor's type).
 fn lenient_kind(
     probe: &Probe,
     content_type: Option<MediaType>,
 ) -> Result<MediaType, ManifestError> {
-    content_type
+    let candidates: Vec<MediaType> = probe
+        .media_type
+        .clone()
         .into_iter()
-        .chain(probe.media_type.clone())
-        .find(MediaType::is_any_manifest)
-        .map_or_else(|| kind_from_shape(probe), Ok)
+        .chain(content_type)
+        .filter(MediaType::is_any_manifest)
+        .collect();
+    let fitting = candidates.iter().find(|kind| fits_shape(kind, probe));
+    match fitting.or(candidates.first()) {
+        Some(kind) => Ok(kind.clone()),
+        None => kind_from_shape(probe),
+    }
+}
+
+/// Whether the fields present are those of `kind`: `manifests` for an index or list,
+/// `config` or `layers` for an image.
+fn fits_shape(kind: &MediaType, probe: &Probe) -> bool {
+    if kind.is_index() {
+        probe.manifests.is_some()
+    } else {
+        probe.has_image_fields()
+    }
 }
 
 /// An object with `config` is an image manifest, one with `manifests` an index.
