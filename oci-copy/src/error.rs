@@ -90,8 +90,18 @@ pub enum Error {
         /// The content.
         digest: Digest,
     },
+    /// An image was asked for by a position the source does not have.
+    #[error("{end} holds {count} images, so none at position @{position} (counted from 0)")]
+    PositionNotFound {
+        /// The end.
+        end: String,
+        /// The position asked for.
+        position: usize,
+        /// How many images it holds.
+        count: usize,
+    },
     /// The source holds several images and nothing said which one to take.
-    #[error("{end} holds {count} images; name one with :tag")]
+    #[error("{end} holds {count} images; name one with :tag, or @N for the Nth from 0")]
     AmbiguousImage {
         /// The end.
         end: String,
@@ -111,6 +121,17 @@ pub enum Error {
         digest: Digest,
         /// The platforms asked for.
         wanted: Vec<Platform>,
+    },
+    /// Several platforms were asked for, but the destination holds one image per name.
+    #[error(
+        "{end} holds one platform per image, but {} were asked for: name one",
+        platforms_text(found)
+    )]
+    SeveralPlatforms {
+        /// The destination.
+        end: String,
+        /// The platforms asked for that the index has.
+        found: Vec<Platform>,
     },
     /// An image layout folder is malformed.
     #[error("image layout {}: {problem}", path.display())]
@@ -280,12 +301,13 @@ impl Error {
         }
     }
 
-    /// Whether trying the same step again may succeed: broken transfers, content that
-    /// arrived damaged, registry and task failures. Missing content, malformed input and
-    /// unsupported operations are final.
+    /// Whether trying the same step again may succeed: broken transfers, transient registry
+    /// answers (5xx, 429, connection errors) and task failures. Content that does not match
+    /// its digest or size is final: the source holds it that way, and another read gives
+    /// the same bytes. So are missing content, malformed input and unsupported operations.
     pub fn is_retryable(&self) -> bool {
         match self {
-            Error::Io { .. } | Error::Verify { .. } | Error::Task(_) => true,
+            Error::Io { .. } | Error::Task(_) => true,
             Error::Registry(inner) => registry_error_is_retryable(inner),
             Error::TagFailed { source, .. } => source.is_retryable(),
             _ => false,
@@ -325,10 +347,14 @@ impl Error {
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// Registry errors worth another try at the step level (the client already retried the
-/// single request): anything but an answer that will not change, or that asks for a
-/// longer wait than the client's default policy honours.
+/// single request): transient statuses and broken transfers, but not an answer that will
+/// not change, a wait longer than the client's default policy honours, or content that
+/// failed verification.
 fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
     use oci_distribution_client::Error as Client;
+    if caused_by_final_error(error) {
+        return false;
+    }
     let longest_wait = oci_distribution_client::RetryPolicy::default().max_retry_after;
     match error.status() {
         Some(status) => {
@@ -337,12 +363,29 @@ fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
         }
         None => matches!(
             error,
-            Client::Transport { .. }
-                | Client::DigestMismatch { .. }
-                | Client::SizeMismatch { .. }
-                | Client::SizeExceeded { .. }
-                | Client::Source(_)
-                | Client::UploadOffset { .. }
+            Client::Transport { .. } | Client::Source(_) | Client::UploadOffset { .. }
         ),
     }
+}
+
+/// Whether a registry error was caused by content we sent failing its own checks: the
+/// upload reads the blob through our verifying stream, so a [`Error::Verify`] arrives
+/// wrapped in an `io::Error` (and that, for a streamed body, in the HTTP client's error),
+/// and another try would send the same bytes.
+fn caused_by_final_error(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(current) = cause {
+        if let Some(ours) = current.downcast_ref::<Error>() {
+            return !ours.is_retryable();
+        }
+        cause = match current.downcast_ref::<io::Error>() {
+            // `io::Error::source` skips the wrapped error itself; `get_ref` is it.
+            Some(wrapper) => match wrapper.get_ref() {
+                Some(inner) => Some(inner as &(dyn std::error::Error + 'static)),
+                None => None,
+            },
+            None => current.source(),
+        };
+    }
+    false
 }

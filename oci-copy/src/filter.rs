@@ -33,16 +33,7 @@ impl TagFilter {
     /// Compiles a filter; an empty spec lets every tag through.
     pub fn new(spec: &TagFilterSpec) -> Result<Self> {
         let regex = spec.regex.as_deref().map(Regex::new).transpose()?;
-        let semver = spec
-            .semver
-            .as_deref()
-            .map(|range| {
-                VersionReq::parse(range).map_err(|source| Error::SemverRange {
-                    range: range.to_owned(),
-                    source,
-                })
-            })
-            .transpose()?;
+        let semver = spec.semver.as_deref().map(lenient_range).transpose()?;
         Ok(TagFilter { regex, semver })
     }
 
@@ -83,6 +74,33 @@ pub fn lenient_version(tag: &str) -> Option<Version> {
         padded.push_str(".0");
     }
     Version::parse(&format!("{padded}{rest}")).ok()
+}
+
+/// Reads a semver range, its versions as leniently as tags are read (see
+/// [`lenient_version`]): `1.25-alpine` is `^1.25.0-alpine`, `>=v1.2` is `>=1.2.0`. A
+/// range the semver grammar takes as it is keeps its meaning (`1.25` is `^1.25`).
+pub fn lenient_range(range: &str) -> Result<VersionReq> {
+    let strict_error = match VersionReq::parse(range) {
+        Ok(parsed) => return Ok(parsed),
+        Err(error) => error,
+    };
+    let rewritten: Option<Vec<String>> = range
+        .split(',')
+        .map(|comparator| {
+            let comparator = comparator.trim();
+            let version_start = comparator
+                .find(|c: char| !matches!(c, '=' | '>' | '<' | '~' | '^' | ' '))
+                .unwrap_or(comparator.len());
+            let (operator, version) = comparator.split_at(version_start);
+            lenient_version(version).map(|version| format!("{}{version}", operator.trim()))
+        })
+        .collect();
+    rewritten
+        .and_then(|comparators| VersionReq::parse(&comparators.join(", ")).ok())
+        .ok_or_else(|| Error::SemverRange {
+            range: range.to_owned(),
+            source: strict_error,
+        })
 }
 
 /// Parses a comma-separated platform list such as `linux/amd64,linux/arm64/v8`.
@@ -140,6 +158,31 @@ mod tests {
         );
         assert_eq!(filter(Some("^v"), Some("^1")).apply(tags.clone()), ["v1.9"]);
         assert_eq!(filter(None, None).apply(tags.clone()), tags);
+    }
+
+    #[test]
+    fn ranges_read_tag_shaped_versions() {
+        let tags = [
+            "1.25-alpine",
+            "1.25.3-alpine",
+            "1.26-alpine",
+            "1.25",
+            "latest",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            filter(None, Some("1.25-alpine")).apply(tags.clone()),
+            ["1.25-alpine", "1.25"]
+        );
+        assert_eq!(
+            filter(None, Some(">=v1.25, <1.26")).apply(tags.clone()),
+            ["1.25"]
+        );
+        assert_eq!(
+            lenient_range("1.25").unwrap(),
+            VersionReq::parse("^1.25").unwrap()
+        );
     }
 
     #[test]

@@ -81,7 +81,7 @@ use std::sync::Arc;
 
 pub use end::{Selector, Sink, Source};
 pub use error::{ArchiveProblem, Error, LayoutProblem, Result};
-pub use execute::{Event, ExecuteOptions, Limits, Outcome, Report};
+pub use execute::{Event, ExecuteOptions, Limits, Outcome, Report, StepResult};
 pub use location::{Location, Opener};
 pub use plan::{CopyOptions, ImagePair, Plan};
 

@@ -14,7 +14,7 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use oci_distribution_client::{Client, Repository};
-use oci_spec_types::Reference;
+use oci_spec_types::{Digest, Reference};
 
 use crate::end::{
     DockerArchiveSink, DockerArchiveSource, LayoutSink, LayoutSource, OciArchiveSink,
@@ -59,13 +59,7 @@ impl FromStr for Location {
     type Err = Error;
 
     fn from_str(input: &str) -> Result<Self> {
-        let split = |rest: &str| -> (PathBuf, Option<String>) {
-            match rest.split_once(':') {
-                Some((path, tag)) if !tag.is_empty() => (PathBuf::from(path), Some(tag.to_owned())),
-                Some((path, _)) => (PathBuf::from(path), None),
-                None => (PathBuf::from(rest), None),
-            }
-        };
+        let split = split_path;
         let empty_path = |path: &PathBuf| path.as_os_str().is_empty();
         let location = if let Some(rest) = input.strip_prefix("oci:") {
             let (path, tag) = split(rest);
@@ -111,12 +105,44 @@ impl FromStr for Location {
     }
 }
 
+/// Splits `PATH[:tag]`, `PATH@N` or `PATH@digest`; the last two keep their `@`, which
+/// tells a position or digest from a tag (no tag starts with `@`).
+fn split_path(rest: &str) -> (PathBuf, Option<String>) {
+    if let Some((path, chosen)) = rest.rsplit_once('@')
+        && (chosen.parse::<usize>().is_ok() || Digest::parse(chosen).is_ok())
+    {
+        return (PathBuf::from(path), Some(format!("@{chosen}")));
+    }
+    match rest.split_once(':') {
+        Some((path, tag)) if !tag.is_empty() => (PathBuf::from(path), Some(tag.to_owned())),
+        Some((path, _)) => (PathBuf::from(path), None),
+        None => (PathBuf::from(rest), None),
+    }
+}
+
+/// What the part after a layout's or archive's path selects: `@N`, `@digest` or a tag.
+fn chosen_selector(chosen: &str) -> Selector {
+    let Some(after_at) = chosen.strip_prefix('@') else {
+        return Selector::Tag(chosen.to_owned());
+    };
+    match (after_at.parse::<usize>(), Digest::parse(after_at)) {
+        (Ok(position), _) => Selector::Position(position),
+        (_, Ok(digest)) => Selector::Digest(digest),
+        _ => Selector::Tag(chosen.to_owned()),
+    }
+}
+
+/// The tag or name part of a layout or archive location, unless it selects by `@`.
+fn chosen_name(chosen: &Option<String>) -> Option<&str> {
+    chosen.as_deref().filter(|text| !text.starts_with('@'))
+}
+
 impl fmt::Display for Location {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let suffix = |tag: &Option<String>| {
-            tag.as_ref()
-                .map(|tag| format!(":{tag}"))
-                .unwrap_or_default()
+        let suffix = |tag: &Option<String>| match tag.as_deref() {
+            Some(chosen) if chosen.starts_with('@') => chosen.to_owned(),
+            Some(tag) => format!(":{tag}"),
+            None => String::new(),
         };
         match self {
             Location::Registry { reference, .. } => write!(f, "docker://{reference}"),
@@ -143,7 +169,7 @@ impl Location {
             Location::Layout { tag, .. }
             | Location::OciArchive { tag, .. }
             | Location::DockerArchive { name: tag, .. } => {
-                tag.clone().map_or(Selector::Default, Selector::Tag)
+                tag.as_deref().map_or(Selector::Default, chosen_selector)
             }
         }
     }
@@ -163,9 +189,11 @@ impl Location {
     pub fn target_tag(&self) -> Option<String> {
         match self {
             Location::Registry { reference, .. } => reference.tag().map(str::to_owned),
-            Location::Layout { tag, .. } | Location::OciArchive { tag, .. } => tag.clone(),
+            Location::Layout { tag, .. } | Location::OciArchive { tag, .. } => {
+                chosen_name(tag).map(str::to_owned)
+            }
             Location::DockerArchive { name, .. } => {
-                name.as_deref().map(|name| match name.rsplit_once(':') {
+                chosen_name(name).map(|name| match name.rsplit_once(':') {
                     Some((_, tag)) if !tag.contains('/') => tag.to_owned(),
                     _ => "latest".to_owned(),
                 })
@@ -173,32 +201,60 @@ impl Location {
         }
     }
 
-    /// The repository name this location stands for, when it has one (registries, and
-    /// Docker archives named `name:tag`).
-    pub fn repository_name(&self) -> Option<String> {
+    /// The image name this location stands for, when it has one, as `RepoTags` of a
+    /// Docker archive write it: `host/repository` for a registry (Docker Hub's in Docker's
+    /// short form, `ubuntu` or `team/app`), so that `docker load` and `podman load` name
+    /// the image where it came from; the name of a Docker archive named `name:tag`.
+    pub fn image_name(&self) -> Option<String> {
         match self {
-            Location::Registry { reference, .. } => Some(reference.repository().to_owned()),
-            Location::DockerArchive {
-                name: Some(name), ..
-            } => Some(match name.rsplit_once(':') {
-                Some((repository, tag)) if !tag.contains('/') => repository.to_owned(),
-                _ => name.clone(),
-            }),
+            Location::Registry { reference, .. } => Some(registry_image_name(reference)),
+            Location::DockerArchive { name, .. } => {
+                chosen_name(name).map(|name| match name.rsplit_once(':') {
+                    Some((repository, tag)) if !tag.contains('/') => repository.to_owned(),
+                    _ => name.to_owned(),
+                })
+            }
             _ => None,
         }
     }
 }
 
 impl Location {
+    /// The archive `text` names, as [`detect_archive`](Self::detect_archive) finds it:
+    /// `FILE`, or when no such file exists, `FILE:name`, `FILE@N` or `FILE@digest`
+    /// choosing one of its images.
+    pub async fn detect_archive_chosen(text: &str) -> Result<Location> {
+        let whole = PathBuf::from(text);
+        let (path, chosen) = if tokio::fs::try_exists(&whole).await.unwrap_or(false) {
+            (whole, None)
+        } else {
+            split_path(text)
+        };
+        Ok(match Location::detect_archive(path).await? {
+            Location::OciArchive { path, .. } => Location::OciArchive { path, tag: chosen },
+            Location::DockerArchive { path, .. } => Location::DockerArchive { path, name: chosen },
+            other => other,
+        })
+    }
+
     /// The archive at `path` as the location it is: an OCI archive when it holds an
-    /// `oci-layout` member, else a Docker archive when it holds a `manifest.json`.
+    /// `oci-layout` member, else a Docker archive when it holds a `manifest.json`. An
+    /// archive holding both is read as OCI unless its `index.json` lists no manifest:
+    /// `docker save` of an image by id (Docker 25 and later) writes `"manifests": null`
+    /// next to a complete `manifest.json`.
     pub async fn detect_archive(path: PathBuf) -> Result<Location> {
         use crate::end::files::Files;
         let files = crate::end::tar_index::TarFiles::index(path.clone()).await?;
-        if files.size(oci_spec_types::OCI_LAYOUT_FILE).await?.is_some() {
+        let has_docker_manifest = files
+            .size(crate::end::docker_archive::MANIFEST_FILE)
+            .await?
+            .is_some();
+        if files.size(oci_spec_types::OCI_LAYOUT_FILE).await?.is_some()
+            && !(has_docker_manifest && index_lists_nothing(&files).await?)
+        {
             return Ok(Location::OciArchive { path, tag: None });
         }
-        if files.size("manifest.json").await?.is_some() {
+        if has_docker_manifest {
             return Ok(Location::DockerArchive { path, name: None });
         }
         Err(Error::Archive {
@@ -208,6 +264,42 @@ impl Location {
             ),
         })
     }
+}
+
+/// `host/repository`, or for Docker Hub the repository without `library/`.
+fn registry_image_name(reference: &Reference) -> String {
+    let repository = reference.repository();
+    if reference.registry() == oci_spec_types::reference::DOCKER_HUB {
+        repository
+            .strip_prefix("library/")
+            .unwrap_or(repository)
+            .to_owned()
+    } else {
+        format!("{}/{repository}", reference.registry())
+    }
+}
+
+/// Whether an archive's `index.json` is missing, unreadable or lists no manifest
+/// (`"manifests": null` or `[]`).
+async fn index_lists_nothing(files: &dyn crate::end::files::Files) -> Result<bool> {
+    let Some(index) = files
+        .read(
+            oci_spec_types::INDEX_FILE,
+            crate::end::layout::MAX_INDEX_SIZE,
+        )
+        .await?
+    else {
+        return Ok(true);
+    };
+    let manifests = serde_json::from_slice::<serde_json::Value>(&index)
+        .ok()
+        .and_then(|index| {
+            index
+                .get("manifests")
+                .and_then(|m| m.as_array())
+                .map(Vec::len)
+        });
+    Ok(manifests.unwrap_or(0) == 0)
 }
 
 /// Opens locations as ends, sharing one registry client.
@@ -264,7 +356,7 @@ impl Opener {
                 Arc::new(OciArchiveSink::create(path.clone()).await?)
             }
             Location::DockerArchive { path, .. } => {
-                let repository = location.repository_name().or(default_repository);
+                let repository = location.image_name().or(default_repository);
                 Arc::new(DockerArchiveSink::create(path.clone(), repository).await?)
             }
         })
@@ -305,7 +397,13 @@ mod tests {
         );
         let docker = parse("docker-archive:a.tar:team/app:1.0");
         assert_eq!(docker.target_tag().as_deref(), Some("1.0"));
-        assert_eq!(docker.repository_name().as_deref(), Some("team/app"));
+        assert_eq!(docker.image_name().as_deref(), Some("team/app"));
+        assert_eq!(
+            parse("127.0.0.1:5000/team/app:v2").image_name().as_deref(),
+            Some("127.0.0.1:5000/team/app")
+        );
+        assert_eq!(parse("ubuntu").image_name().as_deref(), Some("ubuntu"));
+        assert_eq!(parse("team/app").image_name().as_deref(), Some("team/app"));
         let registry = parse("docker://127.0.0.1:5000/team/app:v2");
         assert_eq!(registry.selector(), Selector::Tag("v2".into()));
         assert!(registry.names_an_image());

@@ -114,7 +114,7 @@ pub async fn run_sync(
         };
         let source = opener.source(&source_location).await?;
         let sink = opener
-            .sink(&target_location, source_location.repository_name())
+            .sink(&target_location, source_location.image_name())
             .await?;
         let images = images_to_copy(
             source.as_ref(),

@@ -77,8 +77,9 @@ pub(crate) enum Command {
     },
     /// Copy the image of a tar archive (OCI or Docker, detected) to REF.
     Import {
-        /// The archive.
-        file: PathBuf,
+        /// The archive: FILE, or FILE:name, FILE@N (from 0) or FILE@DIGEST for one of its
+        /// images.
+        file: String,
         /// Where to copy the image to.
         reference: String,
         #[command(flatten)]

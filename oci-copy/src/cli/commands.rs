@@ -9,7 +9,7 @@ use oci_auth::{CredentialStore, Credentials};
 use oci_copy::end::{Sink, Source};
 use oci_copy::execute::{ExecuteOptions, Limits, execute};
 use oci_copy::filter::{TagFilterSpec, parse_platforms};
-use oci_copy::plan::{CopyOptions, Root, build_plan};
+use oci_copy::plan::{Action, CopyOptions, Root, build_plan};
 use oci_copy::sync::{SyncEntry, SyncFile, images_to_copy, run_sync, single_image};
 use oci_copy::{Error, Location, Opener, Plan};
 use oci_distribution_client::{Client, ClientConfig};
@@ -115,7 +115,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
             run,
             registry,
         } => {
-            let from = Location::detect_archive(file).await?;
+            let from = Location::detect_archive_chosen(&file).await?;
             let to = location(&reference)?;
             copy(&from, &to, &SelectArgs::default(), &run, &registry).await
         }
@@ -141,11 +141,7 @@ fn location(text: &str) -> Result<Location, Failure> {
 
 /// `name:tag` for a Docker archive's `RepoTags`, from the image exported.
 fn docker_name(from: &Location) -> Option<String> {
-    Some(format!(
-        "{}:{}",
-        from.repository_name()?,
-        from.target_tag()?
-    ))
+    Some(format!("{}:{}", from.image_name()?, from.target_tag()?))
 }
 
 fn copy_options(select: &SelectArgs) -> Result<CopyOptions, Failure> {
@@ -231,8 +227,15 @@ async fn copy(
         std::slice::from_ref(to),
     )?;
     let source = opener.source(from).await?;
-    let sink = opener.sink(to, from.repository_name()).await?;
+    let sink = opener.sink(to, from.image_name()).await?;
     let wants_tags = select.all_tags || select.tags_regex.is_some() || select.tags_semver.is_some();
+    if wants_tags && from.names_an_image() {
+        // A tag and a tag filter contradict each other; taking either would surprise.
+        return Err(Failure::Usage(format!(
+            "{from} names one image, but --all-tags/--tags-regex/--tags-semver choose tags: \
+             drop the tag or the option"
+        )));
+    }
     let images = if wants_tags {
         let filter = TagFilterSpec {
             regex: select.tags_regex.clone(),
@@ -282,7 +285,7 @@ async fn run_plan(
     }
     eprintln!("{}", summary_line(&report));
     if run.json {
-        let text = serde_json::to_string(&report.outcomes).map_err(|source| {
+        let text = serde_json::to_string(&report.step_results(plan)).map_err(|source| {
             Failure::Copy(Error::Json {
                 path: "report".into(),
                 source,
@@ -292,11 +295,22 @@ async fn run_plan(
     }
     let report = report.into_result()?;
     if !run.json && report.is_success() {
-        for root in &plan.roots {
-            if let Root::Image { step, .. } = root
+        let images = plan
+            .roots
+            .iter()
+            .filter(|root| matches!(root, Root::Image { .. }));
+        let several = images.clone().count() > 1;
+        for root in images {
+            if let Root::Image { step, source } = root
                 && let Some(step) = plan.steps.get(*step)
             {
-                println!("{} {}", plan.destination, step.descriptor.digest);
+                // Several images (--all-tags) go to one repository: each line names its tag.
+                let which = match (&step.action, several) {
+                    (Action::Tag { tag: Some(tag) }, true) => format!(":{tag}"),
+                    (_, true) => source.to_string(),
+                    (_, false) => String::new(),
+                };
+                println!("{}{which} {}", plan.destination, step.descriptor.digest);
             }
         }
     }

@@ -1,10 +1,11 @@
 //! The two ends of a copy: [`Source`] (where content is read) and [`Sink`] (where it is
 //! written), and their implementations: registries, image layouts, OCI and Docker archives.
 
-mod docker_archive;
+pub(crate) mod docker_archive;
 pub(crate) mod files;
-mod layout;
+pub(crate) mod layout;
 mod oci_archive;
+mod partial_file;
 mod registry;
 pub(crate) mod tar_index;
 mod tar_write;
@@ -38,6 +39,9 @@ pub enum Selector {
     Digest(Digest),
     /// The end's default: `latest` in a registry, the only image of a layout or archive.
     Default,
+    /// The image at this position (from 0) of a layout's `index.json` or an archive's
+    /// list, as skopeo's `docker-archive:FILE@N`.
+    Position(usize),
 }
 
 impl fmt::Display for Selector {
@@ -46,6 +50,7 @@ impl fmt::Display for Selector {
             Selector::Tag(tag) => write!(f, ":{tag}"),
             Selector::Digest(digest) => write!(f, "@{digest}"),
             Selector::Default => f.write_str(""),
+            Selector::Position(position) => write!(f, "@{position}"),
         }
     }
 }

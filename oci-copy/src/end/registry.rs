@@ -157,6 +157,12 @@ impl Source for RegistryEnd {
                 .map_err(|source| Error::reference(tag.as_str(), source))?,
             Selector::Digest(digest) => ManifestReference::Digest(digest.clone()),
             Selector::Default => ManifestReference::Tag("latest".into()),
+            Selector::Position(_) => {
+                return Err(Error::Unsupported {
+                    end: Source::describe(self),
+                    operation: "choosing an image by position (@N)",
+                });
+            }
         };
         let not_found = || Error::TagNotFound {
             end: Source::describe(self),

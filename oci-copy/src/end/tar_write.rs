@@ -5,6 +5,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
+use crate::end::partial_file::partial_file;
 use crate::error::{Error, Result};
 
 /// One member of an archive to write.
@@ -31,11 +32,7 @@ fn write_tar_blocking(destination: &Path, members: &[(String, TarMember)]) -> Re
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    let temp = tempfile::Builder::new()
-        .prefix(".oci-copy-")
-        .suffix(".tar.partial")
-        .tempfile_in(folder)
-        .map_err(|e| Error::io(folder, e))?;
+    let temp = partial_file(folder, ".tar.partial")?;
     let temp_name = temp.path().to_owned();
     let io_error = |e| Error::io(&temp_name, e);
     let mut builder = tar::Builder::new(std::io::BufWriter::with_capacity(1 << 20, temp));

@@ -22,7 +22,7 @@ use crate::plan::{Action, Plan, Step, StepId};
 use step::StepWork;
 
 pub use limits::Limits;
-pub use report::{Event, Outcome, Report};
+pub use report::{Event, Outcome, Report, StepResult};
 
 /// Receives [`Event`]s; called on the task doing the work, so it must be quick.
 pub type ProgressFn = Arc<dyn Fn(&Event) + Send + Sync>;

@@ -4,8 +4,10 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use oci_spec_types::{Digest, MediaType};
+
 use crate::error::{Error, Result};
-use crate::plan::StepId;
+use crate::plan::{Action, Plan, StepId};
 
 /// Something that happened while running a plan.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -64,6 +66,29 @@ impl Outcome {
     }
 }
 
+/// One step's result as `--json` prints it: which step, what it did to which content
+/// (the [`Action`] with its `kind` and, for a tag, the tag), how it ended and why not.
+#[derive(Debug, Serialize)]
+pub struct StepResult<'a> {
+    /// The step.
+    pub step: StepId,
+    /// What it did.
+    #[serde(flatten)]
+    pub action: &'a Action,
+    /// The content (for a tag: the manifest it points to).
+    pub digest: &'a Digest,
+    /// Its media type.
+    pub media_type: &'a MediaType,
+    /// Its size in bytes.
+    pub size: u64,
+    /// How it ended.
+    #[serde(flatten)]
+    pub outcome: Outcome,
+    /// Why it failed, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
 /// What a run did.
 #[derive(Debug)]
 pub struct Report {
@@ -93,6 +118,27 @@ impl Report {
                 }
             })
             .sum()
+    }
+
+    /// Each step of `plan` (the plan this report is of) with its outcome and error.
+    pub fn step_results<'a>(&'a self, plan: &'a Plan) -> Vec<StepResult<'a>> {
+        plan.steps
+            .iter()
+            .zip(&self.outcomes)
+            .map(|(step, outcome)| StepResult {
+                step: step.id,
+                action: &step.action,
+                digest: &step.descriptor.digest,
+                media_type: &step.descriptor.media_type,
+                size: step.descriptor.size,
+                outcome: *outcome,
+                error: self
+                    .errors
+                    .iter()
+                    .find(|(failed, _)| *failed == step.id)
+                    .map(|(_, error)| error_chain(error)),
+            })
+            .collect()
     }
 
     /// How many steps ended with `wanted` (compared by kind).
@@ -129,4 +175,18 @@ impl Report {
             first: Box::new(first),
         })
     }
+}
+
+/// An error and its sources, `: `-joined, as one line.
+fn error_chain(error: &Error) -> String {
+    let mut text = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
 }

@@ -208,6 +208,10 @@ pub enum Note {
         image: Digest,
         /// Its platform.
         platform: Option<Platform>,
+        /// Attestation manifests of that image in the index, which are not copied (an
+        /// image manifest has no place for them).
+        #[serde(default, skip_serializing_if = "is_zero")]
+        attestations_left: usize,
     },
     /// The destination regenerates manifests (a Docker archive): config and layer digests
     /// are kept, the manifest digest is not.
@@ -282,4 +286,9 @@ pub struct Summary {
     pub tags: usize,
     /// Steps skipped.
     pub skipped: usize,
+}
+
+/// For `skip_serializing_if`.
+fn is_zero(count: &usize) -> bool {
+    *count == 0
 }

@@ -78,6 +78,9 @@ pub(crate) async fn narrow_root(
         });
     }
 
+    if single_only {
+        refuse_several_platforms(sink, &wanted, &images)?;
+    }
     if single_only || (wanted.len() == 1 && !options.sparse_index) {
         // The first entry for the first platform asked for that the index has.
         let image = wanted
@@ -93,6 +96,11 @@ pub(crate) async fn narrow_root(
             index: resolved.digest.clone(),
             image: image.digest.clone(),
             platform: image.platform.clone(),
+            attestations_left: index
+                .manifests
+                .iter()
+                .filter(|entry| attests(entry, &image.digest))
+                .count(),
         };
         return Ok(Narrowed {
             root: bare(image),
@@ -109,12 +117,7 @@ pub(crate) async fn narrow_root(
         .manifests
         .iter()
         .filter(|entry| {
-            chosen.contains(&entry.digest)
-                || (entry.is_attestation()
-                    && entry
-                        .annotation(ANNOTATION_DOCKER_REFERENCE_DIGEST)
-                        .and_then(|text| Digest::parse(text).ok())
-                        .is_some_and(|digest| chosen.contains(&digest)))
+            chosen.contains(&entry.digest) || chosen.iter().any(|image| attests(entry, image))
         })
         .cloned()
         .collect();
@@ -158,4 +161,39 @@ pub(crate) async fn narrow_root(
         manifest,
         sparse: None,
     })
+}
+
+/// A single-image sink (a Docker archive) cannot hold two platforms under one name:
+/// refused rather than silently writing the first.
+fn refuse_several_platforms(
+    sink: &dyn Sink,
+    wanted: &[Platform],
+    images: &[&Descriptor],
+) -> Result<()> {
+    let found: Vec<Platform> = wanted
+        .iter()
+        .filter(|w| {
+            images
+                .iter()
+                .any(|entry| entry.platform.as_ref().is_some_and(|own| own.matches(w)))
+        })
+        .cloned()
+        .collect();
+    if found.len() > 1 {
+        return Err(Error::SeveralPlatforms {
+            end: sink.describe(),
+            found,
+        });
+    }
+    Ok(())
+}
+
+/// Whether `entry` is an attestation manifest of the image `image` (buildkit names it in
+/// the `vnd.docker.reference.digest` annotation).
+fn attests(entry: &Descriptor, image: &Digest) -> bool {
+    entry.is_attestation()
+        && entry
+            .annotation(ANNOTATION_DOCKER_REFERENCE_DIGEST)
+            .and_then(|text| Digest::parse(text).ok())
+            .is_some_and(|digest| &digest == image)
 }

@@ -169,6 +169,7 @@ impl fmt::Display for Note {
                 index,
                 image,
                 platform,
+                attestations_left,
             } => {
                 let platform = platform
                     .as_ref()
@@ -179,7 +180,14 @@ impl fmt::Display for Note {
                     "only {platform} ({}) of index {} is copied; the tag points to that image manifest",
                     short(image),
                     short(index)
-                )
+                )?;
+                if *attestations_left > 0 {
+                    write!(
+                        f,
+                        "; its {attestations_left} attestation manifest(s) (unknown/unknown) are not copied (--sparse-index keeps them)"
+                    )?;
+                }
+                Ok(())
             }
             Note::ManifestNotPreserved { manifest } => write!(
                 f,

@@ -7,7 +7,7 @@ use oci_copy::plan::Note;
 use oci_spec_types::{Digest, Manifest};
 
 use crate::common::fixtures::{self, image, layer, two_platforms};
-use crate::common::{copy, copy_with, root_digest, skopeo, text};
+use crate::common::{copy, copy_with, repo_tags, root_digest, skopeo, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn oci_archives_round_trip_with_skopeo() {
@@ -173,22 +173,4 @@ async fn docker_archives_keep_config_and_layer_digests_but_not_the_manifest() {
     .await;
     assert_eq!(repo_tags(&twice), ["team/app:v2"]);
     skopeo(&["inspect", &format!("docker-archive:{}", text(&twice))]);
-}
-
-/// The `RepoTags` of the first image of a Docker archive's `manifest.json`.
-fn repo_tags(archive: &std::path::Path) -> Vec<String> {
-    let mut archive = tar::Archive::new(std::fs::File::open(archive).unwrap());
-    let entry = archive
-        .entries()
-        .unwrap()
-        .map(Result::unwrap)
-        .find(|entry| entry.path().unwrap().to_str() == Some("manifest.json"))
-        .unwrap();
-    let toc: serde_json::Value = serde_json::from_reader(entry).unwrap();
-    toc[0]["RepoTags"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|tag| tag.as_str().unwrap().to_owned())
-        .collect()
 }

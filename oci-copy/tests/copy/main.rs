@@ -4,9 +4,11 @@
 
 mod common;
 
+mod archive_names;
 mod archives;
 mod cli;
 mod faults;
+mod honest_reports;
 mod into_distribution;
 mod layout_interop;
 mod platforms;
@@ -15,3 +17,4 @@ mod registries;
 mod resume;
 mod sync;
 mod tag_order;
+mod wild;

@@ -211,6 +211,15 @@ impl Source for DockerArchiveSource {
                     archive_error(&self.path, ArchiveProblem::NoSuchName(wanted.clone()))
                 })?,
             Selector::Digest(digest) => self.find(digest).ok_or_else(|| self.not_found(digest))?,
+            Selector::Position(position) => {
+                self.images
+                    .get(*position)
+                    .ok_or_else(|| Error::PositionNotFound {
+                        end: self.name.clone(),
+                        position: *position,
+                        count: self.images.len(),
+                    })?
+            }
         };
         let manifest = &image.manifest;
         Ok(Descriptor::new(

@@ -17,7 +17,7 @@ pub use sink::LayoutSink;
 pub use source::LayoutSource;
 
 /// The largest `index.json` read: it lists every image of the layout, so it may grow large.
-const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
+pub(crate) const MAX_INDEX_SIZE: u64 = 64 * 1024 * 1024;
 
 /// `blobs/<algorithm>/<encoded>`, as a `/`-separated relative path. The digest grammar
 /// admits neither `/` nor `..` as a part, so the path stays under `blobs/`.

@@ -13,6 +13,7 @@ use tokio::io::AsyncWriteExt;
 
 use crate::end::files::{DirFiles, Files};
 use crate::end::layout::{blob_path, read_index, ref_name};
+use crate::end::partial_file::partial_file;
 use crate::end::{BlobContent, BlobStream, Sink, bare, check_digest};
 use crate::error::{Error, Result};
 
@@ -173,11 +174,7 @@ pub(crate) async fn write_atomically(
             .await
             .map_err(|e| Error::io(parent, e))?;
     }
-    let temp = tempfile::Builder::new()
-        .prefix(".oci-copy-")
-        .suffix(".partial")
-        .tempfile_in(temp_dir)
-        .map_err(|e| Error::io(temp_dir, e))?;
+    let temp = partial_file(temp_dir, ".partial")?;
     let (file, temp_path) = temp.into_parts();
     let mut file = tokio::fs::File::from_std(file);
     let io_error = |e| Error::io(&temp_path, e);

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use bytes::Bytes;
-use oci_spec_types::{Descriptor, ImageIndex, Manifest};
+use oci_spec_types::{Descriptor, ImageIndex, Manifest, referrers_tag};
 
 use crate::end::files::{DirFiles, Files};
 use crate::end::layout::{blob_path, read_index, ref_name};
@@ -88,6 +88,15 @@ impl Source for LayoutSource {
                     });
                 }
             },
+            Selector::Position(position) => {
+                entries
+                    .get(*position)
+                    .ok_or_else(|| Error::PositionNotFound {
+                        end: self.name.clone(),
+                        position: *position,
+                        count: entries.len(),
+                    })?
+            }
             Selector::Digest(digest) => {
                 match entries.iter().find(|entry| &entry.digest == digest) {
                     Some(entry) => entry,
@@ -139,20 +148,32 @@ impl Source for LayoutSource {
         self.files.open(&path, offset).await
     }
 
-    /// The entries of `index.json` whose manifest names `subject` (a layout has no
-    /// referrers API; tools that store referrers in a layout list them there).
+    /// The entries of `index.json` whose manifest names `subject`, and the entries of the
+    /// index tagged with the subject's fallback tag (`sha256-<encoded>`), where regctl
+    /// keeps a layout's referrers without listing them in `index.json` themselves. A layout
+    /// has no referrers API.
     async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>> {
-        let mut found = Vec::new();
+        let fallback_tag = referrers_tag(&subject.digest);
+        let mut found: Vec<Descriptor> = Vec::new();
         for entry in &self.index.manifests {
             if entry.digest == subject.digest || !entry.media_type.is_any_manifest() {
                 continue;
             }
             let manifest = self.parsed(entry).await?;
-            if manifest
+            let listed = if ref_name(entry) == Some(fallback_tag.as_str()) {
+                manifest.children().into_iter().cloned().collect()
+            } else if manifest
                 .subject()
                 .is_some_and(|own| own.digest == subject.digest)
             {
-                found.push(manifest.referrer_descriptor());
+                vec![manifest.referrer_descriptor()]
+            } else {
+                Vec::new()
+            };
+            for referrer in listed {
+                if !found.iter().any(|known| known.digest == referrer.digest) {
+                    found.push(referrer);
+                }
             }
         }
         Ok(found)

@@ -6,6 +6,10 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use oci_copy::Result;
 use oci_copy::end::{BlobContent, BlobStream, Sink};
+use oci_spec_types::annotations::{
+    ANNOTATION_DOCKER_REFERENCE_DIGEST, ANNOTATION_DOCKER_REFERENCE_TYPE,
+    DOCKER_REFERENCE_TYPE_ATTESTATION,
+};
 use oci_spec_types::{
     Descriptor, Digest, ImageIndex, ImageManifest, Manifest, MediaType, Platform,
 };
@@ -227,4 +231,39 @@ pub async fn layout_with_image(dir: &std::path::Path, seed: u64) -> (String, Blo
     let layout = dir.join(format!("layout-{seed}"));
     write_layout(&layout, &images, &index).await;
     (format!("oci:{}:v1", super::text(&layout)), index, images)
+}
+
+/// The same image with a Docker schema 2 manifest (`mediaType` field and config type say
+/// Docker) whose descriptor still says OCI, as `index.json` files of some layouts have it.
+pub fn docker_v2_behind_oci_descriptor(mut image: Image) -> Image {
+    let mut manifest: serde_json::Value = serde_json::from_slice(&image.manifest.bytes).unwrap();
+    manifest["mediaType"] = MediaType::DockerManifestV2.as_str().into();
+    manifest["config"]["mediaType"] = "application/vnd.docker.container.image.v1+json".into();
+    let platform = image.manifest.descriptor.platform.take();
+    image.manifest = Blob::new(
+        MediaType::OciImageManifest,
+        serde_json::to_vec(&manifest).unwrap(),
+    );
+    image.manifest.descriptor.platform = platform;
+    image
+}
+
+/// A buildkit-style attestation manifest of `subject`: an image with platform
+/// `unknown/unknown`, its index entry marked as an attestation of the subject's digest.
+pub fn attestation_of(subject: &Image, seed: u64) -> Image {
+    let mut attestation = image("unknown/unknown", vec![layer(seed, 256)]);
+    attestation.manifest.descriptor.annotations = Some(
+        [
+            (
+                ANNOTATION_DOCKER_REFERENCE_TYPE.to_owned(),
+                DOCKER_REFERENCE_TYPE_ATTESTATION.to_owned(),
+            ),
+            (
+                ANNOTATION_DOCKER_REFERENCE_DIGEST.to_owned(),
+                subject.manifest.descriptor.digest.to_string(),
+            ),
+        ]
+        .into(),
+    );
+    attestation
 }

@@ -43,7 +43,7 @@ pub async fn ends(from: &str, to: &str) -> (Arc<dyn Source>, Arc<dyn Sink>, Loca
     let (from, to): (Location, Location) = (from.parse().unwrap(), to.parse().unwrap());
     let opener = opener();
     let source = opener.source(&from).await.unwrap();
-    let sink = opener.sink(&to, from.repository_name()).await.unwrap();
+    let sink = opener.sink(&to, from.image_name()).await.unwrap();
     (source, sink, from, to)
 }
 
@@ -57,7 +57,7 @@ pub async fn try_copy(
 ) -> oci_copy::Result<(Plan, Report)> {
     let (from, to): (Location, Location) = (from.parse().unwrap(), to.parse().unwrap());
     let source = opener.source(&from).await?;
-    let sink = opener.sink(&to, from.repository_name()).await?;
+    let sink = opener.sink(&to, from.image_name()).await?;
     let images: Vec<ImagePair> = vec![oci_copy::sync::single_image(&from, &to)];
     oci_copy::copy(source, sink, &images, options, &ExecuteOptions::default()).await
 }
@@ -111,4 +111,22 @@ pub fn root_digest(plan: &Plan) -> oci_spec_types::Digest {
         })
         .unwrap();
     plan.steps[step].descriptor.digest.clone()
+}
+
+/// The `RepoTags` of the first image of a Docker archive's `manifest.json`.
+pub fn repo_tags(archive: &Path) -> Vec<String> {
+    let mut archive = tar::Archive::new(std::fs::File::open(archive).unwrap());
+    let entry = archive
+        .entries()
+        .unwrap()
+        .map(Result::unwrap)
+        .find(|entry| entry.path().unwrap().to_str() == Some("manifest.json"))
+        .unwrap();
+    let toc: serde_json::Value = serde_json::from_reader(entry).unwrap();
+    toc[0]["RepoTags"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|tag| tag.as_str().unwrap().to_owned())
+        .collect()
 }

@@ -193,6 +193,16 @@ where
     command
 }
 
+/// Runs the `oci-copy` binary with `args`: its exit code, standard output and error.
+pub fn run_oci_copy(args: &[&str]) -> (Option<i32>, String, String) {
+    let output = oci_copy_command(args).output().unwrap();
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
 /// A child process that is killed and reaped when dropped, so a failing test leaves none
 /// behind.
 pub struct KillOnDrop(pub Child);
