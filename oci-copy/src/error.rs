@@ -389,3 +389,46 @@ fn caused_by_final_error(error: &(dyn std::error::Error + 'static)) -> bool {
     }
     false
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn size_mismatch() -> Error {
+        Error::Verify {
+            digest: Digest::compute(b"layer"),
+            source: Box::new(DigestError::SizeMismatch {
+                expected: 5,
+                found: 4,
+            }),
+        }
+    }
+
+    #[test]
+    fn content_that_fails_verification_is_final_even_inside_an_upload_error() {
+        let verify = size_mismatch();
+        assert!(!verify.is_retryable());
+        let text = verify.to_string();
+        assert!(
+            text.contains(Digest::compute(b"layer").as_str())
+                && text.contains("expected 5 bytes, found 4"),
+            "{text}"
+        );
+        let wrapped = Error::from(oci_distribution_client::Error::Source(io::Error::other(
+            size_mismatch(),
+        )));
+        assert!(!wrapped.is_retryable());
+    }
+
+    #[test]
+    fn broken_transfers_are_tried_again() {
+        let broken = || io::Error::new(io::ErrorKind::ConnectionReset, "reset");
+        assert!(Error::io("blob", broken()).is_retryable());
+        let wrapped = Error::from(oci_distribution_client::Error::Source(io::Error::other(
+            Error::io("blob", broken()),
+        )));
+        assert!(wrapped.is_retryable());
+        let plain = Error::from(oci_distribution_client::Error::Source(broken()));
+        assert!(plain.is_retryable());
+    }
+}
