@@ -100,6 +100,32 @@ pub(crate) enum Command {
         #[command(flatten)]
         registry: RegistryArgs,
     },
+    /// List the tags of a repository (or layout, or archive).
+    Tags {
+        /// The repository.
+        reference: String,
+        /// Only tags matching this regular expression.
+        #[arg(long, value_name = "REGEX")]
+        include: Option<String>,
+        /// No tags matching this regular expression.
+        #[arg(long, value_name = "REGEX")]
+        exclude: Option<String>,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Print the digest of the manifest an image reference names.
+    Digest {
+        /// The image.
+        reference: String,
+        /// Print digest, media type and size as a JSON object.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
 }
 
 /// Archive formats of `export`.

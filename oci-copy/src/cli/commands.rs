@@ -17,9 +17,10 @@ use oci_spec_types::{Manifest, MediaType};
 
 use crate::cli::args::{ArchiveFormat, Cli, Command, RegistryArgs, RunArgs, SelectArgs};
 use crate::cli::progress::{reporter, summary_line};
+use crate::cli::verbs;
 
 /// Why a command failed, which decides the exit code.
-enum Failure {
+pub(crate) enum Failure {
     /// The command line is wrong (exit code 2).
     Usage(String),
     /// The copy (or a read) failed (exit code 1).
@@ -131,6 +132,21 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
             tags,
             registry,
         } => inspect(&location(&reference)?, raw, tags, &registry).await,
+        Command::Tags {
+            reference,
+            include,
+            exclude,
+            json,
+            registry,
+        } => {
+            let filter = verbs::TagPatterns::new(include.as_deref(), exclude.as_deref())?;
+            verbs::tags(&location(&reference)?, &filter, json, &registry).await
+        }
+        Command::Digest {
+            reference,
+            json,
+            registry,
+        } => verbs::digest(&location(&reference)?, json, &registry).await,
     }
 }
 
@@ -173,7 +189,7 @@ fn execute_options(run: &RunArgs) -> ExecuteOptions {
 
 /// A client for the registries of `sources` and `targets`, with `--src-creds` for every
 /// source registry and `--dest-creds` for every target registry.
-fn opener(
+pub(crate) fn opener(
     args: &RegistryArgs,
     jobs: usize,
     sources: &[Location],
@@ -255,13 +271,7 @@ async fn copy(
 
 fn print_plan(plan: &Plan, json: bool) -> Result<(), Failure> {
     if json {
-        let text = serde_json::to_string_pretty(plan).map_err(|source| {
-            Failure::Copy(Error::Json {
-                path: "plan".into(),
-                source,
-            })
-        })?;
-        println!("{text}");
+        verbs::print_json(plan, "plan", true)?;
     } else {
         print!("{}", plan.render());
     }
@@ -285,13 +295,7 @@ async fn run_plan(
     }
     eprintln!("{}", summary_line(&report));
     if run.json {
-        let text = serde_json::to_string(&report.step_results(plan)).map_err(|source| {
-            Failure::Copy(Error::Json {
-                path: "report".into(),
-                source,
-            })
-        })?;
-        println!("{text}");
+        verbs::print_json(&report.step_results(plan), "report", false)?;
     }
     let report = report.into_result()?;
     if !run.json && report.is_success() {

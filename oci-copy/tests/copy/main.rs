@@ -17,4 +17,5 @@ mod registries;
 mod resume;
 mod sync;
 mod tag_order;
+mod verbs;
 mod wild;
