@@ -126,6 +126,63 @@ pub(crate) enum Command {
         #[command(flatten)]
         registry: RegistryArgs,
     },
+    /// Read a manifest: `manifest get REF` prints its bytes as they are.
+    Manifest {
+        #[command(subcommand)]
+        action: ManifestAction,
+    },
+    /// Point more tags of REF's repository at the manifest REF names (no blob is copied).
+    Tag {
+        /// The image.
+        reference: String,
+        /// The new tags.
+        #[arg(required = true)]
+        tags: Vec<String>,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// Delete the manifest REF names (by digest; a tag is resolved first).
+    Delete {
+        /// The image.
+        reference: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// List the repositories of a registry (`GET /v2/_catalog`, every page).
+    Catalog {
+        /// The registry, `host[:port]`.
+        registry_host: String,
+        /// Print a JSON array.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+    /// List the referrers of the manifest REF names (referrers API or its fallback tag).
+    Referrers {
+        /// The subject.
+        reference: String,
+        /// Only referrers of this artifact type.
+        #[arg(long, value_name = "TYPE")]
+        artifact_type: Option<String>,
+        /// Print the descriptors as a JSON array.
+        #[arg(long)]
+        json: bool,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
+}
+
+/// What `manifest` does.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ManifestAction {
+    /// Print the manifest's bytes as the registry holds them.
+    Get {
+        /// The image.
+        reference: String,
+        #[command(flatten)]
+        registry: RegistryArgs,
+    },
 }
 
 /// Archive formats of `export`.

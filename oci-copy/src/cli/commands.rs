@@ -15,9 +15,11 @@ use oci_copy::{Error, Location, Opener, Plan};
 use oci_distribution_client::{Client, ClientConfig};
 use oci_spec_types::{Manifest, MediaType};
 
-use crate::cli::args::{ArchiveFormat, Cli, Command, RegistryArgs, RunArgs, SelectArgs};
+use crate::cli::args::{
+    ArchiveFormat, Cli, Command, ManifestAction, RegistryArgs, RunArgs, SelectArgs,
+};
 use crate::cli::progress::{reporter, summary_line};
-use crate::cli::verbs;
+use crate::cli::{registry_verbs, verbs};
 
 /// Why a command failed, which decides the exit code.
 pub(crate) enum Failure {
@@ -147,6 +149,33 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
             json,
             registry,
         } => verbs::digest(&location(&reference)?, json, &registry).await,
+        Command::Manifest {
+            action:
+                ManifestAction::Get {
+                    reference,
+                    registry,
+                },
+        } => registry_verbs::manifest_get(&reference, &registry).await,
+        Command::Tag {
+            reference,
+            tags,
+            registry,
+        } => registry_verbs::tag(&reference, &tags, &registry).await,
+        Command::Delete {
+            reference,
+            registry,
+        } => registry_verbs::delete(&reference, &registry).await,
+        Command::Catalog {
+            registry_host,
+            json,
+            registry,
+        } => registry_verbs::catalog(&registry_host, json, &registry).await,
+        Command::Referrers {
+            reference,
+            artifact_type,
+            json,
+            registry,
+        } => registry_verbs::referrers(&reference, artifact_type.as_deref(), json, &registry).await,
     }
 }
 

@@ -1,8 +1,9 @@
-//! The registry verbs against `oci-registry`: `tags` and `digest`.
+//! The registry verbs against `oci-registry`: `tags`, `digest`, `manifest get`, `tag`,
+//! `referrers`, `catalog` and `delete`.
 
-use crate::common::copy;
-use crate::common::fixtures::layout_with_image;
+use crate::common::fixtures::{self, layout_with_image};
 use crate::common::processes::{OciRegistry, run_oci_copy};
+use crate::common::{copy, ends};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn tags_and_digest_read_a_registry() {
@@ -44,4 +45,50 @@ async fn tags_and_digest_read_a_registry() {
     assert_eq!(code, Some(2), "{stderr}");
     let (code, _, _) = run_oci_copy(&["digest", &format!("{repository}:missing")]);
     assert_eq!(code, Some(1));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn manifest_tag_referrers_catalog_and_delete_work_on_a_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, index, _) = layout_with_image(dir.path(), 96).await;
+    let registry = OciRegistry::start();
+    let repository = format!("{}/verbs/other", registry.host());
+    copy(&layout, &format!("{repository}:v1")).await;
+    let (signature, blobs) =
+        fixtures::artifact(&index.descriptor, "application/vnd.example.signature", 4);
+    let (_, sink, _, _) = ends(&layout, &repository).await;
+    fixtures::write_artifact(sink.as_ref(), &signature, &blobs).await;
+
+    let (code, stdout, stderr) = run_oci_copy(&["manifest", "get", &format!("{repository}:v1")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim_end().as_bytes(), &index.bytes[..]);
+
+    let (code, _, stderr) = run_oci_copy(&["tag", &format!("{repository}:v1"), "v1.0", "stable"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, stdout, _) = run_oci_copy(&["digest", &format!("{repository}:stable")]);
+    assert_eq!(stdout.trim(), index.descriptor.digest.as_str());
+
+    let (code, stdout, stderr) = run_oci_copy(&[
+        "referrers",
+        "--json",
+        "--artifact-type",
+        "application/vnd.example.signature",
+        &format!("{repository}:v1"),
+    ]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let found: Vec<serde_json::Value> = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(found.len(), 1, "{stdout}");
+    assert_eq!(found[0]["digest"], signature.descriptor.digest.as_str());
+
+    let (code, stdout, stderr) = run_oci_copy(&["catalog", "--json", registry.host()]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let repositories: Vec<String> = serde_json::from_str(&stdout).unwrap();
+    assert!(repositories.contains(&"verbs/other".to_owned()), "{stdout}");
+
+    let (code, _, stderr) = run_oci_copy(&["delete", &format!("{repository}:stable")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (code, _, _) = run_oci_copy(&["digest", &format!("{repository}:v1")]);
+    assert_eq!(code, Some(1), "the manifest is gone, and every tag with it");
+    let (code, _, _) = run_oci_copy(&["delete", "oci:/nowhere:v1"]);
+    assert_eq!(code, Some(2));
 }
