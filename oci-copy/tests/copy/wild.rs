@@ -152,3 +152,76 @@ async fn layout_referrers_include_the_fallback_entries_regctl_writes() {
         "the signature listed only in the fallback entry was not copied"
     );
 }
+
+/// regclient's `regctl`, where `../shared/peers` holds it.
+fn regctl() -> Option<std::path::PathBuf> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/regctl");
+    path.exists().then_some(path)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn referrers_regctl_put_into_a_layout_are_copied() {
+    let Some(regctl) = regctl() else {
+        eprintln!("skipped: no regctl in ../shared/peers");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let layout = dir.path().join("layout");
+    std::fs::create_dir_all(&layout).unwrap();
+    std::fs::write(
+        layout.join("oci-layout"),
+        br#"{"imageLayoutVersion":"1.0.0"}"#,
+    )
+    .unwrap();
+    let payload = dir.path().join("payload.txt");
+    std::fs::write(&payload, b"signed").unwrap();
+    let base = format!("ocidir://{}:base", text(&layout));
+    let regctl_run = |args: &[&str]| {
+        let output = std::process::Command::new(&regctl)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "regctl {args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    regctl_run(&[
+        "artifact",
+        "put",
+        "--artifact-type",
+        "application/vnd.example.base",
+        "-f",
+        text(&payload),
+        &base,
+    ]);
+    regctl_run(&[
+        "artifact",
+        "put",
+        "--artifact-type",
+        "application/vnd.example.signature",
+        "--subject",
+        &base,
+        "-f",
+        text(&payload),
+    ]);
+
+    let options = CopyOptions {
+        referrers: true,
+        ..CopyOptions::default()
+    };
+    let (plan, report) = copy_with(
+        &format!("oci:{}:base", text(&layout)),
+        &format!("oci:{}:base", text(&dir.path().join("copied"))),
+        &options,
+    )
+    .await;
+    assert!(report.is_success());
+    let referrers = plan
+        .roots
+        .iter()
+        .filter(|root| matches!(root, oci_copy::plan::Root::Referrer { .. }))
+        .count();
+    assert_eq!(referrers, 1, "{}", plan.render());
+}
