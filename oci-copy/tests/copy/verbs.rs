@@ -2,7 +2,7 @@
 //! `referrers`, `catalog` and `delete`.
 
 use crate::common::fixtures::{self, layout_with_image};
-use crate::common::processes::{OciRegistry, run_oci_copy};
+use crate::common::processes::{Distribution, OciRegistry, run_oci_copy};
 use crate::common::{copy, ends};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -91,4 +91,42 @@ async fn manifest_tag_referrers_catalog_and_delete_work_on_a_registry() {
     assert_eq!(code, Some(1), "the manifest is gone, and every tag with it");
     let (code, _, _) = run_oci_copy(&["delete", "oci:/nowhere:v1"]);
     assert_eq!(code, Some(2));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn verbs_work_on_docker_registry_too() {
+    if !Distribution::available() {
+        eprintln!("skipped: /usr/bin/docker-registry is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, index, _) = layout_with_image(dir.path(), 97).await;
+    let registry = Distribution::start();
+    let repository = format!("{}/verbs/dist", registry.host());
+    copy(&layout, &format!("{repository}:v1")).await;
+    // No referrers API there: the signature goes into the fallback tag.
+    let (signature, blobs) =
+        fixtures::artifact(&index.descriptor, "application/vnd.example.signature", 5);
+    let (_, sink, _, _) = ends(&layout, &repository).await;
+    fixtures::write_artifact(sink.as_ref(), &signature, &blobs).await;
+
+    let (code, _, stderr) = run_oci_copy(&["tag", &format!("{repository}:v1"), "stable"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let (_, stdout, _) = run_oci_copy(&["tags", "--exclude", "^sha256-", &repository]);
+    let mut tags: Vec<&str> = stdout.lines().collect();
+    tags.sort_unstable();
+    assert_eq!(tags, ["stable", "v1"]);
+    let (_, stdout, _) = run_oci_copy(&["referrers", &format!("{repository}:v1")]);
+    assert_eq!(
+        stdout.trim(),
+        format!(
+            "{} application/vnd.example.signature",
+            signature.descriptor.digest
+        )
+    );
+    let (_, stdout, _) = run_oci_copy(&["catalog", registry.host()]);
+    assert!(stdout.lines().any(|line| line == "verbs/dist"), "{stdout}");
+    let (code, stdout, stderr) = run_oci_copy(&["delete", &format!("{repository}:stable")]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(stdout.trim(), index.descriptor.digest.as_str());
 }
