@@ -122,7 +122,7 @@ mod tests {
         let name = RepoName::parse("a/b").unwrap();
         let manifest = Route::Manifest {
             name: name.clone(),
-            reference: ManifestRef::parse("v1").unwrap(),
+            reference: Ok(ManifestRef::parse("v1").unwrap()),
         };
         let scope = |route: &Route, method: &Method| {
             Needed::of(route, method).scope().map(|s| s.to_string())

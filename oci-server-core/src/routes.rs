@@ -72,8 +72,10 @@ pub enum Route {
     Manifest {
         /// Repository.
         name: RepoName,
-        /// Tag or digest.
-        reference: ManifestRef,
+        /// Tag or digest, or the raw text when it is neither a valid tag nor a digest this
+        /// registry can store: such a manifest cannot exist (a read or delete of it is a 404),
+        /// and a push to it is refused.
+        reference: Result<ManifestRef, String>,
     },
     /// `/v2/<name>/tags/list` (end-8).
     TagList {
@@ -143,7 +145,7 @@ impl Route {
             }),
             (_, Some("manifests"), Some(reference)) => Ok(Self::Manifest {
                 name: name_of(n - 2)?,
-                reference: ManifestRef::parse(reference)?,
+                reference: ManifestRef::parse(reference).map_err(|_| reference.to_owned()),
             }),
             (_, Some("tags"), Some("list")) => Ok(Self::TagList {
                 name: name_of(n - 2)?,
@@ -228,7 +230,7 @@ mod tests {
             Route::parse("/v2/a/manifests/latest").unwrap(),
             Route::Manifest {
                 name: name("a"),
-                reference: ManifestRef::Tag(Tag::parse("latest").unwrap())
+                reference: Ok(ManifestRef::Tag(Tag::parse("latest").unwrap()))
             }
         );
         assert_eq!(
@@ -247,7 +249,7 @@ mod tests {
             Route::parse("/v2/blobs/manifests/manifests/v1").unwrap(),
             Route::Manifest {
                 name: name("blobs/manifests"),
-                reference: ManifestRef::Tag(Tag::parse("v1").unwrap())
+                reference: Ok(ManifestRef::Tag(Tag::parse("v1").unwrap()))
             }
         );
         assert_eq!(
@@ -262,13 +264,30 @@ mod tests {
             "/v2/../etc/manifests/latest",
             "/v2/a/%2e%2e/manifests/latest",
             "/v2//etc/manifests/latest",
-            "/v2/a/manifests/..",
             "/v2/a/blobs/sha256:..%2f..%2f",
             "/v2/manifests/latest",
             "/v2/a/blobs/md5:0123456789abcdef0123456789abcdef",
             "/etc/passwd",
         ] {
             assert!(Route::parse(path).is_err(), "{path} parsed");
+        }
+    }
+
+    #[test]
+    fn impossible_references_are_kept_as_raw_text() {
+        for reference in [
+            "..",
+            ".INVALID_MANIFEST_NAME",
+            "sha256:totallywrong",
+            "md5:00",
+        ] {
+            assert_eq!(
+                Route::parse(&format!("/v2/a/manifests/{reference}")).unwrap(),
+                Route::Manifest {
+                    name: name("a"),
+                    reference: Err(reference.to_owned())
+                }
+            );
         }
     }
 

@@ -62,6 +62,14 @@ pub enum XtaskError {
         /// The parser's reason.
         reason: String,
     },
+    /// A CA certificate file (`--ca-file`) that cannot be used.
+    #[error("cannot use the CA certificates in {path}: {reason}")]
+    CaFile {
+        /// The file given.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
     /// The official conformance binary left no report we can read.
     #[error("cannot read the conformance report {path}: {reason}")]
     Report {

@@ -11,8 +11,8 @@
 //! - `chaos`: randomized concurrent histories against one or several `oci-registry` instances
 //!   while garbage collection sweeps in a loop (optionally killing instances), then a check
 //!   that nothing acknowledged was lost ([`chaos`]).
-//! - `test`: the workspace tests, then the conformance checks on both storage backends.
-//!   Then short chaos runs ([`chaos::TEST_RUNS`]).
+//! - `test`: the workspace tests, then the conformance checks on both storage backends and in
+//!   every authentication mode, then short chaos runs ([`chaos::TEST_RUNS`]).
 //!
 //! The modules, in the order a reader needs them:
 //! - [`error`]: the one error type of the tasks.
@@ -47,8 +47,9 @@ tasks:
   chaos           random concurrent histories with GC and kills; checks nothing is lost
   conformance     run the OCI conformance checks against oci-registry (see --help)
   package-check   run `cargo package` for every publishable crate
-  test            run the workspace tests, then the conformance checks (fs and s3)
-                  and short chaos runs (fs; s3 with two instances and kills)
+  test            run the workspace tests, the conformance checks (fs and s3, each without
+                  authentication, with Basic and with tokens) and short chaos runs (fs;
+                  s3 with two instances and kills)
   fuzz            run the cargo-fuzz targets for a bounded time (see --help)
 ";
 
@@ -84,8 +85,9 @@ fn main() -> ExitCode {
 
 /// `cargo xtask test`: every crate's tests (and the server's pull-through cache, which sits
 /// behind a feature the workspace run leaves off), then the conformance checks on the
-/// filesystem store and on the object-storage backend, so one command answers "does the
-/// workspace work". Extra arguments go to both conformance runs.
+/// filesystem store and on the object-storage backend, each without authentication, with HTTP
+/// Basic and with the token service, allowing neither a failure nor a warning: so one command
+/// answers "does the workspace work". Extra arguments go to every conformance run.
 /// Last, the short chaos runs ([`chaos::TEST_RUNS`]): nothing acknowledged is lost to GC.
 fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
     cargo::run_cargo(&["test", "--workspace", "--locked"])?;
@@ -100,21 +102,29 @@ fn run_tests(conformance_args: &[String]) -> Result<ExitCode, XtaskError> {
         "registry",
         "pull_through",
     ])?;
-    let on_filesystem = conformance::main(conformance_args)?;
-    let mut on_object_storage = conformance_args.to_vec();
-    on_object_storage.extend(["--storage".to_string(), "s3".to_string()]);
-    let on_object_storage = conformance::main(&on_object_storage)?;
+    let mut failed = Vec::new();
+    for storage in ["fs", "s3"] {
+        for auth in ["none", "basic", "token"] {
+            let mut args: Vec<String> = ["--storage", storage, "--auth", auth, "--deny-warnings"]
+                .iter()
+                .map(|arg| arg.to_string())
+                .collect();
+            args.extend_from_slice(conformance_args);
+            println!("\n=== conformance: --storage {storage} --auth {auth}");
+            if conformance::main(&args)? != ExitCode::SUCCESS {
+                failed.push(format!("--storage {storage} --auth {auth}"));
+            }
+        }
+    }
     for chaos_run in chaos::TEST_RUNS {
         let chaos_args: Vec<String> = chaos_run.iter().map(|arg| arg.to_string()).collect();
         if chaos::main(&chaos_args)? != ExitCode::SUCCESS {
-            return Ok(ExitCode::FAILURE);
+            failed.push(format!("chaos {}", chaos_run.join(" ")));
         }
     }
-    Ok(
-        if on_filesystem == ExitCode::SUCCESS && on_object_storage == ExitCode::SUCCESS {
-            ExitCode::SUCCESS
-        } else {
-            ExitCode::FAILURE
-        },
-    )
+    if failed.is_empty() {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("failed: {}", failed.join("; "));
+    Ok(ExitCode::FAILURE)
 }

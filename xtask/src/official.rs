@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
+use crate::conformance::auth::Credentials;
 use crate::error::XtaskError;
 
 /// API switches of the newer harness (`OCI_API_*`), all turned on.
@@ -53,8 +54,13 @@ const DATA_SWITCHES: [&str; 15] = [
     "OCI_DATA_SHA512",
 ];
 
-/// Runs `binary` against the registry at `url` and prints the summary.
-pub fn run(binary: &Path, url: &str) -> Result<ExitCode, XtaskError> {
+/// Runs `binary` against the registry at `url` (as the user of `credentials`, if any) and prints
+/// the summary.
+pub fn run(
+    binary: &Path,
+    url: &str,
+    credentials: Option<&Credentials>,
+) -> Result<ExitCode, XtaskError> {
     let report_dir = report_dir();
     std::fs::create_dir_all(&report_dir)?;
     let junit = report_dir.join("junit.xml");
@@ -63,7 +69,12 @@ pub fn run(binary: &Path, url: &str) -> Result<ExitCode, XtaskError> {
     }
     let mut command = Command::new(binary);
     command.current_dir(&report_dir);
-    for (name, value) in environment(url, &report_dir) {
+    let mut variables = environment(url, &report_dir);
+    if let Some(credentials) = credentials {
+        variables.push(("OCI_USERNAME".into(), credentials.username.clone()));
+        variables.push(("OCI_PASSWORD".into(), credentials.password.clone()));
+    }
+    for (name, value) in variables {
         if std::env::var_os(&name).is_none() {
             command.env(name, value);
         }

@@ -1,5 +1,10 @@
 //! `GET`/`HEAD` (end-3), `PUT` (end-7, with `?tag=`) and `DELETE` (end-9) of
 //! `/v2/<name>/manifests/<reference>`.
+//!
+//! A reference that is neither a valid tag nor a storable digest names a manifest that cannot
+//! exist: reading or deleting it answers 404 `MANIFEST_UNKNOWN`, as the v1.1 conformance suite
+//! expects of `.INVALID_MANIFEST_NAME`; pushing to it is refused with 400, since the client
+//! asks to create something that cannot be named.
 
 use http::{
     Response, StatusCode,
@@ -21,9 +26,10 @@ use crate::{
 pub(crate) async fn get(
     ctx: &Ctx,
     name: RepoName,
-    reference: ManifestRef,
+    reference: Result<ManifestRef, String>,
     req: &Incoming,
 ) -> Answer {
+    let reference = reference.map_err(cannot_exist)?;
     let unknown = || Error::ManifestUnknown {
         reference: reference.to_string(),
     };
@@ -63,10 +69,12 @@ pub(crate) async fn get(
 pub(crate) async fn put(
     ctx: &Ctx,
     name: RepoName,
-    reference: ManifestRef,
+    reference: Result<ManifestRef, String>,
     req: &Incoming,
     body: ByteStream<'static>,
 ) -> Answer {
+    // Parsed again for the precise refusal (a bad tag or a bad digest).
+    let reference = reference.or_else(|raw| ManifestRef::parse(&raw))?;
     let limit = ctx.config.max_manifest_size;
     if req.content_length().is_some_and(|len| len > limit) {
         return Err(Error::ManifestTooLarge { limit });
@@ -137,10 +145,15 @@ fn check_digest(expected: &Digest, manifest: &Manifest) -> Result<(), Error> {
 
 /// Deletes a tag (the manifest stays) or a manifest by digest (its tags and referrers entry
 /// go with it).
-pub(crate) async fn delete(ctx: &Ctx, name: RepoName, reference: ManifestRef) -> Answer {
+pub(crate) async fn delete(
+    ctx: &Ctx,
+    name: RepoName,
+    reference: Result<ManifestRef, String>,
+) -> Answer {
     if !ctx.config.delete_enabled {
         return Err(Error::DeleteDisabled);
     }
+    let reference = reference.map_err(cannot_exist)?;
     let deleted = match &reference {
         ManifestRef::Tag(tag) => ctx.store.delete_tag(&name, tag).await?,
         ManifestRef::Digest(digest) => ctx.store.delete_manifest(&name, digest).await?,
@@ -151,4 +164,9 @@ pub(crate) async fn delete(ctx: &Ctx, name: RepoName, reference: ManifestRef) ->
         });
     }
     Ok(no_content(Response::builder().status(StatusCode::ACCEPTED)))
+}
+
+/// The answer to reading or deleting a manifest under a reference it cannot have.
+fn cannot_exist(reference: String) -> Error {
+    Error::ManifestUnknown { reference }
 }

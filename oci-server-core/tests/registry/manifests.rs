@@ -140,6 +140,60 @@ async fn invalid_manifests_are_refused() {
 }
 
 #[tokio::test]
+async fn a_reference_that_cannot_exist_is_unknown_and_cannot_be_pushed_to() {
+    let server = TestServer::start().await;
+    server.push_image("r", "v1", json!({})).await;
+    // The v1.1 conformance suite's reference: not a valid tag, so no manifest can have it.
+    let path = "/v2/r/manifests/.INVALID_MANIFEST_NAME";
+    let got = server.get(path).await;
+    assert_eq!(got.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(got).await, "MANIFEST_UNKNOWN");
+    assert_eq!(server.head(path).await.status(), StatusCode::NOT_FOUND);
+    let deleted = server.delete(path).await;
+    assert_eq!(deleted.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(deleted).await, "MANIFEST_UNKNOWN");
+    let malformed = server.get("/v2/r/manifests/sha256:totallywrong").await;
+    assert_eq!(malformed.status(), StatusCode::NOT_FOUND);
+
+    let pushed = server
+        .put_manifest("r", ".INVALID_MANIFEST_NAME", OCI_MANIFEST, b"{}")
+        .await;
+    assert_eq!(pushed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(pushed).await, "MANIFEST_INVALID");
+    let pushed = server
+        .put_manifest("r", "sha256:totallywrong", OCI_MANIFEST, b"blablabla")
+        .await;
+    assert_eq!(pushed.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(error_code(pushed).await, "DIGEST_INVALID");
+}
+
+#[tokio::test]
+async fn sparse_images_are_refused_unless_allowed() {
+    let config_blob = Digest::compute(b"{}");
+    let never_pushed = Digest::compute(b"a layer nobody pushed");
+    let sparse = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": OCI_MANIFEST,
+        "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": config_blob.as_str(), "size": 2},
+        "layers": [{"mediaType": "application/vnd.oci.image.layer.v1.tar+gzip", "digest": never_pushed.as_str(), "size": 21}]
+    }))
+    .unwrap();
+    for allowed in [false, true] {
+        let config = RegistryConfig::default().with_sparse_images(allowed);
+        let server = TestServer::with_config(config).await;
+        server.push_blob("s", b"{}").await;
+        let answer = server.put_manifest("s", "v1", OCI_MANIFEST, &sparse).await;
+        if allowed {
+            assert_eq!(answer.status(), StatusCode::CREATED);
+            let got = server.get("/v2/s/manifests/v1").await;
+            assert_eq!(got.bytes().await.unwrap(), sparse, "stored byte for byte");
+        } else {
+            assert_eq!(answer.status(), StatusCode::BAD_REQUEST);
+            assert_eq!(error_code(answer).await, "MANIFEST_BLOB_UNKNOWN");
+        }
+    }
+}
+
+#[tokio::test]
 async fn urls_layers_sparse_indexes_and_missing_subjects_are_allowed() {
     let server = TestServer::start().await;
     let config = server.push_blob("s", b"{}").await;

@@ -1,18 +1,14 @@
 //! A tiny HTTP layer for the checks: every request ends in a [`Reply`], never an error, so a
 //! network failure is just another thing a case can assert on.
 
+use std::fmt;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use reqwest::header::HeaderMap;
-use reqwest::{Method, RequestBuilder};
-use rustls_pki_types::{CertificateDer, ServerName, pem::PemObject};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio_rustls::{
-    TlsConnector,
-    rustls::{ClientConfig, RootCertStore, crypto::aws_lc_rs},
-};
+use reqwest::header::{HeaderMap, HeaderName};
+use reqwest::{Method, Request, RequestBuilder};
 
+use super::auth::{Auth, Credentials};
 use crate::error::XtaskError;
 
 /// `Content-Type` for blob uploads.
@@ -28,19 +24,32 @@ pub fn manifest_path(repo: &str, reference: &str) -> String {
     format!("/v2/{repo}/manifests/{reference}")
 }
 
+/// How to reach the registry: TLS trust and credentials.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Connection {
+    /// PEM certificates to trust for `https://` registries, besides the system's.
+    pub ca_file: Option<std::path::PathBuf>,
+    /// A PEM CA to trust instead of any other (the CA made for a `--tls` run).
+    pub ca_pem: Option<String>,
+    /// Accept any TLS certificate.
+    pub insecure: bool,
+    /// Credentials for Basic or token authentication.
+    pub credentials: Option<Credentials>,
+}
+
 /// The registry under test.
 #[derive(Debug, Clone)]
 pub struct Api {
     http: reqwest::Client,
     base: reqwest::Url,
-    /// For raw requests over HTTPS: trusts the CA the run made.
-    raw_tls: Option<Arc<ClientConfig>>,
+    auth: Arc<Auth>,
+    /// For raw requests over HTTPS: the CA certificates given.
+    raw_tls: Option<Arc<tokio_rustls::rustls::ClientConfig>>,
 }
 
 impl Api {
-    /// A client for the registry at `base` (for example `http://127.0.0.1:5000`) that, given
-    /// `ca_pem`, trusts that CA only.
-    pub fn new(base: &str, ca_pem: Option<&str>) -> Result<Api, XtaskError> {
+    /// A client for the registry at `base` (for example `http://127.0.0.1:5000`).
+    pub fn new(base: &str, connection: &Connection) -> Result<Api, XtaskError> {
         let bad_url = |reason: String| XtaskError::BadUrl {
             url: base.to_string(),
             reason,
@@ -48,20 +57,45 @@ impl Api {
         let base = reqwest::Url::parse(base).map_err(|error| bad_url(error.to_string()))?;
         let mut builder = reqwest::Client::builder()
             // A safety net against a hung server, not an assertion about speed.
-            .timeout(std::time::Duration::from_secs(120));
+            .timeout(std::time::Duration::from_secs(120))
+            .danger_accept_invalid_certs(connection.insecure);
         let mut raw_tls = None;
-        if let Some(pem) = ca_pem {
+        if let Some(pem) = &connection.ca_pem {
             let ca = reqwest::Certificate::from_pem(pem.as_bytes())
                 .map_err(|error| bad_url(format!("the test CA: {error}")))?;
             builder = builder.tls_certs_only([ca]);
-            raw_tls = Some(raw_tls_config(pem).map_err(bad_url)?);
+            raw_tls = Some(super::raw::tls_config(pem.as_bytes()).map_err(bad_url)?);
+        }
+        if let Some(path) = &connection.ca_file {
+            let bad_certificate = |reason: String| XtaskError::CaFile {
+                path: path.clone(),
+                reason,
+            };
+            let pem = std::fs::read(path).map_err(|error| bad_certificate(error.to_string()))?;
+            let certificates = reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|error| bad_certificate(error.to_string()))?;
+            if certificates.is_empty() {
+                return Err(bad_certificate(
+                    "no PEM certificate in the file".to_string(),
+                ));
+            }
+            for certificate in certificates {
+                builder = builder.add_root_certificate(certificate);
+            }
+            raw_tls = Some(super::raw::tls_config(&pem).map_err(bad_certificate)?);
         }
         let http = builder
             .build()
             .map_err(|error| bad_url(error.to_string()))?;
+        let auth = Arc::new(Auth::new(
+            http.clone(),
+            &base,
+            connection.credentials.as_ref(),
+        ));
         Ok(Api {
             http,
             base,
+            auth,
             raw_tls,
         })
     }
@@ -80,33 +114,36 @@ impl Api {
     }
 
     /// Starts a request to a path or `Location` value.
-    pub fn request(&self, method: Method, target: &str) -> RequestBuilder {
-        self.http.request(method, self.url(target))
+    pub fn request(&self, method: Method, target: &str) -> Call<'_> {
+        Call {
+            api: self,
+            builder: self.http.request(method, self.url(target)),
+        }
+    }
+
+    /// Sends `request`, authenticating as the registry asks (see [`super::auth`]).
+    async fn execute(&self, mut request: Request) -> Reply {
+        self.auth.sign(&mut request);
+        let retry = request.try_clone();
+        let reply = Reply::of(self.http.execute(request).await).await;
+        if reply.status != 401 {
+            return reply;
+        }
+        let Some(mut retry) = retry else {
+            return reply;
+        };
+        if !self.auth.answer(&retry, &reply).await {
+            return reply;
+        }
+        self.auth.sign(&mut retry);
+        Reply::of(self.http.execute(retry).await).await
     }
 
     /// `GET <path>` sent exactly as written, for paths a URL library would normalise (`..`,
     /// `%2e%2e`); returns the status, or why there was none. Over HTTPS only with the CA of
-    /// [`new`](Self::new).
+    /// `--ca-file` or of a `--tls` run.
     pub async fn raw_get_status(&self, path: &str) -> Result<u16, String> {
-        let host = self.base.host_str().unwrap_or("127.0.0.1");
-        let port = self.base.port_or_known_default().unwrap_or(80);
-        let stream = tokio::net::TcpStream::connect((host, port))
-            .await
-            .map_err(|error| error.to_string())?;
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n");
-        match (self.base.scheme(), &self.raw_tls) {
-            ("http", _) => raw_status(stream, &request).await,
-            ("https", Some(config)) => {
-                let name = ServerName::try_from(host.to_owned()).map_err(|e| e.to_string())?;
-                let stream = TlsConnector::from(Arc::clone(config))
-                    .connect(name, stream)
-                    .await
-                    .map_err(|error| error.to_string())?;
-                raw_status(stream, &request).await
-            }
-            _ => Err("raw requests over HTTPS need the CA the run made".to_string()),
-        }
+        super::raw::get_status(&self.base, self.raw_tls.as_ref(), path).await
     }
 
     /// `GET target`.
@@ -171,7 +208,7 @@ impl Api {
             .await
     }
 
-    fn manifest_request(&self, method: Method, repo: &str, reference: &str) -> RequestBuilder {
+    fn manifest_request(&self, method: Method, repo: &str, reference: &str) -> Call<'_> {
         self.request(method, &manifest_path(repo, reference))
             .header(
                 reqwest::header::ACCEPT,
@@ -180,31 +217,43 @@ impl Api {
     }
 }
 
-/// Turns a request into a [`Reply`].
-pub trait Fetch {
-    /// Sends the request and reads the whole answer.
-    async fn fetch(self) -> Reply;
+/// A request being built; [`Call::fetch`] sends it, authenticating as needed.
+#[derive(Debug)]
+pub struct Call<'a> {
+    api: &'a Api,
+    builder: RequestBuilder,
 }
 
-impl Fetch for RequestBuilder {
-    async fn fetch(self) -> Reply {
-        match self.send().await {
+impl Call<'_> {
+    /// Adds a header.
+    pub fn header(self, name: HeaderName, value: impl fmt::Display) -> Self {
+        Call {
+            builder: self.builder.header(name, value.to_string()),
+            ..self
+        }
+    }
+
+    /// Adds query parameters.
+    pub fn query(self, pairs: &[(&str, &str)]) -> Self {
+        Call {
+            builder: self.builder.query(pairs),
+            ..self
+        }
+    }
+
+    /// Sets the body.
+    pub fn body(self, body: impl Into<reqwest::Body>) -> Self {
+        Call {
+            builder: self.builder.body(body),
+            ..self
+        }
+    }
+
+    /// Sends the request and reads the whole answer.
+    pub async fn fetch(self) -> Reply {
+        match self.builder.build() {
+            Ok(request) => self.api.execute(request).await,
             Err(error) => Reply::transport_error(error),
-            Ok(response) => {
-                let status = response.status().as_u16();
-                let headers = response.headers().clone();
-                // A body that cannot be read still leaves a status to judge.
-                let (body, error) = match response.bytes().await {
-                    Ok(body) => (body, None),
-                    Err(error) => (Bytes::new(), Some(error_chain(&error))),
-                };
-                Reply {
-                    status,
-                    headers,
-                    body,
-                    error,
-                }
-            }
         }
     }
 }
@@ -223,6 +272,28 @@ pub struct Reply {
 }
 
 impl Reply {
+    /// The answer to a sent request, its body read whole (a body that cannot be read still
+    /// leaves a status to judge).
+    async fn of(sent: Result<reqwest::Response, reqwest::Error>) -> Reply {
+        match sent {
+            Err(error) => Reply::transport_error(error),
+            Ok(response) => {
+                let status = response.status().as_u16();
+                let headers = response.headers().clone();
+                let (body, error) = match response.bytes().await {
+                    Ok(body) => (body, None),
+                    Err(error) => (Bytes::new(), Some(error_chain(&error))),
+                };
+                Reply {
+                    status,
+                    headers,
+                    body,
+                    error,
+                }
+            }
+        }
+    }
+
     fn transport_error(error: reqwest::Error) -> Reply {
         Reply {
             status: 0,
@@ -262,6 +333,17 @@ impl Reply {
             .filter_map(|value| value.to_str().ok())
             .flat_map(|value| value.split(','))
             .find_map(parse_next_link)
+    }
+
+    /// The `code`s of a spec error body, whatever else it holds (none when it is not one).
+    pub fn error_codes(&self) -> Vec<String> {
+        let json = self.json().unwrap_or_default();
+        json["errors"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|error| error["code"].as_str().map(str::to_string))
+            .collect()
     }
 
     /// The body parsed as JSON, when it is JSON.
@@ -308,51 +390,6 @@ fn error_chain(error: &dyn std::error::Error) -> String {
         source = cause.source();
     }
     text
-}
-
-/// Sends `request` on `stream` and reads the status of the answer.
-async fn raw_status(
-    mut stream: impl AsyncRead + AsyncWrite + Unpin,
-    request: &str,
-) -> Result<u16, String> {
-    stream
-        .write_all(request.as_bytes())
-        .await
-        .map_err(|error| error.to_string())?;
-    let mut head = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !head.windows(4).any(|window| window == b"\r\n\r\n") {
-        let read = stream
-            .read(&mut buffer)
-            .await
-            .map_err(|error| error.to_string())?;
-        if read == 0 {
-            break;
-        }
-        head.extend_from_slice(&buffer[..read]);
-    }
-    let head = String::from_utf8_lossy(&head);
-    head.split_whitespace()
-        .nth(1)
-        .and_then(|status| status.parse().ok())
-        .ok_or_else(|| format!("no HTTP status line in {:?}", head.lines().next()))
-}
-
-/// A rustls client configuration trusting the CA certificates of `ca_pem` only.
-fn raw_tls_config(ca_pem: &str) -> Result<Arc<ClientConfig>, String> {
-    let mut roots = RootCertStore::empty();
-    for cert in CertificateDer::pem_slice_iter(ca_pem.as_bytes()) {
-        let cert = cert.map_err(|error| format!("the test CA: {error}"))?;
-        roots
-            .add(cert)
-            .map_err(|error| format!("the test CA: {error}"))?;
-    }
-    let config = ClientConfig::builder_with_provider(Arc::new(aws_lc_rs::default_provider()))
-        .with_safe_default_protocol_versions()
-        .map_err(|error| error.to_string())?
-        .with_root_certificates(roots)
-        .with_no_client_auth();
-    Ok(Arc::new(config))
 }
 
 #[cfg(test)]

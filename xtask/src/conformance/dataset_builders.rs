@@ -5,13 +5,14 @@
 use base64::Engine as _;
 use serde_json::{Value, json};
 
+use super::basis::{Basis, Feature};
 use super::data::{
     Algorithm, Blob, DOCKER_CONFIG, DOCKER_LAYER, DOCKER_LIST, DOCKER_MANIFEST, Image, Manifest,
     OCI_CONFIG, OCI_EMPTY, OCI_INDEX, OCI_LAYER_GZIP, OCI_LAYER_NONDISTRIBUTABLE_GZIP,
     OCI_LAYER_NONDISTRIBUTABLE_TAR, OCI_LAYER_TAR, OCI_MANIFEST, Rng, descriptor, image_index,
     image_manifest, pretty,
 };
-use super::datasets::{DataSet, Entry};
+use super::datasets::{DataSet, Entry, Needs};
 
 /// The media type of artifact payloads.
 pub const PAYLOAD_TYPE: &str = "application/vnd.xtask.conformance.payload";
@@ -28,6 +29,7 @@ pub fn all_sets(rng: &mut Rng) -> Vec<DataSet> {
         nested_index_set(rng),
         empty_index_set(),
         sparse_index_set(rng),
+        sparse_image_set(rng),
         artifact_set(rng),
         artifact_index_set(rng),
         index_with_subject_set(rng),
@@ -101,9 +103,14 @@ fn empty_index_set() -> DataSet {
     set
 }
 
+/// What a set naming content it does not push rests on.
+const MAY_REJECT: &str = "v1.1 §Push: a registry MAY reject a manifest naming unknown content";
+
 /// An index naming an image that was pushed and one that never will be.
 fn sparse_index_set(rng: &mut Rng) -> DataSet {
-    let mut set = DataSet::new("sparse-index");
+    let feature = Feature::SparseIndex;
+    let mut set = DataSet::new("sparse-index")
+        .resting_on(Basis::Feature(feature, MAY_REJECT), Needs::Sparse(feature));
     let present = add_image(&mut set, Image::generate(rng, 1, Algorithm::Sha256));
     let absent = Image::generate(rng, 1, Algorithm::Sha256).manifest;
     let index = image_index(vec![
@@ -112,6 +119,18 @@ fn sparse_index_set(rng: &mut Rng) -> DataSet {
     ]);
     set.by_digest(present);
     set.by_tag(Manifest::from_json(OCI_INDEX, &index), "sparse-index");
+    set
+}
+
+/// An image whose first layer was never pushed (the newer harness's sparse data set).
+fn sparse_image_set(rng: &mut Rng) -> DataSet {
+    let feature = Feature::SparseImage;
+    let mut set = DataSet::new("sparse-image")
+        .resting_on(Basis::Feature(feature, MAY_REJECT), Needs::Sparse(feature));
+    let image = Image::generate(rng, 2, Algorithm::Sha256);
+    set.blobs.push(image.config.clone());
+    set.blobs.extend(image.layers[1..].iter().cloned());
+    set.by_tag(image.manifest, "sparse-image");
     set
 }
 
@@ -187,7 +206,9 @@ fn data_field_set(rng: &mut Rng) -> DataSet {
 
 /// Two non-distributable layers with `urls`, never pushed, and one ordinary layer.
 fn non_distributable_set(rng: &mut Rng) -> DataSet {
-    let mut set = DataSet::new("non-distributable-layers");
+    let feature = Feature::ForeignLayers;
+    let mut set = DataSet::new("non-distributable-layers")
+        .resting_on(Basis::Feature(feature, MAY_REJECT), Needs::Sparse(feature));
     let image = Image::generate(rng, 1, Algorithm::Sha256);
     let mut layers = Vec::new();
     for (media_type, size) in [
@@ -241,7 +262,9 @@ fn custom_fields_set(rng: &mut Rng) -> DataSet {
 
 /// A Docker schema 2 image and a Docker manifest list over it.
 fn docker_set(rng: &mut Rng) -> DataSet {
-    let mut set = DataSet::new("docker-schema2");
+    // The spec is agnostic of content types; nearly every image in use is one of these.
+    let basis = Basis::Should("interoperability: Docker schema 2 images and lists");
+    let mut set = DataSet::new("docker-schema2").resting_on(basis, Needs::Nothing);
     let config = Blob::image_config(rng, Algorithm::Sha256);
     let layer = Blob::random(rng, 900);
     let manifest = json!({
@@ -264,7 +287,8 @@ fn docker_set(rng: &mut Rng) -> DataSet {
 
 /// An image manifest of exactly 4 MiB, padded with an annotation.
 fn large_manifest_set(rng: &mut Rng) -> DataSet {
-    let mut set = DataSet::new("large-manifest");
+    let basis = Basis::Should("v1.1 §Pushing Manifests: pushes of at least 4 megabytes");
+    let mut set = DataSet::new("large-manifest").resting_on(basis, Needs::Nothing);
     let image = Image::generate(rng, 1, Algorithm::Sha256);
     let mut value: Value = serde_json::from_slice(&image.manifest.bytes).unwrap_or_default();
     value["annotations"] = json!({"org.example.padding": ""});
@@ -278,7 +302,9 @@ fn large_manifest_set(rng: &mut Rng) -> DataSet {
 
 /// An index over two images, every digest sha512; manifests pushed by their sha512 digest.
 fn sha512_set(rng: &mut Rng) -> DataSet {
-    let mut set = DataSet::new("sha512");
+    let feature = Feature::Sha512Manifests;
+    let basis = Basis::Feature(feature, "image-spec §Digests: sha512");
+    let mut set = DataSet::new("sha512").resting_on(basis, Needs::Feature(feature));
     let mut children = Vec::new();
     for architecture in ["amd64", "arm64"] {
         let manifest = add_image(&mut set, Image::generate(rng, 1, Algorithm::Sha512));

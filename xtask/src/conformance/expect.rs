@@ -1,8 +1,9 @@
 //! Assertions about a [`Reply`]: status, headers, bodies and spec error bodies.
 
+use super::basis::Feature;
+use super::checks::Checks;
 use super::client::{Api, Reply, blob_path};
 use super::data::{Algorithm, Blob, digest};
-use super::report::Checks;
 
 /// Every error code the distribution spec defines.
 pub const SPEC_ERROR_CODES: [&str; 14] = [
@@ -21,6 +22,11 @@ pub const SPEC_ERROR_CODES: [&str; 14] = [
     "UNSUPPORTED",
     "TOOMANYREQUESTS",
 ];
+
+/// What the exact status and code of a refusal rest on: the endpoint table lists the failure
+/// statuses and the error-code table the meaning of each code, but neither is phrased as a
+/// MUST, so an answer that refuses with another 4xx or code is a warning.
+pub const REFUSAL_DETAIL: &str = "v1.1 §Endpoints and §Error Codes";
 
 impl Checks {
     /// The status must be one of `expected`; returns whether it was.
@@ -68,18 +74,6 @@ impl Checks {
         json
     }
 
-    /// A `Link: <...>; rel="next"` header must be present; returns its target.
-    pub fn next_link(&mut self, reply: &Reply) -> Option<String> {
-        let next = reply.next_link();
-        self.check(next.is_some(), || {
-            format!(
-                "missing Link header with rel=\"next\" ({})",
-                reply.describe()
-            )
-        });
-        next
-    }
-
     /// The `Location` header must be present; returns it.
     pub fn location(&mut self, reply: &Reply) -> Option<String> {
         self.header(reply, "location").map(str::to_string)
@@ -103,6 +97,63 @@ impl Checks {
         self.check(reply.body.is_empty(), || {
             format!("expected an empty body, got {} bytes", reply.body.len())
         })
+    }
+
+    /// A refusal: a 4xx status (a MUST: the request was not carried out). That it is `status`
+    /// with a spec error body naming `code` is a SHOULD ([`REFUSAL_DETAIL`]); a JSON body of
+    /// another shape breaks a MUST (§Error Codes). Returns whether it was a 4xx.
+    pub fn refused(&mut self, reply: &Reply, status: u16, code: &str) -> bool {
+        let refused = self.refusal(reply);
+        if refused {
+            self.should(REFUSAL_DETAIL, |c| c.error(reply, status, code));
+        }
+        refused
+    }
+
+    /// A refusal of any 4xx status, whose body, when JSON, is a spec error body; returns
+    /// whether it was a 4xx.
+    pub fn refusal(&mut self, reply: &Reply) -> bool {
+        let refused = self.check((400..500).contains(&reply.status), || {
+            format!("expected a 4xx refusal, got {}", reply.describe())
+        });
+        if refused {
+            self.json_error_shape(reply);
+        }
+        refused
+    }
+
+    /// The answer to a push of a manifest naming content the registry does not hold (v1.1
+    /// §Push: a registry "MAY reject" it): a 201 means `feature` is offered; a refusal MUST
+    /// carry `MANIFEST_BLOB_UNKNOWN`, and SHOULD be a 400. Returns whether it was accepted.
+    pub fn sparse_answer(&mut self, reply: &Reply, feature: Feature) -> bool {
+        if reply.status == 201 {
+            self.offered(feature);
+            return true;
+        }
+        self.not_offered(feature, format!("refused with status {}", reply.status));
+        if (400..500).contains(&reply.status) {
+            self.json_error_shape(reply);
+        }
+        let codes = reply.error_codes();
+        self.check(
+            codes.iter().any(|code| code == "MANIFEST_BLOB_UNKNOWN"),
+            || {
+                format!(
+                    "a refusal for unknown content must carry MANIFEST_BLOB_UNKNOWN, got {}",
+                    reply.describe()
+                )
+            },
+        );
+        self.should(REFUSAL_DETAIL, |c| c.status(reply, &[400]));
+        false
+    }
+
+    /// A 4xx body that is JSON must be a spec error body (§Error Codes: "If the response body
+    /// is in JSON format, it MUST have the following format"); any other format is allowed.
+    pub fn json_error_shape(&mut self, reply: &Reply) {
+        if reply.json().is_some() {
+            self.error_codes(reply);
+        }
     }
 
     /// The body must be a spec error body (`{"errors":[{"code":...}]}`) whose codes are all spec
@@ -159,18 +210,8 @@ impl Checks {
     /// The `Docker-Content-Digest` of an upload's 201, when present, must be the digest pushed or
     /// the blob's canonical (sha256) digest: the spec lets a registry answer the latter.
     pub fn upload_digest(&mut self, reply: &Reply, blob: &Blob) {
-        let Some(answered) = reply.header("docker-content-digest") else {
-            return;
-        };
-        let canonical = digest(Algorithm::Sha256, &blob.bytes);
-        if answered == canonical && answered != blob.digest {
-            self.note("the upload answered the canonical sha256 digest");
-        } else {
-            self.equal(
-                "docker-content-digest header",
-                blob.digest.as_str(),
-                answered,
-            );
+        if let Some(answered) = reply.header("docker-content-digest") {
+            self.digest_of(answered, &blob.bytes, &blob.digest);
         }
     }
 
@@ -182,11 +223,38 @@ impl Checks {
         }
     }
 
-    /// The standard answers to a GET or HEAD of content: `Content-Length` equal to the size and,
-    /// per spec main, a `Docker-Content-Digest` equal to the digest.
-    pub fn content_headers(&mut self, reply: &Reply, size: usize, digest: &str) {
-        self.header_eq(reply, "content-length", &size.to_string());
-        self.header_eq(reply, "docker-content-digest", digest);
+    /// The headers of a GET or HEAD of content (main §Pulling blobs and §Checking if content
+    /// exists): `Content-Length` equal to the size and a `Docker-Content-Digest` of the
+    /// content, the digest asked for or (v1.1 §Pulling manifests: "MAY differ ... if the
+    /// hashing algorithms used do not match") the content's digest by another algorithm.
+    pub fn content_headers(&mut self, reply: &Reply, bytes: &[u8], digest: &str) {
+        self.header_eq(reply, "content-length", &bytes.len().to_string());
+        match reply.header("docker-content-digest") {
+            Some(answered) => self.digest_of(answered, bytes, digest),
+            None => self.fail(format!(
+                "missing docker-content-digest header (expected {digest:?})"
+            )),
+        }
+    }
+
+    /// `answered` must be `expected`, or the digest of `bytes` by another algorithm (noted).
+    fn digest_of(&mut self, answered: &str, bytes: &[u8], expected: &str) {
+        if answered == expected {
+            return;
+        }
+        let by_other_algorithm = [Algorithm::Sha256, Algorithm::Sha512]
+            .into_iter()
+            .any(|algorithm| digest(algorithm, bytes) == answered);
+        if by_other_algorithm {
+            self.note(format!(
+                "Docker-Content-Digest names the content by another algorithm: {answered}"
+            ));
+        } else {
+            self.fail(format!(
+                "docker-content-digest header: expected {expected:?} (or the content's digest by \
+                 another algorithm), got {answered:?}"
+            ));
+        }
     }
 }
 

@@ -5,14 +5,25 @@
 use reqwest::Method;
 
 use super::Ctx;
-use super::client::{Api, Fetch, manifest_path};
-use super::data::{Algorithm, Image, Manifest, OCI_INDEX, Rng, image_index, pretty};
+use super::basis::{Basis, Feature};
+use super::client::{Api, manifest_path};
+use super::data::{
+    Algorithm, Image, Manifest, OCI_CONFIG, OCI_INDEX, OCI_MANIFEST, Rng, image_index,
+    image_manifest, pretty,
+};
 use super::dataset_builders::all_sets;
 use super::datasets::run_set;
+use super::pull::DELETING;
 use super::report::{Report, Scope, Workflow};
 use super::steps::{delete_all, push_blob_checked};
 
 const PUSH: Scope = Scope::newer(Workflow::Push);
+const TAG_PARAMETERS: Basis = Basis::Feature(
+    Feature::TagParameters,
+    "main §Pushing Manifests: tag parameters",
+);
+/// What a registry refuses to store, though the spec does not make it validate manifests.
+const VALIDATION: Basis = Basis::Should("interoperability: what clients reject must not be stored");
 
 /// Runs the newer manifest checks.
 pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
@@ -20,6 +31,10 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     let repo = &ctx.repo("newer-manifests");
     for set in all_sets(rng) {
         run_set(api, repo, &set, report).await;
+    }
+    // Only push checks below: their setups are not needed otherwise.
+    if !report.selects_any(&[Workflow::Push]) {
+        return;
     }
     for algorithm in [Algorithm::Sha256, Algorithm::Sha512] {
         report.group(&format!("Newer: tag parameters ({})", algorithm.name()));
@@ -48,9 +63,16 @@ async fn tag_parameters(
     let alg = algorithm.name();
     let tags = [format!("tag-param-{alg}-0"), format!("tag-param-{alg}-1")];
     let mut answered = None;
+    let setup_basis = match algorithm {
+        Algorithm::Sha256 => Basis::Must("v1.1 §Pushing Manifests"),
+        Algorithm::Sha512 => {
+            Basis::Feature(Feature::Sha512Manifests, "image-spec §Digests: sha512")
+        }
+    };
     report
         .setup(
             PUSH,
+            setup_basis,
             &format!("{alg} tag parameters: setup: push the image by digest"),
             async |c| {
                 for blob in image.blobs() {
@@ -65,6 +87,10 @@ async fn tag_parameters(
                         manifest.bytes.clone(),
                     )
                     .await;
+                if algorithm == Algorithm::Sha512 && (400..500).contains(&reply.status) {
+                    let reason = format!("a PUT by sha512 digest answered {}", reply.status);
+                    return c.not_offered(Feature::Sha512Manifests, reason);
+                }
                 c.status(&reply, &[201]);
             },
         )
@@ -72,6 +98,7 @@ async fn tag_parameters(
     report
         .case(
             PUSH,
+            TAG_PARAMETERS,
             &format!("{alg} tag parameters: PUT by digest with ?tag=&tag= returns 201 and OCI-Tag"),
             async |c| {
                 let query: Vec<(&str, &str)> =
@@ -86,6 +113,16 @@ async fn tag_parameters(
                 c.status(&reply, &[201]);
                 c.header_eq_if_present(&reply, "docker-content-digest", &index.digest);
                 let answered_tags = reply.header_values("oci-tag");
+                // Clients learn that the parameters were honoured from OCI-Tag, and push the
+                // tags one by one when it is missing.
+                if reply.status == 201 && answered_tags.is_empty() {
+                    c.not_offered(
+                        Feature::TagParameters,
+                        "a PUT with ?tag= answered no OCI-Tag",
+                    );
+                    return;
+                }
+                c.offered(Feature::TagParameters);
                 for tag in &tags {
                     c.check(answered_tags.contains(tag), || {
                         format!("OCI-Tag headers {answered_tags:?} do not name {tag}")
@@ -98,6 +135,7 @@ async fn tag_parameters(
     report
         .case(
             PUSH,
+            TAG_PARAMETERS,
             &format!("{alg} tag parameters: each tag resolves to the manifest"),
             async |c| {
                 if answered.as_ref().is_none_or(|reply| reply.status != 201) {
@@ -115,6 +153,7 @@ async fn tag_parameters(
     report
         .teardown(
             PUSH,
+            DELETING,
             &format!("{alg} tag parameters: teardown"),
             async |c| {
                 let blobs: Vec<&str> = image.blobs().map(|blob| blob.digest.as_str()).collect();
@@ -131,12 +170,18 @@ async fn tag_parameters(
         .await;
 }
 
-/// Manifest PUTs a registry must refuse even though v1.1 did not test them.
+/// Manifest PUTs a registry should refuse, and one it must.
 async fn validation(api: &Api, repo: &str, rng: &mut Rng, report: &mut Report) {
     let image = Image::generate(rng, 1, Algorithm::Sha256);
+    // Never pushed as it is: the digest check below must find nothing stored under its digest.
+    let unpushed = Manifest::from_json(
+        OCI_MANIFEST,
+        &image_manifest(image.config.descriptor(OCI_CONFIG), Vec::new()),
+    );
     report
         .setup(
             PUSH,
+            Basis::Must("v1.1 §Pushing blobs"),
             "manifest validation: setup: push an image's blobs",
             async |c| {
                 for blob in image.blobs() {
@@ -148,6 +193,9 @@ async fn validation(api: &Api, repo: &str, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             PUSH,
+            // "If a manifest includes a mediaType field, clients MUST set the Content-Type
+            // header to the value": the MUST binds clients, not the registry.
+            Basis::Should("v1.1 §Pushing Manifests: mediaType and Content-Type agree"),
             "PUT manifest whose mediaType disagrees with Content-Type returns 400 MANIFEST_INVALID",
             async |c| {
                 let manifest = &image.manifest;
@@ -161,33 +209,33 @@ async fn validation(api: &Api, repo: &str, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             PUSH,
-            "PUT manifest with bytes changed after digesting returns 400 DIGEST_INVALID",
+            Basis::Must("v1.1 §Pushing Manifests: the digest MUST be the client's"),
+            "PUT manifest with bytes changed after digesting is refused (400 DIGEST_INVALID) and not stored",
             async |c| {
-                let manifest = &image.manifest;
-                let mut bytes = manifest.bytes.clone();
+                let mut bytes = unpushed.bytes.clone();
                 bytes.extend_from_slice(b"  ");
                 let reply = api
-                    .put_manifest(repo, &manifest.digest, manifest.media_type, bytes)
+                    .put_manifest(repo, &unpushed.digest, unpushed.media_type, bytes)
                     .await;
-                c.error(&reply, 400, "DIGEST_INVALID");
-                let stored = api.head_manifest(repo, &manifest.digest).await;
+                c.refused(&reply, 400, "DIGEST_INVALID");
+                let stored = api.head_manifest(repo, &unpushed.digest).await;
                 c.status(&stored, &[404]);
             },
         )
         .await;
     report
-        .case(PUSH, "PUT manifest with schemaVersion 1 content under an OCI type returns 400 MANIFEST_INVALID", async |c| {
+        .case(PUSH, VALIDATION, "PUT manifest with schemaVersion 1 content under an OCI type returns 400 MANIFEST_INVALID", async |c| {
             let body = br#"{"schemaVersion":1,"name":"x","tag":"y","fsLayers":[],"history":[]}"#;
             let reply = api
-                .put_manifest(repo, "schema1", super::data::OCI_MANIFEST, body.to_vec())
+                .put_manifest(repo, "schema1", OCI_MANIFEST, body.to_vec())
                 .await;
             c.error(&reply, 400, "MANIFEST_INVALID");
         })
         .await;
     report
-        .teardown(PUSH, "manifest validation: teardown", async |c| {
+        .teardown(PUSH, DELETING, "manifest validation: teardown", async |c| {
             let blobs: Vec<&str> = image.blobs().map(|blob| blob.digest.as_str()).collect();
-            delete_all(c, api, repo, &[], &blobs).await;
+            delete_all(c, api, repo, &[&image.manifest.digest], &blobs).await;
         })
         .await;
 }

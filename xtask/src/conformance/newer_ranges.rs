@@ -4,12 +4,15 @@
 use reqwest::Method;
 use reqwest::header::RANGE;
 
-use super::client::{Api, Fetch, blob_path};
+use super::basis::{Basis, Feature};
+use super::client::{Api, blob_path};
 use super::data::{Blob, Rng};
 use super::report::{Report, Scope, Workflow};
 use super::steps::push_blob_checked;
 
 const PULL: Scope = Scope::newer(Workflow::Pull);
+/// Range requests are a SHOULD of v1.1; when a registry answers them, RFC 9110 says how.
+const RANGES: Basis = Basis::Feature(Feature::Ranges, "v1.1 §Pulling blobs; RFC 9110 §14");
 
 /// One Range GET: the request header and the inclusive span expected back (`None`: 416).
 struct RangeCase {
@@ -58,6 +61,7 @@ pub async fn ranges(api: &Api, repo: &str, rng: &mut Rng, report: &mut Report) -
     report
         .setup(
             PULL,
+            Basis::Must("v1.1 §Pushing blobs"),
             "range requests: setup: push a 2048-byte blob",
             async |c| {
                 push_blob_checked(c, api, repo, &blob).await;
@@ -71,12 +75,20 @@ pub async fn ranges(api: &Api, repo: &str, rng: &mut Rng, report: &mut Report) -
     } in RANGE_CASES
     {
         report
-            .case(PULL, name, async |c| {
+            .case(PULL, RANGES, name, async |c| {
                 let reply = api
                     .request(Method::GET, &blob_path(repo, &blob.digest))
                     .header(RANGE, header)
                     .fetch()
                     .await;
+                // A server that ignores Range answers 200 with everything (RFC 9110 allows it).
+                if reply.status == 200 && reply.body.as_ref() == bytes.as_slice() {
+                    return c.not_offered(
+                        Feature::Ranges,
+                        "a Range GET answered 200 with the whole blob",
+                    );
+                }
+                c.offered(Feature::Ranges);
                 let Some((first, last)) = expected else {
                     c.status(&reply, &[416]);
                     return;

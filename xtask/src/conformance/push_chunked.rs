@@ -4,9 +4,11 @@
 use reqwest::Method;
 use reqwest::header::{CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE};
 
-use super::client::{Api, Fetch, OCTET_STREAM, Reply};
+use super::basis::{Basis, Feature};
+use super::checks::Checks;
+use super::client::{Api, OCTET_STREAM, Reply};
 use super::data::{Blob, Rng};
-use super::report::{Checks, Report, Scope, Workflow};
+use super::report::{Report, Scope, Workflow};
 
 const PUSH: Scope = Scope::v1_1(Workflow::Push);
 
@@ -35,8 +37,11 @@ impl ChunkPlan {
 }
 
 const NO_PLAN: &str = "the chunked upload could not start";
+const CHUNKS: Basis = Basis::Must("v1.1 §Pushing a blob in chunks");
 
-/// The chunked flow of the v1.1 suite; returns the digests it stored.
+/// The chunked flow of the v1.1 suite; returns the digests it stored. As there, the first
+/// chunk is resent to, and the session's status read from, the `Location` of the `POST`: the
+/// spec lets a client use the location "obtained from any preceding POST or PATCH request".
 pub async fn chunked_upload(
     api: &Api,
     repo: &str,
@@ -44,10 +49,12 @@ pub async fn chunked_upload(
     report: &mut Report,
 ) -> Vec<String> {
     let mut plan: Option<ChunkPlan> = None;
+    let mut first_location = String::new();
     let mut current = String::new();
     report
         .case(
             PUSH,
+            CHUNKS,
             "POST for a chunked upload returns 202 with Location",
             async |c| {
                 let reply = api.start_upload(repo).await;
@@ -58,7 +65,7 @@ pub async fn chunked_upload(
                         blob: Blob::random(rng, first + 500),
                         first,
                     });
-                    current = location;
+                    first_location = location;
                 }
             },
         )
@@ -66,6 +73,7 @@ pub async fn chunked_upload(
     report
         .case(
             PUSH,
+            CHUNKS,
             "PATCH of an out-of-order first chunk returns 416",
             async |c| {
                 let Some(plan) = &plan else {
@@ -82,47 +90,50 @@ pub async fn chunked_upload(
     report
         .case(
             PUSH,
-            "PATCH of the first chunk returns 202 with Range 0-<end>",
+            CHUNKS,
+            "PATCH of the first chunk returns 202 with Location and Range 0-<end>",
             async |c| {
                 let Some(plan) = &plan else {
                     return c.skip(NO_PLAN);
                 };
-                let reply = patch_chunk(api, &current, &plan.head_range(), plan.head()).await;
+                let reply =
+                    patch_chunk(api, &first_location, &plan.head_range(), plan.head()).await;
                 c.status(&reply, &[202]);
                 c.header_eq(&reply, "range", &plan.head_range());
-                if let Some(next) = c.location(&reply) {
-                    current = next;
-                }
+                current = c.location(&reply).unwrap_or_else(|| first_location.clone());
             },
         )
         .await;
     report
         .case(
             PUSH,
-            "PATCH resending the first chunk returns 416",
+            CHUNKS,
+            "PATCH resending the first chunk to the POST's Location returns 416",
             async |c| {
                 let Some(plan) = &plan else {
                     return c.skip(NO_PLAN);
                 };
-                let reply = patch_chunk(api, &current, &plan.head_range(), plan.head()).await;
+                let reply =
+                    patch_chunk(api, &first_location, &plan.head_range(), plan.head()).await;
                 c.status(&reply, &[416]);
-                // The 416 tells the client where to resume.
-                c.header_eq(&reply, "range", &plan.head_range());
             },
         )
         .await;
     report
         .case(
             PUSH,
-            "GET of the upload session returns 204 with Location and Range",
+            CHUNKS,
+            "GET of the upload session at the POST's Location returns 204 with Location and Range",
             async |c| {
                 let Some(plan) = &plan else {
                     return c.skip(NO_PLAN);
                 };
-                let reply = api.get(&current).await;
+                let reply = api.get(&first_location).await;
                 c.status(&reply, &[204]);
                 c.header_eq(&reply, "range", &plan.head_range());
-                if let Some(next) = c.location(&reply) {
+                if let Some(next) = c.location(&reply)
+                    && reply.status == 204
+                {
                     current = next;
                 }
             },
@@ -131,6 +142,7 @@ pub async fn chunked_upload(
     report
         .case(
             PUSH,
+            CHUNKS,
             "PATCH of the second chunk returns 202 with Location",
             async |c| {
                 let Some(plan) = &plan else {
@@ -147,6 +159,7 @@ pub async fn chunked_upload(
     report
         .case(
             PUSH,
+            CHUNKS,
             "PUT with digest and no body completes a chunked upload (201)",
             async |c| {
                 let Some(plan) = &plan else {
@@ -165,6 +178,7 @@ pub async fn chunked_upload(
     report
         .case(
             PUSH,
+            CHUNKS,
             "PUT carrying the last chunk and the digest completes an upload (201)",
             async |c| {
                 let Some(plan) = &plan else {
@@ -204,16 +218,23 @@ pub async fn chunked_upload(
 }
 
 /// The first chunk's length: 1000 bytes, or the registry's `OCI-Chunk-Min-Length` if larger.
+/// Records whether the registry announces a minimum.
 fn first_chunk_len(c: &mut Checks, reply: &Reply) -> usize {
     match reply.header("oci-chunk-min-length") {
-        None => 1000,
-        Some(text) => match text.parse::<usize>() {
-            Ok(min) => min.max(1000),
-            Err(_) => {
-                c.fail(format!("OCI-Chunk-Min-Length is not a number: {text:?}"));
-                1000
+        None => {
+            c.not_offered(Feature::ChunkMinimum, "no OCI-Chunk-Min-Length announced");
+            1000
+        }
+        Some(text) => {
+            c.offered(Feature::ChunkMinimum);
+            match text.parse::<usize>() {
+                Ok(min) => min.max(1000),
+                Err(_) => {
+                    c.fail(format!("OCI-Chunk-Min-Length is not a number: {text:?}"));
+                    1000
+                }
             }
-        },
+        }
     }
 }
 

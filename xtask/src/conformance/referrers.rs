@@ -4,109 +4,22 @@
 use serde_json::{Value, json};
 
 use super::Ctx;
+use super::basis::{Basis, Feature};
+use super::checks::Checks;
 use super::client::{Api, Reply};
-use super::data::{
-    Algorithm, Blob, Image, Manifest, OCI_EMPTY, OCI_INDEX, OCI_MANIFEST, Rng, image_index,
-    image_manifest,
-};
-use super::report::{Checks, Report, Scope, Workflow};
+use super::data::{Algorithm, Blob, OCI_INDEX, Rng, digest};
+use super::management::deleted;
+use super::pull::DELETING;
+use super::referrers_data::{ANNOTATION, Referrer, ReferrersData, TYPE_A};
+use super::report::{Report, Scope, Workflow};
 use super::steps::{delete_all, push_blob_checked, push_image_checked};
 
 const DISCOVERY: Scope = Scope::v1_1(Workflow::ContentDiscovery);
 const MANAGEMENT: Scope = Scope::v1_1(Workflow::ContentManagement);
-const TYPE_A: &str = "application/vnd.xtask.conformance.a";
-const TYPE_B: &str = "application/vnd.xtask.conformance.b";
-const TYPE_INDEX: &str = "application/vnd.xtask.conformance.index";
-const ANNOTATION: &str = "org.opencontainers.conformance.test";
-
-/// A referrer: its manifest and what its referrers-index entry must say.
-struct Referrer {
-    manifest: Manifest,
-    artifact_type: &'static str,
-    annotation: String,
-}
-
-/// The subject image, five referrers of it, and one referrer of a subject never pushed.
-struct ReferrersData {
-    subject: Image,
-    blobs: [Blob; 3],
-    before_subject: Vec<Referrer>,
-    after_subject: Vec<Referrer>,
-    orphan: Referrer,
-    missing_subject: Blob,
-}
-
-impl ReferrersData {
-    fn generate(rng: &mut Rng) -> ReferrersData {
-        let subject = Image::generate(rng, 1, Algorithm::Sha256);
-        let empty = Blob::empty_json();
-        let payload_a = Blob::random(rng, 40);
-        let payload_b = Blob::random(rng, 40);
-        let subject_descriptor = subject.manifest.descriptor();
-        let missing_subject = Blob::random(rng, 500);
-        let missing_descriptor =
-            super::data::descriptor(OCI_MANIFEST, &missing_subject.digest, 500);
-        // Type given by the config's media type (the pre-1.1 artifact convention).
-        let by_config = |payload: &Blob, kind: &'static str, subject: &Value, label: &str| {
-            let value = image_manifest(payload.descriptor(kind), vec![empty.descriptor(OCI_EMPTY)]);
-            referrer(value, subject, kind, label)
-        };
-        // Type given by `artifactType`, with the empty config.
-        let by_field = |payload: &Blob, kind: &'static str, subject: &Value, label: &str| {
-            let mut value =
-                image_manifest(empty.descriptor(OCI_EMPTY), vec![payload.descriptor(kind)]);
-            value["artifactType"] = json!(kind);
-            referrer(value, subject, kind, label)
-        };
-        let config_a = by_config(&payload_a, TYPE_A, &subject_descriptor, "config a");
-        let field_a = by_field(&payload_a, TYPE_A, &subject_descriptor, "layer a");
-        let mut index = image_index(vec![
-            config_a.manifest.descriptor(),
-            field_a.manifest.descriptor(),
-        ]);
-        index["artifactType"] = json!(TYPE_INDEX);
-        let index = referrer(index, &subject_descriptor, TYPE_INDEX, "index");
-        let before_subject = vec![config_a, field_a, index];
-        let after_subject = vec![
-            by_config(&payload_b, TYPE_B, &subject_descriptor, "config b"),
-            by_field(&payload_b, TYPE_B, &subject_descriptor, "layer b"),
-        ];
-        let orphan = by_field(&payload_b, TYPE_B, &missing_descriptor, "orphan");
-        ReferrersData {
-            subject,
-            blobs: [empty, payload_a, payload_b],
-            before_subject,
-            after_subject,
-            orphan,
-            missing_subject,
-        }
-    }
-
-    fn referrers_of_subject(&self) -> impl Iterator<Item = &Referrer> {
-        self.before_subject.iter().chain(&self.after_subject)
-    }
-}
-
-/// Adds `subject` and an annotation to `value` and freezes it into a [`Referrer`].
-fn referrer(
-    mut value: Value,
-    subject: &Value,
-    artifact_type: &'static str,
-    label: &str,
-) -> Referrer {
-    value["subject"] = subject.clone();
-    value["annotations"] = json!({ ANNOTATION: label });
-    let media_type = if value["mediaType"] == OCI_INDEX {
-        OCI_INDEX
-    } else {
-        OCI_MANIFEST
-    };
-    Referrer {
-        manifest: Manifest::from_json(media_type, &value),
-        artifact_type,
-        annotation: label.to_string(),
-    }
-}
+const REFERRERS: Basis = Basis::Feature(Feature::Referrers, "v1.1 §Listing Referrers");
+/// A registry "MUST initially accept an otherwise valid manifest with a subject field that
+/// references a manifest that does not exist".
+const SUBJECT_FIRST: Basis = Basis::Must("v1.1 §Push: a subject may be pushed after its referrers");
 
 /// Runs the referrers half of the Content Discovery workflow.
 pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
@@ -120,6 +33,7 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .setup(
             DISCOVERY,
+            SUBJECT_FIRST,
             "setup: push blobs and three referrers before their subject",
             async |c| {
                 for blob in &data.blobs {
@@ -135,13 +49,19 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
         )
         .await;
     report
-        .setup(DISCOVERY, "setup: push the subject image", async |c| {
-            push_image_checked(c, api, repo, "subject", &data.subject).await;
-        })
+        .setup(
+            DISCOVERY,
+            SUBJECT_FIRST,
+            "setup: push the subject image",
+            async |c| {
+                push_image_checked(c, api, repo, "subject", &data.subject).await;
+            },
+        )
         .await;
     report
         .setup(
             DISCOVERY,
+            SUBJECT_FIRST,
             "setup: push two referrers after the subject and one with a missing subject",
             async |c| {
                 for referrer in &data.after_subject {
@@ -159,6 +79,22 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             DISCOVERY,
+            REFERRERS,
+            "GET referrers of an unknown digest returns an empty image index",
+            async |c| {
+                let unknown = Blob::random(rng, 32);
+                if probe(c, api, repo).await
+                    && let Some(entries) = referrers(c, api, repo, &unknown.digest, None).await
+                {
+                    c.equal("number of referrers", &0, &entries.len());
+                }
+            },
+        )
+        .await;
+    report
+        .case(
+            DISCOVERY,
+            Basis::Feature(Feature::Referrers, "v1.1 §Pushing Manifests with Subject"),
             "PUT of a manifest with subject answers OCI-Subject",
             async |c| {
                 for (expected, got) in &subject_headers {
@@ -170,18 +106,7 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             DISCOVERY,
-            "GET referrers of an unknown digest returns an empty image index",
-            async |c| {
-                let unknown = Blob::random(rng, 32);
-                if let Some(entries) = referrers(c, api, repo, &unknown.digest, None).await {
-                    c.equal("number of referrers", &0, &entries.len());
-                }
-            },
-        )
-        .await;
-    report
-        .case(
-            DISCOVERY,
+            REFERRERS,
             "GET referrers lists every referrer with its annotations",
             async |c| {
                 let expected: Vec<&Referrer> = data.referrers_of_subject().collect();
@@ -194,7 +119,8 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             DISCOVERY,
-            "GET referrers?artifactType= filters (or lists all without OCI-Filters-Applied)",
+            REFERRERS,
+            "GET referrers?artifactType= filters, and says so with OCI-Filters-Applied",
             async |c| {
                 let Some((entries, reply)) =
                     referrers_reply(c, api, repo, subject, Some(TYPE_A)).await
@@ -206,9 +132,11 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
                     let expected: Vec<&Referrer> = data.before_subject[..2].iter().collect();
                     check_entries(c, &entries, &expected);
                 } else {
-                    c.note("the registry does not filter by artifactType");
                     let expected: Vec<&Referrer> = data.referrers_of_subject().collect();
                     check_entries(c, &entries, &expected);
+                    c.should("v1.1 §Listing Referrers: SHOULD support filtering", |c| {
+                        c.fail("the registry does not filter by artifactType")
+                    });
                 }
             },
         )
@@ -216,6 +144,7 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             DISCOVERY,
+            REFERRERS,
             "GET referrers of a missing subject lists its referrer",
             async |c| {
                 if let Some(entries) =
@@ -229,25 +158,36 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .case(
             DISCOVERY,
-            "GET referrers with a malformed digest returns 400",
+            REFERRERS,
+            "GET referrers of a digest of invalid syntax returns 400",
             async |c| {
+                // Not a digest at all: no algorithm, no colon.
+                let reply = api.get(&format!("/v2/{repo}/referrers/notadigest")).await;
+                c.status(&reply, &[400]);
+                // Grammatical, but not a sha256: invalid as well, less plainly so.
                 let reply = api
                     .get(&format!("/v2/{repo}/referrers/sha256:nothex"))
                     .await;
-                c.status(&reply, &[400]);
+                c.should(
+                    "v1.1 §Listing Referrers: an invalid request answers 400",
+                    |c| c.status(&reply, &[400]),
+                );
             },
         )
         .await;
     report
         .case(
             MANAGEMENT,
+            REFERRERS,
             "DELETE of a referrer removes it from the referrers index",
             async |c| {
                 let removed = &data.after_subject[1];
                 let reply = api
                     .delete(&format!("/v2/{repo}/manifests/{}", removed.manifest.digest))
                     .await;
-                c.status(&reply, &[202]);
+                if !deleted(c, &reply, Feature::ManifestDelete) {
+                    return c.skip("the registry does not delete manifests");
+                }
                 let expected: Vec<&Referrer> = data
                     .referrers_of_subject()
                     .filter(|referrer| referrer.manifest.digest != removed.manifest.digest)
@@ -262,6 +202,7 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
     report
         .teardown(
             DISCOVERY,
+            DELETING,
             "teardown: delete referrers, subject and blobs",
             async |c| {
                 let mut manifests: Vec<&str> = data
@@ -280,6 +221,27 @@ pub async fn run(ctx: &Ctx, rng: &mut Rng, report: &mut Report) {
             },
         )
         .await;
+}
+
+/// Finds out whether the registry offers the referrers API, asking in `repo` (which must
+/// exist): "a registry that supports the referrers API MUST NOT return a 404" to it, and
+/// clients take a 404 as its absence. Returns whether it is offered.
+pub async fn probe(c: &mut Checks, api: &Api, repo: &str) -> bool {
+    let unknown = digest(Algorithm::Sha256, repo.as_bytes());
+    let reply = api.get(&format!("/v2/{repo}/referrers/{unknown}")).await;
+    if reply.status == 404 {
+        c.not_offered(
+            Feature::Referrers,
+            format!(
+                "GET /v2/<name>/referrers/<digest> answered {}",
+                reply.describe()
+            ),
+        );
+        false
+    } else {
+        c.offered(Feature::Referrers);
+        true
+    }
 }
 
 /// Pushes a referrer by digest; returns its `OCI-Subject` answer.

@@ -1,135 +1,31 @@
-//! Cases, their outcomes, and the summary printed at the end.
+//! Cases, their outcomes, and the runner that records them.
 //!
-//! A case is a named body that makes requests and records assertions into [`Checks`]. A failed
-//! assertion records "expected ..., got ..." and the body carries on, so one case reports every
-//! problem it sees. Cases run in order, in groups (a flow such as "chunked upload" or one data
-//! set); a failed *setup* case blocks the rest of its group, whose cases are then skipped (unless
-//! `--keep-going`), so the report shows the cause instead of a cascade. Teardown cases always run.
+//! A case is a named body that makes requests and records assertions into [`Checks`]; it rests
+//! on a [`Basis`]. A failed assertion records "expected ..., got ..." and the body carries on,
+//! so one case reports every problem it sees. Cases run in order, in groups (a flow such as
+//! "chunked upload" or one data set); a *setup* case that fails, or that finds a feature the
+//! group needs missing, blocks the rest of its group, whose cases are then skipped (unless
+//! `--keep-going`, for failures), so the report shows the cause instead of a cascade. Teardown
+//! cases always run.
+//!
+//! A case resting on an optional feature the registry is known not to offer is not run: it is
+//! skipped with the reason, or failed when the user asked for the feature with `--require`.
 
-use std::fmt;
+use std::collections::BTreeSet;
 
-/// The four workflows of the distribution spec's conformance section.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub enum Workflow {
-    /// Pulling manifests and blobs.
-    Pull,
-    /// Pushing blobs (every upload flavour) and manifests.
-    Push,
-    /// Tag listing, catalog and referrers.
-    ContentDiscovery,
-    /// Deleting tags, manifests and blobs.
-    ContentManagement,
-}
-
-impl Workflow {
-    /// All workflows in report order.
-    pub const ALL: [Workflow; 4] = [
-        Workflow::Pull,
-        Workflow::Push,
-        Workflow::ContentDiscovery,
-        Workflow::ContentManagement,
-    ];
-}
-
-impl fmt::Display for Workflow {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.pad(match self {
-            Workflow::Pull => "Pull",
-            Workflow::Push => "Push",
-            Workflow::ContentDiscovery => "Content Discovery",
-            Workflow::ContentManagement => "Content Management",
-        })
-    }
-}
-
-/// Which version of the spec a case comes from, so a v1.1 registry can be judged on v1.1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Level {
-    /// Covered by distribution-spec v1.1 and its conformance suite.
-    V1_1,
-    /// Newer than v1.1.1: spec main and the data-driven harness.
-    Newer,
-}
-
-/// Where a case belongs: its workflow and spec level.
-#[derive(Debug, Clone, Copy)]
-pub struct Scope {
-    /// The workflow.
-    pub workflow: Workflow,
-    /// The spec level.
-    pub level: Level,
-}
-
-impl Scope {
-    /// A v1.1 case of `workflow`.
-    pub const fn v1_1(workflow: Workflow) -> Scope {
-        Scope {
-            workflow,
-            level: Level::V1_1,
-        }
-    }
-
-    /// A case for a feature newer than v1.1.1.
-    pub const fn newer(workflow: Workflow) -> Scope {
-        Scope {
-            workflow,
-            level: Level::Newer,
-        }
-    }
-}
-
-/// The assertions of one running case.
-#[derive(Debug, Default)]
-pub struct Checks {
-    failures: Vec<String>,
-    skipped: Option<String>,
-    notes: Vec<String>,
-}
-
-impl Checks {
-    /// Records a failure.
-    pub fn fail(&mut self, reason: impl Into<String>) {
-        self.failures.push(reason.into());
-    }
-
-    /// Records a failure unless `ok`; returns `ok`.
-    pub fn check(&mut self, ok: bool, reason: impl FnOnce() -> String) -> bool {
-        if !ok {
-            self.fail(reason());
-        }
-        ok
-    }
-
-    /// Records a failure unless `expected == got`; returns whether they matched.
-    pub fn equal<T: PartialEq + fmt::Debug + ?Sized>(
-        &mut self,
-        what: &str,
-        expected: &T,
-        got: &T,
-    ) -> bool {
-        self.check(expected == got, || {
-            format!("{what}: expected {expected:?}, got {got:?}")
-        })
-    }
-
-    /// Marks the case skipped (not passed, not failed), with the reason.
-    pub fn skip(&mut self, reason: impl Into<String>) {
-        self.skipped = Some(reason.into());
-    }
-
-    /// Adds a remark shown with the result even when the case passes (an optional feature
-    /// the registry chose not to offer, for example).
-    pub fn note(&mut self, remark: impl Into<String>) {
-        self.notes.push(remark.into());
-    }
-}
+use super::basis::{Basis, Feature};
+use super::checks::{Availability, Checks, Features};
+pub use super::scope::{Level, Scope, Workflow};
+use super::summary::print_result;
 
 /// How a case ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Every assertion held.
     Passed,
-    /// At least one assertion failed; the reasons.
+    /// Every MUST held, some SHOULD did not (the warnings are on the result).
+    Warned,
+    /// At least one MUST failed; the reasons.
     Failed(Vec<String>),
     /// Not run, or not applicable to this registry; the reason.
     Skipped(String),
@@ -140,61 +36,55 @@ pub enum Outcome {
 pub struct CaseResult {
     /// Where it belongs.
     pub scope: Scope,
+    /// What it rests on.
+    pub basis: Basis,
     /// Its name.
     pub name: String,
     /// How it ended.
     pub outcome: Outcome,
+    /// Unmet SHOULDs, whatever the outcome.
+    pub warnings: Vec<String>,
     /// Remarks recorded by the case.
     pub notes: Vec<String>,
 }
 
-/// Passed, failed and skipped counts.
-#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Counts {
-    /// Cases that passed.
-    pub passed: usize,
-    /// Cases that failed.
-    pub failed: usize,
-    /// Cases skipped.
-    pub skipped: usize,
+/// What a run asks of the runner: which workflows, which features are required, whether to
+/// carry on after a failed setup.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RunPolicy {
+    /// Run test cases even after their group's setup failed.
+    pub keep_going: bool,
+    /// Workflows whose test cases run; empty means all.
+    pub only: BTreeSet<Workflow>,
+    /// Features whose absence fails the run.
+    pub required: BTreeSet<Feature>,
 }
 
-impl Counts {
-    /// Adds one outcome.
-    pub fn add(&mut self, outcome: &Outcome) {
-        match outcome {
-            Outcome::Passed => self.passed += 1,
-            Outcome::Failed(_) => self.failed += 1,
-            Outcome::Skipped(_) => self.skipped += 1,
-        }
-    }
-}
-
-impl fmt::Display for Counts {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{} passed, {} failed, {} skipped",
-            self.passed, self.failed, self.skipped
-        )
-    }
-}
-
-/// Collects results, prints each as it finishes, and prints the summary.
+/// Runs cases, prints each as it finishes, and keeps the results.
 #[derive(Debug)]
 pub struct Report {
     results: Vec<CaseResult>,
     blocked: Option<String>,
-    keep_going: bool,
+    policy: RunPolicy,
+    features: Features,
+}
+
+/// The kinds of case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Setup,
+    Test,
+    Teardown,
 }
 
 impl Report {
-    /// An empty report; `keep_going` runs cases even after their workflow's setup failed.
-    pub fn new(keep_going: bool) -> Report {
+    /// An empty report following `policy`.
+    pub fn new(policy: RunPolicy) -> Report {
         Report {
             results: Vec::new(),
             blocked: None,
-            keep_going,
+            policy,
+            features: Features::new(),
         }
     }
 
@@ -204,110 +94,154 @@ impl Report {
         self.blocked = None;
     }
 
+    /// Whether any of `workflows` was selected with `--only`.
+    pub fn selects_any(&self, workflows: &[Workflow]) -> bool {
+        self.policy.only.is_empty() || workflows.iter().any(|w| self.policy.only.contains(w))
+    }
+
     /// Runs a test case.
-    pub async fn case(&mut self, scope: Scope, name: &str, body: impl AsyncFnOnce(&mut Checks)) {
-        if let Some(reason) = self.blocked.clone() {
-            self.record(scope, name, Checks::default(), Some(reason));
-            return;
-        }
-        let mut checks = Checks::default();
-        body(&mut checks).await;
-        self.record(scope, name, checks, None);
-    }
-
-    /// Runs a setup case: when it fails, the rest of its group is skipped (see the module doc).
-    pub async fn setup(&mut self, scope: Scope, name: &str, body: impl AsyncFnOnce(&mut Checks)) {
-        let before = self.results.len();
-        self.case(scope, name, body).await;
-        let failed = self
-            .results
-            .get(before)
-            .is_some_and(|result| matches!(result.outcome, Outcome::Failed(_)));
-        if failed && !self.keep_going {
-            self.blocked = Some(format!("setup {name:?} failed"));
-        }
-    }
-
-    /// Runs a teardown case: it runs even when the workflow is blocked.
-    pub async fn teardown(
+    pub async fn case(
         &mut self,
         scope: Scope,
+        basis: Basis,
         name: &str,
         body: impl AsyncFnOnce(&mut Checks),
     ) {
-        let mut checks = Checks::default();
-        body(&mut checks).await;
-        self.record(scope, name, checks, None);
+        self.run(Kind::Test, scope, basis, name, body).await;
     }
 
-    fn record(&mut self, scope: Scope, name: &str, checks: Checks, blocked: Option<String>) {
-        let outcome = match (blocked, checks.skipped) {
-            (Some(reason), _) => Outcome::Skipped(reason),
-            (None, _) if !checks.failures.is_empty() => Outcome::Failed(checks.failures),
-            (None, Some(reason)) => Outcome::Skipped(reason),
-            (None, None) => Outcome::Passed,
+    /// Runs a setup case: when it fails, or finds a feature missing, the rest of its group is
+    /// skipped (see the module doc).
+    pub async fn setup(
+        &mut self,
+        scope: Scope,
+        basis: Basis,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Checks),
+    ) {
+        self.run(Kind::Setup, scope, basis, name, body).await;
+    }
+
+    /// Runs a teardown case: it runs even when the group is blocked.
+    pub async fn teardown(
+        &mut self,
+        scope: Scope,
+        basis: Basis,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Checks),
+    ) {
+        self.run(Kind::Teardown, scope, basis, name, body).await;
+    }
+
+    async fn run(
+        &mut self,
+        kind: Kind,
+        scope: Scope,
+        basis: Basis,
+        name: &str,
+        body: impl AsyncFnOnce(&mut Checks),
+    ) {
+        if kind == Kind::Test && !self.selects_any(&[scope.workflow]) {
+            return;
+        }
+        let unavailable = basis.feature().and_then(|f| self.absence(f));
+        let outcome = match (&self.blocked, unavailable) {
+            (Some(reason), _) if kind != Kind::Teardown => Some(Outcome::Skipped(reason.clone())),
+            (_, Some(outcome)) => Some(outcome),
+            _ => None,
         };
-        let result = CaseResult {
-            scope,
-            name: name.to_string(),
-            outcome,
-            notes: checks.notes,
+        let result = match outcome {
+            Some(outcome) => self.result(scope, basis, name, outcome, Vec::new(), Vec::new()),
+            None => {
+                let mut checks = Checks::new(basis, self.features.clone());
+                body(&mut checks).await;
+                self.judge(scope, basis, name, checks)
+            }
         };
+        if kind == Kind::Setup && self.blocked.is_none() {
+            match &result.outcome {
+                Outcome::Failed(_) if !self.policy.keep_going => {
+                    self.blocked = Some(format!("setup {name:?} failed"));
+                }
+                Outcome::Skipped(reason) => {
+                    self.blocked = Some(format!("setup {name:?} skipped: {reason}"));
+                }
+                _ => {}
+            }
+        }
         print_result(&result);
         self.results.push(result);
     }
 
+    /// The outcome of a case resting on `feature` when the registry lacks it.
+    fn absence(&self, feature: Feature) -> Option<Outcome> {
+        let Some(Availability::NotOffered(reason)) = self.features.get(&feature) else {
+            return None;
+        };
+        Some(if self.policy.required.contains(&feature) {
+            Outcome::Failed(vec![format!(
+                "required feature {feature} is not offered: {reason}"
+            )])
+        } else {
+            Outcome::Skipped(format!(
+                "optional feature {feature} is not offered: {reason}"
+            ))
+        })
+    }
+
+    /// Turns what a case recorded into its result, learning the features it found.
+    fn judge(&mut self, scope: Scope, basis: Basis, name: &str, checks: Checks) -> CaseResult {
+        let recorded = checks.finish();
+        self.features.extend(recorded.found);
+        let own_feature_missing = basis.feature().and_then(|f| self.absence(f));
+        let outcome = if !recorded.failures.is_empty() {
+            Outcome::Failed(recorded.failures)
+        } else if let Some(outcome) = own_feature_missing {
+            outcome
+        } else if let Some(reason) = recorded.skipped {
+            Outcome::Skipped(reason)
+        } else if !recorded.warnings.is_empty() {
+            Outcome::Warned
+        } else {
+            Outcome::Passed
+        };
+        self.result(
+            scope,
+            basis,
+            name,
+            outcome,
+            recorded.warnings,
+            recorded.notes,
+        )
+    }
+
+    fn result(
+        &self,
+        scope: Scope,
+        basis: Basis,
+        name: &str,
+        outcome: Outcome,
+        warnings: Vec<String>,
+        notes: Vec<String>,
+    ) -> CaseResult {
+        CaseResult {
+            scope,
+            basis,
+            name: name.to_string(),
+            outcome,
+            warnings,
+            notes,
+        }
+    }
+
     /// All results so far.
-    #[cfg(test)]
     pub fn results(&self) -> &[CaseResult] {
         &self.results
     }
 
-    /// Totals over every case.
-    pub fn totals(&self) -> Counts {
-        let mut counts = Counts::default();
-        for result in &self.results {
-            counts.add(&result.outcome);
-        }
-        counts
-    }
-
-    /// Prints the per-workflow summary and the final `conformance: ...` line.
-    pub fn print_summary(&self) {
-        println!("\nsummary:");
-        for workflow in Workflow::ALL {
-            let mut all = Counts::default();
-            let mut newer = Counts::default();
-            for result in self.results.iter().filter(|r| r.scope.workflow == workflow) {
-                all.add(&result.outcome);
-                if result.scope.level == Level::Newer {
-                    newer.add(&result.outcome);
-                }
-            }
-            println!("  {:<20} {all}   (newer than v1.1: {newer})", workflow);
-        }
-        println!("conformance: {}", self.totals());
-    }
-}
-
-fn print_result(result: &CaseResult) {
-    let newer = match result.scope.level {
-        Level::V1_1 => "",
-        Level::Newer => " [newer]",
-    };
-    let label = format!("[{}]{newer}", result.scope.workflow);
-    match &result.outcome {
-        Outcome::Passed => println!("ok      {label} {}", result.name),
-        Outcome::Skipped(reason) => println!("skip    {label} {} ({reason})", result.name),
-        Outcome::Failed(reasons) => {
-            println!("FAIL    {label} {}", result.name);
-            for reason in reasons {
-                println!("          - {reason}");
-            }
-        }
-    }
-    for note in &result.notes {
-        println!("          note: {note}");
+    /// What the run found about the registry's optional features.
+    pub fn features(&self) -> &Features {
+        &self.features
     }
 }
 
@@ -316,6 +250,8 @@ mod tests {
     use super::*;
 
     const PULL: Scope = Scope::v1_1(Workflow::Pull);
+    const MUST: Basis = Basis::Must("test");
+    const CATALOG: Basis = Basis::Feature(Feature::Catalog, "test");
 
     fn run<F: std::future::Future>(future: F) -> F::Output {
         tokio::runtime::Builder::new_current_thread()
@@ -324,47 +260,49 @@ mod tests {
             .block_on(future)
     }
 
+    fn outcomes(report: &Report) -> Vec<&Outcome> {
+        report.results().iter().map(|r| &r.outcome).collect()
+    }
+
     #[test]
     fn failed_setup_skips_the_rest_of_its_group_but_not_teardown() {
-        let mut report = Report::new(false);
+        let mut report = Report::new(RunPolicy::default());
         run(async {
             report.group("first");
             report
-                .setup(PULL, "setup", async |c: &mut Checks| c.fail("boom"))
+                .setup(PULL, MUST, "setup", async |c: &mut Checks| c.fail("boom"))
                 .await;
-            report.case(PULL, "test", async |_: &mut Checks| {}).await;
             report
-                .teardown(PULL, "teardown", async |_: &mut Checks| {})
+                .case(PULL, MUST, "test", async |_: &mut Checks| {})
+                .await;
+            report
+                .teardown(PULL, MUST, "teardown", async |_: &mut Checks| {})
                 .await;
             report.group("second");
             report
-                .case(PULL, "next group", async |_: &mut Checks| {})
+                .case(PULL, MUST, "next group", async |_: &mut Checks| {})
                 .await;
         });
-        let outcomes: Vec<_> = report.results().iter().map(|r| &r.outcome).collect();
+        let outcomes = outcomes(&report);
         assert_eq!(outcomes[0], &Outcome::Failed(vec!["boom".into()]));
         assert!(matches!(outcomes[1], Outcome::Skipped(_)));
         assert_eq!(outcomes[2], &Outcome::Passed, "teardown runs");
         assert_eq!(outcomes[3], &Outcome::Passed, "a new group is not blocked");
-        assert_eq!(
-            report.totals(),
-            Counts {
-                passed: 2,
-                failed: 1,
-                skipped: 1
-            }
-        );
     }
 
     #[test]
     fn keep_going_runs_cases_after_a_failed_setup() {
-        let mut report = Report::new(true);
+        let policy = RunPolicy {
+            keep_going: true,
+            ..RunPolicy::default()
+        };
+        let mut report = Report::new(policy);
         run(async {
             report
-                .setup(PULL, "setup", async |c: &mut Checks| c.fail("boom"))
+                .setup(PULL, MUST, "setup", async |c: &mut Checks| c.fail("boom"))
                 .await;
             report
-                .case(PULL, "test", async |c: &mut Checks| {
+                .case(PULL, MUST, "test", async |c: &mut Checks| {
                     c.equal("status", &200, &404);
                 })
                 .await;
@@ -376,16 +314,97 @@ mod tests {
     }
 
     #[test]
-    fn a_failure_wins_over_a_skip() {
-        let mut report = Report::new(false);
+    fn a_failure_wins_over_a_skip_and_a_warning_alone_warns() {
+        let mut report = Report::new(RunPolicy::default());
         run(async {
             report
-                .case(PULL, "both", async |c: &mut Checks| {
+                .case(PULL, MUST, "both", async |c: &mut Checks| {
                     c.fail("bad");
                     c.skip("why");
                 })
                 .await;
+            report
+                .case(PULL, MUST, "warned", async |c: &mut Checks| {
+                    c.should("s", |c| c.fail("meh"));
+                })
+                .await;
         });
         assert!(matches!(report.results()[0].outcome, Outcome::Failed(_)));
+        assert_eq!(report.results()[1].outcome, Outcome::Warned);
+    }
+
+    #[test]
+    fn a_missing_feature_skips_its_cases_or_fails_them_when_required() {
+        for required in [false, true] {
+            let mut policy = RunPolicy::default();
+            if required {
+                policy.required.insert(Feature::Catalog);
+            }
+            let mut report = Report::new(policy);
+            run(async {
+                report
+                    .case(PULL, CATALOG, "detects", async |c: &mut Checks| {
+                        c.not_offered(Feature::Catalog, "404");
+                    })
+                    .await;
+                report
+                    .case(PULL, CATALOG, "never runs", async |c: &mut Checks| {
+                        c.fail("ran");
+                    })
+                    .await;
+            });
+            for outcome in outcomes(&report) {
+                match outcome {
+                    Outcome::Failed(reasons) => {
+                        assert!(required, "{reasons:?}");
+                        assert!(reasons[0].contains("required feature catalog"));
+                    }
+                    Outcome::Skipped(reason) => {
+                        assert!(!required);
+                        assert!(reason.contains("catalog is not offered: 404"), "{reason}");
+                    }
+                    other => panic!("unexpected {other:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_setup_that_finds_its_feature_missing_blocks_its_group() {
+        let mut report = Report::new(RunPolicy::default());
+        run(async {
+            report
+                .setup(PULL, CATALOG, "setup", async |c: &mut Checks| {
+                    c.not_offered(Feature::Catalog, "404");
+                })
+                .await;
+            report
+                .case(PULL, MUST, "test", async |c: &mut Checks| c.fail("ran"))
+                .await;
+        });
+        assert!(matches!(report.results()[1].outcome, Outcome::Skipped(_)));
+    }
+
+    #[test]
+    fn only_runs_the_selected_workflows_test_cases() {
+        let policy = RunPolicy {
+            only: [Workflow::Push].into(),
+            ..RunPolicy::default()
+        };
+        let mut report = Report::new(policy);
+        run(async {
+            report
+                .setup(PULL, MUST, "setup", async |_: &mut Checks| {})
+                .await;
+            report
+                .case(PULL, MUST, "pull", async |_: &mut Checks| {})
+                .await;
+            let push = Scope::v1_1(Workflow::Push);
+            report
+                .case(push, MUST, "push", async |_: &mut Checks| {})
+                .await;
+        });
+        let names: Vec<&str> = report.results().iter().map(|r| r.name.as_str()).collect();
+        assert_eq!(names, ["setup", "push"]);
     }
 }

@@ -1,6 +1,8 @@
 //! Building and starting `oci-registry` for a run, and stopping it afterwards.
 //!
-//! The registry is started on `127.0.0.1:0` with a temporary store; it prints exactly one line,
+//! The registry is started on `127.0.0.1:0` with a temporary store, deletes and sparse image
+//! manifests allowed (as the official harnesses configured by [`crate::official`] expect), and
+//! the authentication asked for ([`ServerAuth`]); it prints exactly one line,
 //! `oci-registry listening on http://<addr>`, once bound. We block on reading that line (no
 //! sleeps, no polling). [`Server`] kills the process when dropped, including during a panic.
 
@@ -9,6 +11,7 @@ use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 
+use super::auth::Credentials;
 use super::moto::{self, Moto};
 use super::test_ca::TestCa;
 use crate::cargo::build_binary;
@@ -26,12 +29,32 @@ pub enum Backend {
     S3,
 }
 
+/// How the started registry authenticates its clients.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub enum ServerAuth {
+    /// Anyone may do anything.
+    #[default]
+    None,
+    /// HTTP Basic against an htpasswd file (`--htpasswd`).
+    Basic,
+    /// The token service (`--auth-config`): Basic credentials buy bearer tokens at `/token`.
+    Token,
+}
+
+/// The user the started registry knows when it authenticates.
+const USER: &str = "conformance";
+/// That user's password.
+const PASSWORD: &str = "conformance-password";
+/// bcrypt's cheapest cost: the hash guards a throwaway password.
+const BCRYPT_COST: u32 = 4;
+
 /// A running `oci-registry` with its temporary store; dropping it stops the process and removes
 /// the store.
 #[derive(Debug)]
 pub struct Server {
     child: Child,
     url: String,
+    credentials: Option<Credentials>,
     // Declared after `child` so the process is gone before its store is removed.
     _store: tempfile::TempDir,
     _moto: Option<Moto>,
@@ -40,17 +63,23 @@ pub struct Server {
 }
 
 impl Server {
-    /// Builds the binary (debug unless `release`) and starts it on `backend`, serving HTTPS
-    /// with a certificate of a CA made for the run when `tls`.
-    pub fn start(release: bool, backend: Backend, tls: bool) -> Result<Server, XtaskError> {
+    /// Builds the binary (debug unless `release`) and starts it on `backend` with `auth`,
+    /// serving HTTPS with a certificate of a CA made for the run when `tls`.
+    pub fn start(
+        release: bool,
+        backend: Backend,
+        auth: ServerAuth,
+        tls: bool,
+    ) -> Result<Server, XtaskError> {
         let executable = build_binary("oci-server-core", "oci-registry", release)?;
         let store = tempfile::Builder::new()
             .prefix("oci-conformance-store-")
             .tempdir()?;
         let log = executable.with_file_name("oci-registry-conformance.log");
         let mut command = Command::new(&executable);
-        command.args(["--listen", "127.0.0.1:0", "--delete"]);
-        // The store's folder holds the certificate files too: the store lives in `data/`.
+        command.args(["--listen", "127.0.0.1:0", "--delete", "--sparse-image"]);
+        // The store's folder holds the auth and certificate files: the store lives in `data/`.
+        let credentials = configure_auth(&mut command, auth, store.path())?;
         let ca = if tls {
             let ca = TestCa::make(store.path())?;
             command.arg("--tls-cert").arg(&ca.cert);
@@ -83,6 +112,7 @@ impl Server {
         Ok(Server {
             child,
             url,
+            credentials,
             _store: store,
             _moto: moto,
             ca,
@@ -97,6 +127,11 @@ impl Server {
     /// The CA (PEM) that issued the certificate served, when serving TLS.
     pub fn ca_pem(&self) -> Option<&str> {
         self.ca.as_ref().map(|ca| ca.ca_pem.as_str())
+    }
+
+    /// The credentials it accepts, when it authenticates.
+    pub fn credentials(&self) -> Option<&Credentials> {
+        self.credentials.as_ref()
     }
 }
 
@@ -149,6 +184,43 @@ fn read_announcement(child: &mut Child) -> Result<String, Option<XtaskError>> {
     // Keep reading so the server never blocks on a full pipe.
     std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
     Ok(url)
+}
+
+/// Writes the htpasswd file or token configuration `auth` needs into `dir` and adds its flag;
+/// returns the credentials to use.
+fn configure_auth(
+    command: &mut Command,
+    auth: ServerAuth,
+    dir: &Path,
+) -> Result<Option<Credentials>, XtaskError> {
+    let hash = || {
+        bcrypt::hash(PASSWORD, BCRYPT_COST).map_err(|error| XtaskError::Peer {
+            peer: "bcrypt".into(),
+            reason: error.to_string(),
+        })
+    };
+    match auth {
+        ServerAuth::None => return Ok(None),
+        ServerAuth::Basic => {
+            let file = dir.join("htpasswd");
+            std::fs::write(&file, format!("{USER}:{}\n", hash()?))?;
+            command.arg("--htpasswd").arg(file);
+        }
+        ServerAuth::Token => {
+            let file = dir.join("auth.toml");
+            // Everything on every repository, and the catalog: the checks need them all.
+            let config = format!(
+                "[users.{USER}]\npassword = \"{}\"\ncatalog = true\ngrants = [{{ repository = \"**\", actions = [\"pull\", \"push\", \"delete\"] }}]\n",
+                hash()?
+            );
+            std::fs::write(&file, config)?;
+            command.arg("--auth-config").arg(file);
+        }
+    }
+    Ok(Some(Credentials {
+        username: USER.into(),
+        password: PASSWORD.into(),
+    }))
 }
 
 /// Extracts the base URL from `oci-registry listening on http://<addr>`.

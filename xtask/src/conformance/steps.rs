@@ -1,8 +1,8 @@
 //! Multi-request steps shared by setups and teardowns: push a blob, push an image, clean up.
 
+use super::checks::Checks;
 use super::client::{Api, Reply};
 use super::data::{Blob, Image, Manifest};
-use super::report::Checks;
 
 /// Pushes `blob` to `repo` with `POST` then a monolithic `PUT`; returns the last answer (the
 /// `POST` answer when it did not open an upload).
@@ -62,8 +62,9 @@ pub async fn push_image_checked(
     push_manifest_checked(c, api, repo, reference, &image.manifest).await
 }
 
-/// Deletes manifests (by digest) then blobs, accepting 202, 404 (already gone) and 405 (deletes
-/// disabled): a teardown must not fail because a test already deleted something.
+/// Deletes manifests (by digest) then blobs, accepting 202, 404 (already gone), and 400 or 405
+/// (deletes disabled, v1.1 §Content Management): a teardown must not fail because a test
+/// already deleted something.
 pub async fn delete_all(
     c: &mut Checks,
     api: &Api,
@@ -79,7 +80,7 @@ pub async fn delete_all(
         .map(|digest| format!("/v2/{repo}/blobs/{digest}"));
     for path in manifests.chain(blobs) {
         let reply = api.delete(&path).await;
-        c.check([202, 404, 405].contains(&reply.status), || {
+        c.check([202, 400, 404, 405].contains(&reply.status), || {
             format!("DELETE {path}: {}", reply.describe())
         });
     }

@@ -45,6 +45,10 @@ pub(crate) struct ServeArgs {
     /// The grace period of the scheduled collections (see `oci-registry gc --grace`).
     #[arg(long, env = "OCI_REGISTRY_GC_GRACE", default_value = "1h", value_parser = duration)]
     gc_grace: Duration,
+    /// Accept image manifests whose config or layers were never pushed (sparse images); by
+    /// default they are refused with MANIFEST_BLOB_UNKNOWN.
+    #[arg(long)]
+    sparse_image: bool,
     #[command(flatten)]
     auth: AuthArgs,
     /// Mirror upstream registries as this TOML file configures (a pull-through cache).
@@ -60,7 +64,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         .with_chunk_min_length(args.chunk_min_length)
         .with_liveness_refresh(args.liveness_refresh)
         .with_probes(args.metrics_listen.is_none())
-        .with_upload_limits(args.connection.upload_limits());
+        .with_upload_limits(args.connection.upload_limits())
+        .with_sparse_images(args.sparse_image);
     let storage = args.store.open(true).await?;
     let registry = Registry::new(storage, config).with_authorizer(args.auth.authorizer()?);
     #[cfg(feature = "pull-through")]
