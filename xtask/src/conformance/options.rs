@@ -235,6 +235,7 @@ mod tests {
             options.connection,
             Connection {
                 ca_file: Some("/etc/ca.pem".into()),
+                ca_pem: None,
                 insecure: true,
                 credentials: Some(Credentials {
                     username: "alice".into(),
