@@ -71,7 +71,7 @@ fn check_route(path: &str) {
         "{path:?} printed as {printed:?}"
     );
     match &route {
-        Route::Base | Route::Catalog => {}
+        Route::Base | Route::Catalog | Route::Search => {}
         Route::Blob { name, digest } | Route::Referrers { name, digest } => {
             assert!(validate_repository(name.as_str()).is_ok());
             assert!(digest.algorithm().is_computable(), "{path:?}");
@@ -96,6 +96,7 @@ fn print(route: &Route) -> String {
     match route {
         Route::Base => "/v2/".to_owned(),
         Route::Catalog => "/v2/_catalog".to_owned(),
+        Route::Search => "/v1/search".to_owned(),
         Route::Blob { name, digest } => format!("/v2/{name}/blobs/{digest}"),
         Route::UploadStart { name } => format!("/v2/{name}/blobs/uploads/"),
         Route::Upload { name, id: Ok(id) } => format!("/v2/{name}/blobs/uploads/{id}"),
