@@ -11,7 +11,7 @@
 //! - [`layout`] holds the OCI image layout (`oci-layout`, `index.json`, `blobs/`).
 //! - [`annotations`] holds well-known annotation keys.
 //! - [`distribution`] holds [`ErrorCode`], [`ErrorResponse`], [`TagList`], [`Catalog`], referrers.
-//! - [`reference`] holds [`Reference`] and the name and tag validators.
+//! - [`reference`](mod@reference) holds [`Reference`] and the name and tag validators.
 //! - [`error`] holds the error types.
 //!
 //! ```
