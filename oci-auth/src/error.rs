@@ -107,6 +107,7 @@ pub enum Error {
     MissingRealm,
 
     /// The realm of a Bearer challenge is not an absolute URL.
+    #[cfg(feature = "client")]
     #[error("the token realm {realm:?} is not a valid URL")]
     InvalidRealm {
         /// The realm as the registry sent it.
@@ -117,6 +118,7 @@ pub enum Error {
     },
 
     /// The token server could not be reached, or the connection broke.
+    #[cfg(feature = "client")]
     #[error("token request to {realm} failed")]
     TokenTransport {
         /// The token server.

@@ -1,10 +1,13 @@
 //! The crate's error type: what the registry said, what the network did, what did not verify.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
 use oci_digest::{Digest, DigestError};
 use oci_spec_types::{ErrorCode, ErrorInfo, ManifestError, MediaType, ReferenceError};
+
+use crate::tls::TlsError;
 
 /// Everything that can go wrong talking to a registry.
 #[derive(Debug, thiserror::Error)]
@@ -224,9 +227,61 @@ pub enum Error {
     #[error("reading the upload source failed")]
     Source(#[source] std::io::Error),
 
-    /// The HTTP client could not be built from the configuration.
+    /// The HTTP client could not be built from the configuration (a proxy URL that does
+    /// not parse, say).
     #[error("cannot build the HTTP client")]
     Build(#[source] reqwest::Error),
+
+    /// TLS settings could not be read or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+
+    /// A configuration file or directory (`registries.conf`, `certs.d`) could not be read.
+    #[error("cannot read {path}")]
+    ConfigFile {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A `registries.conf` is not valid TOML of the expected shape.
+    #[error("{path} is not a valid registries.conf")]
+    RegistriesConf {
+        /// The file.
+        path: PathBuf,
+        /// The parser's complaint.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+
+    /// A `registries.conf` entry breaks the format's rules.
+    #[error("{path}: {message}")]
+    RegistriesConfEntry {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A `certs.d` directory holds half a client identity.
+    #[error("{path}: {problem}")]
+    CertsDir {
+        /// The file without its partner.
+        path: PathBuf,
+        /// What is missing.
+        problem: &'static str,
+    },
+
+    /// `registries.conf` blocks the repository.
+    #[error("{repository} is blocked by the registries.conf entry {prefix:?}")]
+    Blocked {
+        /// The repository asked for.
+        repository: String,
+        /// The prefix of the blocking entry.
+        prefix: String,
+    },
 }
 
 impl Error {

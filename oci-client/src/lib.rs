@@ -13,6 +13,8 @@
 //! | module | job |
 //! |---|---|
 //! | [`config`] | [`ClientConfig`] and its builder |
+//! | [`tls`] | [`Certificates`], [`Identity`] and the rustls configuration |
+//! | [`containers`] | `certs.d` and `registries.conf`, read when asked |
 //! | [`retry`] | the pure backoff and retry rules |
 //! | [`progress`] | [`ProgressEvent`] and the [`Progress`] sink |
 //! | [`endpoints`] | the endpoints, one file each, as methods of [`Client`] |
@@ -48,6 +50,7 @@
 
 mod client;
 pub mod config;
+pub mod containers;
 pub mod endpoints;
 pub mod error;
 mod headers;
@@ -57,10 +60,12 @@ mod repository;
 mod request;
 mod response;
 pub mod retry;
+pub mod tls;
 mod transport;
 
 pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, CredentialSource};
+pub use containers::ContainersConventions;
 pub use endpoints::base::PingInfo;
 pub use endpoints::blob_stream::BlobStream;
 pub use endpoints::blobs::BlobInfo;
@@ -75,6 +80,7 @@ pub use error::Error;
 pub use progress::{Progress, ProgressEvent};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;
+pub use tls::{Certificates, Identity, TlsError};
 
 /// Runs the README's example as a doctest, so it cannot go stale.
 #[cfg(doctest)]

@@ -5,6 +5,7 @@
 mod support;
 
 mod blobs;
+mod containers;
 mod distribution;
 mod faults;
 mod listing;
@@ -12,5 +13,6 @@ mod manifests;
 mod mount;
 mod referrers;
 mod referrers_fallback;
+mod tls;
 mod token_flow;
 mod uploads;

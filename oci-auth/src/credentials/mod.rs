@@ -21,7 +21,7 @@ mod podman;
 
 pub use docker_config::{AuthFile, docker_config_path};
 pub use helper::CredentialHelper;
-pub use podman::podman_auth_paths;
+pub use podman::{podman_auth_paths, podman_auth_paths_for};
 
 /// The server URL under which Docker stores Docker Hub credentials.
 pub const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
@@ -62,7 +62,7 @@ impl Credentials {
 }
 
 /// The `Authorization: Basic ...` value for a username and password, marked sensitive.
-pub(crate) fn basic_authorization(
+pub fn basic_authorization(
     username: &str,
     password: &Secret,
 ) -> Result<HeaderValue, InvalidHeaderValue> {
@@ -137,7 +137,8 @@ impl CredentialStore {
     }
 
     /// The sources the process environment points at: `DOCKER_CONFIG` or `~/.docker`,
-    /// `REGISTRY_AUTH_FILE` or `$XDG_RUNTIME_DIR/containers/auth.json` and
+    /// `REGISTRY_AUTH_FILE` or `$XDG_RUNTIME_DIR/containers/auth.json` (without
+    /// `XDG_RUNTIME_DIR`, `/run/containers/$UID/auth.json`) and
     /// `~/.config/containers/auth.json`; helpers are searched on `PATH`.
     pub fn from_env() -> Self {
         CredentialStore::from_env_with(|name| std::env::var_os(name))

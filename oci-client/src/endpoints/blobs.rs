@@ -25,6 +25,17 @@ impl Client {
         repository: &Repository,
         digest: &Digest,
     ) -> Result<Option<BlobInfo>, Error> {
+        self.pull_through_mirrors(repository, true, Option::is_none, |source| async move {
+            self.head_blob_at(&source, digest).await
+        })
+        .await
+    }
+
+    async fn head_blob_at(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+    ) -> Result<Option<BlobInfo>, Error> {
         let request = Request::new(
             Method::HEAD,
             self.blob_url(repository, digest)?,
@@ -47,6 +58,21 @@ impl Client {
     /// is checked too; without it the registry's `Content-Length` is. Redirects to other
     /// hosts (storage back ends) are followed without the `Authorization` header.
     pub async fn get_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> Result<BlobStream, Error> {
+        self.pull_through_mirrors(
+            repository,
+            true,
+            |_| false,
+            |source| async move { self.get_blob_at(&source, digest, size).await },
+        )
+        .await
+    }
+
+    async fn get_blob_at(
         &self,
         repository: &Repository,
         digest: &Digest,
@@ -76,6 +102,7 @@ impl Client {
 
     /// `DELETE` a blob from a repository.
     pub async fn delete_blob(&self, repository: &Repository, digest: &Digest) -> Result<(), Error> {
+        let repository = &*self.route(repository)?;
         let request = Request::new(
             Method::DELETE,
             self.blob_url(repository, digest)?,

@@ -75,6 +75,21 @@ impl Client {
         repository: &Repository,
         reference: &ManifestReference,
     ) -> Result<PulledManifest, Error> {
+        let by_digest = reference.digest().is_some();
+        self.pull_through_mirrors(
+            repository,
+            by_digest,
+            |_| false,
+            |source| async move { self.get_manifest_at(&source, reference).await },
+        )
+        .await
+    }
+
+    async fn get_manifest_at(
+        &self,
+        repository: &Repository,
+        reference: &ManifestReference,
+    ) -> Result<PulledManifest, Error> {
         let response = self
             .manifest_request(Method::GET, repository, reference)
             .await?
@@ -101,6 +116,21 @@ impl Client {
 
     /// `HEAD` a manifest; `None` when the registry does not have it.
     pub async fn head_manifest(
+        &self,
+        repository: &Repository,
+        reference: &ManifestReference,
+    ) -> Result<Option<ManifestInfo>, Error> {
+        let by_digest = reference.digest().is_some();
+        self.pull_through_mirrors(
+            repository,
+            by_digest,
+            Option::is_none,
+            |source| async move { self.head_manifest_at(&source, reference).await },
+        )
+        .await
+    }
+
+    async fn head_manifest_at(
         &self,
         repository: &Repository,
         reference: &ManifestReference,
@@ -189,6 +219,7 @@ impl Client {
         repository: &Repository,
         reference: &ManifestReference,
     ) -> Result<(), Error> {
+        let repository = &*self.route(repository)?;
         let url = self.manifest_url(repository, reference)?;
         let request = Request::new(
             Method::DELETE,
@@ -212,6 +243,7 @@ impl Client {
         media_type: &MediaType,
         tags: &[&str],
     ) -> Result<PushedManifest, Error> {
+        let repository = &*self.route(repository)?;
         let mut url = self.manifest_url(repository, reference)?;
         let limit = self.config().max_manifest_size();
         if bytes.len() as u64 > limit {

@@ -199,6 +199,7 @@ impl Client {
         digest: &Digest,
         data: Bytes,
     ) -> Result<PushedBlob, Error> {
+        let repository = &*self.route(repository)?;
         let size = data.len() as u64;
         let mut url = self.repository_url(repository, "blobs/uploads/")?;
         url.query_pairs_mut().append_pair("digest", digest.as_str());

@@ -68,17 +68,13 @@ impl Client {
         subject: &Digest,
         artifact_type: Option<&MediaType>,
     ) -> Result<Referrers, Error> {
-        let mut url = self.repository_url(repository, &format!("referrers/{subject}"))?;
+        let routed = self.route(repository)?;
+        let mut url = self.repository_url(&routed, &format!("referrers/{subject}"))?;
         if let Some(artifact_type) = artifact_type {
             url.query_pairs_mut()
                 .append_pair("artifactType", artifact_type.as_str());
         }
-        let mut pages = Box::pin(pages(
-            self,
-            repository.registry(),
-            pull_scopes(repository)?,
-            url,
-        ));
+        let mut pages = Box::pin(pages(self, routed.registry(), pull_scopes(&routed)?, url));
         let mut descriptors = Vec::new();
         let mut filtered = true;
         let mut first = true;
