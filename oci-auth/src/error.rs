@@ -182,6 +182,16 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// The status a token server answered, for [`Error::TokenStatus`].
+    pub fn status(&self) -> Option<http::StatusCode> {
+        match self {
+            Error::TokenStatus { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+}
+
 /// Why a `WWW-Authenticate` value could not be parsed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]

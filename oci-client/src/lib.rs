@@ -76,7 +76,7 @@ pub use endpoints::referrers::{
     MAX_FALLBACK_INDEX_WRITES, PushedReferrer, Referrers, ReferrersSource,
 };
 pub use endpoints::uploads::{PushedBlob, UploadSession};
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use progress::{Progress, ProgressEvent};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;

@@ -406,7 +406,7 @@ fn authority(url: &Url) -> String {
 /// True when a failed request got as far as a TLS exchange with a server that speaks TLS:
 /// some rustls error other than a malformed message (which is what a plain-HTTP answer
 /// looks like to rustls) sits in its chain of causes.
-fn tls_was_spoken(error: &(dyn std::error::Error + 'static)) -> bool {
+pub(crate) fn tls_was_spoken(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut pending = vec![error];
     while let Some(error) = pending.pop() {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {

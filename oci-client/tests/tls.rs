@@ -3,7 +3,7 @@
 //! directories, the insecure switch, and loopback hosts that speak TLS.
 
 use oci_distribution_client::{
-    Certificates, Client, ContainersConventions, Error, Identity, ManifestReference,
+    Certificates, Client, ContainersConventions, Error, ErrorKind, Identity, ManifestReference,
 };
 
 use crate::support::content::image;
@@ -57,9 +57,11 @@ async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
     let trusting = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
     round_trip(&trusting, &registry).await;
 
-    // Without the root the certificate is refused, over TLS (not retried as plain HTTP).
+    // Without the root the certificate is refused, over TLS (not retried as plain HTTP):
+    // a matter of settings, not of trying again.
     let error = client().ping(&registry.host()).await.unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Configuration);
 
     // Roots for another registry do not help this one.
     let elsewhere = config()

@@ -106,7 +106,7 @@ pub mod reason {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyStreamError<E> {
     /// The wrapped stream failed; its error is passed through untouched.
-    #[error("the verified stream failed: {0}")]
+    #[error("the verified stream failed")]
     Inner(#[source] E),
     /// The content failed verification (size exceeded, size or digest mismatch).
     #[error(transparent)]

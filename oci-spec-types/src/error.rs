@@ -16,7 +16,7 @@ use crate::media_type::MediaType;
 #[derive(Debug, thiserror::Error)]
 pub enum ManifestError {
     /// The bytes are not JSON (or nest deeper than the parser's recursion limit).
-    #[error("manifest is not valid JSON: {0}")]
+    #[error("manifest is not valid JSON")]
     InvalidJson(#[source] serde_json::Error),
     /// The bytes are JSON, but not a JSON object.
     #[error("manifest is not a JSON object")]
@@ -73,7 +73,7 @@ pub enum ManifestError {
         reason: Box<DataError>,
     },
     /// A manifest built in memory could not be written as JSON.
-    #[error("cannot encode manifest: {0}")]
+    #[error("cannot encode manifest")]
     Encode(#[source] serde_json::Error),
 }
 
@@ -176,7 +176,7 @@ pub enum ReferenceError {
         tag: String,
     },
     /// The part after `@` is not a valid digest.
-    #[error("invalid digest in reference: {0}")]
+    #[error("invalid digest in reference")]
     InvalidDigest(#[source] DigestError),
 }
 

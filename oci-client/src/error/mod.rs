@@ -1,4 +1,12 @@
-//! The crate's error type: what the registry said, what the network did, what did not verify.
+//! The crate's error type: what the registry said, what the network did, what did not verify,
+//! and [`ErrorKind`], what a caller can do about it.
+//!
+//! Display shows one level: the message, never the cause as well; the cause comes from
+//! [`source`](std::error::Error::source), so printing the chain repeats nothing.
+
+mod kind;
+
+pub use kind::ErrorKind;
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -285,11 +293,13 @@ pub enum Error {
 }
 
 impl Error {
-    /// The HTTP status when the registry answered with an unexpected one.
+    /// The HTTP status when the registry (or its token server) answered with an
+    /// unexpected one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Status { status, .. } => Some(*status),
             Error::ResumeRefused { status, .. } => Some(*status),
+            Error::Auth { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -309,11 +319,6 @@ impl Error {
             _ => &[],
         };
         errors.iter().map(|info| &info.code)
-    }
-
-    /// True for a 404 answer.
-    pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// Maps a verification failure of the blob `digest` to the matching variant.
