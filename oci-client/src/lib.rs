@@ -18,6 +18,7 @@
 //! | [`retry`] | the pure backoff and retry rules |
 //! | [`progress`] | [`ProgressEvent`] and the [`Progress`] sink |
 //! | [`endpoints`] | the endpoints, one file each, as methods of [`Client`] |
+//! | [`image`] | whole images: platform resolution, pull into files, push from blobs |
 //! | [`error`] | [`Error`] |
 //!
 //! ```no_run
@@ -54,6 +55,7 @@ pub mod containers;
 pub mod endpoints;
 pub mod error;
 mod headers;
+pub mod image;
 mod keyed_locks;
 pub mod progress;
 mod repository;
@@ -77,6 +79,8 @@ pub use endpoints::referrers::{
 };
 pub use endpoints::uploads::{PushedBlob, UploadSession};
 pub use error::{Error, ErrorKind};
+pub use image::pull::PulledImage;
+pub use image::push::Blob;
 pub use progress::{Progress, ProgressEvent};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;

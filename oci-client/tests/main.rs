@@ -8,6 +8,7 @@ mod blobs;
 mod containers;
 mod distribution;
 mod faults;
+mod images;
 mod listing;
 mod manifests;
 mod mount;

@@ -31,6 +31,7 @@ const DOCKER_HUB_ALIASES: [&str; 3] = ["docker.io", "index.docker.io", "registry
 
 /// What to authenticate with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credentials {
     /// No credentials: anonymous tokens, or no `Authorization` at all.
     #[default]
@@ -44,6 +45,9 @@ pub enum Credentials {
     },
     /// An OAuth2 refresh token (Docker's `identitytoken`), good for the token POST flow only.
     IdentityToken(Secret),
+    /// A registry token obtained elsewhere, sent as `Authorization: Bearer <token>` as it is,
+    /// without asking a token server.
+    Bearer(Secret),
 }
 
 impl Credentials {
@@ -53,6 +57,11 @@ impl Credentials {
             username: username.into(),
             password: password.into(),
         }
+    }
+
+    /// Shorthand for [`Credentials::Bearer`].
+    pub fn bearer(token: impl Into<Secret>) -> Self {
+        Credentials::Bearer(token.into())
     }
 
     /// True for [`Credentials::Anonymous`].

@@ -58,7 +58,8 @@ pub struct TokenRequest<'a> {
 /// * identity token: OAuth2 `POST` with `grant_type=refresh_token`;
 /// * username and password: `GET` with Basic, or with [`TokenOptions::password_grant`] an
 ///   OAuth2 `POST` with `grant_type=password`, falling back to the `GET` on 404 or 405;
-/// * anonymous: `GET` without credentials.
+/// * anonymous: `GET` without credentials;
+/// * a bearer token: no request, the token itself (with the default lifetime).
 ///
 /// `now` is the request time, the origin of the token's lifetime.
 pub async fn fetch_token(
@@ -99,6 +100,7 @@ pub async fn fetch_token(
         }
         Credentials::Basic { username, password } => fetch.get(Some((username, password))).await,
         Credentials::Anonymous => fetch.get(None).await,
+        Credentials::Bearer(token) => Ok(Token::new(token.clone(), now, options.default_lifetime)),
     }
 }
 

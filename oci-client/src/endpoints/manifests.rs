@@ -152,16 +152,21 @@ impl Client {
         }))
     }
 
-    /// `PUT` a manifest under a tag or its digest.
-    pub async fn put_manifest(
+    /// `PUT` a manifest under a tag or its digest: `reference` is a [`ManifestReference`],
+    /// a [`Digest`], or text (`"v1"`, `"sha256:..."`), checked before anything is sent.
+    pub async fn put_manifest<R>(
         &self,
         repository: &Repository,
-        reference: &ManifestReference,
+        reference: R,
         manifest: &Manifest,
-    ) -> Result<PushedManifest, Error> {
+    ) -> Result<PushedManifest, Error>
+    where
+        R: TryInto<ManifestReference>,
+        Error: From<R::Error>,
+    {
         self.put_manifest_raw(
             repository,
-            reference,
+            &reference.try_into()?,
             manifest.raw().clone(),
             &manifest.media_type(),
         )

@@ -42,6 +42,7 @@ impl Error {
             Error::Auth { source, .. } => kind_of_auth(source),
             Error::Transport { source, .. } if is_tls_refusal(source) => ErrorKind::Configuration,
             Error::Transport { .. } | Error::FallbackIndexContended { .. } => ErrorKind::Transient,
+            Error::NoMatchingPlatform { .. } => ErrorKind::NotFound,
             Error::DigestMismatch { .. }
             | Error::SizeMismatch { .. }
             | Error::SizeExceeded { .. } => ErrorKind::VerificationFailed,

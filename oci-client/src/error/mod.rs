@@ -231,6 +231,28 @@ pub enum Error {
         status: StatusCode,
     },
 
+    /// No entry of an index matches the platform asked for.
+    #[error("index {index} has no manifest for {platform}")]
+    NoMatchingPlatform {
+        /// The index.
+        index: Digest,
+        /// The platform asked for.
+        platform: String,
+    },
+
+    /// A manifest that should be an image manifest is something else.
+    #[error("{digest} is {media_type}, not an image manifest")]
+    NotAnImage {
+        /// The manifest.
+        digest: Digest,
+        /// What it is.
+        media_type: MediaType,
+    },
+
+    /// Writing pulled content failed.
+    #[error("writing the pulled content failed")]
+    Sink(#[source] std::io::Error),
+
     /// Reading the content to upload failed.
     #[error("reading the upload source failed")]
     Source(#[source] std::io::Error),
@@ -290,6 +312,12 @@ pub enum Error {
         /// The prefix of the blocking entry.
         prefix: String,
     },
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
 }
 
 impl Error {
