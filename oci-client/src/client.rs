@@ -12,7 +12,7 @@ use url::Url;
 use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::keyed_locks::KeyedLocks;
-use crate::progress::{Progress, Tracker};
+use crate::progress::{Direction, Progress, Tracker};
 use crate::repository::Repository;
 use crate::transport::Transport;
 
@@ -113,9 +113,21 @@ impl Client {
         pull(primary).await
     }
 
-    /// A progress counter for one blob.
-    pub(crate) fn tracker(&self, digest: &Digest, total: Option<u64>) -> Tracker {
-        Tracker::new(self.progress.clone(), digest.clone(), total)
+    /// A progress counter for one blob's transfer to or from `repository`.
+    pub(crate) fn tracker(
+        &self,
+        direction: Direction,
+        repository: &Repository,
+        digest: &Digest,
+        total: Option<u64>,
+    ) -> Tracker {
+        Tracker::new(
+            self.progress.clone(),
+            direction,
+            repository.clone(),
+            digest.clone(),
+            total,
+        )
     }
 }
 

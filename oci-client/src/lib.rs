@@ -81,7 +81,7 @@ pub use endpoints::uploads::{PushedBlob, UploadSession};
 pub use error::{Error, ErrorKind};
 pub use image::pull::PulledImage;
 pub use image::push::Blob;
-pub use progress::{Progress, ProgressEvent};
+pub use progress::{Direction, Progress, ProgressEvent};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;
 pub use tls::{Certificates, Identity, TlsError};

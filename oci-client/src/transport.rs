@@ -5,6 +5,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, StatusCode};
@@ -18,6 +19,12 @@ use crate::request::Request;
 use crate::response::{Response, retry_after};
 use crate::retry::Outcome;
 use crate::tls::TlsProfile;
+
+/// How long the TLS attempt of a registry tried over TLS first may take. A plain-HTTP
+/// server may wait for the end of a request head that a TLS hello never sends; a TLS
+/// server on a loopback address answers in milliseconds. Past this, plain HTTP is tried,
+/// and its answer decides.
+const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 10;
@@ -124,12 +131,13 @@ impl Transport {
             return Some(known);
         }
         let http = self.http_for_authority(registry);
-        let scheme = match http.get(format!("https://{registry}/v2/")).send().await {
-            Ok(_) => "https",
-            Err(error) if tls_was_spoken(&error) => "https",
-            Err(error) => match http.get(format!("http://{registry}/v2/")).send().await {
+        let over_tls = http.get(format!("https://{registry}/v2/")).send();
+        let scheme = match tokio::time::timeout(TLS_PROBE_TIMEOUT, over_tls).await {
+            Ok(Ok(_)) => "https",
+            Ok(Err(error)) if tls_was_spoken(&error) => "https",
+            tls_failure => match http.get(format!("http://{registry}/v2/")).send().await {
                 Ok(answer) if looks_like_a_registry(&answer) => {
-                    tracing::debug!(registry, %error, "no TLS here, using plain HTTP");
+                    tracing::debug!(registry, ?tls_failure, "no TLS here, using plain HTTP");
                     "http"
                 }
                 // Neither works: keep TLS, whose failure says more.
@@ -388,9 +396,10 @@ fn http_client(config: &ClientConfig, profile: &TlsProfile) -> Result<reqwest::C
     builder.build().map_err(Error::Build)
 }
 
-/// A registry's answer to `GET /v2/`: 200, 401, or its API version header.
+/// A plain-HTTP answer to `GET /v2/` that comes from a registry, not from a TLS server
+/// objecting to plain HTTP (which answers 400, as Go's does, without the API version).
 fn looks_like_a_registry(answer: &reqwest::Response) -> bool {
-    matches!(answer.status(), StatusCode::OK | StatusCode::UNAUTHORIZED)
+    answer.status() != StatusCode::BAD_REQUEST
         || answer.headers().contains_key(crate::headers::API_VERSION)
 }
 

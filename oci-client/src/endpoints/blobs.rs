@@ -79,6 +79,7 @@ impl Client {
         size: Option<u64>,
     ) -> Result<BlobStream, Error> {
         let target = BlobTarget {
+            repository: repository.clone(),
             registry: repository.registry().to_owned(),
             url: self.blob_url(repository, digest)?,
             scopes: pull_scopes(repository)?,

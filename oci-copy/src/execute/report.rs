@@ -9,19 +9,29 @@ use oci_spec_types::{Digest, MediaType};
 use crate::error::{Error, Result};
 use crate::plan::{Action, Plan, StepId};
 
-/// Something that happened while running a plan.
+/// Something that happened while running a plan. `Started` and `Bytes` name the content
+/// (digest and media type) as well as the step, so a listener needs no plan to show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A step started.
     Started {
         /// The step.
         step: StepId,
+        /// The content it concerns (for a tag: the manifest the tag points to).
+        digest: Digest,
+        /// The content's media type.
+        media_type: MediaType,
     },
     /// Bytes of a blob went through.
     Bytes {
         /// The step.
         step: StepId,
+        /// The blob.
+        digest: Digest,
+        /// The blob's media type.
+        media_type: MediaType,
         /// Bytes so far.
         done: u64,
         /// The blob's size.

@@ -153,7 +153,13 @@ async fn a_failed_child_tag_does_not_hold_back_its_index_tags_when_going_on() {
         );
     }
     let error = report.into_result().unwrap_err();
-    let message = error.to_string();
+    // The failure's message and its causes (Display shows one level).
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
     assert!(
         message.contains(&format!(
             "tag \"v1-amd64\" of docker://{}/app",
