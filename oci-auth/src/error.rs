@@ -289,6 +289,7 @@ pub enum ScopeError {
 
 /// The three parts of a scope, for [`ScopeError::InvalidPart`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ScopePart {
     /// `repository`, `registry`, `repository(plugin)`.
     ResourceType,

@@ -65,3 +65,8 @@ pub use secret::Secret;
 pub use token::{Token, TokenCache, parse_token_response};
 #[cfg(feature = "client")]
 pub use token::{TokenOptions, TokenRequest, fetch_token};
+
+/// Runs the README's example as a doctest, so it cannot go stale.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

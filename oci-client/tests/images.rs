@@ -161,11 +161,7 @@ async fn a_bearer_token_is_sent_as_it_is() {
     };
     let scopes = Scopes::from(Scope::push_pull("tokens/app").unwrap());
     let basic = Credentials::basic(token::USERNAME, token::PASSWORD);
-    let request = TokenRequest {
-        challenge: &bearer,
-        scopes: &scopes,
-        credentials: &basic,
-    };
+    let request = TokenRequest::new(&bearer, &scopes, &basic);
     let token = oci_auth::fetch_token(&http, request, &TokenOptions::default(), SystemTime::now())
         .await
         .unwrap();

@@ -12,6 +12,7 @@ use oci_spec_types::{ManifestError, MediaType, Platform, PlatformError, Referenc
 /// Display shows one level: the message, never the cause as well; the cause comes from
 /// [`source`](std::error::Error::source), so printing the chain repeats nothing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file or folder could not be read or written.
     #[error("cannot read or write {}", path.display())]

@@ -6,6 +6,7 @@ use crate::Digest;
 
 /// Why a digest string or hashing state was refused, or why content did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DigestError {
     /// The text breaks the OCI digest grammar. `reason` is one of the constants in [`reason`].
     #[error("invalid digest {input:?}: {reason}")]

@@ -14,6 +14,7 @@ use crate::media_type::MediaType;
 /// [`UnsupportedMediaType`](Self::UnsupportedMediaType), which some answer with
 /// `UNSUPPORTED`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ManifestError {
     /// The bytes are not JSON (or nest deeper than the parser's recursion limit).
     #[error("manifest is not valid JSON")]
@@ -79,6 +80,7 @@ pub enum ManifestError {
 
 /// Where in a manifest a descriptor (or field) sits, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DescriptorLocation {
     /// The manifest's own fields (e.g. its `artifactType`).
     Manifest,
@@ -106,6 +108,7 @@ impl fmt::Display for DescriptorLocation {
 
 /// Why a descriptor's embedded `data` does not stand for the content it describes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     /// `data` is not standard base64 with padding.
     #[error("data is not valid base64")]
@@ -133,6 +136,7 @@ pub enum DataError {
 
 /// Why a string was refused as an image reference, repository name or tag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReferenceError {
     /// The reference is empty.
     #[error("empty image reference")]
@@ -182,6 +186,7 @@ pub enum ReferenceError {
 
 /// Why a string was refused as a platform.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlatformError {
     /// Not of the form `os/arch[/variant]` with non-empty, plain components.
     #[error("invalid platform {input:?}: expected os/arch[/variant]")]

@@ -11,7 +11,7 @@
 //! - [`layout`] holds the OCI image layout (`oci-layout`, `index.json`, `blobs/`).
 //! - [`annotations`] holds well-known annotation keys.
 //! - [`distribution`] holds [`ErrorCode`], [`ErrorResponse`], [`TagList`], [`Catalog`], referrers.
-//! - [`reference`] holds [`Reference`] and the name and tag validators.
+//! - [`reference`](mod@reference) holds [`Reference`] and the name and tag validators.
 //! - [`error`] holds the error types.
 //!
 //! ```
@@ -40,6 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod annotations;
@@ -72,3 +73,8 @@ pub use manifest::parsed::Parsed;
 pub use media_type::{MANIFEST_MEDIA_TYPES, MediaType};
 pub use platform::Platform;
 pub use reference::{Reference, validate_repository, validate_tag};
+
+/// Runs the README's example as a doctest, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

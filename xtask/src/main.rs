@@ -4,7 +4,7 @@
 //!   the OCI distribution conformance checks against it (the official suite when
 //!   `OCI_CONFORMANCE_BIN` names one, otherwise the project's own checks in [`conformance`]).
 //! - `bench`: `oci-registry` against Debian's `docker-registry` (and `oci-copy`'s copy benchmark),
-//!   side by side; writes `xtask/BENCHMARKS.md` (see [`bench`]).
+//!   side by side; writes `xtask/BENCHMARKS.md` (see [`bench`](mod@bench)).
 //! - `package-check`: runs `cargo package` for each publishable crate on its own.
 //! - `fuzz`: replays the fuzz regressions, then runs each cargo-fuzz target of `xtask/fuzz`
 //!   for a bounded time ([`fuzz`]).
@@ -18,7 +18,7 @@
 //! - [`error`]: the one error type of the tasks.
 //! - [`conformance`]: options, the runner, the checks and the report.
 //! - [`official`]: running the official conformance binary and reading its `junit.xml`.
-//! - [`bench`]: `cargo xtask bench`.
+//! - [`bench`](mod@bench): `cargo xtask bench`.
 //! - [`package_check`]: `cargo xtask package-check`.
 //! - [`fuzz`]: `cargo xtask fuzz`.
 //! - [`chaos`]: `cargo xtask chaos`.

@@ -26,6 +26,7 @@ pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(300);
 
 /// Where credentials come from.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub enum CredentialSource {
     /// Look them up in a store (explicit entries, Docker `config.json`, podman `auth.json`).
     Store(CredentialStore),

@@ -11,6 +11,7 @@ use crate::request::Request;
 
 /// What `HEAD` told about a blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BlobInfo {
     /// The blob.
     pub digest: Digest,

@@ -20,6 +20,7 @@ use crate::response::Response;
 
 /// A manifest as the registry sent it, verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PulledManifest {
     /// The digest of `bytes` (checked against the one asked for and the one announced).
     pub digest: Digest,
@@ -39,6 +40,7 @@ impl PulledManifest {
 
 /// What `HEAD` told about a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ManifestInfo {
     /// `Docker-Content-Digest`, or the digest asked for; `None` when a tag was asked for and
     /// the registry did not say.
@@ -51,6 +53,7 @@ pub struct ManifestInfo {
 
 /// What a manifest push did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushedManifest {
     /// The digest of the bytes pushed.
     pub digest: Digest,

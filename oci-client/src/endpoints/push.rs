@@ -23,6 +23,7 @@ use crate::request::Request;
 
 /// How a blob's bytes travel to the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UploadMethod {
     /// `POST` to open a session, then one `PUT` carrying the whole blob.
     Monolithic,

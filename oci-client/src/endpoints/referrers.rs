@@ -28,6 +28,7 @@ use crate::repository::{ManifestReference, Repository};
 
 /// Where a referrers list came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReferrersSource {
     /// The referrers API.
     Api,
@@ -37,6 +38,7 @@ pub enum ReferrersSource {
 
 /// The manifests that refer to a subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Referrers {
     /// One descriptor per referrer (with `artifactType` and annotations), filtered by the
     /// artifact type asked for.
@@ -52,6 +54,7 @@ pub const MAX_FALLBACK_INDEX_WRITES: usize = 5;
 
 /// What pushing a referrer did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushedReferrer {
     /// The referrer's own push.
     pub manifest: PushedManifest,

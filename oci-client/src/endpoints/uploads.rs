@@ -81,6 +81,7 @@ impl UploadSession {
 
 /// A blob now in a repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushedBlob {
     /// The blob.
     pub digest: Digest,
