@@ -90,6 +90,10 @@ pub async fn execute(
                 step: id,
                 digest: step.descriptor.digest.clone(),
                 media_type: step.descriptor.media_type.clone(),
+                tag: match &step.action {
+                    Action::Tag { tag, .. } => tag.clone(),
+                    _ => None,
+                },
             };
             emit(options, &started);
             let work = StepWork::new(plan, step, &source, &sink, options);

@@ -23,6 +23,8 @@ pub enum Event {
         digest: Digest,
         /// The content's media type.
         media_type: MediaType,
+        /// For a tag step, the tag it writes.
+        tag: Option<String>,
     },
     /// Bytes of a blob went through.
     Bytes {
