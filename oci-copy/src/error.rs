@@ -394,6 +394,21 @@ fn caused_by_final_error(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// An error and its causes on one line, `: `-joined (a cause whose text is already there is
+/// left out): for a log line or a one-line message, since `Display` shows one level only.
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -412,7 +427,8 @@ mod tests {
     fn content_that_fails_verification_is_final_even_inside_an_upload_error() {
         let verify = size_mismatch();
         assert!(!verify.is_retryable());
-        let text = verify.to_string();
+        // The digest in the message, the difference in its cause.
+        let text = chain_text(&verify);
         assert!(
             text.contains(Digest::compute(b"layer").as_str())
                 && text.contains("expected 5 bytes, found 4"),

@@ -36,22 +36,10 @@ impl From<Error> for Failure {
             | Error::UnknownTransport { .. }
             | Error::Regex(_)
             | Error::SemverRange { .. }
-            | Error::Platform(_) => Failure::Usage(with_causes(&error)),
+            | Error::Platform(_) => Failure::Usage(oci_copy::error::chain_text(&error)),
             other => Failure::Copy(other),
         }
     }
-}
-
-/// An error's message and its causes' on one line, joined by `: `.
-fn with_causes(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(inner) = cause {
-        text.push_str(": ");
-        text.push_str(&inner.to_string());
-        cause = inner.source();
-    }
-    text
 }
 
 /// Runs the command and maps its result to the exit code.

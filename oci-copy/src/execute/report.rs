@@ -149,7 +149,7 @@ impl Report {
                     .errors
                     .iter()
                     .find(|(failed, _)| *failed == step.id)
-                    .map(|(_, error)| error_chain(error)),
+                    .map(|(_, error)| crate::error::chain_text(error)),
             })
             .collect()
     }
@@ -188,18 +188,4 @@ impl Report {
             first: Box::new(first),
         })
     }
-}
-
-/// An error and its sources, `: `-joined, as one line.
-fn error_chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
 }
