@@ -101,3 +101,8 @@ pub async fn copy(
         .into_result()?;
     Ok((plan, report))
 }
+
+/// Compiles the README's library example, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
