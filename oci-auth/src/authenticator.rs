@@ -107,6 +107,7 @@ impl Authenticator {
 
     /// The `Authorization` value answering `challenge` from `registry` for `scopes`:
     ///
+    /// * a [`Credentials::Bearer`] token: that token, whatever the challenge;
     /// * Basic: the credentials themselves, `None` when anonymous;
     /// * Bearer: a token for `scopes` plus any scope the challenge names, from the cache while
     ///   fresh, else from the token server;
@@ -117,6 +118,14 @@ impl Authenticator {
         challenge: &Challenge,
         scopes: &Scopes,
     ) -> Result<Option<HeaderValue>, Error> {
+        if let Credentials::Bearer(token) = self.credentials_for(registry).await? {
+            let token = Token::new(
+                token,
+                self.inner.clock.now(),
+                self.inner.options.default_lifetime,
+            );
+            return self.bearer_header(registry, &token).map(Some);
+        }
         match challenge {
             Challenge::Basic(_) => match self.credentials_for(registry).await? {
                 Credentials::Anonymous => Ok(None),
@@ -131,6 +140,8 @@ impl Authenticator {
                 Credentials::IdentityToken(_) => Err(Error::IdentityTokenForBasic {
                     registry: registry.to_owned(),
                 }),
+                // Answered above, before the challenge is looked at.
+                Credentials::Bearer(_) => Ok(None),
             },
             Challenge::Bearer(bearer) => {
                 let token = self.token_for(registry, bearer, scopes).await?;

@@ -107,6 +107,7 @@ pub enum Error {
     MissingRealm,
 
     /// The realm of a Bearer challenge is not an absolute URL.
+    #[cfg(feature = "client")]
     #[error("the token realm {realm:?} is not a valid URL")]
     InvalidRealm {
         /// The realm as the registry sent it.
@@ -117,6 +118,7 @@ pub enum Error {
     },
 
     /// The token server could not be reached, or the connection broke.
+    #[cfg(feature = "client")]
     #[error("token request to {realm} failed")]
     TokenTransport {
         /// The token server.
@@ -178,6 +180,16 @@ pub enum Error {
         #[source]
         source: http::header::InvalidHeaderValue,
     },
+}
+
+impl Error {
+    /// The status a token server answered, for [`Error::TokenStatus`].
+    pub fn status(&self) -> Option<http::StatusCode> {
+        match self {
+            Error::TokenStatus { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
 }
 
 /// Why a `WWW-Authenticate` value could not be parsed.
@@ -277,6 +289,7 @@ pub enum ScopeError {
 
 /// The three parts of a scope, for [`ScopeError::InvalidPart`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ScopePart {
     /// `repository`, `registry`, `repository(plugin)`.
     ResourceType,

@@ -36,9 +36,11 @@
 //! assert_eq!(scopes.to_string(), "repository:team/app:pull,push");
 //! # Ok::<(), oci_auth::Error>(())
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "client")]
 pub mod authenticator;
 pub mod challenge;
 pub mod clock;
@@ -48,14 +50,23 @@ pub mod scope;
 pub mod secret;
 pub mod token;
 
+#[cfg(feature = "client")]
 pub use authenticator::{Authenticator, AuthenticatorBuilder};
 pub use challenge::{AuthParams, BasicChallenge, BearerChallenge, Challenge};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{
     AuthFile, CredentialHelper, CredentialStore, Credentials, DOCKER_HUB_SERVER,
-    canonical_registry, docker_config_path, helper_server_url, podman_auth_paths,
+    basic_authorization, canonical_registry, docker_config_path, helper_server_url,
+    podman_auth_paths, podman_auth_paths_for,
 };
 pub use error::{ChallengeError, Error, Expected, ScopeError, ScopePart};
 pub use scope::{Scope, Scopes};
 pub use secret::Secret;
-pub use token::{Token, TokenCache, TokenOptions, TokenRequest, fetch_token};
+pub use token::{Token, TokenCache, parse_token_response};
+#[cfg(feature = "client")]
+pub use token::{TokenOptions, TokenRequest, fetch_token};
+
+/// Runs the README's example as a doctest, so it cannot go stale.
+#[cfg(all(doctest, feature = "client"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -46,10 +46,7 @@ async fn secrets_stay_out_of_logs_and_debug_output() {
     .await;
     let store =
         CredentialStore::new().with_credentials(REGISTRY, Credentials::basic(USERNAME, PASSWORD));
-    let options = TokenOptions {
-        password_grant: true,
-        ..TokenOptions::default()
-    };
+    let options = TokenOptions::default().with_password_grant(true);
     let auth = Authenticator::builder(reqwest::Client::new(), store)
         .options(options)
         .build();

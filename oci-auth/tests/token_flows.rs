@@ -27,10 +27,7 @@ fn alice() -> Credentials {
 }
 
 fn password_grant() -> TokenOptions {
-    TokenOptions {
-        password_grant: true,
-        ..TokenOptions::default()
-    }
+    TokenOptions::default().with_password_grant(true)
 }
 
 fn authenticator(credentials: Credentials, options: TokenOptions) -> Authenticator {

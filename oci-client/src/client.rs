@@ -1,6 +1,8 @@
 //! [`Client`]: the handle every endpoint hangs off. The endpoints themselves live in
 //! [`crate::endpoints`], one file each.
 
+use std::borrow::Cow;
+use std::future::Future;
 use std::sync::Arc;
 
 use oci_auth::{Scope, Scopes};
@@ -10,7 +12,7 @@ use url::Url;
 use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::keyed_locks::KeyedLocks;
-use crate::progress::{Progress, Tracker};
+use crate::progress::{Direction, Progress, Tracker};
 use crate::repository::Repository;
 use crate::transport::Transport;
 
@@ -67,9 +69,65 @@ impl Client {
             .map_err(|source| Error::Url { url: path, source })
     }
 
-    /// A progress counter for one blob.
-    pub(crate) fn tracker(&self, digest: &Digest, total: Option<u64>) -> Tracker {
-        Tracker::new(self.progress.clone(), digest.clone(), total)
+    /// Where requests for `repository` go under `registries.conf`: its location, or
+    /// [`Error::Blocked`].
+    pub(crate) fn route<'a>(
+        &self,
+        repository: &'a Repository,
+    ) -> Result<Cow<'a, Repository>, Error> {
+        let routes = &self.config().routes;
+        if routes.is_empty() {
+            return Ok(Cow::Borrowed(repository));
+        }
+        routes.primary(repository).map(Cow::Owned)
+    }
+
+    /// Runs a pull against the mirrors `registries.conf` gives `repository` (those serving
+    /// pulls `by_digest` or by tag), in order, and then against its location: the first
+    /// answer that is not an error and not a miss (`is_miss`) wins; the location's answer
+    /// stands whatever it is.
+    pub(crate) async fn pull_through_mirrors<T, F, Fut>(
+        &self,
+        repository: &Repository,
+        by_digest: bool,
+        is_miss: fn(&T) -> bool,
+        pull: F,
+    ) -> Result<T, Error>
+    where
+        F: Fn(Repository) -> Fut,
+        Fut: Future<Output = Result<T, Error>>,
+    {
+        let routes = &self.config().routes;
+        if routes.is_empty() {
+            return pull(repository.clone()).await;
+        }
+        let mut sources = routes.pull_sources(repository, by_digest)?;
+        let primary = sources.pop().unwrap_or_else(|| repository.clone());
+        for mirror in sources {
+            match pull(mirror.clone()).await {
+                Ok(answer) if !is_miss(&answer) => return Ok(answer),
+                Ok(_) => tracing::debug!(%mirror, "the mirror does not have it"),
+                Err(error) => tracing::debug!(%mirror, %error, "the mirror failed"),
+            }
+        }
+        pull(primary).await
+    }
+
+    /// A progress counter for one blob's transfer to or from `repository`.
+    pub(crate) fn tracker(
+        &self,
+        direction: Direction,
+        repository: &Repository,
+        digest: &Digest,
+        total: Option<u64>,
+    ) -> Tracker {
+        Tracker::new(
+            self.progress.clone(),
+            direction,
+            repository.clone(),
+            digest.clone(),
+            total,
+        )
     }
 }
 

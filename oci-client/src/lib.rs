@@ -13,9 +13,12 @@
 //! | module | job |
 //! |---|---|
 //! | [`config`] | [`ClientConfig`] and its builder |
+//! | [`tls`] | [`Certificates`], [`Identity`] and the rustls configuration |
+//! | [`containers`] | `certs.d` and `registries.conf`, read when asked |
 //! | [`retry`] | the pure backoff and retry rules |
 //! | [`progress`] | [`ProgressEvent`] and the [`Progress`] sink |
 //! | [`endpoints`] | the endpoints, one file each, as methods of [`Client`] |
+//! | [`image`] | whole images: platform resolution, pull into files, push from blobs |
 //! | [`error`] | [`Error`] |
 //!
 //! ```no_run
@@ -43,24 +46,29 @@
 //! # Ok(())
 //! # }
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 mod client;
 pub mod config;
+pub mod containers;
 pub mod endpoints;
 pub mod error;
 mod headers;
+pub mod image;
 mod keyed_locks;
 pub mod progress;
 mod repository;
 mod request;
 mod response;
 pub mod retry;
+pub mod tls;
 mod transport;
 
 pub use client::Client;
 pub use config::{ClientConfig, ClientConfigBuilder, CredentialSource};
+pub use containers::ContainersConventions;
 pub use endpoints::base::PingInfo;
 pub use endpoints::blob_stream::BlobStream;
 pub use endpoints::blobs::BlobInfo;
@@ -71,10 +79,13 @@ pub use endpoints::referrers::{
     MAX_FALLBACK_INDEX_WRITES, PushedReferrer, Referrers, ReferrersSource,
 };
 pub use endpoints::uploads::{PushedBlob, UploadSession};
-pub use error::Error;
-pub use progress::{Progress, ProgressEvent};
+pub use error::{Error, ErrorKind};
+pub use image::pull::PulledImage;
+pub use image::push::Blob;
+pub use progress::{Direction, Progress, ProgressEvent};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;
+pub use tls::{Certificates, Identity, TlsError};
 
 /// Runs the README's example as a doctest, so it cannot go stale.
 #[cfg(doctest)]

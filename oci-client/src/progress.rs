@@ -9,9 +9,27 @@ use std::sync::Arc;
 use oci_digest::Digest;
 use tokio::sync::mpsc;
 
-/// How far the transfer of one blob has come.
+use crate::repository::Repository;
+
+/// Which way bytes go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Direction {
+    /// From the registry to the client.
+    Download,
+    /// From the client to the registry.
+    Upload,
+}
+
+/// How far the transfer of one blob has come. One blob copied between repositories makes
+/// two transfers, told apart by `direction` and `repository`.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ProgressEvent {
+    /// Download or upload.
+    pub direction: Direction,
+    /// The repository the bytes come from or go to.
+    pub repository: Repository,
     /// The blob.
     pub digest: Digest,
     /// Bytes sent or received so far (a resumed download counts from where it resumed).
@@ -62,16 +80,26 @@ impl fmt::Debug for Progress {
 #[derive(Debug, Clone)]
 pub(crate) struct Tracker {
     progress: Option<Progress>,
+    direction: Direction,
+    repository: Repository,
     digest: Digest,
     total: Option<u64>,
     done: u64,
 }
 
 impl Tracker {
-    /// A tracker for `digest` starting at zero bytes.
-    pub(crate) fn new(progress: Option<Progress>, digest: Digest, total: Option<u64>) -> Self {
+    /// A tracker for the transfer of `digest` to or from `repository`, at zero bytes.
+    pub(crate) fn new(
+        progress: Option<Progress>,
+        direction: Direction,
+        repository: Repository,
+        digest: Digest,
+        total: Option<u64>,
+    ) -> Self {
         Tracker {
             progress,
+            direction,
+            repository,
             digest,
             total,
             done: 0,
@@ -83,6 +111,8 @@ impl Tracker {
         self.done = self.done.saturating_add(bytes);
         if let Some(progress) = &self.progress {
             progress.emit(ProgressEvent {
+                direction: self.direction,
+                repository: self.repository.clone(),
                 digest: self.digest.clone(),
                 bytes_done: self.done,
                 total: self.total,
@@ -99,7 +129,14 @@ mod tests {
     async fn channel_receives_cumulative_events() {
         let (progress, mut events) = Progress::channel();
         let digest = Digest::compute(b"abc");
-        let mut tracker = Tracker::new(Some(progress), digest.clone(), Some(3));
+        let repository = Repository::new("r.example", "a").unwrap();
+        let mut tracker = Tracker::new(
+            Some(progress),
+            Direction::Upload,
+            repository.clone(),
+            digest.clone(),
+            Some(3),
+        );
         tracker.advance(1);
         tracker.advance(2);
         drop(tracker);
@@ -109,6 +146,8 @@ mod tests {
         assert_eq!(
             second,
             ProgressEvent {
+                direction: Direction::Upload,
+                repository,
                 digest,
                 bytes_done: 3,
                 total: Some(3)

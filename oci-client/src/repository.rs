@@ -47,6 +47,23 @@ impl From<&Reference> for Repository {
     }
 }
 
+impl FromStr for Repository {
+    type Err = ReferenceError;
+
+    /// `[registry[:port]/]name`, normalised as image references are (`alpine` is
+    /// `library/alpine` on Docker Hub, whose API host `registry-1.docker.io` is used). A tag
+    /// or digest is refused: a repository has none.
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let last = text.rsplit('/').next().unwrap_or(text);
+        if text.contains('@') || last.contains(':') {
+            return Err(ReferenceError::InvalidRepository {
+                repository: text.to_owned(),
+            });
+        }
+        Reference::parse(text).map(|reference| Repository::from(&reference))
+    }
+}
+
 impl fmt::Display for Repository {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.registry, self.name)
@@ -83,6 +100,21 @@ impl ManifestReference {
             ManifestReference::Tag(tag) => tag,
             ManifestReference::Digest(digest) => digest.as_str(),
         }
+    }
+}
+
+impl From<&ManifestReference> for ManifestReference {
+    fn from(reference: &ManifestReference) -> Self {
+        reference.clone()
+    }
+}
+
+impl TryFrom<&str> for ManifestReference {
+    type Error = ReferenceError;
+
+    /// As [`FromStr`]: a digest when the text holds a `:`, else a tag.
+    fn try_from(text: &str) -> Result<Self, Self::Error> {
+        text.parse()
     }
 }
 
@@ -142,6 +174,25 @@ mod tests {
         );
         let hub = Reference::parse("alpine").unwrap();
         assert_eq!(Repository::from(&hub).registry(), "registry-1.docker.io");
+    }
+
+    #[test]
+    fn repositories_parse_from_text() {
+        let parsed: Repository = "127.0.0.1:5000/team/app".parse().unwrap();
+        assert_eq!(
+            parsed,
+            Repository::new("127.0.0.1:5000", "team/app").unwrap()
+        );
+        let hub: Repository = "alpine".parse().unwrap();
+        assert_eq!(hub.to_string(), "registry-1.docker.io/library/alpine");
+        for bad in [
+            "r.example/app:v1",
+            "r.example/app@sha256:00",
+            "",
+            "r.example/Upper",
+        ] {
+            assert!(bad.parse::<Repository>().is_err(), "{bad}");
+        }
     }
 
     #[test]

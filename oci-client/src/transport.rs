@@ -1,9 +1,11 @@
 //! Sending one registry request: per-host concurrency slot, authentication (answering a
 //! `401` challenge once), retries with backoff, and redirects followed by hand so that
-//! `Authorization` never leaves the registry's host.
+//! `Authorization` never leaves the registry's host. Each host gets the HTTP client of its
+//! TLS settings, and a registry tried over TLS first learns its scheme on first contact.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
 
 use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, StatusCode};
@@ -11,11 +13,18 @@ use oci_auth::{Authenticator, BearerChallenge, Challenge, Scopes};
 use tokio::sync::Semaphore;
 use url::Url;
 
-use crate::config::{ClientConfig, CredentialSource};
+use crate::config::{ClientConfig, CredentialSource, Scheme, host_of};
 use crate::error::Error;
 use crate::request::Request;
 use crate::response::{Response, retry_after};
 use crate::retry::Outcome;
+use crate::tls::TlsProfile;
+
+/// How long the TLS attempt of a registry tried over TLS first may take. A plain-HTTP
+/// server may wait for the end of a request head that a TLS hello never sends; a TLS
+/// server on a loopback address answers in milliseconds. Past this, plain HTTP is tried,
+/// and its answer decides.
+const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 10;
@@ -24,10 +33,15 @@ const MAX_REDIRECTS: usize = 10;
 #[derive(Debug)]
 pub(crate) struct Transport {
     config: ClientConfig,
-    http: reqwest::Client,
-    /// Used for hosts whose certificates go unchecked; `None` when no host is insecure.
-    http_insecure: Option<reqwest::Client>,
+    /// One HTTP client per distinct TLS profile; the first serves hosts without settings.
+    http: Vec<reqwest::Client>,
+    /// The index in `http` of each configured registry (`host[:port]` or `host`).
+    http_of_registry: HashMap<String, usize>,
     auth: Authenticator,
+    /// The scheme learned for each registry tried over TLS first.
+    schemes: Mutex<HashMap<String, &'static str>>,
+    /// Held while a registry's scheme is being learned, so it is learned once.
+    learning_scheme: tokio::sync::Mutex<()>,
     /// The last challenge of each registry (its scope dropped), to authorise requests up
     /// front instead of collecting a 401 each time.
     challenges: Mutex<HashMap<String, Challenge>>,
@@ -46,35 +60,34 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl Transport {
     /// Builds the HTTP clients and the authenticator.
     pub(crate) fn new(config: ClientConfig) -> Result<Transport, Error> {
-        let builder = || {
-            let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .user_agent(config.user_agent.clone())
-                .connect_timeout(config.connect_timeout);
-            if let Some(timeout) = config.read_timeout {
-                builder = builder.read_timeout(timeout);
-            }
-            builder
-        };
-        let http = builder().build().map_err(Error::Build)?;
-        let http_insecure = match config.insecure.is_empty() {
-            true => None,
-            false => Some(
-                builder()
-                    .tls_danger_accept_invalid_certs(true)
-                    .build()
-                    .map_err(Error::Build)?,
-            ),
-        };
+        let mut profiles = vec![config.tls.clone()];
+        let mut http_of_registry = HashMap::new();
+        for (registry, _) in config.registries.iter() {
+            let profile = config.registries.tls_profile(registry, &config.tls);
+            let index = match profiles.iter().position(|known| *known == profile) {
+                Some(index) => index,
+                None => {
+                    profiles.push(profile);
+                    profiles.len() - 1
+                }
+            };
+            http_of_registry.insert(registry.to_owned(), index);
+        }
+        let http = profiles
+            .iter()
+            .map(|profile| http_client(&config, profile))
+            .collect::<Result<Vec<_>, _>>()?;
         let auth = match &config.credentials {
             CredentialSource::Authenticator(auth) => auth.clone(),
-            CredentialSource::Store(store) => Authenticator::new(http.clone(), store.clone()),
+            CredentialSource::Store(store) => Authenticator::new(http[0].clone(), store.clone()),
         };
         Ok(Transport {
             config,
             http,
-            http_insecure,
+            http_of_registry,
             auth,
+            schemes: Mutex::default(),
+            learning_scheme: tokio::sync::Mutex::new(()),
             challenges: Mutex::default(),
             probed: Mutex::default(),
             limits: Mutex::default(),
@@ -86,10 +99,53 @@ impl Transport {
         &self.config
     }
 
-    /// `<scheme>://<registry>/v2/`.
+    /// `<scheme>://<registry>/v2/`. A registry tried over TLS first gets `https` until its
+    /// scheme is learned; [`send`](Self::send) corrects the URLs built before that.
     pub(crate) fn base_url(&self, registry: &str) -> Result<Url, Error> {
-        let text = format!("{}://{registry}/v2/", self.config.scheme_for(registry));
+        let scheme = match self.config.scheme(registry) {
+            Scheme::Https => "https",
+            Scheme::Http => "http",
+            Scheme::HttpsThenHttp => lock(&self.schemes)
+                .get(&registry.to_ascii_lowercase())
+                .copied()
+                .unwrap_or("https"),
+        };
+        let text = format!("{scheme}://{registry}/v2/");
         Url::parse(&text).map_err(|source| Error::Url { url: text, source })
+    }
+
+    /// For a registry tried over TLS first, the scheme it speaks, learned once: `https` when
+    /// a `GET /v2/` over TLS gets an answer or fails after the server spoke TLS (a
+    /// certificate refused); else `http` when a plain `GET /v2/` gets a registry's answer
+    /// (a TLS server answers plain HTTP with a 400, or not at all); else `https`.
+    async fn learn_scheme(&self, registry: &str) -> Option<&'static str> {
+        if self.config.scheme(registry) != Scheme::HttpsThenHttp {
+            return None;
+        }
+        let key = registry.to_ascii_lowercase();
+        if let Some(known) = lock(&self.schemes).get(&key) {
+            return Some(known);
+        }
+        let _learning = self.learning_scheme.lock().await;
+        if let Some(known) = lock(&self.schemes).get(&key) {
+            return Some(known);
+        }
+        let http = self.http_for_authority(registry);
+        let over_tls = http.get(format!("https://{registry}/v2/")).send();
+        let scheme = match tokio::time::timeout(TLS_PROBE_TIMEOUT, over_tls).await {
+            Ok(Ok(_)) => "https",
+            Ok(Err(error)) if tls_was_spoken(&error) => "https",
+            tls_failure => match http.get(format!("http://{registry}/v2/")).send().await {
+                Ok(answer) if looks_like_a_registry(&answer) => {
+                    tracing::debug!(registry, ?tls_failure, "no TLS here, using plain HTTP");
+                    "http"
+                }
+                // Neither works: keep TLS, whose failure says more.
+                _ => "https",
+            },
+        };
+        lock(&self.schemes).insert(key, scheme);
+        Some(scheme)
     }
 
     /// Sends `request`: waits for a slot on its registry, authorises it, answers one 401
@@ -97,6 +153,13 @@ impl Transport {
     /// redirects if asked. Any status comes back as a [`Response`]; only failures to get one
     /// are errors.
     pub(crate) async fn send(&self, mut request: Request) -> Result<Response, Error> {
+        if let Some(scheme) = self.learn_scheme(&request.registry).await
+            && request.url.scheme() != scheme
+            && authority(&request.url).eq_ignore_ascii_case(&request.registry)
+        {
+            // http and https are both special schemes, so the change cannot fail.
+            let _ = request.url.set_scheme(scheme);
+        }
         if !request.body.is_replayable() {
             // A one-shot body cannot be sent again after a 401, so learn the registry's
             // challenge first.
@@ -205,15 +268,19 @@ impl Transport {
     }
 
     fn http_for(&self, url: &Url) -> &reqwest::Client {
-        let authority = match (url.host_str(), url.port()) {
-            (Some(host), Some(port)) => format!("{host}:{port}"),
-            (Some(host), None) => host.to_owned(),
-            (None, _) => String::new(),
-        };
-        match &self.http_insecure {
-            Some(insecure) if self.config.is_insecure(&authority) => insecure,
-            _ => &self.http,
-        }
+        self.http_for_authority(&authority(url))
+    }
+
+    /// The client of `authority`'s TLS settings (`host:port`, then `host`).
+    fn http_for_authority(&self, authority: &str) -> &reqwest::Client {
+        let authority = authority.to_ascii_lowercase();
+        let index = self
+            .http_of_registry
+            .get(&authority)
+            .or_else(|| self.http_of_registry.get(host_of(&authority)))
+            .copied()
+            .unwrap_or(0);
+        &self.http[index]
     }
 
     /// The `Authorization` to send up front: a cached token, or an answer to the registry's
@@ -303,6 +370,67 @@ impl Transport {
         // The semaphore is never closed, so this only fails in theory; go on without a slot.
         semaphore.acquire_owned().await.ok()
     }
+}
+
+/// An HTTP client with the configuration's network settings and `profile`'s TLS.
+fn http_client(config: &ClientConfig, profile: &TlsProfile) -> Result<reqwest::Client, Error> {
+    let mut builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(config.user_agent.clone())
+        .connect_timeout(config.connect_timeout)
+        .tls_backend_preconfigured(profile.rustls_config()?);
+    if let Some(timeout) = config.read_timeout {
+        builder = builder.read_timeout(timeout);
+    }
+    if let Some(url) = &config.proxy {
+        let proxy = reqwest::Proxy::all(url.as_str())
+            .map_err(Error::Build)?
+            .no_proxy(
+                config
+                    .no_proxy
+                    .as_deref()
+                    .and_then(reqwest::NoProxy::from_string),
+            );
+        builder = builder.proxy(proxy);
+    }
+    builder.build().map_err(Error::Build)
+}
+
+/// A plain-HTTP answer to `GET /v2/` that comes from a registry, not from a TLS server
+/// objecting to plain HTTP (which answers 400, as Go's does, without the API version).
+fn looks_like_a_registry(answer: &reqwest::Response) -> bool {
+    answer.status() != StatusCode::BAD_REQUEST
+        || answer.headers().contains_key(crate::headers::API_VERSION)
+}
+
+/// `host[:port]` of a URL, the port only when explicit.
+fn authority(url: &Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_owned(),
+        (None, _) => String::new(),
+    }
+}
+
+/// True when a failed request got as far as a TLS exchange with a server that speaks TLS:
+/// some rustls error other than a malformed message (which is what a plain-HTTP answer
+/// looks like to rustls) sits in its chain of causes.
+pub(crate) fn tls_was_spoken(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut pending = vec![error];
+    while let Some(error) = pending.pop() {
+        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
+            return !matches!(tls, rustls::Error::InvalidMessage(_));
+        }
+        // io::Error hides its inner error from `source`, so look inside it too.
+        if let Some(inner) = error
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+        {
+            pending.push(inner);
+        }
+        pending.extend(error.source());
+    }
+    false
 }
 
 /// A Bearer challenge stripped of its `scope`, to be answered for other scopes later;

@@ -1,7 +1,7 @@
 //! Blob head, get (verified, with progress) and delete against the workspace's registry.
 
 use futures_util::TryStreamExt;
-use oci_distribution_client::{Error, Progress, UploadMethod};
+use oci_distribution_client::{Direction, Error, Progress, UploadMethod};
 use tokio::io::AsyncReadExt;
 
 use crate::support::{self, content, registry::TestRegistry};
@@ -94,6 +94,8 @@ async fn downloads_and_uploads_report_progress() {
         (100_000, Some(100_000))
     );
     assert_eq!(last_upload.digest, digest);
+    assert_eq!(last_upload.direction, Direction::Upload);
+    assert_eq!(last_upload.repository, repo);
 
     let pulled = content::pull(&client, &repo, &digest, Some(100_000)).await;
     assert_eq!(pulled, data);
@@ -103,4 +105,37 @@ async fn downloads_and_uploads_report_progress() {
     }
     assert!(done.windows(2).all(|pair| pair[0] < pair[1]), "{done:?}");
     assert_eq!(done.last(), Some(&100_000));
+}
+
+#[tokio::test]
+async fn a_blob_streamed_between_repositories_reports_both_transfers_apart() {
+    let registry = TestRegistry::start().await;
+    let (progress, mut events) = Progress::channel();
+    let client = support::client().with_progress(progress);
+    let (from, to) = (registry.repo("progress/from"), registry.repo("progress/to"));
+    let data = content::blob(50_000, 10);
+    let pushed = support::client()
+        .push_blob_bytes(&from, data, UploadMethod::Monolithic)
+        .await
+        .unwrap();
+    let download = client
+        .get_blob(&from, &pushed.digest, Some(50_000))
+        .await
+        .unwrap();
+    let body = futures_util::StreamExt::map(download, |chunk| chunk.map_err(std::io::Error::other));
+    client
+        .push_blob(&to, &pushed.digest, 50_000, body, UploadMethod::Streamed)
+        .await
+        .unwrap();
+    let mut last = std::collections::HashMap::new();
+    while let Ok(event) = events.try_recv() {
+        assert_eq!(event.digest, pushed.digest);
+        last.insert(
+            (event.direction, event.repository.clone()),
+            event.bytes_done,
+        );
+    }
+    assert_eq!(last.len(), 2, "{last:?}");
+    assert_eq!(last[&(Direction::Download, from)], 50_000);
+    assert_eq!(last[&(Direction::Upload, to)], 50_000);
 }

@@ -198,4 +198,8 @@ async fn htpasswd_basic_auth() {
     let error = wrong.get_manifest(&repo, &tag).await.unwrap_err();
     assert!(matches!(error, Error::Status { .. }), "{error:?}");
     assert_eq!(error.status(), Some(http::StatusCode::UNAUTHORIZED));
+    assert_eq!(
+        error.kind(),
+        oci_distribution_client::ErrorKind::Unauthorized
+    );
 }

@@ -5,12 +5,15 @@
 mod support;
 
 mod blobs;
+mod containers;
 mod distribution;
 mod faults;
+mod images;
 mod listing;
 mod manifests;
 mod mount;
 mod referrers;
 mod referrers_fallback;
+mod tls;
 mod token_flow;
 mod uploads;

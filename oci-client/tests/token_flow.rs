@@ -8,7 +8,7 @@ use futures_util::TryStreamExt;
 use http::Method;
 use oci_auth::{Authenticator, CredentialStore, Credentials, ManualClock};
 use oci_distribution_client::{
-    Client, Error, ManifestReference, MountOutcome, Repository, UploadMethod,
+    Client, Error, ErrorKind, ManifestReference, MountOutcome, Repository, UploadMethod,
 };
 
 use crate::support::fault::FaultProxy;
@@ -195,6 +195,9 @@ async fn wrong_credentials_and_no_credentials_fail() {
         }
         other => panic!("expected a refused token request, got {other:?}"),
     }
+    // The same kind and status as a wrong password refused by a Basic registry.
+    assert_eq!(error.kind(), ErrorKind::Unauthorized);
+    assert_eq!(error.status(), Some(http::StatusCode::UNAUTHORIZED));
     let anonymous = support::client();
     let error = anonymous.ping(&host).await.unwrap_err();
     assert!(matches!(error, Error::Auth { .. }), "{error:?}");

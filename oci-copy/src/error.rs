@@ -8,10 +8,14 @@ use oci_digest::{Digest, DigestError};
 use oci_spec_types::{ManifestError, MediaType, Platform, PlatformError, ReferenceError};
 
 /// Everything that can go wrong while planning, copying or mirroring.
+///
+/// Display shows one level: the message, never the cause as well; the cause comes from
+/// [`source`](std::error::Error::source), so printing the chain repeats nothing.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file or folder could not be read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read or write {}", path.display())]
     Io {
         /// The file or folder.
         path: PathBuf,
@@ -20,7 +24,7 @@ pub enum Error {
         source: io::Error,
     },
     /// Content did not match its digest or size.
-    #[error("content of {digest} did not verify: {source}")]
+    #[error("content of {digest} did not verify")]
     Verify {
         /// The digest the content was expected to have.
         digest: Digest,
@@ -32,7 +36,7 @@ pub enum Error {
     #[error(transparent)]
     Digest(Box<DigestError>),
     /// Manifest bytes could not be parsed.
-    #[error("manifest {digest}: {source}")]
+    #[error("manifest {digest} is invalid")]
     Manifest {
         /// Digest of the manifest bytes.
         digest: Digest,
@@ -42,7 +46,7 @@ pub enum Error {
     },
     /// A manifest built in memory (a filtered index, a synthesised image) could not be
     /// encoded.
-    #[error("cannot build a manifest: {0}")]
+    #[error("cannot build a manifest")]
     BuildManifest(#[source] ManifestError),
     /// A manifest was found where a blob was expected or the other way round, or a
     /// manifest of a kind the operation cannot take.
@@ -56,7 +60,7 @@ pub enum Error {
         end: String,
     },
     /// An image reference could not be parsed.
-    #[error("invalid reference {input:?}: {source}")]
+    #[error("invalid reference {input:?}")]
     Reference {
         /// The text given.
         input: String,
@@ -150,7 +154,7 @@ pub enum Error {
         problem: ArchiveProblem,
     },
     /// A JSON file inside a layout or archive could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("{} is not the JSON expected", path.display())]
     Json {
         /// The file (inside the layout or archive).
         path: PathBuf,
@@ -180,10 +184,10 @@ pub enum Error {
     #[error(transparent)]
     Platform(#[from] PlatformError),
     /// A tag filter's regular expression is invalid.
-    #[error("invalid tag regex: {0}")]
+    #[error("invalid tag regex")]
     Regex(#[from] regex::Error),
     /// A tag filter's semver range is invalid.
-    #[error("invalid semver range {range:?}: {source}")]
+    #[error("invalid semver range {range:?}")]
     SemverRange {
         /// The range given.
         range: String,
@@ -192,7 +196,7 @@ pub enum Error {
         source: semver::Error,
     },
     /// A sync file could not be parsed.
-    #[error("sync file {}: {source}", path.display())]
+    #[error("sync file {} is invalid", path.display())]
     SyncFile {
         /// The file.
         path: PathBuf,
@@ -204,10 +208,10 @@ pub enum Error {
     #[error(transparent)]
     Registry(Box<oci_distribution_client::Error>),
     /// A background task died.
-    #[error("a worker task failed: {0}")]
+    #[error("a worker task failed")]
     Task(#[from] tokio::task::JoinError),
     /// A tag could not be written.
-    #[error("cannot point tag {tag:?} of {destination} at {digest}: {source}")]
+    #[error("cannot point tag {tag:?} of {destination} at {digest}")]
     TagFailed {
         /// The tag.
         tag: String,
@@ -220,7 +224,7 @@ pub enum Error {
         source: Box<Error>,
     },
     /// Some steps of a plan failed or could not run.
-    #[error("{failed} of {total} steps did not complete; first failure: {first}")]
+    #[error("{failed} of {total} steps did not complete; the first failure follows")]
     StepsFailed {
         /// How many steps failed or could not run.
         failed: usize,
@@ -390,6 +394,21 @@ fn caused_by_final_error(error: &(dyn std::error::Error + 'static)) -> bool {
     false
 }
 
+/// An error and its causes on one line, `: `-joined (a cause whose text is already there is
+/// left out): for a log line or a one-line message, since `Display` shows one level only.
+pub fn chain_text(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        if !text.contains(&cause_text) {
+            text = format!("{text}: {cause_text}");
+        }
+        source = cause.source();
+    }
+    text
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -408,7 +427,8 @@ mod tests {
     fn content_that_fails_verification_is_final_even_inside_an_upload_error() {
         let verify = size_mismatch();
         assert!(!verify.is_retryable());
-        let text = verify.to_string();
+        // The digest in the message, the difference in its cause.
+        let text = chain_text(&verify);
         assert!(
             text.contains(Digest::compute(b"layer").as_str())
                 && text.contains("expected 5 bytes, found 4"),

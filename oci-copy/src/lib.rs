@@ -66,6 +66,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -100,3 +101,8 @@ pub async fn copy(
         .into_result()?;
     Ok((plan, report))
 }
+
+/// Compiles the README's library example, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -6,6 +6,7 @@ use crate::Digest;
 
 /// Why a digest string or hashing state was refused, or why content did not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DigestError {
     /// The text breaks the OCI digest grammar. `reason` is one of the constants in [`reason`].
     #[error("invalid digest {input:?}: {reason}")]
@@ -106,7 +107,7 @@ pub mod reason {
 #[derive(Debug, thiserror::Error)]
 pub enum VerifyStreamError<E> {
     /// The wrapped stream failed; its error is passed through untouched.
-    #[error("the verified stream failed: {0}")]
+    #[error("the verified stream failed")]
     Inner(#[source] E),
     /// The content failed verification (size exceeded, size or digest mismatch).
     #[error(transparent)]

@@ -47,6 +47,7 @@
 //!   tokio (the `AsyncRead` trait only, no runtime), `bytes`, `futures-core` and
 //!   `pin-project-lite`.
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 
 mod algorithm;

@@ -68,7 +68,7 @@ impl ImageConfiguration {
             os_version: self.os_version.clone(),
             os_features: self.os_features.clone(),
             variant: self.variant.clone(),
-            features: None,
+            ..Platform::default()
         }
     }
 }

@@ -14,9 +14,10 @@ use crate::media_type::MediaType;
 /// [`UnsupportedMediaType`](Self::UnsupportedMediaType), which some answer with
 /// `UNSUPPORTED`.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ManifestError {
     /// The bytes are not JSON (or nest deeper than the parser's recursion limit).
-    #[error("manifest is not valid JSON: {0}")]
+    #[error("manifest is not valid JSON")]
     InvalidJson(#[source] serde_json::Error),
     /// The bytes are JSON, but not a JSON object.
     #[error("manifest is not a JSON object")]
@@ -73,12 +74,13 @@ pub enum ManifestError {
         reason: Box<DataError>,
     },
     /// A manifest built in memory could not be written as JSON.
-    #[error("cannot encode manifest: {0}")]
+    #[error("cannot encode manifest")]
     Encode(#[source] serde_json::Error),
 }
 
 /// Where in a manifest a descriptor (or field) sits, for error messages.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum DescriptorLocation {
     /// The manifest's own fields (e.g. its `artifactType`).
     Manifest,
@@ -106,6 +108,7 @@ impl fmt::Display for DescriptorLocation {
 
 /// Why a descriptor's embedded `data` does not stand for the content it describes.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DataError {
     /// `data` is not standard base64 with padding.
     #[error("data is not valid base64")]
@@ -133,6 +136,7 @@ pub enum DataError {
 
 /// Why a string was refused as an image reference, repository name or tag.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReferenceError {
     /// The reference is empty.
     #[error("empty image reference")]
@@ -176,12 +180,13 @@ pub enum ReferenceError {
         tag: String,
     },
     /// The part after `@` is not a valid digest.
-    #[error("invalid digest in reference: {0}")]
+    #[error("invalid digest in reference")]
     InvalidDigest(#[source] DigestError),
 }
 
 /// Why a string was refused as a platform.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum PlatformError {
     /// Not of the form `os/arch[/variant]` with non-empty, plain components.
     #[error("invalid platform {input:?}: expected os/arch[/variant]")]

@@ -40,6 +40,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(missing_docs)]
 
 pub mod annotations;
@@ -72,3 +73,8 @@ pub use manifest::parsed::Parsed;
 pub use media_type::{MANIFEST_MEDIA_TYPES, MediaType};
 pub use platform::Platform;
 pub use reference::{Reference, validate_repository, validate_tag};
+
+/// Runs the README's example as a doctest, so it cannot go stale.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// [`MediaType::Other`], so no media type is ever lost or rewritten. Conversion from a
 /// string never fails and never produces `Other` for a string that has a variant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum MediaType {
     /// `application/vnd.oci.image.manifest.v1+json`
     OciImageManifest,

@@ -7,7 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::PlatformError;
 
-/// The platform an image runs on, as in an index entry or an image configuration.
+/// The platform an image runs on, as in an index entry or an image configuration. Fields
+/// it does not know are kept in [`extra`](Self::extra); [`matches`](Self::matches) ignores
+/// them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Platform {
     /// CPU architecture in Go's naming: `amd64`, `arm64`, `arm`, `386`, `ppc64le`, `s390x`, ...
@@ -34,6 +36,9 @@ pub struct Platform {
     /// Reserved by the OCI spec; Docker manifest lists may carry CPU features here.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub features: Option<Vec<String>>,
+    /// Fields this crate does not know, kept so they survive a round-trip.
+    #[serde(flatten)]
+    pub extra: serde_json::Map<String, serde_json::Value>,
 }
 
 impl Platform {
@@ -218,6 +223,15 @@ mod tests {
         assert!(server.matches(&wanted));
         wanted.os_version = Some("10.0.20348.1".into());
         assert!(!server.matches(&wanted));
+    }
+
+    #[test]
+    fn unknown_fields_survive_a_round_trip() {
+        let text = r#"{"architecture":"amd64","os":"linux","x-vendor":{"tier":2}}"#;
+        let platform: Platform = serde_json::from_str(text).unwrap();
+        assert_eq!(platform.extra["x-vendor"]["tier"], 2);
+        assert!(platform.matches(&Platform::new("linux", "amd64")));
+        assert_eq!(serde_json::to_string(&platform).unwrap(), text);
     }
 
     #[test]

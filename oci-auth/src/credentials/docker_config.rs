@@ -52,6 +52,9 @@ struct AuthEntry {
     password: Option<Secret>,
     #[serde(default)]
     identitytoken: Option<Secret>,
+    /// A bearer token for the registry itself (Docker's `registrytoken`).
+    #[serde(default)]
+    registrytoken: Option<Secret>,
 }
 
 impl AuthFile {
@@ -114,6 +117,9 @@ impl AuthFile {
         let Some((key, entry)) = find_entry(&self.auths, registry) else {
             return Ok(None);
         };
+        if let Some(token) = entry.registrytoken.as_ref().filter(|t| !t.is_empty()) {
+            return Ok(Some(Credentials::Bearer(token.clone())));
+        }
         if let Some(token) = entry.identitytoken.as_ref().filter(|t| !t.is_empty()) {
             return Ok(Some(Credentials::IdentityToken(token.clone())));
         }
@@ -214,6 +220,17 @@ mod tests {
         assert_eq!(
             file.stored_credentials("r.example").unwrap(),
             Some(Credentials::IdentityToken(Secret::new("refresh")))
+        );
+    }
+
+    #[test]
+    fn a_registry_token_is_a_bearer_credential() {
+        let file = parse(
+            r#"{"auths":{"r.example":{"auth":"dTpw","identitytoken":"refresh","registrytoken":"ready"}}}"#,
+        );
+        assert_eq!(
+            file.stored_credentials("r.example").unwrap(),
+            Some(Credentials::bearer("ready"))
         );
     }
 

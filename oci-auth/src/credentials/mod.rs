@@ -21,7 +21,7 @@ mod podman;
 
 pub use docker_config::{AuthFile, docker_config_path};
 pub use helper::CredentialHelper;
-pub use podman::podman_auth_paths;
+pub use podman::{podman_auth_paths, podman_auth_paths_for};
 
 /// The server URL under which Docker stores Docker Hub credentials.
 pub const DOCKER_HUB_SERVER: &str = "https://index.docker.io/v1/";
@@ -31,6 +31,7 @@ const DOCKER_HUB_ALIASES: [&str; 3] = ["docker.io", "index.docker.io", "registry
 
 /// What to authenticate with.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Credentials {
     /// No credentials: anonymous tokens, or no `Authorization` at all.
     #[default]
@@ -44,6 +45,9 @@ pub enum Credentials {
     },
     /// An OAuth2 refresh token (Docker's `identitytoken`), good for the token POST flow only.
     IdentityToken(Secret),
+    /// A registry token obtained elsewhere, sent as `Authorization: Bearer <token>` as it is,
+    /// without asking a token server.
+    Bearer(Secret),
 }
 
 impl Credentials {
@@ -55,6 +59,11 @@ impl Credentials {
         }
     }
 
+    /// Shorthand for [`Credentials::Bearer`].
+    pub fn bearer(token: impl Into<Secret>) -> Self {
+        Credentials::Bearer(token.into())
+    }
+
     /// True for [`Credentials::Anonymous`].
     pub fn is_anonymous(&self) -> bool {
         matches!(self, Credentials::Anonymous)
@@ -62,7 +71,7 @@ impl Credentials {
 }
 
 /// The `Authorization: Basic ...` value for a username and password, marked sensitive.
-pub(crate) fn basic_authorization(
+pub fn basic_authorization(
     username: &str,
     password: &Secret,
 ) -> Result<HeaderValue, InvalidHeaderValue> {
@@ -137,7 +146,8 @@ impl CredentialStore {
     }
 
     /// The sources the process environment points at: `DOCKER_CONFIG` or `~/.docker`,
-    /// `REGISTRY_AUTH_FILE` or `$XDG_RUNTIME_DIR/containers/auth.json` and
+    /// `REGISTRY_AUTH_FILE` or `$XDG_RUNTIME_DIR/containers/auth.json` (without
+    /// `XDG_RUNTIME_DIR`, `/run/containers/$UID/auth.json`) and
     /// `~/.config/containers/auth.json`; helpers are searched on `PATH`.
     pub fn from_env() -> Self {
         CredentialStore::from_env_with(|name| std::env::var_os(name))

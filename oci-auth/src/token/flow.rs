@@ -17,8 +17,10 @@ use crate::secret::Secret;
 /// No token answer needs more than this; anything larger is refused rather than buffered.
 const MAX_RESPONSE_BYTES: usize = 1 << 20;
 
-/// How tokens are asked for and kept.
+/// How tokens are asked for and kept. Start from [`TokenOptions::default`] and change what
+/// differs with the `with_*` methods.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TokenOptions {
     /// `client_id` sent in OAuth2 requests.
     pub client_id: String,
@@ -42,8 +44,35 @@ impl Default for TokenOptions {
     }
 }
 
+impl TokenOptions {
+    /// `client_id` sent in OAuth2 requests.
+    pub fn with_client_id(mut self, client_id: impl Into<String>) -> Self {
+        self.client_id = client_id.into();
+        self
+    }
+
+    /// Use the OAuth2 password grant for username and password.
+    pub fn with_password_grant(mut self, password_grant: bool) -> Self {
+        self.password_grant = password_grant;
+        self
+    }
+
+    /// Lifetime of a token whose answer has no usable `expires_in`.
+    pub fn with_default_lifetime(mut self, lifetime: Duration) -> Self {
+        self.default_lifetime = lifetime;
+        self
+    }
+
+    /// Renew a cached token when less than this is left.
+    pub fn with_renew_margin(mut self, margin: Duration) -> Self {
+        self.renew_margin = margin;
+        self
+    }
+}
+
 /// What a token request is for.
 #[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
 pub struct TokenRequest<'a> {
     /// The registry's challenge: realm and service.
     pub challenge: &'a BearerChallenge,
@@ -53,12 +82,28 @@ pub struct TokenRequest<'a> {
     pub credentials: &'a Credentials,
 }
 
+impl<'a> TokenRequest<'a> {
+    /// A request for `scopes` by `credentials`, to the token server of `challenge`.
+    pub fn new(
+        challenge: &'a BearerChallenge,
+        scopes: &'a Scopes,
+        credentials: &'a Credentials,
+    ) -> Self {
+        TokenRequest {
+            challenge,
+            scopes,
+            credentials,
+        }
+    }
+}
+
 /// Asks the token server named by the challenge for a token.
 ///
 /// * identity token: OAuth2 `POST` with `grant_type=refresh_token`;
 /// * username and password: `GET` with Basic, or with [`TokenOptions::password_grant`] an
 ///   OAuth2 `POST` with `grant_type=password`, falling back to the `GET` on 404 or 405;
-/// * anonymous: `GET` without credentials.
+/// * anonymous: `GET` without credentials;
+/// * a bearer token: no request, the token itself (with the default lifetime).
 ///
 /// `now` is the request time, the origin of the token's lifetime.
 pub async fn fetch_token(
@@ -99,6 +144,7 @@ pub async fn fetch_token(
         }
         Credentials::Basic { username, password } => fetch.get(Some((username, password))).await,
         Credentials::Anonymous => fetch.get(None).await,
+        Credentials::Bearer(token) => Ok(Token::new(token.clone(), now, options.default_lifetime)),
     }
 }
 

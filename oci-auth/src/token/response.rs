@@ -91,13 +91,13 @@ struct TokenResponse {
     refresh_token: Option<Secret>,
 }
 
-/// Turns a token server's answer into a [`Token`].
+/// Turns a token server's answer into a [`Token`] (`realm` names the server in errors).
 ///
 /// `requested_at` is when the request started; it stands for `issued_at` when the server sends
 /// none, an unreadable one, or one in the future (a server clock ahead of ours must not make a
 /// token outlive its real expiry). `default_lifetime` applies when `expires_in` is missing or
 /// not a positive number.
-pub(crate) fn parse_token_response(
+pub fn parse_token_response(
     body: &[u8],
     realm: &str,
     requested_at: SystemTime,

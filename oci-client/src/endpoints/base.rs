@@ -10,6 +10,7 @@ use crate::request::Request;
 
 /// What `GET /v2/` told.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PingInfo {
     /// The `Docker-Distribution-API-Version` header (`registry/2.0`), when sent.
     pub api_version: Option<String>,

@@ -18,6 +18,8 @@ use url::Url;
 use crate::client::Client;
 use crate::error::Error;
 use crate::headers::content_range_start;
+use crate::progress::Direction;
+use crate::repository::Repository;
 use crate::request::Request;
 use crate::response::{BodyStream, Response};
 use crate::retry::Outcome;
@@ -46,6 +48,7 @@ impl BlobStream {
             None => first.content_length()?,
         };
         let digest = target.digest.clone();
+        let mut tracker = client.tracker(Direction::Download, &target.repository, &digest, total);
         let resume = Resume {
             client: client.clone(),
             target,
@@ -60,7 +63,6 @@ impl BlobStream {
         let chunks = futures_util::stream::unfold(resume, |mut resume| async move {
             resume.next().await.map(|item| (item, resume))
         });
-        let mut tracker = client.tracker(&digest, total);
         let verified =
             VerifyingStream::new(chunks, digest.clone(), total)?.map(move |item| match item {
                 Ok(chunk) => {
@@ -108,6 +110,7 @@ impl std::fmt::Debug for BlobStream {
 /// Which blob a download reads, and how to ask for it again.
 #[derive(Debug, Clone)]
 pub(crate) struct BlobTarget {
+    pub(crate) repository: Repository,
     pub(crate) registry: String,
     pub(crate) url: Url,
     pub(crate) scopes: Scopes,

@@ -11,6 +11,7 @@ use crate::request::Request;
 
 /// What `HEAD` told about a blob.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct BlobInfo {
     /// The blob.
     pub digest: Digest,
@@ -21,6 +22,17 @@ pub struct BlobInfo {
 impl Client {
     /// `HEAD` a blob; `None` when the repository does not have it.
     pub async fn head_blob(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+    ) -> Result<Option<BlobInfo>, Error> {
+        self.pull_through_mirrors(repository, true, Option::is_none, |source| async move {
+            self.head_blob_at(&source, digest).await
+        })
+        .await
+    }
+
+    async fn head_blob_at(
         &self,
         repository: &Repository,
         digest: &Digest,
@@ -52,7 +64,23 @@ impl Client {
         digest: &Digest,
         size: Option<u64>,
     ) -> Result<BlobStream, Error> {
+        self.pull_through_mirrors(
+            repository,
+            true,
+            |_| false,
+            |source| async move { self.get_blob_at(&source, digest, size).await },
+        )
+        .await
+    }
+
+    async fn get_blob_at(
+        &self,
+        repository: &Repository,
+        digest: &Digest,
+        size: Option<u64>,
+    ) -> Result<BlobStream, Error> {
         let target = BlobTarget {
+            repository: repository.clone(),
             registry: repository.registry().to_owned(),
             url: self.blob_url(repository, digest)?,
             scopes: pull_scopes(repository)?,
@@ -76,6 +104,7 @@ impl Client {
 
     /// `DELETE` a blob from a repository.
     pub async fn delete_blob(&self, repository: &Repository, digest: &Digest) -> Result<(), Error> {
+        let repository = &*self.route(repository)?;
         let request = Request::new(
             Method::DELETE,
             self.blob_url(repository, digest)?,

@@ -20,6 +20,7 @@ use crate::response::Response;
 
 /// A manifest as the registry sent it, verified.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PulledManifest {
     /// The digest of `bytes` (checked against the one asked for and the one announced).
     pub digest: Digest,
@@ -39,6 +40,7 @@ impl PulledManifest {
 
 /// What `HEAD` told about a manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ManifestInfo {
     /// `Docker-Content-Digest`, or the digest asked for; `None` when a tag was asked for and
     /// the registry did not say.
@@ -51,6 +53,7 @@ pub struct ManifestInfo {
 
 /// What a manifest push did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushedManifest {
     /// The digest of the bytes pushed.
     pub digest: Digest,
@@ -71,6 +74,21 @@ impl Client {
 
     /// `GET` a manifest of any OCI or Docker manifest or index type.
     pub async fn get_manifest(
+        &self,
+        repository: &Repository,
+        reference: &ManifestReference,
+    ) -> Result<PulledManifest, Error> {
+        let by_digest = reference.digest().is_some();
+        self.pull_through_mirrors(
+            repository,
+            by_digest,
+            |_| false,
+            |source| async move { self.get_manifest_at(&source, reference).await },
+        )
+        .await
+    }
+
+    async fn get_manifest_at(
         &self,
         repository: &Repository,
         reference: &ManifestReference,
@@ -105,6 +123,21 @@ impl Client {
         repository: &Repository,
         reference: &ManifestReference,
     ) -> Result<Option<ManifestInfo>, Error> {
+        let by_digest = reference.digest().is_some();
+        self.pull_through_mirrors(
+            repository,
+            by_digest,
+            Option::is_none,
+            |source| async move { self.head_manifest_at(&source, reference).await },
+        )
+        .await
+    }
+
+    async fn head_manifest_at(
+        &self,
+        repository: &Repository,
+        reference: &ManifestReference,
+    ) -> Result<Option<ManifestInfo>, Error> {
         let response = self
             .manifest_request(Method::HEAD, repository, reference)
             .await?;
@@ -122,16 +155,21 @@ impl Client {
         }))
     }
 
-    /// `PUT` a manifest under a tag or its digest.
-    pub async fn put_manifest(
+    /// `PUT` a manifest under a tag or its digest: `reference` is a [`ManifestReference`],
+    /// a [`Digest`], or text (`"v1"`, `"sha256:..."`), checked before anything is sent.
+    pub async fn put_manifest<R>(
         &self,
         repository: &Repository,
-        reference: &ManifestReference,
+        reference: R,
         manifest: &Manifest,
-    ) -> Result<PushedManifest, Error> {
+    ) -> Result<PushedManifest, Error>
+    where
+        R: TryInto<ManifestReference>,
+        Error: From<R::Error>,
+    {
         self.put_manifest_raw(
             repository,
-            reference,
+            &reference.try_into()?,
             manifest.raw().clone(),
             &manifest.media_type(),
         )
@@ -189,6 +227,7 @@ impl Client {
         repository: &Repository,
         reference: &ManifestReference,
     ) -> Result<(), Error> {
+        let repository = &*self.route(repository)?;
         let url = self.manifest_url(repository, reference)?;
         let request = Request::new(
             Method::DELETE,
@@ -212,6 +251,7 @@ impl Client {
         media_type: &MediaType,
         tags: &[&str],
     ) -> Result<PushedManifest, Error> {
+        let repository = &*self.route(repository)?;
         let mut url = self.manifest_url(repository, reference)?;
         let limit = self.config().max_manifest_size();
         if bytes.len() as u64 > limit {

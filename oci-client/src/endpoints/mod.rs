@@ -1,6 +1,7 @@
 //! The distribution-spec endpoints, one file each, all as methods of [`Client`](crate::Client).
 
 pub mod base;
+mod blob_range;
 pub mod blob_stream;
 pub mod blobs;
 pub mod catalog;

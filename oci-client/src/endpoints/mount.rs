@@ -35,8 +35,11 @@ impl Client {
         digest: &Digest,
         from: &Repository,
     ) -> Result<MountOutcome, Error> {
+        let (repository, from) = (&*self.route(repository)?, &*self.route(from)?);
         if !from.registry().eq_ignore_ascii_case(repository.registry()) {
-            return Ok(MountOutcome::Upload(self.start_upload(repository).await?));
+            return Ok(MountOutcome::Upload(
+                self.start_upload_at(repository).await?,
+            ));
         }
         let scopes =
             Scopes::cross_mount(from.name(), repository.name()).map_err(|source| Error::Auth {

@@ -17,12 +17,13 @@ use crate::client::{Client, push_scopes};
 use crate::endpoints::uploads::{OCTET_STREAM, PushedBlob, UploadSession, pushed};
 use crate::error::Error;
 use crate::headers::upload_offset;
-use crate::progress::Tracker;
+use crate::progress::{Direction, Tracker};
 use crate::repository::Repository;
 use crate::request::Request;
 
 /// How a blob's bytes travel to the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UploadMethod {
     /// `POST` to open a session, then one `PUT` carrying the whole blob.
     Monolithic,
@@ -63,7 +64,7 @@ impl Client {
             }
             UploadMethod::Monolithic | UploadMethod::SinglePost => {
                 let session = self.start_upload(repository).await?;
-                let tracker = self.tracker(digest, Some(size));
+                let tracker = self.upload_tracker(&session, digest, Some(size));
                 let request = self
                     .finishing_put(&session, digest)?
                     .header(CONTENT_LENGTH, HeaderValue::from(size))
@@ -76,7 +77,7 @@ impl Client {
             }
             UploadMethod::Streamed => {
                 let session = self.start_upload(repository).await?;
-                let tracker = self.tracker(digest, Some(size));
+                let tracker = self.upload_tracker(&session, digest, Some(size));
                 let session = self.patch_stream(session, tracked(body, tracker)).await?;
                 self.finish_upload(session, digest).await
             }
@@ -148,8 +149,9 @@ impl Client {
                 found: session.offset(),
             });
         }
+        let mut tracker = self.upload_tracker(&session, &digest, Some(hashed));
         let pushed = self.finish_upload(session, &digest).await?;
-        self.tracker(&digest, Some(hashed)).advance(hashed);
+        tracker.advance(hashed);
         Ok(pushed)
     }
 
@@ -170,7 +172,7 @@ impl Client {
             .chunk_size()
             .max(session.min_chunk_length().unwrap_or(0));
         let chunk_size = usize::try_from(chunk_size).unwrap_or(usize::MAX);
-        let mut tracker = self.tracker(digest, size);
+        let mut tracker = self.upload_tracker(&session, digest, size);
         let mut buffer = BytesMut::new();
         let mut body = std::pin::pin!(body);
         loop {
@@ -199,6 +201,7 @@ impl Client {
         digest: &Digest,
         data: Bytes,
     ) -> Result<PushedBlob, Error> {
+        let repository = &*self.route(repository)?;
         let size = data.len() as u64;
         let mut url = self.repository_url(repository, "blobs/uploads/")?;
         url.query_pairs_mut().append_pair("digest", digest.as_str());
@@ -217,7 +220,8 @@ impl Client {
             .expect(&[StatusCode::CREATED, StatusCode::ACCEPTED])
             .await?;
         if response.status() == StatusCode::CREATED {
-            self.tracker(digest, Some(size)).advance(size);
+            self.tracker(Direction::Upload, repository, digest, Some(size))
+                .advance(size);
             return pushed(&response, digest, Some(size));
         }
         tracing::debug!("registry opened a session instead of taking the single POST");
@@ -251,6 +255,16 @@ impl Client {
             session.set_offset(held);
         }
         Ok(session)
+    }
+
+    /// A progress counter for an upload into `session`'s repository.
+    fn upload_tracker(
+        &self,
+        session: &UploadSession,
+        digest: &Digest,
+        total: Option<u64>,
+    ) -> Tracker {
+        self.tracker(Direction::Upload, session.repository(), digest, total)
     }
 
     /// The `PUT <location>?digest=` that ends a session, before its body is attached.

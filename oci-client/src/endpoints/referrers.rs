@@ -28,6 +28,7 @@ use crate::repository::{ManifestReference, Repository};
 
 /// Where a referrers list came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ReferrersSource {
     /// The referrers API.
     Api,
@@ -37,6 +38,7 @@ pub enum ReferrersSource {
 
 /// The manifests that refer to a subject.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Referrers {
     /// One descriptor per referrer (with `artifactType` and annotations), filtered by the
     /// artifact type asked for.
@@ -52,6 +54,7 @@ pub const MAX_FALLBACK_INDEX_WRITES: usize = 5;
 
 /// What pushing a referrer did.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushedReferrer {
     /// The referrer's own push.
     pub manifest: PushedManifest,
@@ -68,17 +71,13 @@ impl Client {
         subject: &Digest,
         artifact_type: Option<&MediaType>,
     ) -> Result<Referrers, Error> {
-        let mut url = self.repository_url(repository, &format!("referrers/{subject}"))?;
+        let routed = self.route(repository)?;
+        let mut url = self.repository_url(&routed, &format!("referrers/{subject}"))?;
         if let Some(artifact_type) = artifact_type {
             url.query_pairs_mut()
                 .append_pair("artifactType", artifact_type.as_str());
         }
-        let mut pages = Box::pin(pages(
-            self,
-            repository.registry(),
-            pull_scopes(repository)?,
-            url,
-        ));
+        let mut pages = Box::pin(pages(self, routed.registry(), pull_scopes(&routed)?, url));
         let mut descriptors = Vec::new();
         let mut filtered = true;
         let mut first = true;

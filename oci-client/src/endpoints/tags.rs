@@ -16,6 +16,11 @@ impl Client {
         repository: &Repository,
         page_size: Option<usize>,
     ) -> BoxStream<'static, Result<String, Error>> {
+        let repository = match self.route(repository) {
+            Ok(routed) => routed,
+            Err(error) => return Box::pin(futures_util::stream::once(async { Err(error) })),
+        };
+        let repository = &*repository;
         let first = self.repository_url(repository, "tags/list").map(|mut url| {
             if let Some(n) = page_size {
                 url.query_pairs_mut().append_pair("n", &n.to_string());

@@ -81,6 +81,7 @@ impl UploadSession {
 
 /// A blob now in a repository.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PushedBlob {
     /// The blob.
     pub digest: Digest,
@@ -95,6 +96,14 @@ pub struct PushedBlob {
 impl Client {
     /// Opens an upload session.
     pub async fn start_upload(&self, repository: &Repository) -> Result<UploadSession, Error> {
+        self.start_upload_at(&*self.route(repository)?).await
+    }
+
+    /// Opens an upload session at a repository already routed.
+    pub(crate) async fn start_upload_at(
+        &self,
+        repository: &Repository,
+    ) -> Result<UploadSession, Error> {
         let url = self.repository_url(repository, "blobs/uploads/")?;
         let request = Request::new(
             Method::POST,

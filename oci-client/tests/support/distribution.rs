@@ -1,5 +1,6 @@
 //! Debian's `docker-registry` (CNCF distribution 2.8) as a child process on a free port,
-//! anonymous or behind htpasswd Basic auth; killed when dropped.
+//! anonymous or behind htpasswd Basic auth, over plain HTTP or TLS (with client
+//! certificates when asked); killed when dropped.
 
 use std::net::TcpListener;
 use std::path::Path;
@@ -9,10 +10,19 @@ use std::time::Duration;
 use oci_distribution_client::Repository;
 use tempfile::TempDir;
 
+use super::pki::Pem;
+
 /// Where Debian installs the registry.
 const BINARY: &str = "/usr/bin/docker-registry";
 /// Readiness polls before giving up (50 ms apart: about 10 s).
 const READY_POLLS: usize = 200;
+
+/// TLS for the registry: its certificate and key, and the authority client certificates
+/// must come from (none: no client certificate asked for).
+pub struct ServerTls<'a> {
+    pub server: &'a Pem,
+    pub client_ca: Option<&'a str>,
+}
 
 /// A running `docker-registry`.
 pub struct Distribution {
@@ -24,15 +34,20 @@ pub struct Distribution {
 impl Distribution {
     /// An anonymous registry with deletes enabled.
     pub async fn start() -> Distribution {
-        Distribution::launch(None).await
+        Distribution::launch(None, None).await
+    }
+
+    /// An anonymous registry serving TLS.
+    pub async fn start_with_tls(tls: ServerTls<'_>) -> Distribution {
+        Distribution::launch(None, Some(tls)).await
     }
 
     /// A registry that wants Basic credentials `username`/`password` (htpasswd, bcrypt).
     pub async fn start_with_htpasswd(username: &str, password: &str) -> Distribution {
-        Distribution::launch(Some((username, password))).await
+        Distribution::launch(Some((username, password)), None).await
     }
 
-    async fn launch(account: Option<(&str, &str)>) -> Distribution {
+    async fn launch(account: Option<(&str, &str)>, tls: Option<ServerTls<'_>>) -> Distribution {
         assert!(
             Path::new(BINARY).exists(),
             "{BINARY} is missing: install Debian's package with `apt-get install -y docker-registry`"
@@ -44,6 +59,22 @@ impl Distribution {
             "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
             dir.path().join("data").display()
         );
+        // The TLS keys belong under `http`, which ends the text so far.
+        if let Some(tls) = tls {
+            let (cert, key) = (dir.path().join("server.crt"), dir.path().join("server.key"));
+            std::fs::write(&cert, &tls.server.cert).unwrap();
+            std::fs::write(&key, &tls.server.key).unwrap();
+            config.push_str(&format!(
+                "  tls:\n    certificate: {}\n    key: {}\n",
+                cert.display(),
+                key.display()
+            ));
+            if let Some(client_ca) = tls.client_ca {
+                let path = dir.path().join("client-ca.crt");
+                std::fs::write(&path, client_ca).unwrap();
+                config.push_str(&format!("    clientcas:\n      - {}\n", path.display()));
+            }
+        }
         if let Some((username, password)) = account {
             let hash = bcrypt::hash_with_result(password, 4)
                 .unwrap()

@@ -6,6 +6,7 @@ pub mod content;
 pub mod distribution;
 pub mod fault;
 pub mod forward;
+pub mod pki;
 pub mod registry;
 pub mod token;
 

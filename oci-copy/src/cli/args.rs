@@ -252,12 +252,22 @@ pub(crate) struct RunArgs {
 /// How to reach registries.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct RegistryArgs {
-    /// Speak plain HTTP to this registry (host[:port]); loopback hosts always do.
+    /// Speak plain HTTP to this registry (host[:port]); loopback hosts fall back to it when
+    /// they do not speak TLS.
     #[arg(long, value_name = "HOST")]
     pub(crate) plain_http: Vec<String>,
     /// Do not check this registry's TLS certificate.
     #[arg(long, value_name = "HOST")]
     pub(crate) insecure: Vec<String>,
+    /// Read registries' CAs and client certificates from DIR/HOST[:PORT]/ (ca.crt,
+    /// client.cert, client.key) instead of ~/.config/containers/certs.d,
+    /// /etc/containers/certs.d and /etc/docker/certs.d.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) certs_dir: Vec<std::path::PathBuf>,
+    /// Read mirrors, locations, insecure and blocked registries from FILE instead of the
+    /// system's registries.conf.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) registries_conf: Option<std::path::PathBuf>,
     /// Credentials for the source registry, USER:PASSWORD.
     #[arg(
         long,

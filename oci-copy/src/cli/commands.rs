@@ -1,7 +1,7 @@
 //! The commands: each parses its references, opens the ends, plans, and (unless asked
 //! not to) runs the plan.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use oci_copy::filter::{TagFilterSpec, parse_platforms};
 use oci_copy::plan::{Action, CopyOptions, Root, build_plan};
 use oci_copy::sync::{SyncEntry, SyncFile, images_to_copy, run_sync, single_image};
 use oci_copy::{Error, Location, Opener, Plan};
-use oci_distribution_client::{Client, ClientConfig};
+use oci_distribution_client::{Client, ClientConfig, ContainersConventions};
 use oci_spec_types::{Manifest, MediaType};
 
 use crate::cli::args::{
@@ -36,7 +36,7 @@ impl From<Error> for Failure {
             | Error::UnknownTransport { .. }
             | Error::Regex(_)
             | Error::SemverRange { .. }
-            | Error::Platform(_) => Failure::Usage(error.to_string()),
+            | Error::Platform(_) => Failure::Usage(oci_copy::error::chain_text(&error)),
             other => Failure::Copy(other),
         }
     }
@@ -253,8 +253,32 @@ pub(crate) fn opener(
     for host in &args.insecure {
         builder = builder.insecure(host);
     }
+    let builder = builder
+        .containers_conventions(&containers_conventions(args))
+        .map_err(|error| Failure::Copy(error.into()))?;
     let client = Client::new(builder.build()).map_err(|error| Failure::Copy(error.into()))?;
     Ok(Opener::new(client))
+}
+
+/// The system's certs.d directories and registries.conf, each replaced by the flags that
+/// name others.
+fn containers_conventions(args: &RegistryArgs) -> ContainersConventions {
+    let system = ContainersConventions::system();
+    let certs_dirs = match args.certs_dir.is_empty() {
+        true => system.certs_dirs().to_vec(),
+        false => args.certs_dir.clone(),
+    };
+    let registries_confs: Vec<PathBuf> = match &args.registries_conf {
+        Some(file) => vec![file.clone()],
+        None => system.registries_confs().map(Path::to_owned).collect(),
+    };
+    let conventions = certs_dirs.into_iter().fold(
+        ContainersConventions::new(),
+        ContainersConventions::with_certs_dir,
+    );
+    registries_confs
+        .into_iter()
+        .fold(conventions, ContainersConventions::with_registries_conf)
 }
 
 async fn copy(

@@ -45,7 +45,8 @@ pub(crate) fn reporter(plan: &Plan) -> (ProgressFn, Option<ProgressBar>) {
             *finished += 1;
             shown.set_message(format!("{finished}/{steps} steps"));
         }
-        Event::Started { .. } => {}
+        // Starts, and events added later, change no bar.
+        _ => {}
     });
     (callback, Some(bar))
 }

@@ -57,13 +57,9 @@ impl BlobContent for SourceBlob {
         )
         .await?;
         let stream = match &self.progress {
-            Some((progress, step)) => counted(
-                stream,
-                progress.clone(),
-                *step,
-                offset,
-                self.descriptor.size,
-            ),
+            Some((progress, step)) => {
+                counted(stream, progress.clone(), *step, &self.descriptor, offset)
+            }
             None => stream,
         };
         if offset > 0 || self.source.verifies_blobs() {
@@ -135,13 +131,21 @@ fn counted(
     stream: BlobStream,
     progress: ProgressFn,
     step: StepId,
+    descriptor: &Descriptor,
     offset: u64,
-    total: u64,
 ) -> BlobStream {
+    let (digest, media_type) = (descriptor.digest.clone(), descriptor.media_type.clone());
+    let total = descriptor.size;
     let mut done = offset;
     Box::pin(stream.inspect_ok(move |chunk| {
         done += chunk.len() as u64;
-        progress(&Event::Bytes { step, done, total });
+        progress(&Event::Bytes {
+            step,
+            digest: digest.clone(),
+            media_type: media_type.clone(),
+            done,
+            total,
+        });
     }))
 }
 
@@ -218,6 +222,34 @@ mod tests {
         let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
         assert_eq!(chunks.concat(), source.content.to_vec());
         assert_eq!(*source.opened_at.lock().unwrap(), [0, 30, 60]);
+    }
+
+    #[tokio::test]
+    async fn progress_names_the_blob_and_counts_from_the_offset() {
+        let (source, descriptor) = flaky(0);
+        let events = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let seen = Arc::clone(&events);
+        let progress: ProgressFn = Arc::new(move |event: &Event| {
+            seen.lock().unwrap().push(event.clone());
+        });
+        let blob = SourceBlob {
+            source,
+            descriptor: descriptor.clone(),
+            resumes: 0,
+            progress: Some((progress, 7)),
+        };
+        let _: Vec<Bytes> = blob.open(40).await.unwrap().try_collect().await.unwrap();
+        let events = events.lock().unwrap();
+        assert_eq!(
+            *events,
+            [Event::Bytes {
+                step: 7,
+                digest: descriptor.digest,
+                media_type: MediaType::OciLayerTar,
+                done: 100,
+                total: 100,
+            }]
+        );
     }
 
     #[tokio::test]

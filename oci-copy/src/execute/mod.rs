@@ -86,7 +86,16 @@ pub async fn execute(
                 run.finish(id, Outcome::Skipped);
                 continue;
             }
-            emit(options, &Event::Started { step: id });
+            let started = Event::Started {
+                step: id,
+                digest: step.descriptor.digest.clone(),
+                media_type: step.descriptor.media_type.clone(),
+                tag: match &step.action {
+                    Action::Tag { tag, .. } => tag.clone(),
+                    _ => None,
+                },
+            };
+            emit(options, &started);
             let work = StepWork::new(plan, step, &source, &sink, options);
             tasks.spawn(async move { (id, work.run().await) });
         }

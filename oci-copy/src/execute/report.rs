@@ -9,19 +9,31 @@ use oci_spec_types::{Digest, MediaType};
 use crate::error::{Error, Result};
 use crate::plan::{Action, Plan, StepId};
 
-/// Something that happened while running a plan.
+/// Something that happened while running a plan. `Started` and `Bytes` name the content
+/// (digest and media type) as well as the step, so a listener needs no plan to show them.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Event {
     /// A step started.
     Started {
         /// The step.
         step: StepId,
+        /// The content it concerns (for a tag: the manifest the tag points to).
+        digest: Digest,
+        /// The content's media type.
+        media_type: MediaType,
+        /// For a tag step, the tag it writes.
+        tag: Option<String>,
     },
     /// Bytes of a blob went through.
     Bytes {
         /// The step.
         step: StepId,
+        /// The blob.
+        digest: Digest,
+        /// The blob's media type.
+        media_type: MediaType,
         /// Bytes so far.
         done: u64,
         /// The blob's size.
@@ -39,6 +51,7 @@ pub enum Event {
 /// How a step ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum Outcome {
     /// Skipped by the plan.
     Skipped,
@@ -136,7 +149,7 @@ impl Report {
                     .errors
                     .iter()
                     .find(|(failed, _)| *failed == step.id)
-                    .map(|(_, error)| error_chain(error)),
+                    .map(|(_, error)| crate::error::chain_text(error)),
             })
             .collect()
     }
@@ -175,18 +188,4 @@ impl Report {
             first: Box::new(first),
         })
     }
-}
-
-/// An error and its sources, `: `-joined, as one line.
-fn error_chain(error: &Error) -> String {
-    let mut text = error.to_string();
-    let mut source = std::error::Error::source(error);
-    while let Some(cause) = source {
-        let cause_text = cause.to_string();
-        if !text.contains(&cause_text) {
-            text = format!("{text}: {cause_text}");
-        }
-        source = cause.source();
-    }
-    text
 }

@@ -160,3 +160,64 @@ async fn sync_sends_the_credentials_given_for_each_side() {
         "{shown}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn registries_conf_and_certs_dir_flags_are_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let (index, images) = two_platforms(300, 8 * 1024);
+    let layout = dir.path().join("layout");
+    fixtures::write_layout(&layout, &images, &index).await;
+    let registry = OciRegistry::start();
+    let source = format!("oci:{}:v1", text(&layout));
+    let conf = dir.path().join("registries.conf");
+    let blocked = format!("{}/blocked", registry.host());
+    std::fs::write(
+        &conf,
+        format!("[[registry]]\nprefix = \"{blocked}\"\nblocked = true\n"),
+    )
+    .unwrap();
+    let certs = dir.path().join("certs.d");
+    std::fs::create_dir_all(certs.join(registry.host())).unwrap();
+
+    let refused = oci_copy(&[
+        "copy",
+        "--registries-conf",
+        text(&conf),
+        "--certs-dir",
+        text(&certs),
+        &source,
+        &format!("{blocked}/app:v1"),
+    ]);
+    assert_eq!(refused.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        stderr.contains("blocked by the registries.conf entry"),
+        "{stderr}"
+    );
+
+    let allowed = oci_copy(&[
+        "copy",
+        "--registries-conf",
+        text(&conf),
+        &source,
+        &format!("{}/open/app:v1", registry.host()),
+    ]);
+    assert_eq!(
+        allowed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&allowed.stderr)
+    );
+
+    // A certs.d directory whose CA file is not PEM is a configuration error, found at once.
+    std::fs::write(certs.join(registry.host()).join("ca.crt"), "not PEM").unwrap();
+    let broken = oci_copy(&[
+        "copy",
+        "--certs-dir",
+        text(&certs),
+        &source,
+        &format!("{}/x/app:v1", registry.host()),
+    ]);
+    assert_eq!(broken.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&broken.stderr).contains("ca.crt"));
+}

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use oci_copy::end::{Sink, Source};
 use oci_copy::plan::{Action, Plan, build_plan};
-use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, Outcome};
+use oci_copy::{CopyOptions, Event, ExecuteOptions, ImagePair, Outcome};
 
 use crate::common::fixtures::{self, Blob, Image, two_platforms};
 use crate::common::opener;
@@ -91,15 +91,27 @@ async fn an_index_is_tagged_after_its_children_and_the_plan_says_so() {
     let json = serde_json::to_value(&plan).unwrap();
     assert_eq!(json["steps"][v1]["after"], serde_json::json!([child]));
 
-    // At high parallelism the index's tags still arrive after the child's.
+    // At high parallelism the index's tags still arrive after the child's; the progress
+    // events name the tag each tag step writes.
+    let started_tags = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let recorded = Arc::clone(&started_tags);
+    let progress: oci_copy::execute::ProgressFn = Arc::new(move |event: &Event| {
+        if let Event::Started { tag: Some(tag), .. } = event {
+            recorded.lock().unwrap().push(tag.clone());
+        }
+    });
     let options = ExecuteOptions {
         concurrency: 16,
+        progress: Some(progress),
         ..ExecuteOptions::default()
     };
     let report = oci_copy::execute::execute(&plan, source_end, sink, &options)
         .await
         .unwrap();
     assert!(report.is_success(), "{:?}", report.errors);
+    let started_tags = started_tags.lock().unwrap().clone();
+    assert_eq!(started_tags.len(), 3, "{started_tags:?}");
+    assert_eq!(started_tags[0], "v1-amd64", "{started_tags:?}");
     let seen = proxy.seen();
     let position = |tag: &str| {
         seen.iter()
@@ -153,7 +165,13 @@ async fn a_failed_child_tag_does_not_hold_back_its_index_tags_when_going_on() {
         );
     }
     let error = report.into_result().unwrap_err();
-    let message = error.to_string();
+    // The failure's message and its causes (Display shows one level).
+    let mut message = error.to_string();
+    let mut cause = std::error::Error::source(&error);
+    while let Some(inner) = cause {
+        message.push_str(&format!(": {inner}"));
+        cause = inner.source();
+    }
     assert!(
         message.contains(&format!(
             "tag \"v1-amd64\" of docker://{}/app",

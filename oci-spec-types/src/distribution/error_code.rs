@@ -8,6 +8,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// An error code as found in the `code` field of an error response.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum ErrorCode {
     /// `BLOB_UNKNOWN`: blob unknown to registry.
     BlobUnknown,

@@ -112,6 +112,12 @@ impl Manifest {
         self.raw().len() as u64
     }
 
+    /// A descriptor pointing here: media type, digest and size (for an index entry, a
+    /// `subject`, or a fetch by descriptor).
+    pub fn descriptor(&self) -> Descriptor {
+        Descriptor::new(self.media_type(), self.digest(), self.size())
+    }
+
     /// The media type of this kind of manifest, to serve as its `Content-Type`.
     pub fn media_type(&self) -> MediaType {
         match self {

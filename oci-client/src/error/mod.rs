@@ -1,10 +1,21 @@
-//! The crate's error type: what the registry said, what the network did, what did not verify.
+//! The crate's error type: what the registry said, what the network did, what did not verify,
+//! and [`ErrorKind`], what a caller can do about it.
+//!
+//! Display shows one level: the message, never the cause as well; the cause comes from
+//! [`source`](std::error::Error::source), so printing the chain repeats nothing.
 
+mod kind;
+
+pub use kind::ErrorKind;
+
+use std::path::PathBuf;
 use std::time::Duration;
 
 use http::{Method, StatusCode};
 use oci_digest::{Digest, DigestError};
 use oci_spec_types::{ErrorCode, ErrorInfo, ManifestError, MediaType, ReferenceError};
+
+use crate::tls::TlsError;
 
 /// Everything that can go wrong talking to a registry.
 #[derive(Debug, thiserror::Error)]
@@ -220,21 +231,103 @@ pub enum Error {
         status: StatusCode,
     },
 
+    /// No entry of an index matches the platform asked for.
+    #[error("index {index} has no manifest for {platform}")]
+    NoMatchingPlatform {
+        /// The index.
+        index: Digest,
+        /// The platform asked for.
+        platform: String,
+    },
+
+    /// A manifest that should be an image manifest is something else.
+    #[error("{digest} is {media_type}, not an image manifest")]
+    NotAnImage {
+        /// The manifest.
+        digest: Digest,
+        /// What it is.
+        media_type: MediaType,
+    },
+
+    /// Writing pulled content failed.
+    #[error("writing the pulled content failed")]
+    Sink(#[source] std::io::Error),
+
     /// Reading the content to upload failed.
     #[error("reading the upload source failed")]
     Source(#[source] std::io::Error),
 
-    /// The HTTP client could not be built from the configuration.
+    /// The HTTP client could not be built from the configuration (a proxy URL that does
+    /// not parse, say).
     #[error("cannot build the HTTP client")]
     Build(#[source] reqwest::Error),
+
+    /// TLS settings could not be read or used.
+    #[error(transparent)]
+    Tls(#[from] TlsError),
+
+    /// A configuration file or directory (`registries.conf`, `certs.d`) could not be read.
+    #[error("cannot read {path}")]
+    ConfigFile {
+        /// The file or directory.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A `registries.conf` is not valid TOML of the expected shape.
+    #[error("{path} is not a valid registries.conf")]
+    RegistriesConf {
+        /// The file.
+        path: PathBuf,
+        /// The parser's complaint.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+
+    /// A `registries.conf` entry breaks the format's rules.
+    #[error("{path}: {message}")]
+    RegistriesConfEntry {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// A `certs.d` directory holds half a client identity.
+    #[error("{path}: {problem}")]
+    CertsDir {
+        /// The file without its partner.
+        path: PathBuf,
+        /// What is missing.
+        problem: &'static str,
+    },
+
+    /// `registries.conf` blocks the repository.
+    #[error("{repository} is blocked by the registries.conf entry {prefix:?}")]
+    Blocked {
+        /// The repository asked for.
+        repository: String,
+        /// The prefix of the blocking entry.
+        prefix: String,
+    },
+}
+
+impl From<std::convert::Infallible> for Error {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
 }
 
 impl Error {
-    /// The HTTP status when the registry answered with an unexpected one.
+    /// The HTTP status when the registry (or its token server) answered with an
+    /// unexpected one.
     pub fn status(&self) -> Option<StatusCode> {
         match self {
             Error::Status { status, .. } => Some(*status),
             Error::ResumeRefused { status, .. } => Some(*status),
+            Error::Auth { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -254,11 +347,6 @@ impl Error {
             _ => &[],
         };
         errors.iter().map(|info| &info.code)
-    }
-
-    /// True for a 404 answer.
-    pub fn is_not_found(&self) -> bool {
-        self.status() == Some(StatusCode::NOT_FOUND)
     }
 
     /// Maps a verification failure of the blob `digest` to the matching variant.

@@ -1,0 +1,147 @@
+//! TLS against Debian's `docker-registry` configured with `http.tls` (and `clientcas`), with
+//! a certificate authority made at test time: extra roots, client identities, `certs.d`
+//! directories, the insecure switch, and loopback hosts that speak TLS.
+
+use oci_distribution_client::{
+    Certificates, Client, ContainersConventions, Error, ErrorKind, Identity, ManifestReference,
+};
+
+use crate::support::content::image;
+use crate::support::distribution::{Distribution, ServerTls};
+use crate::support::pki::{Pem, TestCa};
+use crate::support::{client, config};
+
+fn roots(ca: &TestCa) -> Certificates {
+    Certificates::from_pem(ca.cert.as_bytes()).unwrap()
+}
+
+fn identity(pem: &Pem) -> Identity {
+    Identity::from_pem(pem.cert.as_bytes(), pem.key.as_bytes()).unwrap()
+}
+
+/// Pushes a one-layer image and reads it back: the whole protocol over this client's TLS.
+async fn round_trip(client: &Client, registry: &Distribution) {
+    let repository = registry.repo("tls/app");
+    let manifest = image(client, &repository, &[3000], 7).await;
+    client
+        .put_manifest(
+            &repository,
+            &ManifestReference::tag("v1").unwrap(),
+            &manifest,
+        )
+        .await
+        .unwrap();
+    let pulled = client
+        .get_manifest(&repository, &ManifestReference::tag("v1").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(pulled.digest, manifest.digest());
+}
+
+/// True when the error is a failed connection to an `https://` URL.
+fn failed_over_tls(error: &Error) -> bool {
+    matches!(error, Error::Transport { url, .. } if url.starts_with("https://"))
+}
+
+#[tokio::test]
+async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
+    let ca = TestCa::new("private CA");
+    let server = ca.server();
+    let registry = Distribution::start_with_tls(ServerTls {
+        server: &server,
+        client_ca: None,
+    })
+    .await;
+
+    // Loopback hosts are tried over TLS first: this one speaks it, so no plain-HTTP fallback.
+    let trusting = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
+    round_trip(&trusting, &registry).await;
+
+    // Without the root the certificate is refused, over TLS (not retried as plain HTTP):
+    // a matter of settings, not of trying again.
+    let error = client().ping(&registry.host()).await.unwrap_err();
+    assert!(failed_over_tls(&error), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Configuration);
+
+    // Roots for another registry do not help this one.
+    let elsewhere = config()
+        .registry_root_certificates("127.0.0.1:1", roots(&ca))
+        .build();
+    let error = Client::new(elsewhere)
+        .unwrap()
+        .ping(&registry.host())
+        .await
+        .unwrap_err();
+    assert!(failed_over_tls(&error), "{error:?}");
+
+    // `insecure` skips the check.
+    let insecure = Client::new(config().insecure(&registry.host()).build()).unwrap();
+    insecure.ping(&registry.host()).await.unwrap();
+}
+
+#[tokio::test]
+async fn mutual_tls_needs_the_client_identity() {
+    let ca = TestCa::new("mTLS CA");
+    let (server, client_pem) = (ca.server(), ca.client());
+    let registry = Distribution::start_with_tls(ServerTls {
+        server: &server,
+        client_ca: Some(&ca.cert),
+    })
+    .await;
+    let host = registry.host();
+
+    let anonymous = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
+    let error = anonymous.ping(&host).await.unwrap_err();
+    assert!(failed_over_tls(&error), "{error:?}");
+
+    let for_this_registry = config()
+        .registry_root_certificates(&host, roots(&ca))
+        .registry_identity(&host, identity(&client_pem))
+        .build();
+    round_trip(&Client::new(for_this_registry).unwrap(), &registry).await;
+
+    // A certificate from another authority is refused.
+    let stranger = TestCa::new("stranger").client();
+    let wrong = config()
+        .root_certificates(roots(&ca))
+        .identity(identity(&stranger))
+        .build();
+    let error = Client::new(wrong).unwrap().ping(&host).await.unwrap_err();
+    assert!(failed_over_tls(&error), "{error:?}");
+}
+
+#[tokio::test]
+async fn certs_d_directories_give_roots_and_identities_per_registry() {
+    let ca = TestCa::new("certs.d CA");
+    let (server, client_pem) = (ca.server(), ca.client());
+    let registry = Distribution::start_with_tls(ServerTls {
+        server: &server,
+        client_ca: Some(&ca.cert),
+    })
+    .await;
+    let certs_d = tempfile::tempdir().unwrap();
+    let dir = certs_d.path().join(registry.host());
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("ca.crt"), &ca.cert).unwrap();
+    std::fs::write(dir.join("client.cert"), &client_pem.cert).unwrap();
+    std::fs::write(dir.join("client.key"), &client_pem.key).unwrap();
+
+    let conventions = ContainersConventions::new()
+        .with_certs_dir(certs_d.path().join("missing"))
+        .with_certs_dir(certs_d.path());
+    let config = config()
+        .containers_conventions(&conventions)
+        .unwrap()
+        .build();
+    round_trip(&Client::new(config).unwrap(), &registry).await;
+}
+
+#[tokio::test]
+async fn loopback_registries_without_tls_fall_back_to_plain_http() {
+    let registry = Distribution::start().await;
+    let client = client();
+    round_trip(&client, &registry).await;
+    // A configured plain-HTTP registry is never tried over TLS, with the same outcome.
+    let plain = Client::new(config().plain_http(&registry.host()).build()).unwrap();
+    plain.ping(&registry.host()).await.unwrap();
+}
