@@ -5,7 +5,7 @@ use std::str::FromStr;
 
 use oci_digest::Digest;
 use oci_spec_types::reference::validate_registry;
-use oci_spec_types::{Reference, ReferenceError, validate_repository, validate_tag};
+use oci_spec_types::{Reference, ReferenceError, Tag, validate_repository};
 
 /// A repository on a registry: `registry` is the API host (`host[:port]`), `name` the
 /// repository (`library/alpine`). Both are validated, so they are safe to put in a URL.
@@ -73,8 +73,8 @@ impl fmt::Display for Repository {
 /// The `<reference>` of a manifest request: a tag or a digest.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ManifestReference {
-    /// A tag, validated.
-    Tag(String),
+    /// A tag (valid by construction).
+    Tag(Tag),
     /// A digest.
     Digest(Digest),
 }
@@ -82,8 +82,7 @@ pub enum ManifestReference {
 impl ManifestReference {
     /// A tag reference, checked against the tag grammar.
     pub fn tag(tag: &str) -> Result<ManifestReference, ReferenceError> {
-        validate_tag(tag)?;
-        Ok(ManifestReference::Tag(tag.to_owned()))
+        Tag::new(tag).map(ManifestReference::Tag)
     }
 
     /// The digest, for a digest reference.
@@ -97,7 +96,7 @@ impl ManifestReference {
     /// The text that goes into the URL.
     pub fn as_str(&self) -> &str {
         match self {
-            ManifestReference::Tag(tag) => tag,
+            ManifestReference::Tag(tag) => tag.as_str(),
             ManifestReference::Digest(digest) => digest.as_str(),
         }
     }
@@ -125,13 +124,20 @@ impl From<Digest> for ManifestReference {
 }
 
 impl From<&Reference> for ManifestReference {
-    /// The digest when the reference has one (it pins the content), else the tag.
+    /// The digest when the reference has one (it pins the content), else the tag (a
+    /// reference without a digest always has one).
     fn from(reference: &Reference) -> Self {
-        match (reference.digest(), reference.tag()) {
+        match (reference.digest(), reference.typed_tag()) {
             (Some(digest), _) => ManifestReference::Digest(digest.clone()),
-            (None, Some(tag)) => ManifestReference::Tag(tag.to_owned()),
-            (None, None) => ManifestReference::Tag(reference.manifest_reference().to_owned()),
+            (None, Some(tag)) => ManifestReference::Tag(tag.clone()),
+            (None, None) => ManifestReference::Tag(Tag::latest()),
         }
+    }
+}
+
+impl From<Tag> for ManifestReference {
+    fn from(tag: Tag) -> Self {
+        ManifestReference::Tag(tag)
     }
 }
 
@@ -170,7 +176,7 @@ mod tests {
         assert_eq!(repository.to_string(), "127.0.0.1:5000/team/app");
         assert_eq!(
             ManifestReference::from(&reference),
-            ManifestReference::Tag("v1".into())
+            ManifestReference::tag("v1").unwrap()
         );
         let hub = Reference::parse("alpine").unwrap();
         assert_eq!(Repository::from(&hub).registry(), "registry-1.docker.io");
@@ -212,7 +218,7 @@ mod tests {
         );
         assert_eq!(
             "v1.0".parse::<ManifestReference>().unwrap(),
-            ManifestReference::Tag("v1.0".into())
+            ManifestReference::tag("v1.0").unwrap()
         );
         assert!("sha256:short".parse::<ManifestReference>().is_err());
         assert!(".bad".parse::<ManifestReference>().is_err());

@@ -8,28 +8,35 @@
 //! other `4xx`. A `Retry-After` header (delta-seconds or HTTP-date) is honoured as given;
 //! one asking for longer than [`RetryPolicy::max_retry_after`] ends the retries instead.
 
+use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
 
-/// How often and how patiently to retry.
+/// Attempts in total by default, the first included.
+pub const DEFAULT_MAX_ATTEMPTS: NonZeroU32 = NonZeroU32::new(4).unwrap();
+/// The wait before the first retry by default.
+pub const DEFAULT_BASE_DELAY: Duration = Duration::from_millis(250);
+/// The longest computed wait between attempts by default.
+pub const DEFAULT_MAX_DELAY: Duration = Duration::from_secs(10);
+/// The longest `Retry-After` honoured by default.
+pub const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// How often and how patiently to retry: built from [`RetryPolicy::default`] (or
+/// [`RetryPolicy::none`]) with the `with_*` setters, so it always holds at least one attempt.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryPolicy {
-    /// Attempts in total, the first included; `1` disables retries.
-    pub max_attempts: u32,
-    /// Wait before the first retry; each further retry doubles it.
-    pub base_delay: Duration,
-    /// Longest computed wait between attempts.
-    pub max_delay: Duration,
-    /// Longest `Retry-After` honoured; a registry asking for more ends the retries.
-    pub max_retry_after: Duration,
+    max_attempts: NonZeroU32,
+    base_delay: Duration,
+    max_delay: Duration,
+    max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
     fn default() -> Self {
         RetryPolicy {
-            max_attempts: 4,
-            base_delay: Duration::from_millis(250),
-            max_delay: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            base_delay: DEFAULT_BASE_DELAY,
+            max_delay: DEFAULT_MAX_DELAY,
+            max_retry_after: DEFAULT_MAX_RETRY_AFTER,
         }
     }
 }
@@ -51,10 +58,51 @@ pub enum Outcome {
 impl RetryPolicy {
     /// A policy that never retries.
     pub fn none() -> Self {
-        RetryPolicy {
-            max_attempts: 1,
-            ..RetryPolicy::default()
-        }
+        RetryPolicy::default().with_max_attempts(NonZeroU32::MIN)
+    }
+
+    /// Attempts in total, the first included; one disables retries.
+    pub fn with_max_attempts(mut self, attempts: NonZeroU32) -> Self {
+        self.max_attempts = attempts;
+        self
+    }
+
+    /// The wait before the first retry; each further retry doubles it.
+    pub fn with_base_delay(mut self, delay: Duration) -> Self {
+        self.base_delay = delay;
+        self
+    }
+
+    /// The longest computed wait between attempts.
+    pub fn with_max_delay(mut self, delay: Duration) -> Self {
+        self.max_delay = delay;
+        self
+    }
+
+    /// The longest `Retry-After` honoured; a registry asking for more ends the retries.
+    pub fn with_max_retry_after(mut self, wait: Duration) -> Self {
+        self.max_retry_after = wait;
+        self
+    }
+
+    /// Attempts in total, the first included.
+    pub fn max_attempts(&self) -> NonZeroU32 {
+        self.max_attempts
+    }
+
+    /// The wait before the first retry.
+    pub fn base_delay(&self) -> Duration {
+        self.base_delay
+    }
+
+    /// The longest computed wait between attempts.
+    pub fn max_delay(&self) -> Duration {
+        self.max_delay
+    }
+
+    /// The longest `Retry-After` honoured.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
     }
 
     /// The wait before retry number `retry` (1 for the first retry): `base_delay * 2^(retry-1)`,
@@ -76,7 +124,7 @@ impl RetryPolicy {
     /// Whether to try again after attempt number `attempt` (1 for the first) ended with
     /// `outcome`, and if so after how long.
     pub fn next_delay(&self, attempt: u32, outcome: Outcome, jitter: f64) -> Option<Duration> {
-        if attempt >= self.max_attempts {
+        if attempt >= self.max_attempts.get() {
             return None;
         }
         match outcome {
@@ -117,12 +165,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn policy() -> RetryPolicy {
-        RetryPolicy {
-            max_attempts: 5,
-            base_delay: Duration::from_millis(100),
-            max_delay: Duration::from_secs(1),
-            max_retry_after: Duration::from_secs(30),
-        }
+        RetryPolicy::default()
+            .with_max_attempts(NonZeroU32::new(5).unwrap())
+            .with_base_delay(Duration::from_millis(100))
+            .with_max_delay(Duration::from_secs(1))
+            .with_max_retry_after(Duration::from_secs(30))
     }
 
     #[test]

@@ -142,7 +142,7 @@ async fn client_errors_are_not_retried_and_retries_run_out() {
     proxy.inject(Method::HEAD, "/manifests/v1", broken, 100);
     let error = client.head_manifest(&repo, &tag).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
-    let attempts = support::fast_retries().max_attempts as usize;
+    let attempts = support::fast_retries().max_attempts().get() as usize;
     assert_eq!(proxy.seen(Method::HEAD, "/manifests/v1").len(), attempts);
 }
 

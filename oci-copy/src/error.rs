@@ -359,7 +359,7 @@ fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
     if caused_by_final_error(error) {
         return false;
     }
-    let longest_wait = oci_distribution_client::RetryPolicy::default().max_retry_after;
+    let longest_wait = oci_distribution_client::RetryPolicy::default().max_retry_after();
     match error.status() {
         Some(status) => {
             oci_distribution_client::retry::is_retryable_status(status.as_u16())

@@ -130,12 +130,17 @@ pub enum Error {
     },
     /// Deleting is switched off in the configuration.
     #[error("deletes are disabled on this registry")]
-    DeleteDisabled,
+    DeleteDisabled {
+        /// The methods the endpoint does answer (the `Allow` header).
+        allow: &'static str,
+    },
     /// The endpoint exists but not for this method.
     #[error("method {method} is not allowed here")]
     MethodNotAllowed {
         /// The method used.
         method: Method,
+        /// The methods the endpoint does answer (the `Allow` header).
+        allow: &'static str,
     },
     /// No endpoint has this path.
     #[error("no endpoint at {path}")]
@@ -192,7 +197,7 @@ impl Error {
             | Error::RangeNotSatisfiable { .. } => StatusCode::RANGE_NOT_SATISFIABLE,
             Error::ManifestTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyUploads { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::DeleteDisabled | Error::MethodNotAllowed { .. } => {
+            Error::DeleteDisabled { .. } | Error::MethodNotAllowed { .. } => {
                 StatusCode::METHOD_NOT_ALLOWED
             }
             Error::Storage(_) | Error::Encode(_) | Error::TokenSigning(_) => {
@@ -239,7 +244,7 @@ impl Error {
             Error::TooManyUploads { .. } => ErrorCode::TooManyRequests,
             Error::ManifestBlobUnknown { .. } => ErrorCode::ManifestBlobUnknown,
             Error::QueryInvalid { .. }
-            | Error::DeleteDisabled
+            | Error::DeleteDisabled { .. }
             | Error::MethodNotAllowed { .. }
             | Error::RouteUnknown { .. } => ErrorCode::Unsupported,
             Error::Storage(_) | Error::Encode(_) | Error::TokenSigning(_) => {

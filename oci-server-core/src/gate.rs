@@ -1,13 +1,13 @@
 //! The authorization gate every API request passes: what the route needs, whether the
 //! caller has it, and the 401 (with a challenge naming the scope) or 403 when not.
 
-use http::{HeaderMap, Method};
+use http::HeaderMap;
 
 use crate::{
     auth::{Action, Actions, AuthFailure, Authorizer, Permissions, Scope},
     error::Error,
     names::RepoName,
-    routes::Route,
+    operation::Operation,
 };
 
 /// What a route needs beyond being let in.
@@ -24,20 +24,25 @@ enum Needed {
 }
 
 impl Needed {
-    fn of(route: &Route, method: &Method) -> Needed {
+    fn of(operation: &Operation) -> Needed {
         let on = |name: &RepoName, action| Needed::Repository(name.clone(), action);
-        let writes = |name: &RepoName| match *method {
-            Method::DELETE => on(name, Action::Delete),
-            Method::PUT => on(name, Action::Push),
-            _ => on(name, Action::Pull),
-        };
-        match route {
-            Route::Base => Needed::Nothing,
-            Route::Catalog => Needed::Catalog,
-            Route::Search => Needed::Search,
-            Route::UploadStart { name } | Route::Upload { name, .. } => on(name, Action::Push),
-            Route::Blob { name, .. } | Route::Manifest { name, .. } => writes(name),
-            Route::TagList { name } | Route::Referrers { name, .. } => on(name, Action::Pull),
+        match operation {
+            Operation::Version => Needed::Nothing,
+            Operation::Catalog => Needed::Catalog,
+            Operation::Search => Needed::Search,
+            Operation::UploadStart { name }
+            | Operation::UploadStatus { name, .. }
+            | Operation::UploadPatch { name, .. }
+            | Operation::UploadFinish { name, .. }
+            | Operation::UploadCancel { name, .. }
+            | Operation::ManifestPut { name, .. } => on(name, Action::Push),
+            Operation::BlobDelete { name, .. } | Operation::ManifestDelete { name, .. } => {
+                on(name, Action::Delete)
+            }
+            Operation::BlobGet { name, .. }
+            | Operation::ManifestGet { name, .. }
+            | Operation::TagList { name }
+            | Operation::Referrers { name, .. } => on(name, Action::Pull),
         }
     }
 
@@ -73,10 +78,9 @@ impl Needed {
 pub(crate) async fn admit(
     authorizer: &dyn Authorizer,
     headers: &HeaderMap,
-    route: &Route,
-    method: &Method,
+    operation: &Operation,
 ) -> Result<Permissions, Error> {
-    let needed = Needed::of(route, method);
+    let needed = Needed::of(operation);
     let scope = needed.scope();
     let scopes = scope.as_slice();
     let refuse = |failure: AuthFailure| Error::Auth {
@@ -114,8 +118,10 @@ pub(crate) fn ask_for(authorizer: &dyn Authorizer, headers: &HeaderMap, scopes: 
 
 #[cfg(test)]
 mod tests {
+    use http::Method;
+
     use super::*;
-    use crate::routes::ManifestRef;
+    use crate::routes::{ManifestRef, Route};
 
     #[test]
     fn routes_need_what_they_touch() {
@@ -125,7 +131,8 @@ mod tests {
             reference: Ok(ManifestRef::parse("v1").unwrap()),
         };
         let scope = |route: &Route, method: &Method| {
-            Needed::of(route, method).scope().map(|s| s.to_string())
+            let operation = Operation::of(route.clone(), method, true).unwrap();
+            Needed::of(&operation).scope().map(|s| s.to_string())
         };
         assert_eq!(
             scope(&manifest, &Method::GET).as_deref(),

@@ -50,6 +50,7 @@
 //! # Ok(())
 //! # }
 //! ```
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -65,6 +66,7 @@ mod handlers;
 mod log_limit;
 mod names;
 pub mod observe;
+mod operation;
 #[cfg(feature = "pull-through")]
 pub mod pull_through;
 mod query;

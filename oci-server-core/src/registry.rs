@@ -4,7 +4,7 @@
 use std::{path::PathBuf, sync::Arc};
 
 use bytes::Bytes;
-use http::{Method, Request, Response};
+use http::{HeaderValue, Method, Request, Response, header::HOST};
 use http_body::Body;
 
 use crate::{
@@ -14,7 +14,9 @@ use crate::{
     error::Error,
     gate,
     handlers::{self, Answer, Ctx, Incoming},
+    names::UploadId,
     observe::{MeteredStorage, Metrics, Probe, REQUEST_ID, RequestRecord},
+    operation::Operation,
     query::Query,
     response::{API_VERSION, API_VERSION_VALUE, error_response},
     routes::Route,
@@ -110,7 +112,8 @@ impl Registry {
         B: Body<Data = Bytes> + Send + 'static,
         B::Error: Into<BoxError>,
     {
-        let (parts, body) = request.into_parts();
+        let (mut parts, body) = request.into_parts();
+        host_from_authority(&mut parts);
         let (mut record, body) = RequestRecord::start(
             Arc::clone(&self.ctx.metrics),
             &parts.method,
@@ -155,19 +158,15 @@ impl Registry {
         let answer = match Route::parse(path) {
             Ok(route) => {
                 record.set_route(&route);
-                match gate::admit(authorizer, &parts.headers, &route, &parts.method).await {
-                    Ok(permissions) => {
-                        record.set_user(permissions.subject());
-                        let incoming = Incoming {
-                            headers: parts.headers,
-                            query: Query::parse(parts.uri.query()),
-                            head,
-                            permissions,
-                        };
-                        self.dispatch(route, &parts.method, incoming, body).await
-                    }
-                    Err(err) => Err(err),
-                }
+                self.run(
+                    route,
+                    parts.method.clone(),
+                    parts.headers,
+                    parts.uri.query(),
+                    body,
+                    record,
+                )
+                .await
             }
             Err(err) => Err(err),
         };
@@ -181,54 +180,79 @@ impl Registry {
         })
     }
 
-    async fn dispatch(
+    /// Decides the request's [`Operation`], lets it through the gate and runs it.
+    async fn run(
         &self,
         route: Route,
-        method: &Method,
+        method: Method,
+        headers: http::HeaderMap,
+        query: Option<&str>,
+        body: ByteStream<'static>,
+        record: &mut RequestRecord,
+    ) -> Answer {
+        let operation = Operation::of(route, &method, self.ctx.config.delete_enabled)?;
+        let permissions = gate::admit(self.ctx.authorizer.as_ref(), &headers, &operation).await?;
+        record.set_user(permissions.subject());
+        let incoming = Incoming {
+            headers,
+            query: Query::parse(query),
+            head: method == Method::HEAD,
+            permissions,
+        };
+        self.dispatch(operation, incoming, body).await
+    }
+
+    async fn dispatch(
+        &self,
+        operation: Operation,
         req: Incoming,
         body: ByteStream<'static>,
     ) -> Answer {
         use handlers::{base, blobs, catalog, manifests, referrers, search, tags, uploads};
         let ctx = self.ctx.as_ref();
-        let read = *method == Method::GET || *method == Method::HEAD;
-        match route {
-            Route::Base if read => base::version(),
-            Route::Catalog if read => catalog::list(ctx, &req).await,
-            Route::Search if read => search::search(ctx, &req).await,
-            Route::Blob { name, digest } if read => blobs::get(ctx, name, digest, &req).await,
-            Route::Blob { name, digest } if *method == Method::DELETE => {
-                blobs::delete(ctx, name, digest).await
+        // An id this server could not have handed out names no upload.
+        let known = |id: Result<UploadId, String>| id.map_err(|id| Error::UploadUnknown { id });
+        match operation {
+            Operation::Version => base::version(),
+            Operation::Catalog => catalog::list(ctx, &req).await,
+            Operation::Search => search::search(ctx, &req).await,
+            Operation::BlobGet { name, digest } => blobs::get(ctx, name, digest, &req).await,
+            Operation::BlobDelete { name, digest } => blobs::delete(ctx, name, digest).await,
+            Operation::UploadStart { name } => uploads::start(ctx, name, &req, body).await,
+            Operation::UploadStatus { name, id } => uploads::status(ctx, name, known(id)?).await,
+            Operation::UploadPatch { name, id } => {
+                uploads::patch(ctx, name, known(id)?, &req, body).await
             }
-            Route::UploadStart { name } if *method == Method::POST => {
-                uploads::start(ctx, name, &req, body).await
+            Operation::UploadFinish { name, id } => {
+                uploads::finish(ctx, name, known(id)?, &req, body).await
             }
-            Route::Upload { name, id } => match *method {
-                Method::GET => uploads::status(ctx, name, id).await,
-                Method::PATCH => uploads::patch(ctx, name, id, &req, body).await,
-                Method::PUT => uploads::finish(ctx, name, id, &req, body).await,
-                Method::DELETE => uploads::cancel(ctx, name, id).await,
-                _ => not_allowed(method),
-            },
-            Route::Manifest { name, reference } if read => {
+            Operation::UploadCancel { name, id } => uploads::cancel(ctx, name, known(id)?).await,
+            Operation::ManifestGet { name, reference } => {
                 manifests::get(ctx, name, reference, &req).await
             }
-            Route::Manifest { name, reference } if *method == Method::PUT => {
+            Operation::ManifestPut { name, reference } => {
                 manifests::put(ctx, name, reference, &req, body).await
             }
-            Route::Manifest { name, reference } if *method == Method::DELETE => {
+            Operation::ManifestDelete { name, reference } => {
                 manifests::delete(ctx, name, reference).await
             }
-            Route::TagList { name } if read => tags::list(ctx, name, &req).await,
-            Route::Referrers { name, digest } if read => {
-                referrers::list(ctx, name, digest, &req).await
-            }
-            _ => not_allowed(method),
+            Operation::TagList { name } => tags::list(ctx, name, &req).await,
+            Operation::Referrers { name, digest } => referrers::list(ctx, name, digest, &req).await,
         }
     }
 }
 
-fn not_allowed(method: &Method) -> Answer {
-    Err(Error::MethodNotAllowed {
-        method: method.clone(),
-    })
+/// An HTTP/2 request names its host in the `:authority` pseudo-header (the URI), not in
+/// `Host`; the absolute URLs the registry hands out (the token realm) read `Host`.
+fn host_from_authority(parts: &mut http::request::Parts) {
+    if parts.headers.contains_key(HOST) {
+        return;
+    }
+    if let Some(host) = parts
+        .uri
+        .authority()
+        .and_then(|authority| HeaderValue::from_str(authority.as_str()).ok())
+    {
+        parts.headers.insert(HOST, host);
+    }
 }

@@ -4,7 +4,8 @@
 use http::{
     HeaderName, HeaderValue, Response, StatusCode,
     header::{
-        CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER, WWW_AUTHENTICATE,
+        ALLOW, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, LOCATION, RANGE, RETRY_AFTER,
+        WWW_AUTHENTICATE,
     },
     response::Builder,
 };
@@ -89,6 +90,9 @@ pub fn error_response(err: &Error, head: bool) -> Response<ResponseBody> {
             ..
         } => {
             builder = builder.header(WWW_AUTHENTICATE, challenge);
+        }
+        Error::MethodNotAllowed { allow, .. } | Error::DeleteDisabled { allow } => {
+            builder = builder.header(ALLOW, *allow);
         }
         Error::TooManyUploads { retry_after, .. } => {
             // Whole seconds, rounded up: zero would invite an immediate retry.

@@ -8,7 +8,7 @@ use oci_digest::Digest;
 
 use crate::{
     error::Error,
-    names::{RepoName, Tag, UploadId},
+    names::{RepoName, Tag, UploadId, parse_tag},
 };
 
 /// A manifest reference: a tag or a digest.
@@ -26,7 +26,7 @@ impl ManifestRef {
         if reference.contains(':') {
             parse_digest(reference).map(Self::Digest)
         } else {
-            Tag::parse(reference).map(Self::Tag)
+            parse_tag(reference).map(Self::Tag)
         }
     }
 }
@@ -230,7 +230,7 @@ mod tests {
             Route::parse("/v2/a/manifests/latest").unwrap(),
             Route::Manifest {
                 name: name("a"),
-                reference: Ok(ManifestRef::Tag(Tag::parse("latest").unwrap()))
+                reference: Ok(ManifestRef::Tag(Tag::new("latest").unwrap()))
             }
         );
         assert_eq!(
@@ -249,7 +249,7 @@ mod tests {
             Route::parse("/v2/blobs/manifests/manifests/v1").unwrap(),
             Route::Manifest {
                 name: name("blobs/manifests"),
-                reference: Ok(ManifestRef::Tag(Tag::parse("v1").unwrap()))
+                reference: Ok(ManifestRef::Tag(Tag::new("v1").unwrap()))
             }
         );
         assert_eq!(

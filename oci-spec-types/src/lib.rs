@@ -72,7 +72,7 @@ pub use manifest::index::ImageIndex;
 pub use manifest::parsed::Parsed;
 pub use media_type::{MANIFEST_MEDIA_TYPES, MediaType};
 pub use platform::Platform;
-pub use reference::{Reference, validate_repository, validate_tag};
+pub use reference::{Reference, Tag, validate_repository, validate_tag};
 
 /// Runs the README's example as a doctest, so it cannot go stale.
 #[cfg(doctest)]

@@ -17,12 +17,10 @@ use oci_distribution_client::{Client, ClientConfig, ClientConfigBuilder, RetryPo
 
 /// A retry policy with tiny waits, so retried tests stay fast.
 pub fn fast_retries() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: 4,
-        base_delay: Duration::from_millis(1),
-        max_delay: Duration::from_millis(20),
-        max_retry_after: Duration::from_secs(2),
-    }
+    RetryPolicy::default()
+        .with_base_delay(Duration::from_millis(1))
+        .with_max_delay(Duration::from_millis(20))
+        .with_max_retry_after(Duration::from_secs(2))
 }
 
 /// A configuration builder with fast retries and no credentials from the environment.

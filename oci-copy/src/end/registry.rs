@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
 use oci_distribution_client::{Client, ManifestReference, MountOutcome, Repository, UploadMethod};
-use oci_spec_types::{Descriptor, Digest, Manifest, MediaType};
+use oci_spec_types::{Descriptor, Digest, Manifest, MediaType, Tag};
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Selector, Sink, Source};
 use crate::error::{Error, Result};
@@ -156,7 +156,7 @@ impl Source for RegistryEnd {
             Selector::Tag(tag) => ManifestReference::tag(tag)
                 .map_err(|source| Error::reference(tag.as_str(), source))?,
             Selector::Digest(digest) => ManifestReference::Digest(digest.clone()),
-            Selector::Default => ManifestReference::Tag("latest".into()),
+            Selector::Default => ManifestReference::Tag(Tag::latest()),
             Selector::Position(_) => {
                 return Err(Error::Unsupported {
                     end: Source::describe(self),

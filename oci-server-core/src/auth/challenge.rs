@@ -2,7 +2,7 @@
 //! `Bearer realm="...",service="...",scope="...",error="..."` (RFC 6750 and the Docker token
 //! spec), with the token realm as an absolute URL.
 
-use http::{HeaderMap, header::HOST};
+use http::{HeaderMap, HeaderName, HeaderValue, header::HOST};
 
 use super::{AuthFailure, Scope};
 
@@ -40,8 +40,13 @@ pub(crate) fn scopes_text(scopes: &[Scope]) -> String {
     texts.join(" ")
 }
 
-/// The token endpoint's absolute URL: the configured one, or `http://<Host><path>` from the
-/// request (set a realm when the registry sits behind TLS or a proxy).
+/// How the client reached the registry when a proxy in front (or this crate's own server,
+/// for TLS) terminated the connection.
+pub(crate) const X_FORWARDED_PROTO: HeaderName = HeaderName::from_static("x-forwarded-proto");
+
+/// The token endpoint's absolute URL: the configured one, or `<scheme>://<Host><path>` from
+/// the request, the scheme `https` when `X-Forwarded-Proto` says so (set a realm when a
+/// proxy in front rewrites the host).
 pub(crate) fn realm_url(headers: &HeaderMap, configured: Option<&str>, path: &str) -> String {
     if let Some(realm) = configured {
         return realm.to_owned();
@@ -50,7 +55,11 @@ pub(crate) fn realm_url(headers: &HeaderMap, configured: Option<&str>, path: &st
         .get(HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
-    format!("http://{host}{path}")
+    let scheme = match headers.get(X_FORWARDED_PROTO).map(HeaderValue::as_bytes) {
+        Some(proto) if proto.eq_ignore_ascii_case(b"https") => "https",
+        _ => "http",
+    };
+    format!("{scheme}://{host}{path}")
 }
 
 /// An RFC 7230 quoted string.
@@ -114,6 +123,16 @@ mod tests {
         assert_eq!(
             realm_url(&headers, Some("https://auth/t"), "/token"),
             "https://auth/t"
+        );
+        headers.insert(X_FORWARDED_PROTO, "HTTPS".parse().unwrap());
+        assert_eq!(
+            realm_url(&headers, None, "/token"),
+            "https://127.0.0.1:5000/token"
+        );
+        headers.insert(X_FORWARDED_PROTO, "gopher".parse().unwrap());
+        assert_eq!(
+            realm_url(&headers, None, "/token"),
+            "http://127.0.0.1:5000/token"
         );
     }
 }

@@ -51,7 +51,7 @@ pub use self::{
 };
 use crate::body::{ByteStream, ResponseBody};
 
-pub(crate) use self::challenge::scopes_text;
+pub(crate) use self::challenge::{X_FORWARDED_PROTO, scopes_text};
 
 /// The future authorizers return.
 pub type AuthFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

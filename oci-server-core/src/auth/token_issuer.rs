@@ -114,7 +114,10 @@ impl TokenAuthorizer {
                     }),
                 }
             }
-            method => Err(Error::MethodNotAllowed { method }),
+            method => Err(Error::MethodNotAllowed {
+                method,
+                allow: "GET, POST",
+            }),
         }
     }
 

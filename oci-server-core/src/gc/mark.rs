@@ -92,7 +92,7 @@ async fn roots(
     }
     let mut roots = VecDeque::new();
     for text in store.tags(name).await? {
-        let Ok(tag) = Tag::parse(&text) else {
+        let Ok(tag) = Tag::new(&text) else {
             continue;
         };
         roots.extend(store.tag(name, &tag).await?);

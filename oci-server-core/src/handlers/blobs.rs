@@ -79,9 +79,6 @@ pub(super) fn content_headers(
 
 /// Unlinks the blob from the repository (202); other repositories keep it.
 pub(crate) async fn delete(ctx: &Ctx, name: RepoName, digest: Digest) -> Answer {
-    if !ctx.config.delete_enabled {
-        return Err(Error::DeleteDisabled);
-    }
     if !ctx.store.unlink_blob(&name, &digest).await? {
         return Err(Error::BlobUnknown { digest });
     }

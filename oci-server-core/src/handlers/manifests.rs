@@ -17,7 +17,7 @@ use super::{Answer, Ctx, Incoming};
 use crate::{
     body::{ByteStream, ResponseBody, read_capped},
     error::Error,
-    names::{RepoName, Tag},
+    names::{RepoName, parse_tag},
     response::{CONTENT_DIGEST, OCI_SUBJECT, OCI_TAG, finish, no_content},
     routes::{ManifestRef, manifest_location},
 };
@@ -85,7 +85,7 @@ pub(crate) async fn put(
     let mut tags = Vec::new();
     let mut query_tags = Vec::new();
     for tag in req.query.all("tag") {
-        query_tags.push(Tag::parse(tag)?);
+        query_tags.push(parse_tag(tag)?);
     }
     let bytes = read_capped(body, limit).await?;
     let manifest = Manifest::parse_strict(bytes, content_type.as_deref())
@@ -150,9 +150,6 @@ pub(crate) async fn delete(
     name: RepoName,
     reference: Result<ManifestRef, String>,
 ) -> Answer {
-    if !ctx.config.delete_enabled {
-        return Err(Error::DeleteDisabled);
-    }
     let reference = reference.map_err(cannot_exist)?;
     let deleted = match &reference {
         ManifestRef::Tag(tag) => ctx.store.delete_tag(&name, tag).await?,

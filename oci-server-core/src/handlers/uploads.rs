@@ -59,8 +59,8 @@ pub(crate) async fn start(
 }
 
 /// Links `digest` into `name` when `from` holds it and the caller may pull from there, or
-/// (without `from`, when automatic mounting is on and the caller may pull everything) when
-/// any repository does; `false` means fall back to a new upload.
+/// (without `from`, when automatic mounting is on and the caller's account may pull
+/// everything) when any repository does; `false` means fall back to a new upload.
 ///
 /// A token that lacks `pull` on `from` while the caller's account has it (a token client
 /// that asked only for the target's scopes) gets a 401 whose challenge names both, so the
@@ -103,7 +103,16 @@ async fn try_mount(
             }
             _ => false,
         },
-        None if ctx.config.automatic_cross_mount && req.permissions.pulls_everything() => {
+        // No scope can name "every repository", so no challenge could get a token client
+        // the right to mount without `from`: what the caller's account may do decides (a
+        // token of this registry's issuer speaks for its account; any other token only for
+        // itself).
+        None if ctx.config.automatic_cross_mount
+            && ctx
+                .authorizer
+                .account_permissions(&req.permissions)
+                .pulls_everything() =>
+        {
             ctx.store.storage().blob_size(digest).await?.is_some()
         }
         None => false,
@@ -115,8 +124,8 @@ async fn try_mount(
 }
 
 /// 204 with the upload's `Range` and `Location`.
-pub(crate) async fn status(ctx: &Ctx, name: RepoName, id: Result<UploadId, String>) -> Answer {
-    let session = ctx.store.upload_status(&name, &known(id)?).await?;
+pub(crate) async fn status(ctx: &Ctx, name: RepoName, id: UploadId) -> Answer {
+    let session = ctx.store.upload_status(&name, &id).await?;
     Ok(no_content(
         progress(&name, &session).status(StatusCode::NO_CONTENT),
     ))
@@ -127,11 +136,10 @@ pub(crate) async fn status(ctx: &Ctx, name: RepoName, id: Result<UploadId, Strin
 pub(crate) async fn patch(
     ctx: &Ctx,
     name: RepoName,
-    id: Result<UploadId, String>,
+    id: UploadId,
     req: &Incoming,
     body: ByteStream<'static>,
 ) -> Answer {
-    let id = known(id)?;
     let (start, declared_len) = chunk_span(ctx, &name, &id, req).await?;
     let chunk = Chunk {
         data: body,
@@ -147,11 +155,10 @@ pub(crate) async fn patch(
 pub(crate) async fn finish(
     ctx: &Ctx,
     name: RepoName,
-    id: Result<UploadId, String>,
+    id: UploadId,
     req: &Incoming,
     body: ByteStream<'static>,
 ) -> Answer {
-    let id = known(id)?;
     let digest = parse_digest(req.query.get("digest").ok_or(Error::DigestMissing)?)?;
     let (start, declared_len) = chunk_span(ctx, &name, &id, req).await?;
     let chunk = Chunk {
@@ -165,15 +172,11 @@ pub(crate) async fn finish(
 }
 
 /// Cancels the upload (204).
-pub(crate) async fn cancel(ctx: &Ctx, name: RepoName, id: Result<UploadId, String>) -> Answer {
-    ctx.store.upload_cancel(&name, &known(id)?).await?;
+pub(crate) async fn cancel(ctx: &Ctx, name: RepoName, id: UploadId) -> Answer {
+    ctx.store.upload_cancel(&name, &id).await?;
     Ok(no_content(
         Response::builder().status(StatusCode::NO_CONTENT),
     ))
-}
-
-fn known(id: Result<UploadId, String>) -> Result<UploadId, Error> {
-    id.map_err(|id| Error::UploadUnknown { id })
 }
 
 /// Where a chunk starts (from `Content-Range`) and how long it says it is.

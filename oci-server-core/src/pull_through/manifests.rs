@@ -40,7 +40,7 @@ impl PullThrough {
                 if self.tag_is_fresh(store, name, tag).await? {
                     return Ok(Some(true));
                 }
-                ManifestReference::Tag(tag.as_str().to_owned())
+                ManifestReference::Tag(tag.clone())
             }
         };
         let pulled = match upstream.client.get_manifest(&repository, &wanted).await {

@@ -46,11 +46,10 @@ impl UpstreamClient {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
-        let mut builder = ClientConfig::builder().retry(RetryPolicy {
-            // A cache answers from what it holds when upstream is down: fail fast.
-            max_attempts: 2,
-            ..RetryPolicy::default()
-        });
+        // A cache answers from what it holds when upstream is down: fail fast.
+        let mut builder = ClientConfig::builder().retry(
+            RetryPolicy::default().with_max_attempts(std::num::NonZeroU32::MIN.saturating_add(1)),
+        );
         match url.scheme() {
             "http" => builder = builder.plain_http(&registry),
             "https" => {}

@@ -12,7 +12,7 @@
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
 
-use http::Request;
+use http::{HeaderMap, HeaderValue, Request};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::{
@@ -26,9 +26,28 @@ use super::{
     activity::{Activity, Expiry, Guarded},
     body_timeout::SilenceLimit,
 };
-use crate::log_limit::LimitLog;
+use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog};
 
 static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
+
+/// How the client reached us, which the registry needs for the absolute URLs it hands out
+/// (the token realm): an HTTP/1.1 request over TLS looks like one over plain TCP.
+#[derive(Debug, Clone, Copy)]
+enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    /// Says so in `X-Forwarded-Proto`, as a TLS-terminating proxy in front would: this
+    /// server terminates TLS, so a client's own value is replaced; over plain HTTP a proxy's
+    /// value stands.
+    fn tell(self, headers: &mut HeaderMap) {
+        if let Self::Https = self {
+            headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+        }
+    }
+}
 
 /// Serves one connection until it ends; `_slot` is its place under the connection cap.
 pub(super) async fn run(
@@ -44,7 +63,7 @@ pub(super) async fn run(
     tokio::pin!(expiry);
     let mut stop = shared.stop.clone();
     let Some(tls) = options.tls() else {
-        return serve_io(stream, peer, &shared, &activity, expiry, stop).await;
+        return serve_io(stream, peer, &shared, &activity, expiry, stop, Scheme::Http).await;
     };
     let handshake = tokio::select! {
         result = tls.acceptor().accept(stream) => result,
@@ -52,7 +71,18 @@ pub(super) async fn run(
         _ = stop.wait_for(|stopping| *stopping) => return,
     };
     match handshake {
-        Ok(stream) => serve_io(stream, peer, &shared, &activity, expiry, stop).await,
+        Ok(stream) => {
+            serve_io(
+                stream,
+                peer,
+                &shared,
+                &activity,
+                expiry,
+                stop,
+                Scheme::Https,
+            )
+            .await
+        }
         // Scanners, clients that do not trust the certificate, clients without a certificate
         // under mutual TLS: the client learns why from the alert.
         Err(e) => tracing::debug!(%peer, error = %e, "TLS handshake failed"),
@@ -66,6 +96,7 @@ async fn serve_io<I>(
     activity: &Arc<Activity>,
     mut expiry: Pin<&mut impl Future<Output = Expiry>>,
     mut stop: watch::Receiver<bool>,
+    scheme: Scheme,
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -76,7 +107,8 @@ async fn serve_io<I>(
         hyper::service::service_fn(move |request: Request<Incoming>| {
             let guard = activity.request_started();
             let registry = registry.clone();
-            let request = request.map(|body| SilenceLimit::new(body, body_timeout));
+            let mut request = request.map(|body| SilenceLimit::new(body, body_timeout));
+            scheme.tell(request.headers_mut());
             async move {
                 let answer = registry.handle(request).await;
                 Ok::<_, Infallible>(answer.map(|body| Guarded::new(body, guard)))

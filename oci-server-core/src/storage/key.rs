@@ -180,7 +180,7 @@ mod tests {
         let name = RepoName::parse("a/b").unwrap();
         let digest = Digest::compute(b"x");
         assert_eq!(
-            Key::tag(&name, &Tag::parse("v1").unwrap()).to_path_string(),
+            Key::tag(&name, &Tag::new("v1").unwrap()).to_path_string(),
             "repositories/a/b/_tags/v1"
         );
         assert_eq!(
@@ -208,7 +208,7 @@ mod tests {
         #[test]
         fn keys_from_valid_names_are_safe(name in "[a-z0-9]{1,5}(/[a-z0-9]{1,5}(-[a-z0-9]{1,3})?){0,3}", tag in "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,20}") {
             let name = RepoName::parse(&name).unwrap();
-            let tag = Tag::parse(&tag).unwrap();
+            let tag = Tag::new(&tag).unwrap();
             prop_assert!(Key::tag(&name, &tag).segments().iter().all(|s| is_safe_segment(s)));
         }
     }

@@ -12,6 +12,7 @@ mod gc_liveness;
 mod hostile;
 mod listings;
 mod manifests;
+mod methods;
 #[cfg(feature = "s3")]
 mod object_storage;
 mod observe;

@@ -104,10 +104,10 @@ pub async fn check_contract(storage: &dyn Storage) {
     );
     let repo = RepoName::parse("a/b").unwrap();
     for tag in ["v2", "v1"] {
-        let key = Key::tag(&repo, &Tag::parse(tag).unwrap());
+        let key = Key::tag(&repo, &Tag::new(tag).unwrap());
         storage.meta_put(&key, Bytes::from(tag)).await.unwrap();
     }
-    let v1 = Key::tag(&repo, &Tag::parse("v1").unwrap());
+    let v1 = Key::tag(&repo, &Tag::new("v1").unwrap());
     storage
         .meta_put(&v1, Bytes::from_static(b"new"))
         .await
@@ -128,7 +128,7 @@ pub async fn check_contract(storage: &dyn Storage) {
     assert!(storage.meta_list(&nowhere).await.unwrap().is_empty());
 
     // What garbage collection needs: ages, the list of blobs, deleting one.
-    let v2 = Key::tag(&repo, &Tag::parse("v2").unwrap());
+    let v2 = Key::tag(&repo, &Tag::new("v2").unwrap());
     let written = storage.meta_modified(&v2).await.unwrap().unwrap();
     assert!(written <= std::time::SystemTime::now());
     assert_eq!(storage.meta_modified(&v1).await.unwrap(), None);

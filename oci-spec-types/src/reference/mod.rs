@@ -1,6 +1,7 @@
 //! Image references: `[registry[:port]/]repository[:tag][@digest]`.
 
 mod parse;
+mod tag;
 pub mod validate;
 
 use std::fmt;
@@ -11,6 +12,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::error::ReferenceError;
 pub use parse::{DEFAULT_TAG, DOCKER_HUB, DOCKER_HUB_API_HOST};
+pub use tag::Tag;
 pub use validate::{NAME_TOTAL_MAX, TAG_MAX, validate_registry, validate_repository, validate_tag};
 
 /// A parsed, normalised image reference.
@@ -25,7 +27,7 @@ pub use validate::{NAME_TOTAL_MAX, TAG_MAX, validate_registry, validate_reposito
 pub struct Reference {
     registry: String,
     repository: String,
-    tag: Option<String>,
+    tag: Option<Tag>,
     digest: Option<Digest>,
 }
 
@@ -47,7 +49,12 @@ impl Reference {
 
     /// The tag, if any (`latest` when neither tag nor digest was given).
     pub fn tag(&self) -> Option<&str> {
-        self.tag.as_deref()
+        self.tag.as_ref().map(Tag::as_str)
+    }
+
+    /// The tag as a [`Tag`], if any.
+    pub fn typed_tag(&self) -> Option<&Tag> {
+        self.tag.as_ref()
     }
 
     /// The digest, if any.
@@ -70,16 +77,15 @@ impl Reference {
     pub fn manifest_reference(&self) -> &str {
         match (&self.digest, &self.tag) {
             (Some(digest), _) => digest.as_str(),
-            (None, Some(tag)) => tag,
+            (None, Some(tag)) => tag.as_str(),
             (None, None) => DEFAULT_TAG,
         }
     }
 
     /// The same repository with another tag (any digest is kept).
     pub fn with_tag(&self, tag: &str) -> Result<Reference, ReferenceError> {
-        validate_tag(tag)?;
         Ok(Reference {
-            tag: Some(tag.to_owned()),
+            tag: Some(Tag::new(tag)?),
             ..self.clone()
         })
     }

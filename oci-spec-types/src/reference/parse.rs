@@ -4,10 +4,8 @@
 use oci_digest::Digest;
 
 use crate::error::ReferenceError;
-use crate::reference::Reference;
-use crate::reference::validate::{
-    NAME_TOTAL_MAX, validate_registry, validate_repository, validate_tag,
-};
+use crate::reference::validate::{NAME_TOTAL_MAX, validate_registry, validate_repository};
+use crate::reference::{Reference, Tag};
 
 /// The registry a reference without one points to.
 pub const DOCKER_HUB: &str = "docker.io";
@@ -51,9 +49,7 @@ pub(crate) fn parse(input: &str) -> Result<Reference, ReferenceError> {
         validate_registry(registry)?;
     }
     validate_repository(repository)?;
-    if let Some(tag) = tag {
-        validate_tag(tag)?;
-    }
+    let tag = tag.map(Tag::new).transpose()?;
 
     let registry = match registry {
         None | Some(DOCKER_HUB_LEGACY) => DOCKER_HUB,
@@ -72,9 +68,9 @@ pub(crate) fn parse(input: &str) -> Result<Reference, ReferenceError> {
         });
     }
     let tag = match (tag, &digest) {
-        (Some(tag), _) => Some(tag.to_owned()),
+        (Some(tag), _) => Some(tag),
         (None, Some(_)) => None,
-        (None, None) => Some(DEFAULT_TAG.to_owned()),
+        (None, None) => Some(Tag::latest()),
     };
     Ok(Reference {
         registry: registry.to_owned(),

@@ -15,10 +15,7 @@ use oci_distribution_client::{Client, ClientConfig, RetryPolicy};
 
 /// An opener whose client retries quickly (tests break connections on purpose).
 pub fn opener() -> Opener {
-    let retry = RetryPolicy {
-        base_delay: std::time::Duration::from_millis(10),
-        ..RetryPolicy::default()
-    };
+    let retry = RetryPolicy::default().with_base_delay(std::time::Duration::from_millis(10));
     Opener::new(
         Client::new(
             ClientConfig::builder()

@@ -138,7 +138,7 @@ mod tests {
             )
         );
         let name = RepoName::parse("a/b").unwrap();
-        let tag = Key::tag(&name, &Tag::parse("v1.0").unwrap());
+        let tag = Key::tag(&name, &Tag::new("v1.0").unwrap());
         assert_eq!(
             layout.meta(&tag).unwrap().as_ref(),
             "reg/one/repositories/a/b/_tags/v1.0"

@@ -86,6 +86,15 @@ fn users() -> Users {
     users
         .insert("carol", &bcrypt::hash("carol-pw", 4).unwrap(), carol)
         .unwrap();
+    // An operator's account: reads everything, writes its own repositories.
+    let dora = Permissions::new(
+        Some("dora".into()),
+        vec![grant("**", "pull"), grant("dora/**", "pull,push")],
+        false,
+    );
+    users
+        .insert("dora", &bcrypt::hash("dora-pw", 4).unwrap(), dora)
+        .unwrap();
     users
 }
 

@@ -257,3 +257,41 @@ async fn a_mount_token_without_pull_on_the_source_is_challenged_for_it() {
     let fallback = send(mount(&absent, "alice/app"), &narrow).await;
     assert_eq!(fallback.status(), StatusCode::ACCEPTED);
 }
+
+#[tokio::test]
+async fn a_mount_without_from_follows_the_account_that_may_pull_everything() {
+    let (server, _, private) = alice_pushes_app_and_private().await;
+    let mount_anywhere = |repository: &str| {
+        server
+            .http
+            .post(server.url(&format!("/v2/{repository}/blobs/uploads/?mount={private}")))
+    };
+    // dora's token names only the target (no scope can name every repository), but her
+    // account may pull everything: the blob is found wherever it is.
+    let dora = token(
+        &server,
+        Some(("dora", "dora-pw")),
+        &["repository:dora/app:pull,push"],
+    )
+    .await;
+    let mounted = send(mount_anywhere("dora/app"), &dora).await;
+    assert_eq!(mounted.status(), StatusCode::CREATED);
+    let present = send(
+        server
+            .http
+            .head(server.url(&format!("/v2/dora/app/blobs/{private}"))),
+        &dora,
+    )
+    .await;
+    assert_eq!(present.status(), StatusCode::OK);
+
+    // bob's account may not read alice/private: an upload, whatever his token names.
+    let bob = token(
+        &server,
+        Some(("bob", "bob-pw")),
+        &["repository:bob/app:pull,push"],
+    )
+    .await;
+    let fallback = send(mount_anywhere("bob/app"), &bob).await;
+    assert_eq!(fallback.status(), StatusCode::ACCEPTED);
+}

@@ -10,6 +10,7 @@ use super::{Pki, certs::KeyKind, path_text};
 use crate::{
     podman::{podman, podman_output, write_rootfs_tar},
     skopeo::{skopeo, write_multi_arch_layout},
+    skopeo_auth::erin_and_finn,
 };
 
 #[test]
@@ -105,4 +106,63 @@ fn podman_pushes_and_pulls_over_mutual_tls() {
         &["image", "inspect", "--format", "{{.Id}}", &remote],
     );
     assert_eq!(pulled.trim(), image_id);
+}
+
+/// Token auth over HTTPS with no realm configured: the challenge's realm is the registry's
+/// own `https://` URL, so skopeo fetches its token over TLS too (an `http://` realm on a TLS
+/// port is a dead end for every client).
+#[test]
+fn skopeo_follows_the_token_realm_of_a_tls_registry() {
+    let pki = Pki::new(KeyKind::Ecdsa);
+    let work = tempfile::tempdir().unwrap();
+    let config = work.path().join("auth.toml");
+    std::fs::write(
+        &config,
+        format!("service = \"tls-test\"\n{}", erin_and_finn()),
+    )
+    .unwrap();
+    let registry = pki.serve(
+        work.path(),
+        false,
+        &["--auth-config", config.to_str().unwrap()],
+    );
+    let challenge = pki
+        .https_client()
+        .get(format!("https://{}/v2/", registry.host()));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let answer = runtime.block_on(challenge.send()).unwrap();
+    let realm = answer.headers()["www-authenticate"].to_str().unwrap();
+    assert!(
+        realm.starts_with(&format!(
+            "Bearer realm=\"https://{}/token\"",
+            registry.host()
+        )),
+        "{realm}"
+    );
+
+    let certs = path_text(&pki.cert_dir(false));
+    let layout = work.path().join("layout");
+    let index = write_multi_arch_layout(&layout);
+    let remote = format!("docker://{}/team/app:v1", registry.host());
+    skopeo(&[
+        "copy",
+        "--all",
+        "--preserve-digests",
+        "--dest-cert-dir",
+        &certs,
+        "--dest-creds",
+        "erin:erin-pw",
+        &format!("oci:{}:v1", layout.display()),
+        &remote,
+    ]);
+    let raw = skopeo(&[
+        "inspect",
+        "--raw",
+        "--cert-dir",
+        &certs,
+        "--creds",
+        "finn:finn-pw",
+        &remote,
+    ]);
+    assert_eq!(Digest::compute(raw.as_bytes()), index);
 }
