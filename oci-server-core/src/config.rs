@@ -1,6 +1,6 @@
 //! Registry behaviour switches and limits.
 
-use std::time::Duration;
+use std::{num::NonZeroUsize, time::Duration};
 
 use crate::upload_limits::UploadLimits;
 
@@ -11,38 +11,42 @@ pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 /// (one minute). Garbage collection's grace period must be longer.
 pub const DEFAULT_LIVENESS_REFRESH: Duration = Duration::from_secs(60);
 
-/// How a [`Registry`](crate::Registry) behaves. Start from [`RegistryConfig::default`] and change
-/// the fields you need.
+/// The most descriptors in one page of a referrers answer by default.
+pub const DEFAULT_REFERRERS_PAGE_SIZE: NonZeroUsize = NonZeroUsize::new(1000).unwrap();
+
+/// How a [`Registry`](crate::Registry) behaves. Start from [`RegistryConfig::default`] and
+/// change what you need with the `with_*` setters; the getters of the same names read it.
+/// Every value the setters take is valid, so a configuration cannot hold a bad one.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct RegistryConfig {
     /// Allow `DELETE` of tags, manifests and blobs; when off they answer 405 `UNSUPPORTED`.
     /// Cancelling an upload is always allowed. Default: off.
-    pub delete_enabled: bool,
+    pub(crate) delete_enabled: bool,
     /// The largest manifest accepted, in bytes; bigger pushes get 413. Default: 4 MiB.
-    pub max_manifest_size: u64,
+    pub(crate) max_manifest_size: u64,
     /// Announced as `OCI-Chunk-Min-Length` when a chunked upload starts. Default: none.
-    pub chunk_min_length: Option<u64>,
+    pub(crate) chunk_min_length: Option<u64>,
     /// A mount without `from` succeeds when the blob is anywhere in the store. Default: on.
-    pub automatic_cross_mount: bool,
+    pub(crate) automatic_cross_mount: bool,
     /// Refuse an image manifest whose config or layers are not in the repository
     /// (`MANIFEST_BLOB_UNKNOWN`). Layers with `urls` or non-distributable media types are
     /// never required, and index children never are. Default: on; turning it off accepts
     /// sparse images (see [`RegistryConfig::with_sparse_images`]).
-    pub require_manifest_blobs: bool,
+    pub(crate) require_manifest_blobs: bool,
     /// Most descriptors in one page of a referrers answer; more give a `Link` to the next page.
-    /// Default: 1000.
-    pub referrers_page_size: usize,
+    /// Default: [`DEFAULT_REFERRERS_PAGE_SIZE`].
+    pub(crate) referrers_page_size: NonZeroUsize,
     /// A blob read again within this interval of its last liveness mark is not marked again,
     /// which saves a store write per read; what was acknowledged survives garbage collection
     /// for its grace period minus this interval. Default: [`DEFAULT_LIVENESS_REFRESH`].
-    pub liveness_refresh: Duration,
+    pub(crate) liveness_refresh: Duration,
     /// Answer `/metrics`, `/healthz` and `/readyz` beside the API (turn off to serve them on
     /// a listener of their own with `Registry::handle_probe`). Default: on.
-    pub probes: bool,
+    pub(crate) probes: bool,
     /// Caps on open upload sessions (429 `TOOMANYREQUESTS` beyond). Default:
     /// [`UploadLimits::default`].
-    pub upload_limits: UploadLimits,
+    pub(crate) upload_limits: UploadLimits,
 }
 
 impl Default for RegistryConfig {
@@ -53,7 +57,7 @@ impl Default for RegistryConfig {
             chunk_min_length: None,
             automatic_cross_mount: true,
             require_manifest_blobs: true,
-            referrers_page_size: 1000,
+            referrers_page_size: DEFAULT_REFERRERS_PAGE_SIZE,
             liveness_refresh: DEFAULT_LIVENESS_REFRESH,
             probes: true,
             upload_limits: UploadLimits::default(),
@@ -107,9 +111,60 @@ impl RegistryConfig {
         self
     }
 
-    /// Sets the referrers page size (at least 1).
-    pub fn with_referrers_page_size(mut self, size: usize) -> Self {
-        self.referrers_page_size = size.max(1);
+    /// Sets the referrers page size.
+    pub fn with_referrers_page_size(mut self, size: NonZeroUsize) -> Self {
+        self.referrers_page_size = size;
         self
+    }
+
+    /// Turns mounting without `from` on or off.
+    pub fn with_automatic_cross_mount(mut self, on: bool) -> Self {
+        self.automatic_cross_mount = on;
+        self
+    }
+
+    /// Whether deletes are on.
+    pub fn delete_enabled(&self) -> bool {
+        self.delete_enabled
+    }
+
+    /// The manifest size limit in bytes.
+    pub fn max_manifest_size(&self) -> u64 {
+        self.max_manifest_size
+    }
+
+    /// The announced minimum chunk length.
+    pub fn chunk_min_length(&self) -> Option<u64> {
+        self.chunk_min_length
+    }
+
+    /// Whether a mount without `from` looks in every repository.
+    pub fn automatic_cross_mount(&self) -> bool {
+        self.automatic_cross_mount
+    }
+
+    /// Whether sparse images are refused.
+    pub fn require_manifest_blobs(&self) -> bool {
+        self.require_manifest_blobs
+    }
+
+    /// The referrers page size.
+    pub fn referrers_page_size(&self) -> NonZeroUsize {
+        self.referrers_page_size
+    }
+
+    /// The liveness refresh interval.
+    pub fn liveness_refresh(&self) -> Duration {
+        self.liveness_refresh
+    }
+
+    /// Whether the probes are answered beside the API.
+    pub fn probes(&self) -> bool {
+        self.probes
+    }
+
+    /// The caps on open upload sessions.
+    pub fn upload_limits(&self) -> UploadLimits {
+        self.upload_limits
     }
 }

@@ -84,7 +84,10 @@ pub mod upload_limits;
 pub use adapter::{RegistryService, probe_router, router};
 pub use auth::{Anonymous, Authorizer, BasicAuthorizer, Permissions, TokenAuthorizer};
 pub use body::{BoxError, ByteStream, ResponseBody};
-pub use config::{DEFAULT_LIVENESS_REFRESH, DEFAULT_MAX_MANIFEST_SIZE, RegistryConfig};
+pub use config::{
+    DEFAULT_LIVENESS_REFRESH, DEFAULT_MAX_MANIFEST_SIZE, DEFAULT_REFERRERS_PAGE_SIZE,
+    RegistryConfig,
+};
 pub use error::{Error, StorageError};
 pub use gc::{GcOptions, GcReport, collect_garbage};
 pub use names::{RepoName, Tag, UploadId};

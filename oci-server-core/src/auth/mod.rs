@@ -51,7 +51,9 @@ pub use self::{
 };
 use crate::body::{ByteStream, ResponseBody};
 
-pub(crate) use self::challenge::{X_FORWARDED_PROTO, scopes_text};
+#[cfg(feature = "serve")]
+pub(crate) use self::challenge::X_FORWARDED_PROTO;
+pub(crate) use self::challenge::scopes_text;
 
 /// The future authorizers return.
 pub type AuthFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

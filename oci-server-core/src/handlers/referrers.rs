@@ -16,8 +16,8 @@ pub(crate) async fn list(ctx: &Ctx, name: RepoName, subject: Digest, req: &Incom
     let page_size = req
         .query
         .page_size()?
-        .unwrap_or(ctx.config.referrers_page_size)
-        .clamp(1, ctx.config.referrers_page_size);
+        .unwrap_or(ctx.config.referrers_page_size.get())
+        .clamp(1, ctx.config.referrers_page_size.get());
     let filter = req.query.get("artifactType").filter(|t| !t.is_empty());
     let mut descriptors = ctx.store.referrers(&name, &subject).await?;
     if let Some(wanted) = filter {

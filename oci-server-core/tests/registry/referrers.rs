@@ -107,8 +107,10 @@ async fn unknown_subject_gives_an_empty_index() {
 
 #[tokio::test]
 async fn big_referrer_lists_are_paginated() {
-    let server =
-        TestServer::with_config(RegistryConfig::default().with_referrers_page_size(3)).await;
+    let server = TestServer::with_config(
+        RegistryConfig::default().with_referrers_page_size(std::num::NonZeroUsize::new(3).unwrap()),
+    )
+    .await;
     let (subject, subject_digest) = server.push_image("page", "base", json!({})).await;
     for i in 0..7 {
         server

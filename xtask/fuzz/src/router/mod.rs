@@ -16,6 +16,7 @@
 pub mod model;
 pub mod render;
 
+use std::num::NonZeroUsize;
 use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
@@ -45,12 +46,14 @@ pub fn registry(choice: &ConfigChoice) -> Registry {
     let mut config = RegistryConfig::default()
         .with_delete(choice.delete_enabled)
         .with_chunk_min_length(choice.chunk_min_length.map(u64::from))
-        .with_referrers_page_size(usize::from(choice.referrers_page_size));
+        .with_referrers_page_size(
+            NonZeroUsize::new(usize::from(choice.referrers_page_size)).unwrap_or(NonZeroUsize::MIN),
+        )
+        .with_sparse_images(!choice.require_manifest_blobs)
+        .with_automatic_cross_mount(choice.automatic_cross_mount);
     if choice.small_manifest_limit {
         config = config.with_max_manifest_size(512);
     }
-    config.require_manifest_blobs = choice.require_manifest_blobs;
-    config.automatic_cross_mount = choice.automatic_cross_mount;
     Registry::new(Arc::new(MemoryStorage::new()), config)
 }
 
