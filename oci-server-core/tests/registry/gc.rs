@@ -9,9 +9,7 @@ use std::{
 };
 
 use oci_digest::Digest;
-use oci_server_core::{
-    FsStorage, GcOptions, MemoryStorage, RegistryConfig, Storage, UploadId, collect_garbage,
-};
+use oci_server_core::{FsStorage, GcOptions, RegistryConfig, Storage, UploadId, collect_garbage};
 use reqwest::StatusCode;
 use serde_json::json;
 
@@ -26,7 +24,8 @@ async fn status(server: &TestServer, path: &str) -> StatusCode {
     server.get(path).await.status()
 }
 
-async fn orphans_go_after_the_grace_period(storage: Arc<dyn Storage>) {
+pub async fn orphans_go_after_the_grace_period(storage: &Arc<dyn Storage>) {
+    let storage = Arc::clone(storage);
     let server =
         TestServer::on_storage(storage.clone(), RegistryConfig::default().with_delete(true)).await;
     let (_, image) = server.push_image("app", "v1", json!({})).await;
@@ -99,22 +98,10 @@ async fn orphans_go_after_the_grace_period(storage: Arc<dyn Storage>) {
     );
 }
 
-#[tokio::test]
-async fn orphans_go_after_the_grace_period_on_the_filesystem() {
-    let dir = tempfile::tempdir().unwrap();
-    orphans_go_after_the_grace_period(Arc::new(FsStorage::open(dir.path()).await.unwrap())).await;
-}
-
-#[cfg(feature = "s3")]
-#[tokio::test]
-async fn orphans_go_after_the_grace_period_on_s3() {
-    let s3 = crate::s3_peers::S3Server::moto().await;
-    orphans_go_after_the_grace_period(Arc::new(s3.storage("gc"))).await;
-}
-
 /// A session whose process died between creating it and saving its state has no state object
 /// to age it by: it is aged by its creation, and goes once that is past the grace period.
-async fn session_without_state_goes_after_the_grace_period(storage: Arc<dyn Storage>) {
+pub async fn session_without_state_goes_after_the_grace_period(storage: &Arc<dyn Storage>) {
+    let storage = Arc::clone(storage);
     let id = UploadId::random();
     storage.upload_create(&id).await.unwrap();
 
@@ -131,24 +118,10 @@ async fn session_without_state_goes_after_the_grace_period(storage: Arc<dyn Stor
     assert_eq!(storage.upload_created(&id).await.unwrap(), None);
 }
 
-#[tokio::test]
-async fn session_without_state_goes_after_the_grace_period_on_the_filesystem() {
-    let dir = tempfile::tempdir().unwrap();
-    let storage = FsStorage::open(dir.path()).await.unwrap();
-    session_without_state_goes_after_the_grace_period(Arc::new(storage)).await;
-}
-
-#[tokio::test]
-async fn session_without_state_goes_after_the_grace_period_in_memory() {
-    session_without_state_goes_after_the_grace_period(Arc::new(MemoryStorage::new())).await;
-}
-
-#[cfg(feature = "s3")]
-#[tokio::test]
-async fn session_without_state_goes_after_the_grace_period_on_s3() {
-    let s3 = crate::s3_peers::S3Server::moto().await;
-    session_without_state_goes_after_the_grace_period(Arc::new(s3.storage("gc-stateless"))).await;
-}
+crate::storage_contract::on_every_backend!(crate::gc;
+    orphans_go_after_the_grace_period,
+    session_without_state_goes_after_the_grace_period,
+);
 
 #[tokio::test]
 async fn untagged_manifests_go_only_when_asked() {

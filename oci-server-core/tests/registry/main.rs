@@ -27,6 +27,7 @@ mod s3_peers;
 mod skopeo;
 mod skopeo_auth;
 mod storage;
+mod storage_contract;
 mod tls;
 mod traversal;
 mod upload_caps;

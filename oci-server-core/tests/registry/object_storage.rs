@@ -1,5 +1,5 @@
-//! The object-storage backend against real S3-compatible servers: the storage contract,
-//! blobs larger than a multipart part, and several `oci-registry` processes sharing one
+//! The object-storage backend against real S3-compatible servers (the storage contract is in
+//! [`crate::storage_contract`]): blobs larger than a multipart part, and several `oci-registry` processes sharing one
 //! bucket behaving as one registry.
 
 use std::{ffi::OsStr, sync::Arc};
@@ -13,20 +13,7 @@ use crate::{
     common::{OCI_MANIFEST, TestServer, content, header},
     process::RegistryProcess,
     s3_peers::S3Server,
-    storage::check_contract,
 };
-
-#[tokio::test]
-async fn moto_keeps_the_storage_contract() {
-    let s3 = S3Server::moto().await;
-    check_contract(&s3.storage("contract")).await;
-}
-
-#[tokio::test]
-async fn s3s_fs_keeps_the_storage_contract() {
-    let s3 = S3Server::s3s_fs().await;
-    check_contract(&s3.storage("")).await;
-}
 
 /// Bigger than one 8 MiB part, so both the write and the commit go through multipart
 /// uploads.

@@ -1,0 +1,259 @@
+//! One function per clause of the `Storage` contract; [`super`] runs each on every backend as a
+//! test of its own, so a failure names the clause and the backend.
+
+use std::sync::Arc;
+
+use bytes::Bytes;
+use futures_util::{StreamExt, stream};
+use oci_digest::Digest;
+use oci_server_core::{
+    ByteStream, RepoName, Storage, StorageError, Tag, UploadId, range::ByteRange, storage::Key,
+};
+
+fn chunks(parts: &[&'static [u8]]) -> ByteStream<'static> {
+    Box::pin(stream::iter(
+        parts
+            .iter()
+            .map(|p| Ok(Bytes::from_static(p)))
+            .collect::<Vec<_>>(),
+    ))
+}
+
+async fn collect(mut stream: ByteStream<'static>) -> Vec<u8> {
+    let mut all = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        all.extend_from_slice(&chunk.unwrap());
+    }
+    all
+}
+
+/// An upload holding `content`, written in one go.
+async fn upload_of(storage: &Arc<dyn Storage>, content: &'static [u8]) -> UploadId {
+    let id = UploadId::random();
+    storage.upload_create(&id).await.unwrap();
+    storage
+        .upload_write(&id, 0, chunks(&[content]))
+        .await
+        .unwrap();
+    id
+}
+
+/// A blob holding `content`, committed from an upload.
+async fn blob_of(storage: &Arc<dyn Storage>, content: &'static [u8]) -> Digest {
+    let id = upload_of(storage, content).await;
+    let digest = Digest::compute(content);
+    storage
+        .upload_commit(&id, content.len() as u64, &digest)
+        .await
+        .unwrap();
+    digest
+}
+
+fn tag_key(repo: &str, tag: &str) -> Key {
+    Key::tag(&RepoName::parse(repo).unwrap(), &Tag::new(tag).unwrap())
+}
+
+pub async fn a_write_counts_its_bytes_and_reads_back(storage: &Arc<dyn Storage>) {
+    let id = UploadId::random();
+    storage.upload_create(&id).await.unwrap();
+    let written = storage
+        .upload_write(&id, 0, chunks(&[b"hello ", b"wor"]))
+        .await
+        .unwrap();
+    assert_eq!(written, 9);
+    assert_eq!(
+        collect(storage.upload_read(&id, 9).await.unwrap()).await,
+        b"hello wor"
+    );
+}
+
+pub async fn a_write_at_an_offset_replaces_what_lay_past_it(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"hello wor").await;
+    let written = storage
+        .upload_write(&id, 6, chunks(&[b"world"]))
+        .await
+        .unwrap();
+    assert_eq!(written, 5);
+    assert_eq!(
+        collect(storage.upload_read(&id, 11).await.unwrap()).await,
+        b"hello world"
+    );
+}
+
+pub async fn a_commit_makes_the_blob_and_ends_the_session(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"hello world").await;
+    let digest = Digest::compute(b"hello world");
+    assert_eq!(storage.blob_size(&digest).await.unwrap(), None);
+    storage.upload_commit(&id, 11, &digest).await.unwrap();
+    assert_eq!(storage.blob_size(&digest).await.unwrap(), Some(11));
+    assert!(!storage.upload_delete(&id).await.unwrap());
+}
+
+pub async fn a_commit_takes_only_the_first_size_bytes(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"hello world and more").await;
+    let digest = Digest::compute(b"hello world");
+    storage.upload_commit(&id, 11, &digest).await.unwrap();
+    let whole = storage.blob_read(&digest, None).await.unwrap().unwrap();
+    assert_eq!(collect(whole).await, b"hello world");
+}
+
+pub async fn a_range_read_gives_the_inclusive_bytes(storage: &Arc<dyn Storage>) {
+    let digest = blob_of(storage, b"hello world").await;
+    let range = ByteRange { start: 6, end: 10 };
+    let part = storage
+        .blob_read(&digest, Some(range))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(collect(part).await, b"world");
+}
+
+pub async fn an_absent_blob_has_no_size_content_or_time(storage: &Arc<dyn Storage>) {
+    let absent = Digest::compute(b"never stored");
+    assert_eq!(storage.blob_size(&absent).await.unwrap(), None);
+    assert!(storage.blob_read(&absent, None).await.unwrap().is_none());
+    assert_eq!(storage.blob_modified(&absent).await.unwrap(), None);
+}
+
+pub async fn a_blob_put_reads_back_whole(storage: &Arc<dyn Storage>) {
+    let small = Digest::compute(b"{}");
+    storage
+        .blob_put(&small, Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    assert_eq!(storage.blob_size(&small).await.unwrap(), Some(2));
+    assert_eq!(
+        collect(storage.blob_read(&small, None).await.unwrap().unwrap()).await,
+        b"{}"
+    );
+}
+
+pub async fn a_failing_source_is_a_source_error(storage: &Arc<dyn Storage>) {
+    let id = UploadId::random();
+    storage.upload_create(&id).await.unwrap();
+    let failing: ByteStream<'static> = Box::pin(stream::iter([
+        Ok(Bytes::from_static(b"ok")),
+        Err(std::io::Error::other("client went away")),
+    ]));
+    let err = storage.upload_write(&id, 0, failing).await.unwrap_err();
+    assert!(matches!(err, StorageError::Source(_)), "{err:?}");
+}
+
+pub async fn a_deleted_upload_takes_no_more_writes(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"some").await;
+    assert!(storage.upload_delete(&id).await.unwrap());
+    assert!(!storage.upload_delete(&id).await.unwrap());
+    let err = storage
+        .upload_write(&id, 0, chunks(&[b"late"]))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StorageError::UploadMissing { .. }), "{err:?}");
+}
+
+pub async fn an_upload_has_a_creation_time_and_an_unknown_one_none(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"x").await;
+    let created = storage.upload_created(&id).await.unwrap().unwrap();
+    assert!(created <= std::time::SystemTime::now());
+    assert_eq!(
+        storage.upload_created(&UploadId::random()).await.unwrap(),
+        None
+    );
+}
+
+pub async fn meta_put_overwrites_whole(storage: &Arc<dyn Storage>) {
+    let v1 = tag_key("a/b", "v1");
+    storage
+        .meta_put(&v1, Bytes::from_static(b"old"))
+        .await
+        .unwrap();
+    storage
+        .meta_put(&v1, Bytes::from_static(b"new"))
+        .await
+        .unwrap();
+    assert_eq!(storage.meta_get(&v1).await.unwrap().unwrap(), "new");
+}
+
+pub async fn meta_list_is_sorted(storage: &Arc<dyn Storage>) {
+    let repo = RepoName::parse("a/b").unwrap();
+    for tag in ["v2", "v10", "v1"] {
+        storage
+            .meta_put(&tag_key("a/b", tag), Bytes::from(tag))
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        storage.meta_list(&Key::tags(&repo)).await.unwrap(),
+        ["v1", "v10", "v2"]
+    );
+    assert_eq!(
+        storage.meta_list(&Key::repositories()).await.unwrap(),
+        ["a"]
+    );
+}
+
+pub async fn a_missing_folder_lists_empty(storage: &Arc<dyn Storage>) {
+    let nowhere = Key::tags(&RepoName::parse("none").unwrap());
+    assert!(storage.meta_list(&nowhere).await.unwrap().is_empty());
+}
+
+pub async fn meta_delete_says_whether_there_was_one(storage: &Arc<dyn Storage>) {
+    let v1 = tag_key("a/b", "v1");
+    storage
+        .meta_put(&v1, Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    assert!(storage.meta_delete(&v1).await.unwrap());
+    assert!(!storage.meta_delete(&v1).await.unwrap());
+    assert_eq!(storage.meta_get(&v1).await.unwrap(), None);
+}
+
+pub async fn meta_modified_is_the_write_time_or_none(storage: &Arc<dyn Storage>) {
+    let v2 = tag_key("a/b", "v2");
+    storage
+        .meta_put(&v2, Bytes::from_static(b"x"))
+        .await
+        .unwrap();
+    let written = storage.meta_modified(&v2).await.unwrap().unwrap();
+    assert!(written <= std::time::SystemTime::now());
+    assert_eq!(
+        storage.meta_modified(&tag_key("a/b", "v1")).await.unwrap(),
+        None
+    );
+}
+
+pub async fn markers_are_read_as_objects_and_deleted(storage: &Arc<dyn Storage>) {
+    let claim = Key::claimed_blob(&Digest::compute(b"claimed"));
+    storage.marker_put(&claim).await.unwrap();
+    assert!(storage.meta_get(&claim).await.unwrap().is_some());
+    assert!(storage.marker_delete(&claim).await.unwrap());
+    assert!(!storage.marker_delete(&claim).await.unwrap());
+    assert_eq!(storage.meta_get(&claim).await.unwrap(), None);
+}
+
+pub async fn blob_list_names_every_blob_with_its_size(storage: &Arc<dyn Storage>) {
+    let big = blob_of(storage, b"hello world").await;
+    let small = Digest::compute(b"{}");
+    storage
+        .blob_put(&small, Bytes::from_static(b"{}"))
+        .await
+        .unwrap();
+    let mut listed: Vec<(String, u64)> = storage
+        .blob_list()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|b| (b.digest.to_string(), b.size))
+        .collect();
+    listed.sort();
+    let mut expected = vec![(big.to_string(), 11), (small.to_string(), 2)];
+    expected.sort();
+    assert_eq!(listed, expected);
+}
+
+pub async fn blob_delete_says_whether_there_was_one(storage: &Arc<dyn Storage>) {
+    let digest = blob_of(storage, b"doomed").await;
+    assert!(storage.blob_modified(&digest).await.unwrap().is_some());
+    assert!(storage.blob_delete(&digest).await.unwrap());
+    assert!(!storage.blob_delete(&digest).await.unwrap());
+    assert_eq!(storage.blob_size(&digest).await.unwrap(), None);
+}
