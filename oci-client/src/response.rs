@@ -34,6 +34,8 @@ pub(crate) struct Response {
     url: Url,
     inner: reqwest::Response,
     permit: Option<OwnedSemaphorePermit>,
+    /// The request could be sent again, so the retry policy applied to it.
+    replayable: bool,
 }
 
 impl Response {
@@ -42,12 +44,14 @@ impl Response {
         url: Url,
         inner: reqwest::Response,
         permit: Option<OwnedSemaphorePermit>,
+        replayable: bool,
     ) -> Response {
         Response {
             method,
             url,
             inner,
             permit,
+            replayable,
         }
     }
 
@@ -81,6 +85,7 @@ impl Response {
         let url = self.url.to_string();
         let status = self.status();
         let retry_after = retry_after(self.headers());
+        let retried = self.replayable;
         let errors = match self.bytes_within(MAX_ERROR_BODY).await {
             Ok(Some(body)) => serde_json::from_slice::<ErrorResponse>(&body)
                 .map(|response| response.errors)
@@ -93,6 +98,7 @@ impl Response {
             status,
             errors,
             retry_after,
+            retried,
         }
     }
 

@@ -213,7 +213,14 @@ impl Transport {
                 }
             }
             tracing::debug!(method = %request.method, url = %request.url, %status, "answered");
-            return Ok(Response::new(request.method, request.url, response, permit));
+            let replayable = request.body.is_replayable();
+            return Ok(Response::new(
+                request.method,
+                request.url,
+                response,
+                permit,
+                replayable,
+            ));
         }
     }
 

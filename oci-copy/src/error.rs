@@ -350,13 +350,15 @@ impl Error {
 /// Shorthand for results of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-/// Registry errors worth another try at the step level (the client already retried the
-/// single request): transient statuses and broken transfers, but not an answer that will
-/// not change, a wait longer than the client's default policy honours, or content that
-/// failed verification.
+/// Registry errors worth another try at the step level: what the client could not retry
+/// itself (a transient status to a request whose streamed body it could not send again, a
+/// transfer that broke after the answer began), but not a status the client's policy already
+/// retried (retrying on top would multiply the attempts: one layer per kind of failure), an
+/// answer that will not change, a wait longer than the client's default policy honours, or
+/// content that failed verification.
 fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
     use oci_distribution_client::Error as Client;
-    if caused_by_final_error(error) {
+    if caused_by_final_error(error) || error.retried_by_client() {
         return false;
     }
     let longest_wait = oci_distribution_client::RetryPolicy::default().max_retry_after();

@@ -139,6 +139,7 @@ mod tests {
                 })
                 .collect(),
             retry_after: None,
+            retried: true,
         }
     }
 

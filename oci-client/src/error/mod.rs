@@ -36,6 +36,10 @@ pub enum Error {
         /// The wait the registry asked for before another try (`Retry-After`), when sent:
         /// a request the client could not replay is retried by its caller, who needs it.
         retry_after: Option<Duration>,
+        /// Whether the client's [`RetryPolicy`](crate::RetryPolicy) already covered this
+        /// request (its body could be sent again, so a transient status was retried as far
+        /// as the policy allows): a caller that retries it again multiplies the attempts.
+        retried: bool,
     },
 
     /// The request could not be sent, or the connection broke while reading the answer.
@@ -332,6 +336,12 @@ impl Error {
         }
     }
 
+    /// Whether the client already retried this request as its policy allows (see
+    /// [`Error::Status`]'s `retried`); `false` for every other error.
+    pub fn retried_by_client(&self) -> bool {
+        matches!(self, Error::Status { retried: true, .. })
+    }
+
     /// The wait the registry asked for (`Retry-After`) with an unexpected status.
     pub fn retry_after(&self) -> Option<Duration> {
         match self {
@@ -406,6 +416,7 @@ mod tests {
                 detail: None,
             }],
             retry_after: None,
+            retried: true,
         };
         assert!(error.is_not_found());
         assert_eq!(
@@ -431,6 +442,7 @@ mod tests {
                 detail: Some(serde_json::json!("mediaType does not match")),
             }],
             retry_after: None,
+            retried: true,
         };
         assert!(error.to_string().ends_with(
             "400 Bad Request: MANIFEST_INVALID: manifest invalid (mediaType does not match)"

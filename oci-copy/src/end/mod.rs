@@ -1,5 +1,11 @@
 //! The two ends of a copy: [`Source`] (where content is read) and [`Sink`] (where it is
 //! written), and their implementations: registries, image layouts, OCI and Docker archives.
+//!
+//! The traits are used as `Arc<dyn Source>`/`Arc<dyn Sink>` (a plan's ends are chosen at run
+//! time), so their async methods must box their futures; they use `async_trait` for it because
+//! users implement them for ends of their own, and the attribute spares every implementation
+//! the hand-written box (oci-server-core's `Storage`, which users rarely implement, boxes by
+//! hand instead).
 
 pub(crate) mod docker_archive;
 pub(crate) mod files;

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use oci_copy::end::RegistryOptions;
 use oci_copy::{CopyOptions, Location, Opener, Plan, Report};
+use oci_distribution_client::RetryPolicy;
 
 use crate::common::fixtures::{self, Blob, Image, image, index, layer};
 use crate::common::processes::{KillOnDrop, OciRegistry, oci_copy_command};
@@ -147,6 +148,30 @@ async fn server_errors_on_pulls_are_retried() {
         .unwrap();
     assert_eq!(proxy.injected(), 5, "{:#?}", proxy.requests());
     assert_stored(destination.host(), "app", "v1", &root, &images);
+}
+
+/// A status the client's retry policy already covered is not retried again by the step:
+/// one layer per kind of failure, so a registry that keeps failing sees the client's
+/// attempts only, not the client's attempts times the step's.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_pull_is_retried_by_the_client_only() {
+    let (root, images) = layered(1250);
+    let source = registry_holding(&images, Some(&root)).await;
+    let destination = OciRegistry::start();
+    let failing = &images[0].layers[1].descriptor.digest;
+    let fault = Fault::new("GET", failing.encoded(), Action::Status(503)).times(100);
+    let proxy = Proxy::with_faults(source.host(), vec![fault]).await;
+
+    copy_app(&opener(), proxy.host(), destination.host())
+        .await
+        .unwrap_err();
+    let attempts = RetryPolicy::default().max_attempts().get() as usize;
+    assert_eq!(
+        proxy.count("GET", failing.encoded()),
+        attempts,
+        "{:#?}",
+        proxy.requests()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -15,7 +15,16 @@
 //! [`open_location`]) and [`MemoryStorage`] (tests).
 //!
 //! Hashing, validation and every repository rule live above this trait (in `store`), so a
-//! backend only moves bytes. The trait is object safe: a registry holds an `Arc<dyn Storage>`.
+//! backend only moves bytes.
+//!
+//! **Why the methods return [`StorageFuture`], boxed by hand.** A registry picks its backend
+//! at run time (a folder, `s3://`, tests' memory), so it holds an `Arc<dyn Storage>` and the
+//! trait must be object safe; `async fn` in a trait is not. Boxing the future in each
+//! implementation keeps the trait object safe without a proc-macro dependency
+//! (`async_trait` writes the same box), and every backend's code stays plain `async` blocks.
+//! The cost is one allocation per call, next to a system call or an HTTP request each.
+//! (oci-copy's `Source` and `Sink` use `async_trait` for the same need: they are public
+//! traits that users implement, and there the macro spares them writing the box.)
 
 mod atomic;
 mod fs;
