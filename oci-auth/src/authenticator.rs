@@ -2,7 +2,7 @@
 //! looking up credentials and fetching, caching and renewing tokens as needed.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::HeaderValue;
 
@@ -83,9 +83,7 @@ impl AuthenticatorBuilder {
 
 /// Locks a map whose entries are always whole (written by single inserts), so poisoning is moot.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Authenticator {

@@ -1,7 +1,7 @@
 //! Where "now" comes from, so token expiry can be tested without waiting.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 /// A source of the current wall-clock time.
@@ -45,27 +45,18 @@ impl ManualClock {
 
     /// Moves the clock forward.
     pub fn advance(&self, by: Duration) {
-        let mut now = self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut now = self.now.lock().unwrap_or_else(PoisonError::into_inner);
         *now += by;
     }
 
     /// Sets the clock to `time`.
     pub fn set(&self, time: SystemTime) {
-        *self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()) = time;
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner) = time;
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> SystemTime {
-        *self
-            .now
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        *self.now.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }

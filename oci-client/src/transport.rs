@@ -4,7 +4,7 @@
 //! TLS settings, and a registry tried over TLS first learns its scheme on first contact.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
@@ -52,9 +52,7 @@ pub(crate) struct Transport {
 
 /// Locks a map only ever changed by single inserts, so a poisoned lock holds whole entries.
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl Transport {

@@ -1,7 +1,7 @@
 //! Tokens kept per registry and scope set, handed out while fresh.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, SystemTime};
 
 use super::response::Token;
@@ -34,9 +34,7 @@ impl TokenCache {
 
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<CacheKey, Token>> {
         // A panic elsewhere cannot leave a half-written map entry, so a poisoned map is usable.
-        self.entries
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
     /// The token for `registry` and exactly `scopes`, if it is still fresh at `now`.

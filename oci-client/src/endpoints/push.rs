@@ -3,7 +3,7 @@
 //! unknown length, then `PUT`). Content is streamed; only a chunk at a time is in memory.
 
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use futures_core::Stream;
@@ -124,9 +124,7 @@ impl Client {
         let hashing = Arc::clone(&digester);
         let body = tokio_util::io::ReaderStream::new(reader).map(move |chunk| {
             if let Ok(chunk) = &chunk {
-                let mut guard = hashing
-                    .lock()
-                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let mut guard = hashing.lock().unwrap_or_else(PoisonError::into_inner);
                 if let Some(digester) = guard.as_mut() {
                     digester.update(chunk);
                 }
@@ -137,7 +135,7 @@ impl Client {
         let session = self.patch_stream(session, body).await?;
         let taken = digester
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(PoisonError::into_inner)
             .take();
         let digester = taken.unwrap_or_else(Digester::sha256);
         let hashed = digester.bytes_hashed();
