@@ -112,20 +112,38 @@ impl Builder<'_> {
             return Ok(());
         }
         let resolved = self.source.resolve(&pair.source).await?;
-        let Narrowed {
-            root,
-            platform,
-            note,
-            manifest,
-            sparse,
-        } = narrow_root(self.source, self.sink, self.options, resolved).await?;
-        self.plan.notes.extend(note);
-        if let Some((digest, bytes)) = manifest {
-            self.plan.manifests.insert(digest, bytes);
-        }
-        if let Some(children) = sparse {
-            self.sparse_children.insert(root.digest.clone(), children);
-        }
+        let (root, platform) =
+            match narrow_root(self.source, self.sink, self.options, resolved).await? {
+                Narrowed::Unchanged(root) => (root, None),
+                Narrowed::OneImage {
+                    image,
+                    platform,
+                    note,
+                } => {
+                    self.plan.notes.push(note);
+                    (image, platform)
+                }
+                Narrowed::Sparse {
+                    index,
+                    manifest,
+                    children,
+                    note,
+                } => {
+                    self.plan.notes.push(note);
+                    self.plan.manifests.insert(index.digest.clone(), manifest);
+                    self.sparse_children.insert(index.digest.clone(), children);
+                    (index, None)
+                }
+                Narrowed::Filtered {
+                    index,
+                    manifest,
+                    note,
+                } => {
+                    self.plan.notes.push(note);
+                    self.plan.manifests.insert(index.digest.clone(), manifest);
+                    (index, None)
+                }
+            };
         if !self.sink.traits().keeps_manifest_digests {
             self.plan.notes.push(Note::ManifestNotPreserved {
                 manifest: root.digest.clone(),

@@ -11,30 +11,39 @@ use crate::end::{Sink, Source, bare};
 use crate::error::{Error, Result};
 use crate::plan::{CopyOptions, Note};
 
-/// The root to copy after narrowing.
-pub(crate) struct Narrowed {
-    /// The manifest the tag will point to.
-    pub(crate) root: Descriptor,
-    /// Its platform, when one platform was picked out of an index.
-    pub(crate) platform: Option<Platform>,
-    /// What the user should know about the narrowing.
-    pub(crate) note: Option<Note>,
-    /// Manifest bytes read or built while narrowing, to keep in the plan.
-    pub(crate) manifest: Option<(Digest, Bytes)>,
-    /// For a sparse index: the children to copy.
-    pub(crate) sparse: Option<HashSet<Digest>>,
-}
-
-impl Narrowed {
-    fn unchanged(root: Descriptor) -> Self {
-        Narrowed {
-            root,
-            platform: None,
-            note: None,
-            manifest: None,
-            sparse: None,
-        }
-    }
+/// The root to copy after narrowing: one of the four shapes a narrowing can take.
+pub(crate) enum Narrowed {
+    /// The root as it is (not an index, or nothing to narrow).
+    Unchanged(Descriptor),
+    /// One image picked out of an index.
+    OneImage {
+        /// The image's manifest, which the tag will point to.
+        image: Descriptor,
+        /// Its platform.
+        platform: Option<Platform>,
+        /// What the user should know.
+        note: Note,
+    },
+    /// The index as it is, copying only some of its children.
+    Sparse {
+        /// The index, which the tag will point to.
+        index: Descriptor,
+        /// Its bytes, to keep in the plan.
+        manifest: Bytes,
+        /// The children to copy.
+        children: HashSet<Digest>,
+        /// What the user should know.
+        note: Note,
+    },
+    /// A new index holding only the chosen children.
+    Filtered {
+        /// The new index, which the tag will point to.
+        index: Descriptor,
+        /// Its bytes, to keep in the plan.
+        manifest: Bytes,
+        /// What the user should know.
+        note: Note,
+    },
 }
 
 /// Narrows `resolved` when it is an index and platforms were asked for or the sink holds
@@ -47,7 +56,7 @@ pub(crate) async fn narrow_root(
 ) -> Result<Narrowed> {
     let single_only = sink.traits().single_image_only;
     if !resolved.media_type.is_index() || (options.platforms.is_empty() && !single_only) {
-        return Ok(Narrowed::unchanged(resolved));
+        return Ok(Narrowed::Unchanged(resolved));
     }
     let bytes = source.manifest(&resolved).await?;
     let parsed = Manifest::parse_lenient(bytes.clone(), Some(resolved.media_type.as_str()))
@@ -56,7 +65,7 @@ pub(crate) async fn narrow_root(
             source,
         })?;
     let Some(index) = parsed.index() else {
-        return Ok(Narrowed::unchanged(resolved));
+        return Ok(Narrowed::Unchanged(resolved));
     };
     let wanted = if options.platforms.is_empty() {
         vec![Platform::host()]
@@ -82,64 +91,23 @@ pub(crate) async fn narrow_root(
         refuse_several_platforms(sink, &wanted, &images)?;
     }
     if single_only || (wanted.len() == 1 && !options.sparse_index) {
-        // The first entry for the first platform asked for that the index has.
-        let image = wanted
-            .iter()
-            .find_map(|w| {
-                images
-                    .iter()
-                    .find(|entry| entry.platform.as_ref().is_some_and(|own| own.matches(w)))
-            })
-            .copied()
-            .unwrap_or(images[0]);
-        let note = Note::SinglePlatform {
-            index: resolved.digest.clone(),
-            image: image.digest.clone(),
-            platform: image.platform.clone(),
-            attestations_left: index
-                .manifests
-                .iter()
-                .filter(|entry| attests(entry, &image.digest))
-                .count(),
-        };
-        return Ok(Narrowed {
-            root: bare(image),
-            platform: image.platform.clone(),
-            note: Some(note),
-            manifest: None,
-            sparse: None,
-        });
+        return Ok(one_image(&resolved, index, &wanted, &images));
     }
-
-    // Images plus the attestations that describe them, in the index's order.
-    let chosen: HashSet<&Digest> = images.iter().map(|entry| &entry.digest).collect();
-    let kept: Vec<Descriptor> = index
-        .manifests
-        .iter()
-        .filter(|entry| {
-            chosen.contains(&entry.digest) || chosen.iter().any(|image| attests(entry, image))
-        })
-        .cloned()
-        .collect();
+    let kept = images_and_their_attestations(index, &images);
     let of = index.manifests.len();
-
     if options.sparse_index {
         let note = Note::SparseIndex {
             index: resolved.digest.clone(),
             kept: kept.len(),
             of,
         };
-        let sparse = kept.iter().map(|entry| entry.digest.clone()).collect();
-        let manifest = Some((resolved.digest.clone(), bytes));
-        return Ok(Narrowed {
-            root: resolved,
-            platform: None,
-            note: Some(note),
-            manifest,
-            sparse: Some(sparse),
+        return Ok(Narrowed::Sparse {
+            children: kept.into_iter().map(|entry| entry.digest).collect(),
+            index: resolved,
+            manifest: bytes,
+            note,
         });
     }
-
     let filtered = ImageIndex {
         manifests: kept,
         ..index.clone()
@@ -153,14 +121,57 @@ pub(crate) async fn narrow_root(
         kept: kept_count,
         of,
     };
-    let manifest = Some((root.digest.clone(), built.raw().clone()));
-    Ok(Narrowed {
-        root,
-        platform: None,
-        note: Some(note),
-        manifest,
-        sparse: None,
+    Ok(Narrowed::Filtered {
+        index: root,
+        manifest: built.raw().clone(),
+        note,
     })
+}
+
+/// The first entry for the first platform asked for that the index has.
+fn one_image(
+    resolved: &Descriptor,
+    index: &ImageIndex,
+    wanted: &[Platform],
+    images: &[&Descriptor],
+) -> Narrowed {
+    let image = wanted
+        .iter()
+        .find_map(|w| {
+            images
+                .iter()
+                .find(|entry| entry.platform.as_ref().is_some_and(|own| own.matches(w)))
+        })
+        .copied()
+        .unwrap_or(images[0]);
+    let note = Note::SinglePlatform {
+        index: resolved.digest.clone(),
+        image: image.digest.clone(),
+        platform: image.platform.clone(),
+        attestations_left: index
+            .manifests
+            .iter()
+            .filter(|entry| attests(entry, &image.digest))
+            .count(),
+    };
+    Narrowed::OneImage {
+        image: bare(image),
+        platform: image.platform.clone(),
+        note,
+    }
+}
+
+/// The chosen images plus the attestations that describe them, in the index's order.
+fn images_and_their_attestations(index: &ImageIndex, images: &[&Descriptor]) -> Vec<Descriptor> {
+    let chosen: HashSet<&Digest> = images.iter().map(|entry| &entry.digest).collect();
+    index
+        .manifests
+        .iter()
+        .filter(|entry| {
+            chosen.contains(&entry.digest) || chosen.iter().any(|image| attests(entry, image))
+        })
+        .cloned()
+        .collect()
 }
 
 /// A single-image sink (a Docker archive) cannot hold two platforms under one name:
