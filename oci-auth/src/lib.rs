@@ -57,7 +57,7 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{
     AuthFile, CredentialHelper, CredentialStore, Credentials, DOCKER_HUB_SERVER,
     basic_authorization, canonical_registry, docker_config_path, helper_server_url,
-    podman_auth_paths, podman_auth_paths_for,
+    podman_auth_paths, podman_auth_paths_for, remove_login, store_login,
 };
 pub use error::{ChallengeError, Error, Expected, ScopeError, ScopePart};
 pub use scope::{Scope, Scopes};
