@@ -171,25 +171,11 @@ pub(crate) struct RunArgs {
     pub(crate) json: bool,
 }
 
-/// How to reach registries.
+/// How to reach registries, and with which credentials.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct RegistryArgs {
-    /// Speak plain HTTP to this registry (host[:port]); loopback hosts fall back to it when
-    /// they do not speak TLS.
-    #[arg(long, value_name = "HOST")]
-    pub(crate) plain_http: Vec<String>,
-    /// Do not check this registry's TLS certificate.
-    #[arg(long, value_name = "HOST")]
-    pub(crate) insecure: Vec<String>,
-    /// Read registries' CAs and client certificates from DIR/HOST[:PORT]/ (ca.crt,
-    /// client.cert, client.key) instead of ~/.config/containers/certs.d,
-    /// /etc/containers/certs.d and /etc/docker/certs.d.
-    #[arg(long, value_name = "DIR")]
-    pub(crate) certs_dir: Vec<std::path::PathBuf>,
-    /// Read mirrors, locations, insecure and blocked registries from FILE instead of the
-    /// system's registries.conf.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) registries_conf: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
     /// Credentials for the source registry, USER:PASSWORD.
     #[arg(
         long,
@@ -206,4 +192,25 @@ pub(crate) struct RegistryArgs {
         hide_env_values = true
     )]
     pub(crate) dest_creds: Option<String>,
+}
+
+/// How to reach registries: plain HTTP, TLS checks, certificates, registries.conf.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ConnectionArgs {
+    /// Speak plain HTTP to this registry (host[:port]); loopback hosts fall back to it when
+    /// they do not speak TLS.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) plain_http: Vec<String>,
+    /// Do not check this registry's TLS certificate.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) insecure: Vec<String>,
+    /// Read registries' CAs and client certificates from DIR/HOST[:PORT]/ (ca.crt,
+    /// client.cert, client.key) instead of ~/.config/containers/certs.d,
+    /// /etc/containers/certs.d and /etc/docker/certs.d.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) certs_dir: Vec<std::path::PathBuf>,
+    /// Read mirrors, locations, insecure and blocked registries from FILE instead of the
+    /// system's registries.conf.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) registries_conf: Option<std::path::PathBuf>,
 }

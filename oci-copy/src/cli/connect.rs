@@ -7,7 +7,7 @@ use oci_auth::{CredentialStore, Credentials};
 use oci_copy::{Location, Opener};
 use oci_distribution_client::{Client, ClientConfig, ContainersConventions};
 
-use crate::cli::args::RegistryArgs;
+use crate::cli::args::{ConnectionArgs, RegistryArgs};
 use crate::cli::commands::Failure;
 
 /// A client for the registries of `sources` and `targets`, with `--src-creds` for every
@@ -35,13 +35,13 @@ pub(crate) fn opener(
             }
         }
     }
-    Ok(Opener::new(client(args, jobs, store)?))
+    Ok(Opener::new(client(&args.connection, jobs, store)?))
 }
 
 /// A client with `credentials` and the connection settings of `args`, for `jobs` transfers
 /// at once.
 pub(crate) fn client(
-    args: &RegistryArgs,
+    args: &ConnectionArgs,
     jobs: usize,
     credentials: CredentialStore,
 ) -> Result<Client, Failure> {
@@ -65,7 +65,7 @@ pub(crate) fn client(
 
 /// The system's certs.d directories and registries.conf, each replaced by the flags that
 /// name others.
-fn containers_conventions(args: &RegistryArgs) -> ContainersConventions {
+fn containers_conventions(args: &ConnectionArgs) -> ContainersConventions {
     let system = ContainersConventions::system();
     let certs_dirs = match args.certs_dir.is_empty() {
         true => system.certs_dirs().to_vec(),

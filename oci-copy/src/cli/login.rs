@@ -52,7 +52,7 @@ pub(crate) async fn login(args: &LoginArgs) -> Result<(), Failure> {
         &args.registry_host,
         Credentials::basic(&args.username, password.clone()),
     );
-    let checking = client(&args.registry, 1, credentials)?;
+    let checking = client(&args.connection, 1, credentials)?;
     checking
         .ping(&args.registry_host)
         .await

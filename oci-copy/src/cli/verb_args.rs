@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use crate::cli::args::RegistryArgs;
+use crate::cli::args::{ConnectionArgs, RegistryArgs};
 
 /// The registry verbs regctl, crane and oras users reach for.
 #[derive(Debug, Subcommand)]
@@ -246,7 +246,7 @@ pub(crate) struct LoginArgs {
     #[arg(long, value_name = "FILE")]
     pub(crate) authfile: Option<PathBuf>,
     #[command(flatten)]
-    pub(crate) registry: RegistryArgs,
+    pub(crate) connection: ConnectionArgs,
 }
 
 /// The arguments of `logout`.

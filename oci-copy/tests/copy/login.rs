@@ -1,28 +1,50 @@
-//! `login` and `logout` against an `oci-registry` that wants a password (htpasswd): the
-//! credentials are checked before they are stored, stored where podman and skopeo read
-//! them, used by later commands, and removed again.
+//! `login` and `logout` against registries that want a password (htpasswd: `oci-registry`
+//! and Debian's `docker-registry`): the credentials are checked before they are stored,
+//! stored where podman and skopeo read them, used by later commands, and removed again.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use oci_auth::{AuthFile, Credentials};
 
 use crate::common::fixtures::layout_with_image;
-use crate::common::processes::{OciRegistry, run_oci_copy_fed};
+use crate::common::processes::{Distribution, OciRegistry, run_oci_copy_fed};
 use crate::common::{skopeo, text};
 
-#[tokio::test(flavor = "multi_thread")]
-async fn login_stores_checked_credentials_and_logout_removes_them() {
-    let dir = tempfile::tempdir().unwrap();
-    let (layout, _, _) = layout_with_image(dir.path(), 130).await;
-    let htpasswd = dir.path().join("htpasswd");
+/// A file letting `alice` in with the password `secret`.
+fn htpasswd(dir: &Path) -> PathBuf {
+    let path = dir.join("htpasswd");
     let hash = bcrypt::hash("secret", 4).unwrap();
-    std::fs::write(&htpasswd, format!("alice:{hash}\n")).unwrap();
-    let registry = OciRegistry::start_with(&["--htpasswd", text(&htpasswd)]);
-    let host = registry.host();
+    std::fs::write(&path, format!("alice:{hash}\n")).unwrap();
+    path
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_and_logout_with_oci_registry() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = OciRegistry::start_with(&["--htpasswd", text(&htpasswd(dir.path()))]);
+    login_round_trip(registry.host(), dir.path(), 130).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn login_and_logout_with_docker_registry() {
+    if !Distribution::available() {
+        eprintln!("skipped: /usr/bin/docker-registry is not installed");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let registry = Distribution::start_with_htpasswd(&htpasswd(dir.path()));
+    login_round_trip(registry.host(), dir.path(), 131).await;
+}
+
+/// Pushes an image with `--dest-creds`; a wrong password is refused and not stored; the
+/// right one is stored (mode 0600, read back by oci-auth and skopeo) and used by `tags`;
+/// `logout` removes it, and a second `logout` fails.
+async fn login_round_trip(host: &str, dir: &Path, seed: u64) {
+    let (layout, _, _) = layout_with_image(dir, seed).await;
     let repository = format!("{host}/guarded/app");
-    let auth_file = dir.path().join("run/containers/auth.json");
+    let auth_file = dir.join("run/containers/auth.json");
     // Only the files of this test: no real home, no Docker config.
-    let home = dir.path().join("home");
+    let home = dir.join("home");
     let env: [(&str, &Path); 3] = [
         ("REGISTRY_AUTH_FILE", &auth_file),
         ("HOME", &home),

@@ -134,3 +134,41 @@ async fn manifest_and_blob_verbs_on_docker_registry() {
     manifest_put_and_delete(registry.host(), 112).await;
     blob_put_get_and_delete(registry.host(), 113);
 }
+
+/// A blob damaged in the registry's store (same length, other bytes) fails `blob get` with
+/// exit 1, naming the digest, and leaves no file behind.
+#[tokio::test(flavor = "multi_thread")]
+async fn blob_get_refuses_content_that_does_not_match_its_digest() {
+    if !Distribution::available() {
+        eprintln!("skipped: /usr/bin/docker-registry is not installed");
+        return;
+    }
+    let registry = Distribution::start();
+    let dir = tempfile::tempdir().unwrap();
+    let repository = format!("{}/verbs/damaged", registry.host());
+    let content = fixtures::noise(114, 256 * 1024);
+    let digest = Digest::compute(&content);
+    let (code, _, stderr) = run_oci_copy_fed(&["blob", "put", &repository], &content, &[]);
+    assert_eq!(code, Some(0), "{stderr}");
+    let stored = registry.blob_file(&digest);
+    let mut damaged = std::fs::read(&stored).unwrap();
+    assert_eq!(damaged, content, "the store holds the blob as sent");
+    damaged[1000] ^= 0xff;
+    std::fs::write(&stored, &damaged).unwrap();
+
+    let out = dir.path().join("blob");
+    let blob = format!("{repository}@{digest}");
+    let (code, _, stderr) = run_oci_copy(&["blob", "get", &blob, "-o", text(&out)]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("digest mismatch: expected {digest}")),
+        "{stderr}"
+    );
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "nothing written"
+    );
+    let (code, _, stderr) = run_oci_copy(&["blob", "get", &blob]);
+    assert_eq!(code, Some(1), "to standard output too: {stderr}");
+}

@@ -101,7 +101,7 @@ impl Drop for OciRegistry {
 pub struct Distribution {
     child: Child,
     host: String,
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
 }
 
 /// Where Debian installs distribution.
@@ -115,6 +115,20 @@ impl Distribution {
 
     /// Starts one on a free port; returns once `GET /v2/` answers (bounded polling).
     pub fn start() -> Self {
+        Self::start_with_config("")
+    }
+
+    /// Like [`Distribution::start`], asking for a password from the users of `htpasswd`
+    /// (bcrypt hashes).
+    pub fn start_with_htpasswd(htpasswd: &Path) -> Self {
+        Self::start_with_config(&format!(
+            "auth:\n  htpasswd:\n    realm: tests\n    path: {}\n",
+            htpasswd.display()
+        ))
+    }
+
+    /// Starts one whose configuration has `extra` (top-level YAML sections) at its end.
+    fn start_with_config(extra: &str) -> Self {
         let root = tempfile::tempdir().unwrap();
         let host = format!("127.0.0.1:{}", free_port());
         let config = root.path().join("config.yml");
@@ -122,7 +136,7 @@ impl Distribution {
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{extra}",
                 storage.display()
             ),
         )
@@ -134,13 +148,22 @@ impl Distribution {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let registry = Distribution {
-            child,
-            host,
-            _root: root,
-        };
+        let registry = Distribution { child, host, root };
         wait_for_v2(&registry.host, "docker-registry");
         registry
+    }
+
+    /// The file holding the blob `digest` in the store (distribution's filesystem layout),
+    /// for tests that damage stored content as a disk would.
+    pub fn blob_file(&self, digest: &oci_spec_types::Digest) -> PathBuf {
+        let hex = digest.encoded();
+        self.root
+            .path()
+            .join("storage/docker/registry/v2/blobs")
+            .join(digest.algorithm().as_str())
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
     }
 
     /// `127.0.0.1:<port>`.
