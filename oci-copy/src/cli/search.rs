@@ -30,7 +30,17 @@ pub(crate) async fn search(
             let mut found = Vec::new();
             let mut catalog = client.catalog(host, None);
             while found.len() < limit
-                && let Some(name) = catalog.try_next().await.map_err(Error::from)?
+                && let Some(name) = catalog.try_next().await.map_err(|error| {
+                    if error.status().map(|status| status.as_u16()) == Some(404) {
+                        // olareg, for one, has neither: say so rather than show a 404.
+                        Error::Unsupported {
+                            end: host.to_owned(),
+                            operation: "search (it has no /v1/search and no /v2/_catalog)",
+                        }
+                    } else {
+                        Error::from(error)
+                    }
+                })?
             {
                 if name.to_lowercase().contains(&needle) {
                     found.push(name);

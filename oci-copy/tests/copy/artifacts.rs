@@ -9,7 +9,7 @@ const SBOM: &str = "application/vnd.example.sbom";
 
 /// Pushes two files as a referrer of an image, lists it, pulls the files back; pushes a
 /// tagged artifact without subject; refuses to write a layer titled outside the folder.
-async fn push_and_pull(host: &str, seed: u64) {
+pub(crate) async fn push_and_pull(host: &str, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let (layout, index, _) = layout_with_image(dir.path(), seed).await;
     let repository = format!("{host}/verbs/artifacts");
@@ -105,7 +105,7 @@ async fn push_and_pull(host: &str, seed: u64) {
 }
 
 /// Finds repositories by a part of their names, with and without a limit.
-async fn search_finds_by_substring(host: &str, seed: u64) {
+pub(crate) async fn search_finds_by_substring(host: &str, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let (layout, _, _) = layout_with_image(dir.path(), seed).await;
     for name in ["search/alpha", "search/beta", "other/alphabet"] {

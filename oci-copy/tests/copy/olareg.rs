@@ -72,3 +72,63 @@ async fn an_index_and_its_referrers_go_through_olareg_unchanged() {
     let (again, _) = copy_with(&format!("{from}:v1"), &format!("{through}:v1"), &options).await;
     assert!(again.is_noop(), "{}", again.render());
 }
+
+/// The registry verbs against olareg: manifests, blobs and artifacts (referrers through its
+/// referrers API); `catalog` and `search` fail, saying why, as olareg has neither.
+#[tokio::test(flavor = "multi_thread")]
+async fn registry_verbs_work_on_olareg() {
+    let Some(binary) = Olareg::binary() else {
+        eprintln!("skipped: no olareg in ../shared/peers (see shared/peers/README.md)");
+        return;
+    };
+    let olareg = Olareg::start(&binary);
+    crate::verbs_write::manifest_put_and_delete(olareg.host(), 142).await;
+    crate::verbs_write::blob_put_get_and_delete(olareg.host(), 143);
+    crate::artifacts::push_and_pull(olareg.host(), 144).await;
+    let (code, _, stderr) = run_oci_copy(&["catalog", olareg.host()]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let (code, _, stderr) = run_oci_copy(&["search", olareg.host(), "verbs"]);
+    assert_eq!(code, Some(1), "{stderr}");
+    assert!(
+        stderr.contains("no /v1/search and no /v2/_catalog"),
+        "{stderr}"
+    );
+}
+
+/// olareg refuses an index whose platforms are not all there unless started with
+/// `--api-sparse-index`: a `--sparse-index` copy into it fails with olareg's answer named.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sparse_index_refused_by_olareg_fails_the_copy_saying_so() {
+    let Some(binary) = Olareg::binary() else {
+        eprintln!("skipped: no olareg in ../shared/peers (see shared/peers/README.md)");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, _, images) = layout_with_image(dir.path(), 145).await;
+    let olareg = Olareg::start(&binary);
+    let target = format!("{}/interop/sparse:v1", olareg.host());
+    let (code, _, stderr) = run_oci_copy(&[
+        "copy",
+        "--platform",
+        "linux/amd64",
+        "--sparse-index",
+        &layout,
+        &target,
+    ]);
+    assert_eq!(code, Some(1), "{stderr}");
+    // The spec's code and the platform left out, as olareg answered them.
+    assert!(stderr.contains("MANIFEST_BLOB_UNKNOWN"), "{stderr}");
+    let left_out = images
+        .iter()
+        .map(|image| &image.manifest.descriptor)
+        .find(|descriptor| {
+            descriptor
+                .platform
+                .as_ref()
+                .is_some_and(|platform| platform.architecture != "amd64")
+        })
+        .unwrap();
+    assert!(stderr.contains(left_out.digest.as_str()), "{stderr}");
+    let (code, _, _) = run_oci_copy(&["digest", &target]);
+    assert_eq!(code, Some(1), "the tag was not written");
+}

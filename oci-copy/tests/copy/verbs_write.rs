@@ -9,7 +9,7 @@ use crate::common::{copy, text};
 
 /// Puts a manifest back under other names (from a file, from standard input, by digest),
 /// refuses a digest that does not match, and deletes it.
-async fn manifest_put_and_delete(host: &str, seed: u64) {
+pub(crate) async fn manifest_put_and_delete(host: &str, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let (layout, index, images) = layout_with_image(dir.path(), seed).await;
     let repository = format!("{host}/verbs/manifests");
@@ -62,9 +62,9 @@ async fn manifest_put_and_delete(host: &str, seed: u64) {
 
 /// Streams a blob up from a file and from standard input, down to a file and to standard
 /// output, checks both against their digests, and deletes one.
-fn blob_put_get_and_delete(host: &str, seed: u64) {
+pub(crate) fn blob_put_get_and_delete(host: &str, seed: u64) {
     let dir = tempfile::tempdir().unwrap();
-    let repository = format!("{host}/verbs/blobs");
+    let repository = format!("{host}/verbs/blob-store");
     // Larger than one upload chunk, so it travels in pieces.
     let content = fixtures::noise(seed, 3 * 1024 * 1024 + 17);
     let digest = Digest::compute(&content);

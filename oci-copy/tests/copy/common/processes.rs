@@ -194,14 +194,19 @@ impl Olareg {
         path.is_file().then_some(path)
     }
 
-    /// Starts `binary` on a free port over a fresh directory, deletes allowed and garbage
-    /// collection off; returns once `GET /v2/` answers.
+    /// Starts `binary` on a free port over a fresh directory, deletes (of manifests and
+    /// blobs) allowed and garbage collection off; returns once `GET /v2/` answers.
     pub fn start(binary: &Path) -> Self {
         let root = tempfile::tempdir().unwrap();
         let port = free_port();
         let child = Command::new(binary)
             .args(["serve", "--addr", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--api-delete", "--gc-frequency=-1s", "--dir"])
+            .args([
+                "--api-delete",
+                "--api-blob-delete",
+                "--gc-frequency=-1s",
+                "--dir",
+            ])
             .arg(root.path())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
