@@ -14,7 +14,7 @@
 //! | [`challenge`] | `WWW-Authenticate` parsing and printing |
 //! | [`scope`] | `repository:name:pull,push` scopes and merged scope sets |
 //! | [`secret`] | a string whose `Debug` is redacted |
-//! | [`credentials`] | explicit credentials, `config.json`, credential helpers, `auth.json` |
+//! | [`credentials`] | explicit credentials, `config.json`, credential helpers, `auth.json`; login and logout |
 //! | [`token`] | token requests, responses, and the cache |
 //! | [`clock`] | the time source token expiry is judged by |
 //! | [`authenticator`] | the whole flow behind one cheap-to-clone value |

@@ -18,6 +18,9 @@ pub(crate) async fn search(
     json: bool,
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
+    if limit == 0 {
+        return Err(Failure::Usage("--limit must be at least 1".into()));
+    }
     let (client, _) = registry_reference(&format!("{host}/probe"), registry)?;
     let names = match client
         .search(host, term, limit)
