@@ -55,7 +55,7 @@ pub use authenticator::{Authenticator, AuthenticatorBuilder};
 pub use challenge::{AuthParams, BasicChallenge, BearerChallenge, Challenge};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{
-    AuthFile, CredentialHelper, CredentialStore, Credentials, DOCKER_HUB_SERVER,
+    AuthFile, CredentialHelper, CredentialStore, Credentials, DOCKER_HUB_SERVER, StoredIn,
     basic_authorization, canonical_registry, docker_config_path, helper_server_url,
     podman_auth_paths, podman_auth_paths_for, remove_login, store_login,
 };

@@ -22,7 +22,7 @@ mod podman;
 
 pub use docker_config::{AuthFile, docker_config_path};
 pub use helper::CredentialHelper;
-pub use login::{remove_login, store_login};
+pub use login::{StoredIn, remove_login, store_login};
 pub use podman::{podman_auth_paths, podman_auth_paths_for};
 
 /// The server URL under which Docker stores Docker Hub credentials.

@@ -6,7 +6,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 
 use oci_auth::{
-    CredentialStore, Credentials, Secret, podman_auth_paths, remove_login, store_login,
+    CredentialStore, Credentials, Secret, StoredIn, podman_auth_paths, remove_login, store_login,
 };
 
 use oci_copy::Error;
@@ -57,13 +57,14 @@ pub(crate) async fn login(args: &LoginArgs) -> Result<(), Failure> {
         .ping(&args.registry_host)
         .await
         .map_err(Error::from)?;
-    store_login(&path, &args.registry_host, &args.username, &password)
+    // A helper the file names for the registry is searched on PATH, as docker does.
+    let stored = store_login(&path, &args.registry_host, &args.username, &password, None)
         .map_err(Failure::Credentials)?;
-    println!(
-        "Login Succeeded: {} in {}",
-        args.registry_host,
-        path.display()
-    );
+    let place = match stored {
+        StoredIn::Helper(program) => program,
+        _ => path.display().to_string(),
+    };
+    println!("Login Succeeded: {} in {place}", args.registry_host);
     Ok(())
 }
 
@@ -87,7 +88,7 @@ fn read_password_line() -> Result<Secret, Failure> {
 /// there was none, so a typo in the host does not pass for a logout.
 pub(crate) fn logout(args: &LogoutArgs) -> Result<(), Failure> {
     let path = auth_file(args.authfile.as_ref())?;
-    if remove_login(&path, &args.registry_host).map_err(Failure::Credentials)? {
+    if remove_login(&path, &args.registry_host, None).map_err(Failure::Credentials)? {
         println!("Removed login credentials for {}", args.registry_host);
         Ok(())
     } else {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use oci_auth::{AuthFile, Credentials};
 
 use crate::common::fixtures::layout_with_image;
-use crate::common::processes::{Distribution, OciRegistry, run_oci_copy_fed};
+use crate::common::processes::{Distribution, OciRegistry, oci_copy_command, run_oci_copy_fed};
 use crate::common::{skopeo, text};
 
 /// A file letting `alice` in with the password `secret`.
@@ -116,4 +116,61 @@ async fn login_round_trip(host: &str, dir: &Path, seed: u64) {
     let (code, _, stderr) = run(&["logout", host], b"");
     assert_eq!(code, Some(1), "not logged in any more: {stderr}");
     assert!(stderr.contains("not logged in"), "{stderr}");
+}
+
+/// With `--authfile` naming a Docker config whose `credsStore` is a helper, `login` hands
+/// the checked credentials to `docker-credential-<name> store` (oci-auth's test helper, on
+/// `PATH`) and `logout` asks it to erase them; no password is written to the file.
+#[tokio::test(flavor = "multi_thread")]
+async fn login_uses_the_credential_helper_the_config_names() {
+    let dir = tempfile::tempdir().unwrap();
+    let registry = OciRegistry::start_with(&["--htpasswd", text(&htpasswd(dir.path()))]);
+    let host = registry.host();
+    let bin = dir.path().join("bin");
+    std::fs::create_dir_all(&bin).unwrap();
+    // A link, so the script logs into `bin` beside the link.
+    std::os::unix::fs::symlink(
+        concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../oci-auth/tests/fixtures/docker-credential-testhelper"
+        ),
+        bin.join("docker-credential-testhelper"),
+    )
+    .unwrap();
+    let config = dir.path().join("config.json");
+    std::fs::write(&config, r#"{"credsStore":"testhelper"}"#).unwrap();
+    let mut path = vec![bin.clone()];
+    path.extend(std::env::split_paths(&std::env::var_os("PATH").unwrap()));
+    let run = |args: &[&str]| {
+        let output = oci_copy_command(args)
+            .args(["--authfile", text(&config)])
+            .env("PATH", std::env::join_paths(&path).unwrap())
+            .env("OCI_COPY_PASSWORD", "secret")
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+        (output.status.code(), stdout, stderr)
+    };
+
+    let (code, stdout, stderr) = run(&["login", host, "-u", "alice"]);
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stdout.contains("docker-credential-testhelper"), "{stdout}");
+    let request: serde_json::Value = serde_json::from_str(
+        std::fs::read_to_string(bin.join("store.log"))
+            .unwrap()
+            .trim(),
+    )
+    .unwrap();
+    assert_eq!(request["ServerURL"], host);
+    assert_eq!(request["Username"], "alice");
+    assert_eq!(request["Secret"], "secret");
+    let written = std::fs::read_to_string(&config).unwrap();
+    assert!(!written.contains("auth\""), "{written}");
+
+    // The test helper knows only helper.example: nothing to erase, so logout fails.
+    let (code, _, stderr) = run(&["logout", host]);
+    assert_eq!(code, Some(1), "{stderr}");
+    let erased = std::fs::read_to_string(bin.join("erase.log")).unwrap();
+    assert_eq!(erased.trim(), host);
 }
