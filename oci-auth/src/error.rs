@@ -36,6 +36,24 @@ pub enum Error {
         source: serde_json::Error,
     },
 
+    /// A credentials file could not be written (login, logout).
+    #[error("cannot write credentials file {path}")]
+    WriteConfig {
+        /// The file.
+        path: PathBuf,
+        /// What the operating system said.
+        #[source]
+        source: std::io::Error,
+    },
+
+    /// A credentials file, or its `auths` member, is JSON but not an object, so an entry
+    /// cannot be added or removed without losing what is there.
+    #[error("credentials file {path} is not a JSON object with an `auths` object")]
+    ConfigShape {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// The `auth` field of an entry is not base64.
     #[error("the `auth` field for {key:?} in {path} is not valid base64")]
     AuthFieldBase64 {

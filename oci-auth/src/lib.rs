@@ -14,7 +14,7 @@
 //! | [`challenge`] | `WWW-Authenticate` parsing and printing |
 //! | [`scope`] | `repository:name:pull,push` scopes and merged scope sets |
 //! | [`secret`] | a string whose `Debug` is redacted |
-//! | [`credentials`] | explicit credentials, `config.json`, credential helpers, `auth.json` |
+//! | [`credentials`] | explicit credentials, `config.json`, credential helpers, `auth.json`; login and logout |
 //! | [`token`] | token requests, responses, and the cache |
 //! | [`clock`] | the time source token expiry is judged by |
 //! | [`authenticator`] | the whole flow behind one cheap-to-clone value |
@@ -55,9 +55,9 @@ pub use authenticator::{Authenticator, AuthenticatorBuilder};
 pub use challenge::{AuthParams, BasicChallenge, BearerChallenge, Challenge};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use credentials::{
-    AuthFile, CredentialHelper, CredentialStore, Credentials, DOCKER_HUB_SERVER,
+    AuthFile, CredentialHelper, CredentialStore, Credentials, DOCKER_HUB_SERVER, StoredIn,
     basic_authorization, canonical_registry, docker_config_path, helper_server_url,
-    podman_auth_paths, podman_auth_paths_for,
+    podman_auth_paths, podman_auth_paths_for, remove_login, store_login,
 };
 pub use error::{ChallengeError, Error, Expected, ScopeError, ScopePart};
 pub use scope::{Scope, Scopes};

@@ -90,6 +90,15 @@ impl Scope {
         }
     }
 
+    /// `registry:catalog:search`, the scope Docker clients ask for before `/v1/search`.
+    pub fn search() -> Scope {
+        Scope {
+            resource_type: "registry".to_owned(),
+            name: "catalog".to_owned(),
+            actions: BTreeSet::from(["search".to_owned()]),
+        }
+    }
+
     /// Parses `type:name:actions`.
     pub fn parse(input: &str) -> Result<Scope, ScopeError> {
         let missing = || ScopeError::MissingSeparator {

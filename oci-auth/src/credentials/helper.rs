@@ -1,5 +1,6 @@
-//! Docker credential helpers: `docker-credential-<name> get` run as a child process, the server
-//! URL on its stdin, a JSON answer on its stdout.
+//! Docker credential helpers: `docker-credential-<name> get|store|erase` run as a child
+//! process, the server URL (or, to store, a JSON request) on its stdin, a JSON answer on its
+//! stdout.
 
 use std::ffi::OsString;
 use std::io::Write as _;
@@ -60,54 +61,13 @@ impl CredentialHelper {
     ///
     /// Blocks until the helper exits.
     pub fn get(&self, registry: &str) -> Result<Option<Credentials>, Error> {
-        let program = self.program();
-        let command = self.resolve(&program)?;
         let server_url = helper_server_url(registry);
-        tracing::debug!(%program, %server_url, "asking credential helper");
-
-        let spawn_error = |source| Error::HelperSpawn {
-            program: program.clone(),
-            source,
+        let Some(stdout) = self.run("get", server_url.as_bytes())? else {
+            return Ok(None);
         };
-        let mut child = Command::new(command)
-            .arg("get")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .map_err(spawn_error)?;
-        if let Some(mut stdin) = child.stdin.take() {
-            // A helper may exit without reading its input; its answer still counts.
-            if let Err(error) = stdin.write_all(server_url.as_bytes())
-                && error.kind() != std::io::ErrorKind::BrokenPipe
-            {
-                // Reap the child before giving up, so no process is left behind.
-                let _ = child.kill();
-                let _ = child.wait();
-                return Err(spawn_error(error));
-            }
-        }
-        let output = child.wait_with_output().map_err(spawn_error)?;
-
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        if !output.status.success() {
-            let message = if stdout.trim().is_empty() {
-                String::from_utf8_lossy(&output.stderr).trim().to_owned()
-            } else {
-                stdout.trim().to_owned()
-            };
-            if message.contains(NOT_FOUND_MESSAGE) {
-                return Ok(None);
-            }
-            return Err(Error::HelperFailed {
-                program,
-                exit_code: output.status.code(),
-                message,
-            });
-        }
         let answer: HelperAnswer =
-            serde_json::from_slice(&output.stdout).map_err(|source| Error::HelperOutput {
-                program: program.clone(),
+            serde_json::from_slice(&stdout).map_err(|source| Error::HelperOutput {
+                program: self.program(),
                 source,
             })?;
         Ok(if answer.secret.is_empty() {
@@ -119,6 +79,78 @@ impl CredentialHelper {
                 username: answer.username,
                 password: answer.secret,
             })
+        })
+    }
+
+    /// Hands `username` and `password` for `registry` to the helper to keep
+    /// (`docker-credential-<name> store`, as `docker login` does).
+    ///
+    /// Blocks until the helper exits.
+    pub fn store(&self, registry: &str, username: &str, password: &Secret) -> Result<(), Error> {
+        let request = serde_json::json!({
+            "ServerURL": helper_server_url(registry),
+            "Username": username,
+            "Secret": password.expose(),
+        });
+        self.run("store", request.to_string().as_bytes())
+            .map(|_| ())
+    }
+
+    /// Asks the helper to forget `registry` (`docker-credential-<name> erase`); `false` when
+    /// it held nothing for it.
+    ///
+    /// Blocks until the helper exits.
+    pub fn erase(&self, registry: &str) -> Result<bool, Error> {
+        let server_url = helper_server_url(registry);
+        Ok(self.run("erase", server_url.as_bytes())?.is_some())
+    }
+
+    /// Runs `docker-credential-<name> ACTION` with `input` on its stdin: its standard output,
+    /// or `None` when it answered "credentials not found".
+    fn run(&self, action: &str, input: &[u8]) -> Result<Option<Vec<u8>>, Error> {
+        let program = self.program();
+        let command = self.resolve(&program)?;
+        tracing::debug!(%program, action, "running credential helper");
+
+        let spawn_error = |source| Error::HelperSpawn {
+            program: program.clone(),
+            source,
+        };
+        let mut child = Command::new(command)
+            .arg(action)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(spawn_error)?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A helper may exit without reading its input; its answer still counts.
+            if let Err(error) = stdin.write_all(input)
+                && error.kind() != std::io::ErrorKind::BrokenPipe
+            {
+                // Reap the child before giving up, so no process is left behind.
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(spawn_error(error));
+            }
+        }
+        let output = child.wait_with_output().map_err(spawn_error)?;
+        if output.status.success() {
+            return Ok(Some(output.stdout));
+        }
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let message = if stdout.trim().is_empty() {
+            String::from_utf8_lossy(&output.stderr).trim().to_owned()
+        } else {
+            stdout.trim().to_owned()
+        };
+        if message.contains(NOT_FOUND_MESSAGE) {
+            return Ok(None);
+        }
+        Err(Error::HelperFailed {
+            program,
+            exit_code: output.status.code(),
+            message,
         })
     }
 

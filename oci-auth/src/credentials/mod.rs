@@ -1,5 +1,5 @@
 //! Where credentials come from: explicit values, Docker's `config.json` (with its credential
-//! helpers) and podman's `auth.json`.
+//! helpers) and podman's `auth.json`; and how `login` and `logout` change those files.
 //!
 //! Every lookup here is a plain, synchronous function of explicit paths and an explicit
 //! environment, so it can be tested without a network or the real home directory.
@@ -17,10 +17,12 @@ use crate::secret::Secret;
 
 mod docker_config;
 mod helper;
+mod login;
 mod podman;
 
 pub use docker_config::{AuthFile, docker_config_path};
 pub use helper::CredentialHelper;
+pub use login::{StoredIn, remove_login, store_login};
 pub use podman::{podman_auth_paths, podman_auth_paths_for};
 
 /// The server URL under which Docker stores Docker Hub credentials.

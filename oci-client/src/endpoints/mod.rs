@@ -10,5 +10,6 @@ pub mod mount;
 mod pages;
 pub mod push;
 pub mod referrers;
+pub mod search;
 pub mod tags;
 pub mod uploads;

@@ -4,6 +4,8 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+pub(crate) use crate::cli::verb_args::VerbCommand;
+
 /// Copy and mirror OCI images between registries, image layouts and archives.
 ///
 /// References: `registry/repo[:tag][@digest]` or `docker://...`, `oci:DIR[:tag]`,
@@ -100,89 +102,9 @@ pub(crate) enum Command {
         #[command(flatten)]
         registry: RegistryArgs,
     },
-    /// List the tags of a repository (or layout, or archive).
-    Tags {
-        /// The repository.
-        reference: String,
-        /// Only tags matching this regular expression.
-        #[arg(long, value_name = "REGEX")]
-        include: Option<String>,
-        /// No tags matching this regular expression.
-        #[arg(long, value_name = "REGEX")]
-        exclude: Option<String>,
-        /// Print a JSON array.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
-    /// Print the digest of the manifest an image reference names.
-    Digest {
-        /// The image.
-        reference: String,
-        /// Print digest, media type and size as a JSON object.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
-    /// Read a manifest: `manifest get REF` prints its bytes as they are.
-    Manifest {
-        #[command(subcommand)]
-        action: ManifestAction,
-    },
-    /// Point more tags of REF's repository at the manifest REF names (no blob is copied).
-    Tag {
-        /// The image.
-        reference: String,
-        /// The new tags.
-        #[arg(required = true)]
-        tags: Vec<String>,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
-    /// Delete the manifest REF names (by digest; a tag is resolved first).
-    Delete {
-        /// The image.
-        reference: String,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
-    /// List the repositories of a registry (`GET /v2/_catalog`, every page).
-    Catalog {
-        /// The registry, `host[:port]`.
-        registry_host: String,
-        /// Print a JSON array.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
-    /// List the referrers of the manifest REF names (referrers API or its fallback tag).
-    Referrers {
-        /// The subject.
-        reference: String,
-        /// Only referrers of this artifact type.
-        #[arg(long, value_name = "TYPE")]
-        artifact_type: Option<String>,
-        /// Print the descriptors as a JSON array.
-        #[arg(long)]
-        json: bool,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
-}
-
-/// What `manifest` does.
-#[derive(Debug, Subcommand)]
-pub(crate) enum ManifestAction {
-    /// Print the manifest's bytes as the registry holds them.
-    Get {
-        /// The image.
-        reference: String,
-        #[command(flatten)]
-        registry: RegistryArgs,
-    },
+    /// The registry verbs (tags, manifests, blobs, artifacts, login...).
+    #[command(flatten)]
+    Verb(VerbCommand),
 }
 
 /// Archive formats of `export`.
@@ -249,25 +171,11 @@ pub(crate) struct RunArgs {
     pub(crate) json: bool,
 }
 
-/// How to reach registries.
+/// How to reach registries, and with which credentials.
 #[derive(Debug, Clone, Default, Args)]
 pub(crate) struct RegistryArgs {
-    /// Speak plain HTTP to this registry (host[:port]); loopback hosts fall back to it when
-    /// they do not speak TLS.
-    #[arg(long, value_name = "HOST")]
-    pub(crate) plain_http: Vec<String>,
-    /// Do not check this registry's TLS certificate.
-    #[arg(long, value_name = "HOST")]
-    pub(crate) insecure: Vec<String>,
-    /// Read registries' CAs and client certificates from DIR/HOST[:PORT]/ (ca.crt,
-    /// client.cert, client.key) instead of ~/.config/containers/certs.d,
-    /// /etc/containers/certs.d and /etc/docker/certs.d.
-    #[arg(long, value_name = "DIR")]
-    pub(crate) certs_dir: Vec<std::path::PathBuf>,
-    /// Read mirrors, locations, insecure and blocked registries from FILE instead of the
-    /// system's registries.conf.
-    #[arg(long, value_name = "FILE")]
-    pub(crate) registries_conf: Option<std::path::PathBuf>,
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
     /// Credentials for the source registry, USER:PASSWORD.
     #[arg(
         long,
@@ -284,4 +192,25 @@ pub(crate) struct RegistryArgs {
         hide_env_values = true
     )]
     pub(crate) dest_creds: Option<String>,
+}
+
+/// How to reach registries: plain HTTP, TLS checks, certificates, registries.conf.
+#[derive(Debug, Clone, Default, Args)]
+pub(crate) struct ConnectionArgs {
+    /// Speak plain HTTP to this registry (host[:port]); loopback hosts fall back to it when
+    /// they do not speak TLS.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) plain_http: Vec<String>,
+    /// Do not check this registry's TLS certificate.
+    #[arg(long, value_name = "HOST")]
+    pub(crate) insecure: Vec<String>,
+    /// Read registries' CAs and client certificates from DIR/HOST[:PORT]/ (ca.crt,
+    /// client.cert, client.key) instead of ~/.config/containers/certs.d,
+    /// /etc/containers/certs.d and /etc/docker/certs.d.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) certs_dir: Vec<std::path::PathBuf>,
+    /// Read mirrors, locations, insecure and blocked registries from FILE instead of the
+    /// system's registries.conf.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) registries_conf: Option<std::path::PathBuf>,
 }

@@ -1,25 +1,22 @@
 //! The commands: each parses its references, opens the ends, plans, and (unless asked
 //! not to) runs the plan.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use oci_auth::{CredentialStore, Credentials};
 use oci_copy::end::{Sink, Source};
 use oci_copy::execute::{ExecuteOptions, Limits, execute};
 use oci_copy::filter::{TagFilterSpec, parse_platforms};
 use oci_copy::plan::{Action, CopyOptions, Root, build_plan};
 use oci_copy::sync::{SyncEntry, SyncFile, images_to_copy, run_sync, single_image};
-use oci_copy::{Error, Location, Opener, Plan};
-use oci_distribution_client::{Client, ClientConfig, ContainersConventions};
+use oci_copy::{Error, Location, Plan};
 use oci_spec_types::{Manifest, MediaType};
 
-use crate::cli::args::{
-    ArchiveFormat, Cli, Command, ManifestAction, RegistryArgs, RunArgs, SelectArgs,
-};
+use crate::cli::args::{ArchiveFormat, Cli, Command, RegistryArgs, RunArgs, SelectArgs};
+pub(crate) use crate::cli::connect::opener;
 use crate::cli::progress::{reporter, summary_line};
-use crate::cli::{registry_verbs, verbs};
+use crate::cli::{verb_commands, verbs};
 
 /// Why a command failed, which decides the exit code.
 pub(crate) enum Failure {
@@ -27,6 +24,8 @@ pub(crate) enum Failure {
     Usage(String),
     /// The copy (or a read) failed (exit code 1).
     Copy(Error),
+    /// A credentials file could not be read or written (exit code 1).
+    Credentials(oci_auth::Error),
 }
 
 impl From<Error> for Failure {
@@ -50,16 +49,20 @@ pub(crate) async fn run(cli: Cli) -> ExitCode {
             eprintln!("oci-copy: {message}");
             ExitCode::from(2)
         }
-        Err(Failure::Copy(error)) => {
-            eprintln!("oci-copy: {error}");
-            let mut cause = std::error::Error::source(&error);
-            while let Some(inner) = cause {
-                eprintln!("  caused by: {inner}");
-                cause = inner.source();
-            }
-            ExitCode::from(1)
-        }
+        Err(Failure::Copy(error)) => print_error_chain(&error),
+        Err(Failure::Credentials(error)) => print_error_chain(&error),
     }
+}
+
+/// Prints `error` and its causes, one a line; the exit code of a failed operation.
+fn print_error_chain(error: &dyn std::error::Error) -> ExitCode {
+    eprintln!("oci-copy: {error}");
+    let mut cause = error.source();
+    while let Some(inner) = cause {
+        eprintln!("  caused by: {inner}");
+        cause = inner.source();
+    }
+    ExitCode::from(1)
 }
 
 async fn dispatch(command: Command) -> Result<(), Failure> {
@@ -134,52 +137,11 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
             tags,
             registry,
         } => inspect(&location(&reference)?, raw, tags, &registry).await,
-        Command::Tags {
-            reference,
-            include,
-            exclude,
-            json,
-            registry,
-        } => {
-            let filter = verbs::TagPatterns::new(include.as_deref(), exclude.as_deref())?;
-            verbs::tags(&location(&reference)?, &filter, json, &registry).await
-        }
-        Command::Digest {
-            reference,
-            json,
-            registry,
-        } => verbs::digest(&location(&reference)?, json, &registry).await,
-        Command::Manifest {
-            action:
-                ManifestAction::Get {
-                    reference,
-                    registry,
-                },
-        } => registry_verbs::manifest_get(&reference, &registry).await,
-        Command::Tag {
-            reference,
-            tags,
-            registry,
-        } => registry_verbs::tag(&reference, &tags, &registry).await,
-        Command::Delete {
-            reference,
-            registry,
-        } => registry_verbs::delete(&reference, &registry).await,
-        Command::Catalog {
-            registry_host,
-            json,
-            registry,
-        } => registry_verbs::catalog(&registry_host, json, &registry).await,
-        Command::Referrers {
-            reference,
-            artifact_type,
-            json,
-            registry,
-        } => registry_verbs::referrers(&reference, artifact_type.as_deref(), json, &registry).await,
+        Command::Verb(verb) => verb_commands::dispatch(verb).await,
     }
 }
 
-fn location(text: &str) -> Result<Location, Failure> {
+pub(crate) fn location(text: &str) -> Result<Location, Failure> {
     text.parse::<Location>()
         .map_err(|error| Failure::Usage(error.to_string()))
 }
@@ -214,71 +176,6 @@ fn execute_options(run: &RunArgs) -> ExecuteOptions {
         limits: Limits::new(run.jobs),
         progress: None,
     }
-}
-
-/// A client for the registries of `sources` and `targets`, with `--src-creds` for every
-/// source registry and `--dest-creds` for every target registry.
-pub(crate) fn opener(
-    args: &RegistryArgs,
-    jobs: usize,
-    sources: &[Location],
-    targets: &[Location],
-) -> Result<Opener, Failure> {
-    let mut store = CredentialStore::from_env();
-    for (creds, locations) in [(&args.src_creds, sources), (&args.dest_creds, targets)] {
-        let Some(creds) = creds else {
-            continue;
-        };
-        let (user, password) = creds
-            .split_once(':')
-            .ok_or_else(|| Failure::Usage("credentials must be USER:PASSWORD".into()))?;
-        for location in locations {
-            if let Location::Registry { reference, .. } = location {
-                store = store.with_credentials(
-                    reference.registry(),
-                    Credentials::basic(user, password.to_owned()),
-                );
-            }
-        }
-    }
-    // A copy between two repositories of one registry holds a download and an upload
-    // per transfer, so the client's per-host limit must exceed twice the transfers.
-    let mut builder = ClientConfig::builder()
-        .credentials(store)
-        .max_requests_per_host(jobs.max(1) * 2 + 4)
-        .user_agent(concat!("oci-copy/", env!("CARGO_PKG_VERSION")));
-    for host in &args.plain_http {
-        builder = builder.plain_http(host);
-    }
-    for host in &args.insecure {
-        builder = builder.insecure(host);
-    }
-    let builder = builder
-        .containers_conventions(&containers_conventions(args))
-        .map_err(|error| Failure::Copy(error.into()))?;
-    let client = Client::new(builder.build()).map_err(|error| Failure::Copy(error.into()))?;
-    Ok(Opener::new(client))
-}
-
-/// The system's certs.d directories and registries.conf, each replaced by the flags that
-/// name others.
-fn containers_conventions(args: &RegistryArgs) -> ContainersConventions {
-    let system = ContainersConventions::system();
-    let certs_dirs = match args.certs_dir.is_empty() {
-        true => system.certs_dirs().to_vec(),
-        false => args.certs_dir.clone(),
-    };
-    let registries_confs: Vec<PathBuf> = match &args.registries_conf {
-        Some(file) => vec![file.clone()],
-        None => system.registries_confs().map(Path::to_owned).collect(),
-    };
-    let conventions = certs_dirs.into_iter().fold(
-        ContainersConventions::new(),
-        ContainersConventions::with_certs_dir,
-    );
-    registries_confs
-        .into_iter()
-        .fold(conventions, ContainersConventions::with_registries_conf)
 }
 
 async fn copy(

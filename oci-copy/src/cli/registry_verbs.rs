@@ -1,10 +1,7 @@
-//! Registry verbs that only a registry answers: `manifest get`, `tag`, `delete`,
-//! `catalog` and `referrers`, each one or two calls of oci-distribution-client.
-
-use std::io::Write;
+//! Registry verbs that only a registry answers: `tag`, `delete`, `catalog` and `referrers`, each one or two calls of oci-distribution-client.
 
 use futures_util::TryStreamExt;
-use oci_distribution_client::{Client, ManifestReference, Repository};
+use oci_distribution_client::{Client, ManifestReference, PulledManifest, Repository};
 use oci_spec_types::{Digest, MediaType, Reference};
 
 use oci_copy::{Error, Location};
@@ -14,21 +11,52 @@ use crate::cli::commands::{Failure, opener};
 use crate::cli::verbs::print_json;
 
 /// The client and the reference of a registry location; anything else is a usage error.
-fn registry_reference(text: &str, registry: &RegistryArgs) -> Result<(Client, Reference), Failure> {
+pub(crate) fn registry_reference(
+    text: &str,
+    registry: &RegistryArgs,
+) -> Result<(Client, Reference), Failure> {
+    let (client, reference, _) = registry_location(text, registry)?;
+    Ok((client, reference))
+}
+
+/// Like [`registry_reference`], with whether a tag or digest was written (not defaulted).
+pub(crate) fn registry_location(
+    text: &str,
+    registry: &RegistryArgs,
+) -> Result<(Client, Reference, bool), Failure> {
     let location: Location = text
         .parse()
         .map_err(|error: Error| Failure::Usage(error.to_string()))?;
-    let Location::Registry { reference, .. } = &location else {
+    let Location::Registry {
+        reference,
+        explicit,
+    } = &location
+    else {
         return Err(Failure::Usage(format!(
             "{text} is not a registry reference"
         )));
     };
-    let opener = opener(registry, 1, std::slice::from_ref(&location), &[])?;
-    Ok((opener.client, reference.clone()))
+    // The verbs read and write one repository: either credentials flag applies to it.
+    let this = std::slice::from_ref(&location);
+    let opener = opener(registry, 1, this, this)?;
+    Ok((opener.client, reference.clone(), *explicit))
+}
+
+/// The client, the reference and the manifest it names, pulled (and verified).
+pub(crate) async fn pull_named_manifest(
+    text: &str,
+    registry: &RegistryArgs,
+) -> Result<(Client, Reference, PulledManifest), Failure> {
+    let (client, reference) = registry_reference(text, registry)?;
+    let pulled = client
+        .pull_manifest(&reference)
+        .await
+        .map_err(Error::from)?;
+    Ok((client, reference, pulled))
 }
 
 /// The digest the reference names: its own, else the one its tag points at.
-async fn digest_of(client: &Client, reference: &Reference) -> Result<Digest, Failure> {
+pub(crate) async fn digest_of(client: &Client, reference: &Reference) -> Result<Digest, Failure> {
     match reference.digest() {
         Some(digest) => Ok(digest.clone()),
         None => Ok(client
@@ -39,35 +67,13 @@ async fn digest_of(client: &Client, reference: &Reference) -> Result<Digest, Fai
     }
 }
 
-/// `manifest get REF`: the bytes, unchanged, on standard output.
-pub(crate) async fn manifest_get(text: &str, registry: &RegistryArgs) -> Result<(), Failure> {
-    let (client, reference) = registry_reference(text, registry)?;
-    let pulled = client
-        .pull_manifest(&reference)
-        .await
-        .map_err(Error::from)?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(&pulled.bytes)
-        .and_then(|()| out.write_all(b"\n"))
-        .map_err(|source| {
-            Failure::Copy(Error::Io {
-                path: "standard output".into(),
-                source,
-            })
-        })
-}
-
 /// `tag REF NEWTAG...`: the manifest's bytes put again under each new tag.
 pub(crate) async fn tag(
     text: &str,
     tags: &[String],
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
-    let (client, reference) = registry_reference(text, registry)?;
-    let pulled = client
-        .pull_manifest(&reference)
-        .await
-        .map_err(Error::from)?;
+    let (client, reference, pulled) = pull_named_manifest(text, registry).await?;
     let media_type = pulled.parse().map_err(Error::from)?.media_type();
     let repository = Repository::from(&reference);
     for tag in tags {

@@ -101,7 +101,7 @@ impl Drop for OciRegistry {
 pub struct Distribution {
     child: Child,
     host: String,
-    _root: tempfile::TempDir,
+    root: tempfile::TempDir,
 }
 
 /// Where Debian installs distribution.
@@ -115,19 +115,28 @@ impl Distribution {
 
     /// Starts one on a free port; returns once `GET /v2/` answers (bounded polling).
     pub fn start() -> Self {
+        Self::start_with_config("")
+    }
+
+    /// Like [`Distribution::start`], asking for a password from the users of `htpasswd`
+    /// (bcrypt hashes).
+    pub fn start_with_htpasswd(htpasswd: &Path) -> Self {
+        Self::start_with_config(&format!(
+            "auth:\n  htpasswd:\n    realm: tests\n    path: {}\n",
+            htpasswd.display()
+        ))
+    }
+
+    /// Starts one whose configuration has `extra` (top-level YAML sections) at its end.
+    fn start_with_config(extra: &str) -> Self {
         let root = tempfile::tempdir().unwrap();
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let host = format!("127.0.0.1:{port}");
+        let host = format!("127.0.0.1:{}", free_port());
         let config = root.path().join("config.yml");
         let storage = root.path().join("storage");
         std::fs::write(
             &config,
             format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n",
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\n{extra}",
                 storage.display()
             ),
         )
@@ -139,21 +148,22 @@ impl Distribution {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        let registry = Distribution {
-            child,
-            host,
-            _root: root,
-        };
-        for _ in 0..200 {
-            if answers_v2(&registry.host) {
-                return registry;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(25));
-        }
-        panic!(
-            "docker-registry on {} never answered GET /v2/",
-            registry.host
-        );
+        let registry = Distribution { child, host, root };
+        wait_for_v2(&registry.host, "docker-registry");
+        registry
+    }
+
+    /// The file holding the blob `digest` in the store (distribution's filesystem layout),
+    /// for tests that damage stored content as a disk would.
+    pub fn blob_file(&self, digest: &oci_spec_types::Digest) -> PathBuf {
+        let hex = digest.encoded();
+        self.root
+            .path()
+            .join("storage/docker/registry/v2/blobs")
+            .join(digest.algorithm().as_str())
+            .join(&hex[..2])
+            .join(hex)
+            .join("data")
     }
 
     /// `127.0.0.1:<port>`.
@@ -167,6 +177,82 @@ impl Drop for Distribution {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A running `olareg` (regclient's registry) from the project's shared peers folder.
+pub struct Olareg {
+    child: Child,
+    host: String,
+    _root: tempfile::TempDir,
+}
+
+impl Olareg {
+    /// The static build in the project's `../shared/peers`; `None` when absent (tests
+    /// needing it are skipped, loudly).
+    pub fn binary() -> Option<PathBuf> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/olareg");
+        path.is_file().then_some(path)
+    }
+
+    /// Starts `binary` on a free port over a fresh directory, deletes (of manifests and
+    /// blobs) allowed and garbage collection off; returns once `GET /v2/` answers.
+    pub fn start(binary: &Path) -> Self {
+        let root = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let child = Command::new(binary)
+            .args(["serve", "--addr", "127.0.0.1", "--port", &port.to_string()])
+            .args([
+                "--api-delete",
+                "--api-blob-delete",
+                "--gc-frequency=-1s",
+                "--dir",
+            ])
+            .arg(root.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let registry = Olareg {
+            child,
+            host: format!("127.0.0.1:{port}"),
+            _root: root,
+        };
+        wait_for_v2(&registry.host, "olareg");
+        registry
+    }
+
+    /// `127.0.0.1:<port>`.
+    pub fn host(&self) -> &str {
+        &self.host
+    }
+}
+
+impl Drop for Olareg {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port no one listens on right now.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Waits (bounded polling: the process gives no other sign) until `GET /v2/` on `host`
+/// gets an answer; panics naming `what` when it never does.
+fn wait_for_v2(host: &str, what: &str) {
+    for _ in 0..200 {
+        if answers_v2(host) {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(25));
+    }
+    panic!("{what} on {host} never answered GET /v2/");
 }
 
 /// Whether `GET /v2/` gets an HTTP answer.
@@ -199,6 +285,39 @@ pub fn run_oci_copy(args: &[&str]) -> (Option<i32>, String, String) {
     (
         output.status.code(),
         String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// Runs the `oci-copy` binary with `args`, `input` on its standard input and `env` set:
+/// its exit code, standard output (bytes, as a blob may be written there) and error.
+pub fn run_oci_copy_fed(
+    args: &[&str],
+    input: &[u8],
+    env: &[(&str, &Path)],
+) -> (Option<i32>, Vec<u8>, String) {
+    let mut command = oci_copy_command(args);
+    for (name, value) in env {
+        command.env(name, value);
+    }
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_vec();
+    // Written from another thread: a child that answers before reading it all must not
+    // block this one.
+    let feeder = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let output = child.wait_with_output().unwrap();
+    feeder.join().unwrap();
+    (
+        output.status.code(),
+        output.stdout,
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
