@@ -82,9 +82,12 @@ use std::sync::Arc;
 
 pub use end::{Selector, Sink, Source};
 pub use error::{ArchiveProblem, Error, LayoutProblem, Result};
-pub use execute::{Event, ExecuteOptions, Limits, Outcome, Report, StepResult};
+pub use execute::{
+    DEFAULT_CONCURRENCY, DEFAULT_RETRIES, Event, ExecuteOptions, Limits, Outcome, Report,
+    StepResult,
+};
 pub use location::{Location, Opener};
-pub use plan::{CopyOptions, ImagePair, Plan};
+pub use plan::{CopyOptions, DEFAULT_CHECK_CONCURRENCY, ImagePair, Plan};
 
 /// Plans copying `images` from `source` to `sink`, runs the plan, and returns both;
 /// fails with [`Error::StepsFailed`] when a step failed.

@@ -1,8 +1,10 @@
 //! The command line.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use oci_copy::{DEFAULT_CONCURRENCY, DEFAULT_RETRIES};
 
 pub(crate) use crate::cli::verb_args::VerbCommand;
 
@@ -161,10 +163,10 @@ pub(crate) struct RunArgs {
     #[arg(long)]
     pub(crate) keep_going: bool,
     /// Transfers at once per registry.
-    #[arg(long, short = 'j', default_value_t = 8)]
-    pub(crate) jobs: usize,
+    #[arg(long, short = 'j', default_value_t = DEFAULT_CONCURRENCY)]
+    pub(crate) jobs: NonZeroUsize,
     /// Extra tries of a failed step (and resumptions of a broken stream).
-    #[arg(long, default_value_t = 3)]
+    #[arg(long, default_value_t = DEFAULT_RETRIES)]
     pub(crate) retries: u32,
     /// Print the plan (with --dry-run) or the report as JSON.
     #[arg(long)]

@@ -1,6 +1,7 @@
 //! The commands: each parses its references, opens the ends, plans, and (unless asked
 //! not to) runs the plan.
 
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,13 +11,16 @@ use oci_copy::execute::{ExecuteOptions, Limits, execute};
 use oci_copy::filter::{TagFilterSpec, parse_platforms};
 use oci_copy::plan::{Action, CopyOptions, Root, build_plan};
 use oci_copy::sync::{SyncEntry, SyncFile, images_to_copy, run_sync, single_image};
-use oci_copy::{Error, Location, Plan};
+use oci_copy::{DEFAULT_CONCURRENCY, Error, Location, Plan};
 use oci_spec_types::{Manifest, MediaType};
 
 use crate::cli::args::{ArchiveFormat, Cli, Command, RegistryArgs, RunArgs, SelectArgs};
 pub(crate) use crate::cli::connect::opener;
 use crate::cli::progress::{reporter, summary_line};
 use crate::cli::{verb_commands, verbs};
+
+/// Requests at once when listing (tags of one repository, its manifests).
+const LISTING_JOBS: NonZeroUsize = NonZeroUsize::new(4).unwrap();
 
 /// Why a command failed, which decides the exit code.
 pub(crate) enum Failure {
@@ -88,7 +92,7 @@ async fn dispatch(command: Command) -> Result<(), Failure> {
             let run = RunArgs {
                 dry_run: true,
                 keep_going: false,
-                jobs: 8,
+                jobs: DEFAULT_CONCURRENCY,
                 retries: 0,
                 json,
             };
@@ -170,7 +174,7 @@ fn copy_options(select: &SelectArgs) -> Result<CopyOptions, Failure> {
 
 fn execute_options(run: &RunArgs) -> ExecuteOptions {
     ExecuteOptions {
-        concurrency: run.jobs.max(1),
+        concurrency: run.jobs,
         keep_going: run.keep_going,
         retries: run.retries,
         limits: Limits::new(run.jobs),
@@ -325,7 +329,7 @@ async fn inspect(
     tags: bool,
     registry: &RegistryArgs,
 ) -> Result<(), Failure> {
-    let opener = opener(registry, 4, std::slice::from_ref(location), &[])?;
+    let opener = opener(registry, LISTING_JOBS, std::slice::from_ref(location), &[])?;
     let source = opener.source(location).await?;
     if tags {
         for tag in source.tags().await? {

@@ -1,6 +1,7 @@
 //! The registry client the commands share: credentials from the flags and the usual files,
 //! plain HTTP and insecure hosts, certs.d directories and registries.conf.
 
+use std::num::NonZeroUsize;
 use std::path::{Path, PathBuf};
 
 use oci_auth::{CredentialStore, Credentials};
@@ -14,7 +15,7 @@ use crate::cli::commands::Failure;
 /// source registry and `--dest-creds` for every target registry.
 pub(crate) fn opener(
     args: &RegistryArgs,
-    jobs: usize,
+    jobs: NonZeroUsize,
     sources: &[Location],
     targets: &[Location],
 ) -> Result<Opener, Failure> {
@@ -42,14 +43,14 @@ pub(crate) fn opener(
 /// at once.
 pub(crate) fn client(
     args: &ConnectionArgs,
-    jobs: usize,
+    jobs: NonZeroUsize,
     credentials: CredentialStore,
 ) -> Result<Client, Failure> {
     // A copy between two repositories of one registry holds a download and an upload
     // per transfer, so the client's per-host limit must exceed twice the transfers.
     let mut builder = ClientConfig::builder()
         .credentials(credentials)
-        .max_requests_per_host(jobs.max(1) * 2 + 4)
+        .max_requests_per_host(jobs.get().saturating_mul(2).saturating_add(4))
         .user_agent(concat!("oci-copy/", env!("CARGO_PKG_VERSION")));
     for host in &args.plain_http {
         builder = builder.plain_http(host);

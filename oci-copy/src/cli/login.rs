@@ -3,6 +3,7 @@
 //! does.
 
 use std::io::BufRead;
+use std::num::NonZeroUsize;
 use std::path::PathBuf;
 
 use oci_auth::{
@@ -52,7 +53,7 @@ pub(crate) async fn login(args: &LoginArgs) -> Result<(), Failure> {
         &args.registry_host,
         Credentials::basic(&args.username, password.clone()),
     );
-    let checking = client(&args.connection, 1, credentials)?;
+    let checking = client(&args.connection, NonZeroUsize::MIN, credentials)?;
     checking
         .ping(&args.registry_host)
         .await

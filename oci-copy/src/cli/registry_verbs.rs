@@ -1,5 +1,7 @@
 //! Registry verbs that only a registry answers: `tag`, `delete`, `catalog` and `referrers`, each one or two calls of oci-distribution-client.
 
+use std::num::NonZeroUsize;
+
 use futures_util::TryStreamExt;
 use oci_distribution_client::{Client, ManifestReference, PulledManifest, Repository};
 use oci_spec_types::{Digest, MediaType, Reference};
@@ -38,7 +40,7 @@ pub(crate) fn registry_location(
     };
     // The verbs read and write one repository: either credentials flag applies to it.
     let this = std::slice::from_ref(&location);
-    let opener = opener(registry, 1, this, this)?;
+    let opener = opener(registry, NonZeroUsize::MIN, this, this)?;
     Ok((opener.client, reference.clone(), *explicit))
 }
 

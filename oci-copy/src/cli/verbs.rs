@@ -1,6 +1,7 @@
 //! Registry verbs as regctl, crane and oras users know them: small reads of one location
 //! (a registry repository, or a layout or archive), with `--json` output.
 
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 
 use regex::Regex;
@@ -96,7 +97,12 @@ async fn open_source(
     location: &Location,
     registry: &RegistryArgs,
 ) -> Result<Arc<dyn Source>, Failure> {
-    let opener = opener(registry, 1, std::slice::from_ref(location), &[])?;
+    let opener = opener(
+        registry,
+        NonZeroUsize::MIN,
+        std::slice::from_ref(location),
+        &[],
+    )?;
     Ok(opener.source(location).await?)
 }
 

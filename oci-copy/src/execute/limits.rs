@@ -1,6 +1,7 @@
 //! Per-registry concurrency limits, shared by every copy of a run (a sync runs many).
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -12,21 +13,21 @@ pub(crate) const LOCAL: &str = "(local)";
 /// local files). Cheap to clone; clones share the counters.
 #[derive(Debug, Clone)]
 pub struct Limits {
-    per_registry: usize,
+    per_registry: NonZeroUsize,
     semaphores: Arc<Mutex<HashMap<String, Arc<Semaphore>>>>,
 }
 
 impl Limits {
-    /// At most `per_registry` transfers at once per registry (at least 1).
-    pub fn new(per_registry: usize) -> Self {
+    /// At most `per_registry` transfers at once per registry.
+    pub fn new(per_registry: NonZeroUsize) -> Self {
         Limits {
-            per_registry: per_registry.max(1),
+            per_registry,
             semaphores: Arc::default(),
         }
     }
 
     /// The limit per registry.
-    pub fn per_registry(&self) -> usize {
+    pub fn per_registry(&self) -> NonZeroUsize {
         self.per_registry
     }
 
@@ -37,7 +38,7 @@ impl Limits {
             .unwrap_or_else(PoisonError::into_inner);
         semaphores
             .entry(key.to_owned())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.per_registry)))
+            .or_insert_with(|| Arc::new(Semaphore::new(self.per_registry.get())))
             .clone()
     }
 
@@ -60,7 +61,7 @@ impl Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits::new(8)
+        Limits::new(super::DEFAULT_CONCURRENCY)
     }
 }
 
@@ -70,7 +71,7 @@ mod tests {
 
     #[tokio::test]
     async fn slots_are_per_registry_and_shared_by_clones() {
-        let limits = Limits::new(1);
+        let limits = Limits::new(NonZeroUsize::MIN);
         let held = limits.acquire(&["a", "a", LOCAL]).await;
         assert_eq!(held.len(), 2, "a key named twice takes one slot");
         let clone = limits.clone();

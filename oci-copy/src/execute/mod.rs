@@ -11,6 +11,7 @@ mod step;
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -27,11 +28,16 @@ pub use report::{Event, Outcome, Report, StepResult};
 /// Receives [`Event`]s; called on the task doing the work, so it must be quick.
 pub type ProgressFn = Arc<dyn Fn(&Event) + Send + Sync>;
 
+/// Steps in flight at most by default, and each registry's slots ([`Limits`]) by default.
+pub const DEFAULT_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(8).unwrap();
+/// Extra tries of a failed step by default.
+pub const DEFAULT_RETRIES: u32 = 3;
+
 /// How to run a plan.
 #[derive(Clone)]
 pub struct ExecuteOptions {
     /// Steps in flight at most (each registry is further bounded by [`Limits`]).
-    pub concurrency: usize,
+    pub concurrency: NonZeroUsize,
     /// Go on after a failure with every step that does not depend on it.
     pub keep_going: bool,
     /// Extra tries of a failed step, and resumptions of a broken blob stream.
@@ -45,9 +51,9 @@ pub struct ExecuteOptions {
 impl Default for ExecuteOptions {
     fn default() -> Self {
         ExecuteOptions {
-            concurrency: 8,
+            concurrency: DEFAULT_CONCURRENCY,
             keep_going: false,
-            retries: 3,
+            retries: DEFAULT_RETRIES,
             limits: Limits::default(),
             progress: None,
         }
@@ -79,7 +85,7 @@ pub async fn execute(
         if run.stopped {
             tasks.abort_all();
         }
-        while !run.stopped && tasks.len() < options.concurrency.max(1) {
+        while !run.stopped && tasks.len() < options.concurrency.get() {
             let Some(id) = run.next_ready() else { break };
             let step = &plan.steps[id];
             if let Action::Skip { .. } = step.action {

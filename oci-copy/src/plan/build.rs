@@ -348,7 +348,7 @@ impl Builder<'_> {
                 let descriptor = self.plan.steps[id].descriptor.clone();
                 async move { (id, sink.has_blob(&descriptor).await) }
             }))
-            .buffer_unordered(self.options.check_concurrency.max(1))
+            .buffer_unordered(self.options.check_concurrency.get())
             .collect()
             .await;
         let mount_from = match (self.source.repository(), self.sink.repository()) {

@@ -14,6 +14,7 @@ mod order;
 mod render;
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 
 use bytes::Bytes;
 use oci_spec_types::{Descriptor, Digest, MediaType, Platform};
@@ -43,8 +44,11 @@ pub struct CopyOptions {
     /// Check every manifest and blob, even under a manifest the destination already has.
     pub force_recursive: bool,
     /// How many existence checks run at once.
-    pub check_concurrency: usize,
+    pub check_concurrency: NonZeroUsize,
 }
+
+/// How many existence checks run at once by default.
+pub const DEFAULT_CHECK_CONCURRENCY: NonZeroUsize = NonZeroUsize::new(16).unwrap();
 
 impl Default for CopyOptions {
     fn default() -> Self {
@@ -56,7 +60,7 @@ impl Default for CopyOptions {
             digest_tags: false,
             include_nondistributable: false,
             force_recursive: false,
-            check_concurrency: 16,
+            check_concurrency: DEFAULT_CHECK_CONCURRENCY,
         }
     }
 }

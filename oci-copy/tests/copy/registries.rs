@@ -259,7 +259,7 @@ async fn keep_going_copies_what_does_not_depend_on_a_failure() {
         .unwrap();
         let options = ExecuteOptions {
             keep_going,
-            concurrency: 1,
+            concurrency: std::num::NonZeroUsize::MIN,
             ..ExecuteOptions::default()
         };
         let report = oci_copy::execute::execute(&plan, source, sink.clone(), &options)

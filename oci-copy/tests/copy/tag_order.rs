@@ -101,7 +101,7 @@ async fn an_index_is_tagged_after_its_children_and_the_plan_says_so() {
         }
     });
     let options = ExecuteOptions {
-        concurrency: 16,
+        concurrency: std::num::NonZeroUsize::new(16).unwrap(),
         progress: Some(progress),
         ..ExecuteOptions::default()
     };
@@ -143,7 +143,7 @@ async fn a_failed_child_tag_does_not_hold_back_its_index_tags_when_going_on() {
     )
     .await;
     let options = ExecuteOptions {
-        concurrency: 16,
+        concurrency: std::num::NonZeroUsize::new(16).unwrap(),
         keep_going: true,
         ..ExecuteOptions::default()
     };
