@@ -37,12 +37,14 @@ pub(crate) async fn move_blob(
 }
 
 /// A source blob as [`BlobContent`]: reopened from any offset, resumed from where it
-/// broke (up to `resumes` times per opening), verified when read from the start, and
-/// counted for progress.
+/// broke (up to `resumes` times per opening), verified when read from the start unless the
+/// sink verifies it itself, and counted for progress.
 pub(crate) struct SourceBlob {
     pub(crate) source: Arc<dyn Source>,
     pub(crate) descriptor: Descriptor,
     pub(crate) resumes: u32,
+    /// The sink checks the digest itself (a registry): the bytes pass through unhashed.
+    pub(crate) sink_verifies: bool,
     pub(crate) progress: Option<(ProgressFn, StepId)>,
 }
 
@@ -54,6 +56,7 @@ impl BlobContent for SourceBlob {
             self.descriptor.clone(),
             offset,
             self.resumes,
+            self.sink_verifies,
         )
         .await?;
         let stream = match &self.progress {
@@ -62,9 +65,9 @@ impl BlobContent for SourceBlob {
             }
             None => stream,
         };
-        if offset > 0 || self.source.verifies_blobs() {
+        if offset > 0 || self.sink_verifies || self.source.verifies_blobs() {
             // A tail cannot be checked alone (the destination checks the whole); a
-            // verifying source already checks every byte it hands out.
+            // verifying sink or source already checks every byte.
             return Ok(stream);
         }
         let digest = self.descriptor.digest.clone();
@@ -79,19 +82,33 @@ impl BlobContent for SourceBlob {
     }
 }
 
-/// The blob from `offset` on; when the stream breaks, it is reopened where it stopped.
+/// The blob from `offset` on (unverified by the source when `unverified`, for a sink
+/// that checks it); when the stream breaks, it is reopened where it stopped.
 async fn resuming(
     source: Arc<dyn Source>,
     descriptor: Descriptor,
     offset: u64,
     resumes: u32,
+    unverified: bool,
 ) -> Result<BlobStream> {
-    let first = source.blob(&descriptor, offset).await?;
+    async fn open(
+        source: &dyn Source,
+        descriptor: &Descriptor,
+        offset: u64,
+        unverified: bool,
+    ) -> Result<BlobStream> {
+        match unverified {
+            true => source.blob_unverified(descriptor, offset).await,
+            false => source.blob(descriptor, offset).await,
+        }
+    }
+    let first = open(source.as_ref(), &descriptor, offset, unverified).await?;
     struct State {
         source: Arc<dyn Source>,
         descriptor: Descriptor,
         position: u64,
         left: u32,
+        unverified: bool,
         inner: Option<BlobStream>,
     }
     let state = State {
@@ -99,6 +116,7 @@ async fn resuming(
         descriptor,
         position: offset,
         left: resumes,
+        unverified,
         inner: Some(first),
     };
     let stream = futures_util::stream::try_unfold(state, |mut state| async move {
@@ -118,7 +136,13 @@ async fn resuming(
                 Some(Err(error)) => {
                     state.left -= 1;
                     tracing::warn!(digest = %state.descriptor.digest, at = state.position, %error, "blob stream broke; resuming");
-                    state.inner = Some(state.source.blob(&state.descriptor, state.position).await?);
+                    let reopened = open(
+                        state.source.as_ref(),
+                        &state.descriptor,
+                        state.position,
+                        state.unverified,
+                    );
+                    state.inner = Some(reopened.await?);
                 }
             }
         }
@@ -217,6 +241,7 @@ mod tests {
             source: source.clone(),
             descriptor,
             resumes: 3,
+            sink_verifies: false,
             progress: None,
         };
         let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
@@ -236,6 +261,7 @@ mod tests {
             source,
             descriptor: descriptor.clone(),
             resumes: 0,
+            sink_verifies: false,
             progress: Some((progress, 7)),
         };
         let _: Vec<Bytes> = blob.open(40).await.unwrap().try_collect().await.unwrap();
@@ -259,6 +285,7 @@ mod tests {
             source,
             descriptor,
             resumes: 1,
+            sink_verifies: false,
             progress: None,
         };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
@@ -273,9 +300,27 @@ mod tests {
             source,
             descriptor,
             resumes: 0,
+            sink_verifies: false,
             progress: None,
         };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
         assert!(matches!(result, Err(Error::Verify { .. })));
+    }
+
+    #[tokio::test]
+    async fn for_a_verifying_sink_the_bytes_pass_through_unhashed() {
+        let (source, mut descriptor) = flaky(1);
+        descriptor.digest = Digest::compute(b"something else");
+        let blob = SourceBlob {
+            source: source.clone(),
+            descriptor,
+            resumes: 1,
+            sink_verifies: true,
+            progress: None,
+        };
+        // Wrong content is handed on, for the sink to refuse; resuming still works.
+        let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(chunks.concat(), source.content.to_vec());
+        assert_eq!(*source.opened_at.lock().unwrap(), [0, 30]);
     }
 }
