@@ -31,7 +31,10 @@ async fn a_damaged_blob_copied_into_a_layout_fails_the_copy() {
     let from = format!("{}/app:v1", source.host());
     let to = format!("oci:{}:v1", dir.path().join("layout").display());
     let failed = try_copy(&opener(), &from, &to, &CopyOptions::default()).await;
-    let error = format!("{:?}", failed.err().expect("the copy must fail"));
+    let Err(error) = failed else {
+        panic!("the copy must fail")
+    };
+    let error = format!("{error:?}");
     let digest = image.layers[0].descriptor.digest.to_string();
     assert!(error.contains(&digest), "{error}");
     let stored = dir
@@ -51,10 +54,10 @@ async fn a_damaged_blob_copied_into_a_registry_is_refused_there() {
     let from = format!("{}/app:v1", source.host());
     let to = format!("{}/app:v1", destination.host());
     let failed = try_copy(&opener(), &from, &to, &CopyOptions::default()).await;
-    let error = format!(
-        "{:?}",
-        failed.err().expect("the destination must refuse it")
-    );
+    let Err(error) = failed else {
+        panic!("the destination must refuse the damaged blob")
+    };
+    let error = format!("{error:?}");
     assert!(error.contains("DIGEST_INVALID"), "{error}");
     let layer = &image.layers[0].descriptor.digest;
     assert!(!has_blob(destination.host(), "app", layer));

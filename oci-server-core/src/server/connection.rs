@@ -21,13 +21,13 @@ use tokio::{
     sync::{OwnedSemaphorePermit, watch},
 };
 
+#[cfg(target_os = "linux")]
+use super::sendfile_io::SendfileStream;
 use super::{
     Shared,
     activity::{Activity, Expiry, Guarded},
     body_timeout::SilenceLimit,
 };
-#[cfg(target_os = "linux")]
-use super::sendfile_io::SendfileStream;
 use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue};
 
 static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
@@ -38,7 +38,9 @@ static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
 enum Scheme {
     /// Plain HTTP; `files`, when given, is where the connection's writer takes the files of
     /// zero-copy answers, offered to HTTP/1.x requests (HTTP/2 frames its data itself).
-    Http { files: Option<FileQueue> },
+    Http {
+        files: Option<FileQueue>,
+    },
     Https,
 }
 

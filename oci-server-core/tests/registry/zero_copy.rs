@@ -103,7 +103,7 @@ async fn pipelined_answers_on_one_connection_keep_their_order() {
         rest = &rest[head_end..];
         if has_body {
             assert!(rest.len() >= expected.len(), "answer cut short");
-            assert!(&rest[..expected.len()] == &expected[..], "body differs");
+            assert!(rest[..expected.len()] == expected[..], "body differs");
             rest = &rest[expected.len()..];
         }
     }
