@@ -58,7 +58,7 @@ async fn a_damaged_blob_copied_into_a_registry_is_refused_there() {
         panic!("the destination must refuse the damaged blob")
     };
     let error = format!("{error:?}");
-    assert!(error.contains("DIGEST_INVALID"), "{error}");
+    assert!(error.contains("DigestInvalid"), "{error}");
     let layer = &image.layers[0].descriptor.digest;
     assert!(!has_blob(destination.host(), "app", layer));
 }
