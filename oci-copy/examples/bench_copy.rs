@@ -234,6 +234,13 @@ fn run(command: &mut Command, gnu_time: bool) -> std::io::Result<Run> {
         same.args(command.get_args());
         same
     };
+    // The wrapper is a new command: carry over the settings given (regctl's HOME).
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
     let started = Instant::now();
     let output = wrapped
         .env("RUST_LOG", "warn")
