@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
-use oci_digest::{VerifyStreamError, VerifyingStream};
+use oci_digest::{DigestError, VerifyStreamError, VerifyingStream};
 use oci_spec_types::Descriptor;
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Sink, Source};
@@ -65,10 +65,15 @@ impl BlobContent for SourceBlob {
             }
             None => stream,
         };
-        if offset > 0 || self.sink_verifies || self.source.verifies_blobs() {
+        if offset > 0 || self.source.verifies_blobs() && !self.sink_verifies {
             // A tail cannot be checked alone (the destination checks the whole); a
-            // verifying sink or source already checks every byte.
+            // verifying source already checks every byte it hands out.
             return Ok(stream);
+        }
+        if self.sink_verifies {
+            // The sink checks the digest; counting the bytes costs nothing and turns a
+            // short or long blob into an error that names it, not a broken upload retried.
+            return Ok(sized(stream, &self.descriptor));
         }
         let digest = self.descriptor.digest.clone();
         let verified = VerifyingStream::new(stream, digest.clone(), Some(self.descriptor.size))?;
@@ -148,6 +153,46 @@ async fn resuming(
         }
     });
     Ok(Box::pin(stream))
+}
+
+/// Fails the stream (without hashing) when it carries more or fewer bytes than
+/// `descriptor` says.
+fn sized(stream: BlobStream, descriptor: &Descriptor) -> BlobStream {
+    let (digest, expected) = (descriptor.digest.clone(), descriptor.size);
+    let state = (stream, 0u64, false);
+    Box::pin(futures_util::stream::unfold(
+        state,
+        move |(mut stream, found, ended)| {
+            let digest = digest.clone();
+            async move {
+                if ended {
+                    return None;
+                }
+                let fail = |source| Error::Verify {
+                    digest,
+                    source: Box::new(source),
+                };
+                match stream.next().await {
+                    Some(Ok(chunk)) => {
+                        let found = found + chunk.len() as u64;
+                        match found > expected {
+                            true => Some((
+                                Err(fail(DigestError::SizeExceeded { expected })),
+                                (stream, found, true),
+                            )),
+                            false => Some((Ok(chunk), (stream, found, false))),
+                        }
+                    }
+                    Some(Err(error)) => Some((Err(error), (stream, found, true))),
+                    None if found != expected => Some((
+                        Err(fail(DigestError::SizeMismatch { expected, found })),
+                        (stream, found, true),
+                    )),
+                    None => None,
+                }
+            }
+        },
+    ))
 }
 
 /// Reports the bytes passing through as [`Event::Bytes`].
@@ -305,6 +350,21 @@ mod tests {
         };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
         assert!(matches!(result, Err(Error::Verify { .. })));
+    }
+
+    #[tokio::test]
+    async fn for_a_verifying_sink_a_wrong_size_still_fails_unhashed() {
+        let (source, mut descriptor) = flaky(0);
+        descriptor.size = 101;
+        let blob = SourceBlob {
+            source,
+            descriptor,
+            resumes: 0,
+            sink_verifies: true,
+            progress: None,
+        };
+        let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
+        assert!(matches!(result, Err(Error::Verify { .. })), "{result:?}");
     }
 
     #[tokio::test]
