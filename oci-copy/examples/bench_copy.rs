@@ -1,10 +1,12 @@
-//! Benchmark: oci-copy against `skopeo copy --all`, registry to registry.
+//! Benchmark: oci-copy against `regctl image copy` and `skopeo copy --all`, registry to
+//! registry.
 //!
 //! Generates a two-platform image (20 layers of 10 MiB per platform, 400 MiB of
 //! incompressible content), pushes it to a local `oci-registry`, then copies it to fresh
-//! `oci-registry` instances with the `oci-copy` binary and with skopeo: once cold (the
-//! destination is empty) and again warm (nothing to do). Prints a Markdown table of wall
-//! times (cold: best of 3, each into a fresh registry; warm: best of 5), ratios and peak RSS (from GNU
+//! `oci-registry` instances with the `oci-copy` binary, with regctl (regclient's command line,
+//! `../shared/peers/regctl` or `REGCTL`, when present) and with skopeo (when installed): cold
+//! (the destination is empty) and again warm (nothing to do). Prints a Markdown table of wall
+//! times (medians of 5, cold runs each into a fresh registry), ratios and peak RSS (from GNU
 //! time, when installed). Registry stores live in `/dev/shm` unless `BENCH_STORE` names
 //! another folder.
 //!
@@ -30,6 +32,8 @@ use oci_spec_types::{
 };
 
 const CHUNK: usize = 256 * 1024;
+/// Runs per tool and temperature; the table shows medians.
+const RUNS: usize = 5;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -37,7 +41,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let layers = args.next().transpose()?.unwrap_or(20);
     let layer_mib = args.next().transpose()?.unwrap_or(10);
     let bin = binaries_dir()?;
-    let source = RegistryProcess::start(&bin.join("oci-registry"))?;
+    let registry = bin.join("oci-registry");
+    let source = RegistryProcess::start(&registry)?;
     let image = Generated::new(layers, layer_mib * 1024 * 1024);
     let total_mib = image.total_bytes() as f64 / (1024.0 * 1024.0);
     eprintln!(
@@ -47,33 +52,43 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     push(&image, &source.host).await?;
     let from = format!("{}/bench/app:v1", source.host);
 
-    let registry = bin.join("oci-registry");
     let oci_copy = bin.join("oci-copy");
-    // Cold runs each go to a fresh registry; warm runs repeat the copy into the last one.
-    let mut last = None;
-    let ours_cold = best_of(3, || {
-        let fresh = RegistryProcess::start(&registry)?;
-        let run = timed(Command::new(&oci_copy).args([
-            "copy",
-            &from,
-            &format!("{}/bench/app:v1", fresh.host),
-        ]));
-        last = Some(fresh);
-        run
-    })?;
-    let to = format!(
-        "{}/bench/app:v1",
-        last.as_ref().map_or("", |r| r.host.as_str())
-    );
-    let ours_warm = timed_short(5, || {
+    let ours = cold_and_warm(&registry, &|_| Ok(()), &|to| {
         let mut command = Command::new(&oci_copy);
-        command.args(["copy", &from, &to]);
+        command.args(["copy", &from, &format!("{to}/bench/app:v1")]);
         command
     })?;
 
+    let regctl = regctl_binary();
+    // regctl keeps per-host settings (plain HTTP here) in $HOME/.regctl: a home of its own.
+    let regctl_home = tempfile::tempdir()?;
+    let regctl_command = |args: &[&str]| {
+        let mut command = Command::new(regctl.as_deref().unwrap_or(Path::new("regctl")));
+        command.env("HOME", regctl_home.path()).args(args);
+        command
+    };
+    let plain_http = |host: &str| {
+        let status = regctl_command(&["registry", "set", host, "--tls", "disabled"])
+            .stdout(Stdio::null())
+            .status()?;
+        match status.success() {
+            true => Ok(()),
+            false => Err(std::io::Error::other("regctl registry set failed")),
+        }
+    };
+    let regctl_rows = match &regctl {
+        Some(_) => {
+            plain_http(&source.host)?;
+            Some(cold_and_warm(&registry, &plain_http, &|to| {
+                regctl_command(&["image", "copy", &from, &format!("{to}/bench/app:v1")])
+            })?)
+        }
+        None => None,
+    };
+
     let skopeo_rows = if Command::new("skopeo").arg("--version").output().is_ok() {
         let from = format!("docker://{from}");
-        let skopeo = |to: &str| {
+        Some(cold_and_warm(&registry, &|_| Ok(()), &|to| {
             let mut command = Command::new("skopeo");
             command.args([
                 "copy",
@@ -81,52 +96,76 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "--src-tls-verify=false",
                 "--dest-tls-verify=false",
                 &from,
-                to,
+                &format!("docker://{to}/bench/app:v1"),
             ]);
             command
-        };
-        let mut last = None;
-        let cold = best_of(3, || {
-            let fresh = RegistryProcess::start(&registry)?;
-            let run = timed(&mut skopeo(&format!(
-                "docker://{}/bench/app:v1",
-                fresh.host
-            )));
-            last = Some(fresh);
-            run
-        })?;
-        let to = format!(
-            "docker://{}/bench/app:v1",
-            last.as_ref().map_or("", |r| r.host.as_str())
-        );
-        let warm = timed_short(5, || skopeo(&to))?;
-        Some((cold, warm))
+        })?)
     } else {
         None
     };
 
     println!(
         "Copy of a 2-platform image, {layers} layers x {layer_mib} MiB per platform ({total_mib:.0} MiB), \
-         oci-registry to oci-registry on 127.0.0.1, stores in {}; cold: best of 3, warm: best of 5\n",
+         oci-registry to oci-registry on 127.0.0.1, stores in {}; medians of {RUNS} runs, each \
+         cold run into a fresh registry\n",
         store_parent().display()
     );
     println!("| tool | cold (s) | warm (s) | peak RSS cold (MiB) | peak RSS warm (MiB) |");
     println!("|---|---:|---:|---:|---:|");
-    println!("{}", row("oci-copy", &ours_cold, &ours_warm));
-    match &skopeo_rows {
-        Some((cold, warm)) => {
-            println!("{}", row("skopeo copy --all", cold, warm));
+    println!("{}", row("oci-copy", &ours));
+    let peers = [
+        ("regctl image copy", regctl_rows),
+        ("skopeo copy --all", skopeo_rows),
+    ];
+    for (name, runs) in &peers {
+        match runs {
+            Some(runs) => println!("{}", row(name, runs)),
+            None => println!("| {name} | not found | | | |"),
+        }
+    }
+    for (name, runs) in &peers {
+        if let Some((cold, warm)) = runs {
             let ratio =
                 |theirs: &Run, ours: &Run| theirs.wall.as_secs_f64() / ours.wall.as_secs_f64();
             println!(
-                "| **speed-up** | **{:.1}x** | **{:.1}x** | | |",
-                ratio(cold, &ours_cold),
-                ratio(warm, &ours_warm)
+                "| **oci-copy's speed-up over {}** | **{:.1}x** | **{:.1}x** | | |",
+                name.split(' ').next().unwrap_or(name),
+                ratio(cold, &ours.0),
+                ratio(warm, &ours.1)
             );
         }
-        None => println!("| skopeo | not installed | | | |"),
     }
     Ok(())
+}
+
+/// regctl: `REGCTL` when set, else the static build in the workspace's shared peers folder.
+fn regctl_binary() -> Option<PathBuf> {
+    let path = match std::env::var_os("REGCTL") {
+        Some(path) => PathBuf::from(path),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/peers/regctl"),
+    };
+    path.is_file().then_some(path)
+}
+
+/// One tool's cold and warm runs: `copy(host)` copies into the registry at `host`, which
+/// `prepare(host)` readies first, untimed. Cold runs each copy into a fresh registry; warm
+/// runs repeat the copy into the last one.
+fn cold_and_warm(
+    registry: &Path,
+    prepare: &dyn Fn(&str) -> std::io::Result<()>,
+    copy: &dyn Fn(&str) -> Command,
+) -> std::io::Result<(Run, Run)> {
+    let mut last = None;
+    let cold = median_of(RUNS, || {
+        let fresh = RegistryProcess::start(registry)?;
+        prepare(&fresh.host)?;
+        let run = timed(&mut copy(&fresh.host));
+        last = Some(fresh);
+        run
+    })?;
+    let to = last.as_ref().map_or("", |fresh| fresh.host.as_str());
+    let warm = timed_short(RUNS, || copy(to))?;
+    Ok((cold, warm))
 }
 
 /// One timed process run.
@@ -135,7 +174,7 @@ struct Run {
     peak_rss_kib: Option<u64>,
 }
 
-fn row(name: &str, cold: &Run, warm: &Run) -> String {
+fn row(name: &str, (cold, warm): &(Run, Run)) -> String {
     let rss = |run: &Run| {
         run.peak_rss_kib.map_or_else(
             || "-".to_owned(),
@@ -151,15 +190,16 @@ fn row(name: &str, cold: &Run, warm: &Run) -> String {
     )
 }
 
-fn best_of(times: usize, mut run: impl FnMut() -> std::io::Result<Run>) -> std::io::Result<Run> {
-    let mut best: Option<Run> = None;
-    for _ in 0..times {
-        let next = run()?;
-        if best.as_ref().is_none_or(|best| next.wall < best.wall) {
-            best = Some(next);
-        }
-    }
-    best.ok_or_else(|| std::io::Error::other("no run"))
+/// The run of median wall time among `times` runs.
+fn median_of(times: usize, mut run: impl FnMut() -> std::io::Result<Run>) -> std::io::Result<Run> {
+    let mut runs = (0..times)
+        .map(|_| run())
+        .collect::<std::io::Result<Vec<Run>>>()?;
+    runs.sort_by_key(|run| run.wall);
+    let middle = runs.len() / 2;
+    runs.into_iter()
+        .nth(middle)
+        .ok_or_else(|| std::io::Error::other("no run"))
 }
 
 /// Runs `command` under GNU time (when installed) for its peak RSS; fails on a non-zero
@@ -168,14 +208,14 @@ fn timed(command: &mut Command) -> std::io::Result<Run> {
     run(command, Path::new("/usr/bin/time").exists())
 }
 
-/// Times `command` run `times` times directly (no wrapper process to skew short runs),
-/// then once more under GNU time for its peak RSS.
+/// Times `command` run `times` times directly (no wrapper process to skew short runs) and
+/// keeps the median run, then runs it once more under GNU time for its peak RSS.
 fn timed_short(times: usize, mut command: impl FnMut() -> Command) -> std::io::Result<Run> {
-    let best = best_of(times, || run(&mut command(), false))?;
+    let median = median_of(times, || run(&mut command(), false))?;
     let peak_rss_kib = timed(&mut command())?.peak_rss_kib;
     Ok(Run {
         peak_rss_kib,
-        ..best
+        ..median
     })
 }
 
@@ -194,6 +234,13 @@ fn run(command: &mut Command, gnu_time: bool) -> std::io::Result<Run> {
         same.args(command.get_args());
         same
     };
+    // The wrapper is a new command: carry over the settings given (regctl's HOME).
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => wrapped.env(key, value),
+            None => wrapped.env_remove(key),
+        };
+    }
     let started = Instant::now();
     let output = wrapped
         .env("RUST_LOG", "warn")

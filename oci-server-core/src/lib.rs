@@ -79,6 +79,7 @@ pub mod server;
 pub mod storage;
 mod store;
 pub mod upload_limits;
+mod zero_copy;
 
 #[cfg(feature = "axum")]
 pub use adapter::{RegistryService, probe_router, router};

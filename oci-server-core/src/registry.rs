@@ -22,6 +22,7 @@ use crate::{
     routes::Route,
     storage::{FsStorage, Storage},
     store::Store,
+    zero_copy::FileQueue,
 };
 
 /// An OCI distribution registry over any [`Storage`]. Cheap to clone (shared state).
@@ -163,6 +164,7 @@ impl Registry {
                     parts.method.clone(),
                     parts.headers,
                     parts.uri.query(),
+                    parts.extensions.get::<FileQueue>().cloned(),
                     body,
                     record,
                 )
@@ -181,12 +183,15 @@ impl Registry {
     }
 
     /// Decides the request's [`Operation`], lets it through the gate and runs it.
+    // One parameter per part of the request head the handlers read.
+    #[allow(clippy::too_many_arguments)]
     async fn run(
         &self,
         route: Route,
         method: Method,
         headers: http::HeaderMap,
         query: Option<&str>,
+        files: Option<FileQueue>,
         body: ByteStream<'static>,
         record: &mut RequestRecord,
     ) -> Answer {
@@ -198,6 +203,7 @@ impl Registry {
             query: Query::parse(query),
             head: method == Method::HEAD,
             permissions,
+            files,
         };
         self.dispatch(operation, incoming, body).await
     }

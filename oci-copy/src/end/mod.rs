@@ -107,6 +107,12 @@ pub trait Source: Send + Sync {
     /// wraps the stream in a verifier.
     async fn blob(&self, descriptor: &Descriptor, offset: u64) -> Result<BlobStream>;
 
+    /// The same bytes, for a sink that checks them itself ([`Sink::verifies_blobs`]): a
+    /// source that verifies what [`blob`](Self::blob) hands out may skip that work here.
+    async fn blob_unverified(&self, descriptor: &Descriptor, offset: u64) -> Result<BlobStream> {
+        self.blob(descriptor, offset).await
+    }
+
     /// Descriptors of the manifests whose `subject` is `subject`.
     async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>>;
 }
@@ -156,6 +162,13 @@ pub trait Sink: Send + Sync {
     /// What the sink can keep.
     fn traits(&self) -> SinkTraits {
         SinkTraits::default()
+    }
+
+    /// Whether the sink checks every blob against its digest as it stores it, refusing a
+    /// mismatch (a registry does, by protocol), so the copy need not hash the bytes it only
+    /// passes through. Sinks that write files say no and get verified streams.
+    fn verifies_blobs(&self) -> bool {
+        false
     }
 
     /// Whether the blob is already there.

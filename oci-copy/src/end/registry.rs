@@ -234,6 +234,15 @@ impl Source for RegistryEnd {
         Ok(Box::pin(tail))
     }
 
+    /// A plain (ranged, when resuming) download, unhashed: the sink checks the digest.
+    async fn blob_unverified(&self, descriptor: &Descriptor, offset: u64) -> Result<BlobStream> {
+        let stream = self
+            .client
+            .get_blob_range(&self.repository, &descriptor.digest, offset, None)
+            .await?;
+        Ok(Box::pin(stream.map_err(Error::from)))
+    }
+
     async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>> {
         Ok(self
             .client
@@ -251,6 +260,11 @@ impl Sink for RegistryEnd {
 
     fn repository(&self) -> Option<RepositoryAddress> {
         Some(address(&self.repository))
+    }
+
+    /// A registry checks the digest of every blob pushed to it before it keeps it.
+    fn verifies_blobs(&self) -> bool {
+        true
     }
 
     async fn has_blob(&self, descriptor: &Descriptor) -> Result<bool> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
-use oci_digest::{VerifyStreamError, VerifyingStream};
+use oci_digest::{DigestError, VerifyStreamError, VerifyingStream};
 use oci_spec_types::Descriptor;
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Sink, Source};
@@ -37,12 +37,14 @@ pub(crate) async fn move_blob(
 }
 
 /// A source blob as [`BlobContent`]: reopened from any offset, resumed from where it
-/// broke (up to `resumes` times per opening), verified when read from the start, and
-/// counted for progress.
+/// broke (up to `resumes` times per opening), verified when read from the start unless the
+/// sink verifies it itself, and counted for progress.
 pub(crate) struct SourceBlob {
     pub(crate) source: Arc<dyn Source>,
     pub(crate) descriptor: Descriptor,
     pub(crate) resumes: u32,
+    /// The sink checks the digest itself (a registry): the bytes pass through unhashed.
+    pub(crate) sink_verifies: bool,
     pub(crate) progress: Option<(ProgressFn, StepId)>,
 }
 
@@ -54,6 +56,7 @@ impl BlobContent for SourceBlob {
             self.descriptor.clone(),
             offset,
             self.resumes,
+            self.sink_verifies,
         )
         .await?;
         let stream = match &self.progress {
@@ -62,10 +65,15 @@ impl BlobContent for SourceBlob {
             }
             None => stream,
         };
-        if offset > 0 || self.source.verifies_blobs() {
+        if offset > 0 || self.source.verifies_blobs() && !self.sink_verifies {
             // A tail cannot be checked alone (the destination checks the whole); a
             // verifying source already checks every byte it hands out.
             return Ok(stream);
+        }
+        if self.sink_verifies {
+            // The sink checks the digest; counting the bytes costs nothing and turns a
+            // short or long blob into an error that names it, not a broken upload retried.
+            return Ok(sized(stream, &self.descriptor));
         }
         let digest = self.descriptor.digest.clone();
         let verified = VerifyingStream::new(stream, digest.clone(), Some(self.descriptor.size))?;
@@ -79,19 +87,33 @@ impl BlobContent for SourceBlob {
     }
 }
 
-/// The blob from `offset` on; when the stream breaks, it is reopened where it stopped.
+/// The blob from `offset` on (unverified by the source when `unverified`, for a sink
+/// that checks it); when the stream breaks, it is reopened where it stopped.
 async fn resuming(
     source: Arc<dyn Source>,
     descriptor: Descriptor,
     offset: u64,
     resumes: u32,
+    unverified: bool,
 ) -> Result<BlobStream> {
-    let first = source.blob(&descriptor, offset).await?;
+    async fn open(
+        source: &dyn Source,
+        descriptor: &Descriptor,
+        offset: u64,
+        unverified: bool,
+    ) -> Result<BlobStream> {
+        match unverified {
+            true => source.blob_unverified(descriptor, offset).await,
+            false => source.blob(descriptor, offset).await,
+        }
+    }
+    let first = open(source.as_ref(), &descriptor, offset, unverified).await?;
     struct State {
         source: Arc<dyn Source>,
         descriptor: Descriptor,
         position: u64,
         left: u32,
+        unverified: bool,
         inner: Option<BlobStream>,
     }
     let state = State {
@@ -99,6 +121,7 @@ async fn resuming(
         descriptor,
         position: offset,
         left: resumes,
+        unverified,
         inner: Some(first),
     };
     let stream = futures_util::stream::try_unfold(state, |mut state| async move {
@@ -118,12 +141,58 @@ async fn resuming(
                 Some(Err(error)) => {
                     state.left -= 1;
                     tracing::warn!(digest = %state.descriptor.digest, at = state.position, %error, "blob stream broke; resuming");
-                    state.inner = Some(state.source.blob(&state.descriptor, state.position).await?);
+                    let reopened = open(
+                        state.source.as_ref(),
+                        &state.descriptor,
+                        state.position,
+                        state.unverified,
+                    );
+                    state.inner = Some(reopened.await?);
                 }
             }
         }
     });
     Ok(Box::pin(stream))
+}
+
+/// Fails the stream (without hashing) when it carries more or fewer bytes than
+/// `descriptor` says.
+fn sized(stream: BlobStream, descriptor: &Descriptor) -> BlobStream {
+    let (digest, expected) = (descriptor.digest.clone(), descriptor.size);
+    let state = (stream, 0u64, false);
+    Box::pin(futures_util::stream::unfold(
+        state,
+        move |(mut stream, found, ended)| {
+            let digest = digest.clone();
+            async move {
+                if ended {
+                    return None;
+                }
+                let fail = |source| Error::Verify {
+                    digest,
+                    source: Box::new(source),
+                };
+                match stream.next().await {
+                    Some(Ok(chunk)) => {
+                        let found = found + chunk.len() as u64;
+                        match found > expected {
+                            true => Some((
+                                Err(fail(DigestError::SizeExceeded { expected })),
+                                (stream, found, true),
+                            )),
+                            false => Some((Ok(chunk), (stream, found, false))),
+                        }
+                    }
+                    Some(Err(error)) => Some((Err(error), (stream, found, true))),
+                    None if found != expected => Some((
+                        Err(fail(DigestError::SizeMismatch { expected, found })),
+                        (stream, found, true),
+                    )),
+                    None => None,
+                }
+            }
+        },
+    ))
 }
 
 /// Reports the bytes passing through as [`Event::Bytes`].
@@ -217,6 +286,7 @@ mod tests {
             source: source.clone(),
             descriptor,
             resumes: 3,
+            sink_verifies: false,
             progress: None,
         };
         let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
@@ -236,6 +306,7 @@ mod tests {
             source,
             descriptor: descriptor.clone(),
             resumes: 0,
+            sink_verifies: false,
             progress: Some((progress, 7)),
         };
         let _: Vec<Bytes> = blob.open(40).await.unwrap().try_collect().await.unwrap();
@@ -259,6 +330,7 @@ mod tests {
             source,
             descriptor,
             resumes: 1,
+            sink_verifies: false,
             progress: None,
         };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
@@ -273,9 +345,42 @@ mod tests {
             source,
             descriptor,
             resumes: 0,
+            sink_verifies: false,
             progress: None,
         };
         let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
         assert!(matches!(result, Err(Error::Verify { .. })));
+    }
+
+    #[tokio::test]
+    async fn for_a_verifying_sink_a_wrong_size_still_fails_unhashed() {
+        let (source, mut descriptor) = flaky(0);
+        descriptor.size = 101;
+        let blob = SourceBlob {
+            source,
+            descriptor,
+            resumes: 0,
+            sink_verifies: true,
+            progress: None,
+        };
+        let result: Result<Vec<Bytes>> = blob.open(0).await.unwrap().try_collect().await;
+        assert!(matches!(result, Err(Error::Verify { .. })), "{result:?}");
+    }
+
+    #[tokio::test]
+    async fn for_a_verifying_sink_the_bytes_pass_through_unhashed() {
+        let (source, mut descriptor) = flaky(1);
+        descriptor.digest = Digest::compute(b"something else");
+        let blob = SourceBlob {
+            source: source.clone(),
+            descriptor,
+            resumes: 1,
+            sink_verifies: true,
+            progress: None,
+        };
+        // Wrong content is handed on, for the sink to refuse; resuming still works.
+        let chunks: Vec<Bytes> = blob.open(0).await.unwrap().try_collect().await.unwrap();
+        assert_eq!(chunks.concat(), source.content.to_vec());
+        assert_eq!(*source.opened_at.lock().unwrap(), [0, 30]);
     }
 }

@@ -121,6 +121,7 @@ impl StepWork {
                     source: self.source.clone(),
                     descriptor: descriptor.clone(),
                     resumes: self.options.retries,
+                    sink_verifies: self.sink.verifies_blobs(),
                     progress: self
                         .options
                         .progress

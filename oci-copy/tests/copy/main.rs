@@ -23,4 +23,5 @@ mod sync;
 mod tag_order;
 mod verbs;
 mod verbs_write;
+mod verification;
 mod wild;

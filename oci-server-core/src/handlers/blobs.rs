@@ -13,6 +13,7 @@ use crate::{
     names::RepoName,
     range::{ByteRange, RangeRequest, content_range},
     response::{CONTENT_DIGEST, finish, no_content},
+    zero_copy::{self, FileSlice},
 };
 
 /// The blob, whole (200) or the single range asked for (206); 416 when the range selects
@@ -37,16 +38,24 @@ pub(crate) async fn get(ctx: &Ctx, name: RepoName, digest: Digest, req: &Incomin
     if req.head {
         return Ok(finish(builder, ResponseBody::empty()));
     }
-    let stream = ctx
-        .store
-        .storage()
+    let len = range.map_or(size, |r| r.len());
+    let storage = ctx.store.storage();
+    if let Some(files) = &req.files
+        && let Some(file) = storage.blob_file(&digest).await?
+    {
+        let slice = FileSlice {
+            file,
+            offset: range.map_or(0, |r| r.start),
+            remaining: len,
+        };
+        let stream = zero_copy::file_stream(files.clone(), slice);
+        return Ok(finish(builder, ResponseBody::stream(stream, len)));
+    }
+    let stream = storage
         .blob_read(&digest, range)
         .await?
         .ok_or_else(unknown)?;
-    Ok(finish(
-        builder,
-        ResponseBody::stream(stream, range.map_or(size, |r| r.len())),
-    ))
+    Ok(finish(builder, ResponseBody::stream(stream, len)))
 }
 
 /// The range a request asks for within `size` bytes; 416 when it selects nothing.

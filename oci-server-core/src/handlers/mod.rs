@@ -23,6 +23,7 @@ use crate::{
     error::Error,
     query::{Query, encode_value},
     store::Store,
+    zero_copy::FileQueue,
 };
 
 /// What a handler answers.
@@ -49,6 +50,8 @@ pub(crate) struct Incoming {
     pub head: bool,
     /// What the caller may do (the gate has checked what the route itself needs).
     pub permissions: Permissions,
+    /// Where the connection sends files zero-copy, when it can (plain HTTP/1.x on Linux).
+    pub files: Option<FileQueue>,
 }
 
 impl Incoming {

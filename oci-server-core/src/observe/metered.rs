@@ -60,6 +60,11 @@ impl Storage for MeteredStorage {
         self.timed("blob_read", self.inner.blob_read(digest, range))
     }
 
+    fn blob_file<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<std::fs::File>> {
+        // The same operation as `blob_read`, by another route: counted under its name.
+        self.timed("blob_read", self.inner.blob_file(digest))
+    }
+
     fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
         self.timed("blob_put", self.inner.blob_put(digest, content))
     }

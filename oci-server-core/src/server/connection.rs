@@ -12,7 +12,7 @@
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
 
-use http::{HeaderMap, HeaderValue, Request};
+use http::{HeaderValue, Request, Version};
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::{
@@ -21,30 +21,43 @@ use tokio::{
     sync::{OwnedSemaphorePermit, watch},
 };
 
+#[cfg(target_os = "linux")]
+use super::sendfile_io::SendfileStream;
 use super::{
     Shared,
     activity::{Activity, Expiry, Guarded},
     body_timeout::SilenceLimit,
 };
-use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog};
+use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue};
 
 static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
 
 /// How the client reached us, which the registry needs for the absolute URLs it hands out
 /// (the token realm): an HTTP/1.1 request over TLS looks like one over plain TCP.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Scheme {
-    Http,
+    /// Plain HTTP; `files`, when given, is where the connection's writer takes the files of
+    /// zero-copy answers, offered to HTTP/1.x requests (HTTP/2 frames its data itself).
+    Http {
+        files: Option<FileQueue>,
+    },
     Https,
 }
 
 impl Scheme {
     /// Says so in `X-Forwarded-Proto`, as a TLS-terminating proxy in front would: this
     /// server terminates TLS, so a client's own value is replaced; over plain HTTP a proxy's
-    /// value stands.
-    fn tell(self, headers: &mut HeaderMap) {
-        if let Self::Https = self {
-            headers.insert(X_FORWARDED_PROTO, HeaderValue::from_static("https"));
+    /// value stands. Offers the zero-copy file queue to HTTP/1.x requests that can use it.
+    fn tell<B>(&self, request: &mut Request<B>) {
+        match self {
+            Self::Https => {
+                let https = HeaderValue::from_static("https");
+                request.headers_mut().insert(X_FORWARDED_PROTO, https);
+            }
+            Self::Http { files: Some(files) } if request.version() <= Version::HTTP_11 => {
+                request.extensions_mut().insert(files.clone());
+            }
+            Self::Http { .. } => {}
         }
     }
 }
@@ -63,7 +76,7 @@ pub(super) async fn run(
     tokio::pin!(expiry);
     let mut stop = shared.stop.clone();
     let Some(tls) = options.tls() else {
-        return serve_io(stream, peer, &shared, &activity, expiry, stop, Scheme::Http).await;
+        return serve_plain(stream, peer, &shared, &activity, expiry, stop).await;
     };
     let handshake = tokio::select! {
         result = tls.acceptor().accept(stream) => result,
@@ -89,6 +102,29 @@ pub(super) async fn run(
     }
 }
 
+/// A plain TCP connection: on Linux its HTTP/1.x answers may send blob files zero-copy.
+async fn serve_plain(
+    stream: TcpStream,
+    peer: SocketAddr,
+    shared: &Shared,
+    activity: &Arc<Activity>,
+    expiry: Pin<&mut impl Future<Output = Expiry>>,
+    stop: watch::Receiver<bool>,
+) {
+    #[cfg(target_os = "linux")]
+    {
+        let files = FileQueue::default();
+        let stream = SendfileStream::new(stream, files.clone());
+        let scheme = Scheme::Http { files: Some(files) };
+        serve_io(stream, peer, shared, activity, expiry, stop, scheme).await
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let scheme = Scheme::Http { files: None };
+        serve_io(stream, peer, shared, activity, expiry, stop, scheme).await
+    }
+}
+
 async fn serve_io<I>(
     io: I,
     peer: SocketAddr,
@@ -100,6 +136,10 @@ async fn serve_io<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let http = match &scheme {
+        Scheme::Http { .. } => &shared.http_plain,
+        Scheme::Https => &shared.http,
+    };
     let service = {
         let registry = shared.registry.clone();
         let activity = Arc::clone(activity);
@@ -108,14 +148,14 @@ async fn serve_io<I>(
             let guard = activity.request_started();
             let registry = registry.clone();
             let mut request = request.map(|body| SilenceLimit::new(body, body_timeout));
-            scheme.tell(request.headers_mut());
+            scheme.tell(&mut request);
             async move {
                 let answer = registry.handle(request).await;
                 Ok::<_, Infallible>(answer.map(|body| Guarded::new(body, guard)))
             }
         })
     };
-    let connection = shared.http.serve_connection(TokioIo::new(io), service);
+    let connection = http.serve_connection(TokioIo::new(io), service);
     tokio::pin!(connection);
     let mut closing = false;
     loop {

@@ -19,6 +19,8 @@ mod error;
 mod fd_limit;
 mod options;
 mod reload;
+#[cfg(target_os = "linux")]
+mod sendfile_io;
 mod tls;
 
 use std::{future::Future, io, sync::Arc, time::Duration};
@@ -56,6 +58,9 @@ struct Shared {
     registry: Registry,
     options: ServeOptions,
     http: auto::Builder<TokioExecutor>,
+    /// The same, for plain TCP connections, whose writer takes vectored writes: set outright,
+    /// since zero-copy bodies rely on hyper passing body chunks through uncopied.
+    http_plain: auto::Builder<TokioExecutor>,
     /// Turns `true` when the server shuts down.
     stop: watch::Receiver<bool>,
 }
@@ -92,8 +97,11 @@ pub async fn serve_with(
     if let Some(tls) = options.tls() {
         background.spawn(reload::watch_files(tls.clone()));
     }
+    let mut http_plain = http_builder(&options);
+    http_plain.http1().writev(true);
     let shared = Arc::new(Shared {
         http: http_builder(&options),
+        http_plain,
         registry,
         options,
         stop: stopping,

@@ -171,6 +171,19 @@ impl Storage for FsStorage {
         Box::pin(async move { stream_file(&self.blob_path(digest)?, range).await })
     }
 
+    fn blob_file<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<std::fs::File>> {
+        Box::pin(async move {
+            let path = self.blob_path(digest)?;
+            // Blob files are renamed into place whole and only ever unlinked, never rewritten.
+            blocking(move || match std::fs::File::open(&path) {
+                Ok(file) => Ok(Some(file)),
+                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+                Err(e) => Err(StorageError::io("open", path, e)),
+            })
+            .await
+        })
+    }
+
     fn blob_put<'a>(&'a self, digest: &'a Digest, content: Bytes) -> StorageFuture<'a, ()> {
         Box::pin(async move {
             let target = self.blob_path(digest)?;

@@ -31,6 +31,7 @@ mod fs;
 mod fs_gc;
 mod fs_read;
 mod fs_upload;
+mod fs_write;
 mod key;
 mod location;
 mod memory;
@@ -71,6 +72,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
         digest: &'a Digest,
         range: Option<ByteRange>,
     ) -> StorageFuture<'a, Option<ByteStream<'static>>>;
+
+    /// A blob's file, opened for reading, when the backend keeps blobs as local files that
+    /// never change once written (so the connection may send it with `sendfile`); `None` when
+    /// absent or kept otherwise, and then [`blob_read`](Self::blob_read) serves it.
+    fn blob_file<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<std::fs::File>> {
+        let _ = digest;
+        Box::pin(async { Ok(None) })
+    }
 
     /// Stores small content the caller has already verified against `digest`. Atomic: a reader
     /// sees the whole blob or none of it.

@@ -32,3 +32,4 @@ mod tls;
 mod traversal;
 mod upload_caps;
 mod uploads;
+mod zero_copy;

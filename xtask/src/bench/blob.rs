@@ -1,4 +1,5 @@
-//! Pushing and pulling one large blob: throughput, and the server's peak RSS in each phase.
+//! Pushing and pulling one large blob: throughput, and the server's CPU seconds per GiB and peak
+//! RSS in each phase.
 //!
 //! The push is the usual client sequence (POST, one streamed PATCH, PUT with the digest), its
 //! bytes generated and hashed as they leave. The blob is then pulled twice, discarding the bytes:
@@ -14,13 +15,16 @@ use oci_digest::{Digest, VerifyStreamError, VerifyingStream};
 use reqwest::{StatusCode, Url};
 
 use super::api::{Api, send};
+use super::cpu::seconds_per_gib;
 use super::drain;
 use super::error::BenchError;
 use super::generator::{Pattern, SharedDigester, hashing_body};
-use super::metric::{Measurement, Metric, mib_per_second};
+use super::metric::{Measurement, Metric, Target, mib_per_second};
 use super::peers::RunningPeer;
 
 const REPOSITORY: &str = "bench/blob";
+/// The push CPU goal: one SHA-256 pass (about 0.7 s per GiB here) and little else.
+const PUSH_CPU_TARGET: Target = Target::AtMostCpuSeconds(1.2);
 
 /// Pushes then pulls a blob of `size` bytes made from `seed`; measures both directions.
 pub async fn run(peer: &RunningPeer, size: u64, seed: u64) -> Result<Vec<Measurement>, BenchError> {
@@ -28,15 +32,19 @@ pub async fn run(peer: &RunningPeer, size: u64, seed: u64) -> Result<Vec<Measure
     let mib = size / (1024 * 1024);
 
     peer.reset_peak_rss()?;
+    let cpu_before = peer.cpu_seconds()?;
     let started = Instant::now();
     let digest = push(&api, &Pattern::new(seed), size).await?;
     let push_rate = mib_per_second(size, started.elapsed());
+    let push_cpu = seconds_per_gib(peer.cpu_seconds()? - cpu_before, size);
     let push_rss = peer.peak_rss_mib()?;
 
     peer.reset_peak_rss()?;
+    let cpu_before = peer.cpu_seconds()?;
     let started = Instant::now();
     pull_counting(&api, &digest, size).await?;
     let pull_rate = mib_per_second(size, started.elapsed());
+    let pull_cpu = seconds_per_gib(peer.cpu_seconds()? - cpu_before, size);
     let started = Instant::now();
     pull_verifying(&api, &digest, size).await?;
     let verified_pull_rate = mib_per_second(size, started.elapsed());
@@ -51,12 +59,21 @@ pub async fn run(peer: &RunningPeer, size: u64, seed: u64) -> Result<Vec<Measure
             value: push_rate,
         },
         Measurement {
+            metric: Metric::cpu_per_gib(&push_name, PUSH_CPU_TARGET),
+            value: push_cpu,
+        },
+        Measurement {
             metric: Metric::peak_rss(&push_name),
             value: push_rss,
         },
         Measurement {
             metric: Metric::throughput(pull_name.clone()),
             value: pull_rate,
+        },
+        Measurement {
+            // Compared with olareg's column rather than held to a number.
+            metric: Metric::cpu_per_gib(&pull_name, Target::Informational),
+            value: pull_cpu,
         },
         Measurement {
             metric: Metric::throughput_for_information(verified_pull_name),

@@ -1,5 +1,5 @@
 //! The copy benchmark, which belongs to `oci-copy`: its `bench_copy` example compares
-//! `oci-copy` with `skopeo` and prints a Markdown table. We run it and include what it prints.
+//! `oci-copy` with `regctl` and `skopeo` and prints a Markdown table. We run it and include what it prints.
 //!
 //! The hook: build the release binaries the example drives (`oci-registry`, `oci-copy`), then
 //! `cargo run --release -p oci-copy --example bench_copy`; its standard output is taken as
@@ -78,7 +78,7 @@ impl CopyOutcome {
             ),
             CopyOutcome::Failed(reason) => format!("Not measured: {reason}.\n"),
         };
-        format!("## Copy (oci-copy vs skopeo)\n\n{body}")
+        format!("## Copy (oci-copy vs regctl and skopeo)\n\n{body}")
     }
 }
 

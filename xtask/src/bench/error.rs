@@ -92,6 +92,12 @@ pub enum BenchError {
         /// The server's process id.
         pid: u32,
     },
+    /// `/proc/<pid>/stat` has no readable CPU times (not Linux, or the process is gone).
+    #[error("/proc/{pid}/stat has no readable utime and stime")]
+    NoCpuTime {
+        /// The server's process id.
+        pid: u32,
+    },
     /// A load-generator task panicked or was cancelled.
     #[error("a load-generator task failed: {0}")]
     Task(#[from] tokio::task::JoinError),

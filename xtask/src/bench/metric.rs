@@ -9,6 +9,8 @@ pub enum Unit {
     RequestsPerSecond,
     /// Memory in MiB; less is better.
     Mib,
+    /// CPU seconds per GiB moved; less is better.
+    CpuSecondsPerGib,
 }
 
 impl Unit {
@@ -18,6 +20,7 @@ impl Unit {
             Unit::MibPerSecond => "MiB/s",
             Unit::RequestsPerSecond => "req/s",
             Unit::Mib => "MiB",
+            Unit::CpuSecondsPerGib => "CPU s/GiB",
         }
     }
 }
@@ -29,6 +32,8 @@ pub enum Target {
     TimesPeer(f64),
     /// Ours must stay under this many MiB, whatever the peer does.
     BelowMib(f64),
+    /// Ours must be at most this many CPU seconds per GiB, whatever the peer does.
+    AtMostCpuSeconds(f64),
     /// No goal: the row explains another one (say, how much a client-side cost narrows a
     /// difference between the servers).
     Informational,
@@ -41,6 +46,7 @@ impl Target {
         match self {
             Target::TimesPeer(times) => ratio.map(|ratio| ratio >= times),
             Target::BelowMib(limit) => Some(ours < limit),
+            Target::AtMostCpuSeconds(limit) => Some(ours <= limit),
             Target::Informational => None,
         }
     }
@@ -50,6 +56,7 @@ impl Target {
         match self {
             Target::TimesPeer(times) => format!(">= {times}x peer"),
             Target::BelowMib(limit) => format!("< {limit} MiB"),
+            Target::AtMostCpuSeconds(limit) => format!("<= {limit} s/GiB"),
             Target::Informational => "(information)".to_string(),
         }
     }
@@ -85,6 +92,15 @@ impl Metric {
             name,
             unit: Unit::MibPerSecond,
             target: Target::Informational,
+        }
+    }
+
+    /// The server's CPU seconds (user and system) per GiB moved in the phase called `phase`.
+    pub fn cpu_per_gib(phase: &str, target: Target) -> Metric {
+        Metric {
+            name: format!("{phase}: server CPU per GiB"),
+            unit: Unit::CpuSecondsPerGib,
+            target,
         }
     }
 
@@ -124,6 +140,14 @@ mod tests {
         assert_eq!(Target::TimesPeer(2.0).met(100.0, None), None);
         assert_eq!(Target::BelowMib(64.0).met(63.9, Some(9.0)), Some(true));
         assert_eq!(Target::BelowMib(64.0).met(64.0, None), Some(false));
+        assert_eq!(
+            Target::AtMostCpuSeconds(1.2).met(1.2, Some(9.0)),
+            Some(true)
+        );
+        assert_eq!(
+            Target::AtMostCpuSeconds(1.2).met(1.3, Some(0.1)),
+            Some(false)
+        );
         assert_eq!(Target::Informational.met(100.0, Some(0.5)), None);
     }
 

@@ -18,6 +18,7 @@ mod api;
 mod blob;
 mod chunked;
 mod copy;
+mod cpu;
 mod drain;
 mod error;
 mod generator;
@@ -269,6 +270,10 @@ fn run(options: &Options) -> Result<String, BenchError> {
         peer_versions: vec![
             machine::version_of(peers::DISTRIBUTION_BIN),
             machine::version_of("skopeo"),
+            match PeerKind::olareg_present() {
+                true => format!("olareg v0.2.2 ({})", peers::OLAREG_BIN),
+                false => "olareg not found".to_string(),
+            },
         ],
         servers,
         copy,
@@ -287,13 +292,16 @@ async fn measure_servers(
     let mut results = Results::default();
     for run in 0..options.runs {
         // Alternate who goes first, so neither always inherits the other's disk write-back.
-        let order = match run % 2 {
-            0 => [PeerKind::Ours, PeerKind::Distribution],
-            _ => [PeerKind::Distribution, PeerKind::Ours],
+        let mut order = match run % 2 {
+            0 => vec![PeerKind::Ours, PeerKind::Distribution],
+            _ => vec![PeerKind::Distribution, PeerKind::Ours],
         };
+        if PeerKind::olareg_present() {
+            order.insert(1, PeerKind::Olareg);
+        }
         for (index, benchmark) in benchmarks.iter().enumerate() {
             let seed = (run * Benchmark::ALL.len() + index) as u64;
-            for kind in order {
+            for &kind in &order {
                 eprintln!(
                     "bench: run {}/{}: {} on {}, store in {}",
                     run + 1,
@@ -314,6 +322,7 @@ async fn measure_servers(
                 let side = match kind {
                     PeerKind::Ours => Side::Ours,
                     PeerKind::Distribution => Side::Peer,
+                    PeerKind::Olareg => Side::Other,
                 };
                 results.record(side, measurements);
             }

@@ -1,9 +1,9 @@
-//! The two servers under test, each started fresh on a free port with a temporary store.
+//! The servers under test, each started fresh on a free port with a temporary store.
 //!
 //! `oci-registry` announces its address on its first line of output (`oci-registry listening on
-//! http://ADDR`), so we read that line. Distribution announces nothing once its logs are quiet,
-//! so we hand it a free port and poll `GET /v2/` in a bounded loop. Both run with request logging
-//! off, so the benchmarks measure serving, not log writing. A [`RunningPeer`] kills its process
+//! http://ADDR`), so we read that line. Distribution and olareg announce nothing once their logs
+//! are quiet, so we hand them a free port and poll `GET /v2/` in a bounded loop. All run with
+//! request logging off, so the benchmarks measure serving, not log writing. A [`RunningPeer`] kills its process
 //! when dropped, including on errors and panics.
 
 use std::fs::File;
@@ -13,14 +13,16 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use super::error::BenchError;
-use super::rss;
+use super::{cpu, rss};
 use crate::cargo::build_binary;
 use crate::conformance::server::parse_announcement;
 use crate::error::XtaskError;
 
 /// Debian's CNCF distribution binary.
 pub const DISTRIBUTION_BIN: &str = "/usr/bin/docker-registry";
-/// How often, and how many times, distribution's readiness is polled (10 s in all).
+/// regclient's olareg, a static build beside the workspace (`../shared/peers/`), when present.
+pub const OLAREG_BIN: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/peers/olareg");
+/// How often, and how many times, a peer's readiness is polled (10 s in all).
 const READY_POLL: Duration = Duration::from_millis(50);
 const READY_ATTEMPTS: u32 = 200;
 
@@ -31,6 +33,8 @@ pub enum PeerKind {
     Ours,
     /// Debian's `docker-registry` (CNCF distribution 2.8).
     Distribution,
+    /// regclient's `olareg` (sends blobs with `sendfile`).
+    Olareg,
 }
 
 impl PeerKind {
@@ -39,7 +43,13 @@ impl PeerKind {
         match self {
             PeerKind::Ours => "oci-registry",
             PeerKind::Distribution => "docker-registry",
+            PeerKind::Olareg => "olareg",
         }
+    }
+
+    /// Whether olareg's binary is there to be run.
+    pub fn olareg_present() -> bool {
+        Path::new(OLAREG_BIN).is_file()
     }
 }
 
@@ -92,6 +102,7 @@ impl RunningPeer {
         match kind {
             PeerKind::Ours => start_ours(&executables.ours, store, log),
             PeerKind::Distribution => start_distribution(store, log).await,
+            PeerKind::Olareg => start_olareg(store, log).await,
         }
     }
 
@@ -103,6 +114,11 @@ impl RunningPeer {
     /// Resets the server's peak RSS to its current RSS, so the next reading covers what follows.
     pub fn reset_peak_rss(&self) -> Result<(), BenchError> {
         rss::reset_peak_rss(self.child.id())
+    }
+
+    /// The CPU seconds (user and system) the server has used since it started.
+    pub fn cpu_seconds(&self) -> Result<f64, BenchError> {
+        cpu::cpu_seconds(self.child.id())
     }
 
     /// The server's peak RSS since start or the last reset, in MiB.
@@ -171,9 +187,7 @@ async fn start_distribution(
     store: tempfile::TempDir,
     log: PathBuf,
 ) -> Result<RunningPeer, BenchError> {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port();
+    let port = free_port()?;
     let config = store.path().join("config.yml");
     std::fs::write(
         &config,
@@ -187,12 +201,47 @@ async fn start_distribution(
         .stdout(Stdio::null())
         .stderr(File::create(&log)?);
     let child = spawn(&mut command, Path::new(DISTRIBUTION_BIN))?;
-    let mut peer = RunningPeer {
+    let peer = RunningPeer {
         kind: PeerKind::Distribution,
         child,
         url: format!("http://127.0.0.1:{port}"),
         _store: store,
     };
+    wait_ready(peer, log).await
+}
+
+/// olareg on a free port, its store in `store`, without its periodic garbage collection (which
+/// would otherwise land in a measurement) and with deletes allowed, as the other servers.
+async fn start_olareg(store: tempfile::TempDir, log: PathBuf) -> Result<RunningPeer, BenchError> {
+    let port = free_port()?;
+    let mut command = Command::new(OLAREG_BIN);
+    command
+        .args(["serve", "--addr", "127.0.0.1", "--port", &port.to_string()])
+        .args(["--api-delete", "--gc-frequency=-1s", "--verbosity", "warn"])
+        .arg("--dir")
+        .arg(store.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(File::create(&log)?);
+    let child = spawn(&mut command, Path::new(OLAREG_BIN))?;
+    let peer = RunningPeer {
+        kind: PeerKind::Olareg,
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+        _store: store,
+    };
+    wait_ready(peer, log).await
+}
+
+/// A port nobody listens on right now.
+fn free_port() -> Result<u16, BenchError> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Polls `GET /v2/` until `peer` answers it; fails when it exits or the allowance runs out.
+async fn wait_ready(mut peer: RunningPeer, log: PathBuf) -> Result<RunningPeer, BenchError> {
     let probe = reqwest::Client::new();
     let base = format!("{}/v2/", peer.url);
     for _ in 0..READY_ATTEMPTS {
@@ -206,7 +255,7 @@ async fn start_distribution(
         tokio::time::sleep(READY_POLL).await;
     }
     Err(BenchError::NotReady {
-        peer: PeerKind::Distribution.name(),
+        peer: peer.kind.name(),
         waited: READY_POLL * READY_ATTEMPTS,
         log,
     })
@@ -261,6 +310,26 @@ mod tests {
         let answer = reqwest::get(format!("{}/v2/", peer.url())).await.unwrap();
         assert!(answer.status().is_success());
         peer.reset_peak_rss().unwrap();
+        assert!(peer.peak_rss_mib().unwrap() > 0.0);
+    }
+
+    /// olareg, started and probed as the bench does; skipped when its binary is absent.
+    #[tokio::test]
+    async fn starts_olareg_and_reads_its_cpu_time() {
+        if !PeerKind::olareg_present() {
+            eprintln!("skipped: {OLAREG_BIN} missing");
+            return;
+        }
+        let executables = Executables {
+            ours: PathBuf::from("unused"),
+            log_dir: std::env::temp_dir(),
+        };
+        let peer = RunningPeer::start(PeerKind::Olareg, &executables, &std::env::temp_dir())
+            .await
+            .unwrap();
+        let answer = reqwest::get(format!("{}/v2/", peer.url())).await.unwrap();
+        assert!(answer.status().is_success());
+        assert!(peer.cpu_seconds().unwrap() >= 0.0);
         assert!(peer.peak_rss_mib().unwrap() > 0.0);
     }
 }

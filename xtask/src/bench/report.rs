@@ -54,14 +54,24 @@ impl Report {
             peers = self.peer_versions.join("; "),
         );
         for table in &self.servers {
+            let olareg = table.results.has_other().then_some("olareg");
             document.push_str(&format!(
-                "## Servers: oci-registry vs distribution, stores in {}\n\n\
+                "## Servers: oci-registry vs distribution{}, stores in {}\n\n\
                  `oci-registry` is this workspace's server (release build); `distribution` is \
-                 Debian's `docker-registry`. Ratios are ours/peer: above 1 is better for \
-                 throughput and request rates, below 1 is better for memory.\n\n",
-                table.store
+                 Debian's `docker-registry`{}. Ratios are ours/distribution: above 1 is better \
+                 for throughput and request rates, below 1 is better for memory and CPU.\n\n",
+                olareg.map_or("", |_| " and olareg"),
+                table.store,
+                olareg.map_or(
+                    "",
+                    |_| "; `olareg` is regclient's server, shown for comparison"
+                ),
             ));
-            document.push_str(&table.results.to_markdown("oci-registry", "distribution"));
+            document.push_str(
+                &table
+                    .results
+                    .to_markdown("oci-registry", "distribution", olareg),
+            );
             document.push('\n');
         }
         if !self.servers.is_empty() {
@@ -94,6 +104,9 @@ fn method() -> String {
          - Manifest GET: {CONCURRENCY} tokio tasks share {REQUESTS} GETs of one OCI manifest by \
            tag over keep-alive connections, after an untimed warm-up.\n\
          - Chunked upload: PATCHes with `Content-Range`, then a PUT with the digest.\n\
+         - Server CPU per GiB: user plus system time of the server process (all its threads, \
+           `/proc/<pid>/stat`, 10 ms ticks) read before and after the push and the counting \
+           pull, divided by the GiB moved.\n\
          - Server peak RSS: the kernel's high-water mark (`VmHWM` in `/proc/<pid>/status`), reset \
            through `/proc/<pid>/clear_refs` before each phase.\n\n"
     )
@@ -130,7 +143,7 @@ mod tests {
             "- Peers: skopeo version 1.9.3",
             "## Servers: oci-registry vs distribution, stores in /dev/shm (tmpfs)",
             "| benchmark | unit | oci-registry | distribution |",
-            "## Copy (oci-copy vs skopeo)",
+            "## Copy (oci-copy vs regctl and skopeo)",
         ] {
             assert!(
                 document.contains(expected),

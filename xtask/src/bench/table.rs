@@ -7,8 +7,10 @@ use super::metric::{Measurement, Metric};
 pub enum Side {
     /// This workspace's `oci-registry`.
     Ours,
-    /// The peer it is compared with.
+    /// The peer it is compared with, and held to the targets against.
     Peer,
+    /// A second peer, shown beside the first for comparison (olareg).
+    Other,
 }
 
 /// Every value of one metric, per side, in the order the runs produced them.
@@ -17,6 +19,7 @@ struct Row {
     metric: Metric,
     ours: Vec<f64>,
     peer: Vec<f64>,
+    other: Vec<f64>,
 }
 
 /// The measurements of a whole bench, grouped into rows by metric name (first seen, first shown).
@@ -36,6 +39,7 @@ impl Results {
                         metric,
                         ours: Vec::new(),
                         peer: Vec::new(),
+                        other: Vec::new(),
                     });
                     self.rows.len() - 1
                 }
@@ -44,27 +48,48 @@ impl Results {
             match side {
                 Side::Ours => row.ours.push(value),
                 Side::Peer => row.peer.push(value),
+                Side::Other => row.other.push(value),
             }
         }
     }
 
-    /// The table: one row per metric with each side's median, the ratio ours/peer and the target.
-    pub fn to_markdown(&self, ours_label: &str, peer_label: &str) -> String {
+    /// Whether any measurement came from the second peer.
+    pub fn has_other(&self) -> bool {
+        self.rows.iter().any(|row| !row.other.is_empty())
+    }
+
+    /// The table: one row per metric with each side's median, the ratio ours/peer and the
+    /// target; the second peer's column only when `other_label` is given.
+    pub fn to_markdown(
+        &self,
+        ours_label: &str,
+        peer_label: &str,
+        other_label: Option<&str>,
+    ) -> String {
+        let (other_head, other_rule) = match other_label {
+            Some(label) => (format!(" {label} |"), "---:|"),
+            None => (String::new(), ""),
+        };
         let mut table = format!(
-            "| benchmark | unit | {ours_label} | {peer_label} | ours/peer | target | met |\n\
-             |---|---|---:|---:|---:|---|---|\n"
+            "| benchmark | unit | {ours_label} | {peer_label} |{other_head} ours/peer | target | met |\n\
+             |---|---|---:|---:|{other_rule}---:|---|---|\n"
         );
         for row in &self.rows {
             let ours = median(&row.ours);
             let peer = median(&row.peer);
             let ratio = ours.zip(peer).and_then(|(ours, peer)| ratio(ours, peer));
             let met = ours.and_then(|ours| row.metric.target.met(ours, ratio));
+            let other = match other_label {
+                Some(_) => format!(" {} |", format_value(median(&row.other))),
+                None => String::new(),
+            };
             table.push_str(&format!(
-                "| {} | {} | {} | {} | {} | {} | {} |\n",
+                "| {} | {} | {} | {} |{} {} | {} | {} |\n",
                 row.metric.name,
                 row.metric.unit.label(),
                 format_value(ours),
                 format_value(peer),
+                other,
                 ratio.map_or_else(|| "n/a".to_string(), |ratio| format!("{ratio:.2}x")),
                 row.metric.target.label(),
                 match met {
@@ -99,6 +124,8 @@ fn ratio(ours: f64, peer: f64) -> Option<f64> {
 fn format_value(value: Option<f64>) -> String {
     match value {
         Some(value) if value >= 100.0 => format!("{value:.0}"),
+        // CPU seconds per GiB are fractions of a second.
+        Some(value) if value < 10.0 => format!("{value:.2}"),
         Some(value) => format!("{value:.1}"),
         None => "n/a".to_string(),
     }
@@ -136,15 +163,16 @@ mod tests {
         }
         results.record(Side::Ours, measurement(&rss, 80.0));
         results.record(Side::Peer, measurement(&rss, 40.0));
-        let table = results.to_markdown("oci-registry", "distribution");
+        results.record(Side::Other, measurement(&push, 250.0));
+        let table = results.to_markdown("oci-registry", "distribution", Some("olareg"));
         let lines: Vec<&str> = table.lines().collect();
         assert_eq!(
             lines,
             [
-                "| benchmark | unit | oci-registry | distribution | ours/peer | target | met |",
-                "|---|---|---:|---:|---:|---|---|",
-                "| blob push, 8 MiB | MiB/s | 400 | 150 | 2.67x | >= 2x peer | yes |",
-                "| blob push: server peak RSS | MiB | 80.0 | 40.0 | 2.00x | < 64 MiB | **no** |",
+                "| benchmark | unit | oci-registry | distribution | olareg | ours/peer | target | met |",
+                "|---|---|---:|---:|---:|---:|---|---|",
+                "| blob push, 8 MiB | MiB/s | 400 | 150 | 250 | 2.67x | >= 2x peer | yes |",
+                "| blob push: server peak RSS | MiB | 80.0 | 40.0 | n/a | 2.00x | < 64 MiB | **no** |",
             ]
         );
     }
@@ -158,7 +186,7 @@ mod tests {
         };
         let mut results = Results::default();
         results.record(Side::Ours, measurement(&rate, 12.5));
-        let table = results.to_markdown("a", "b");
+        let table = results.to_markdown("a", "b", None);
         assert!(
             table.ends_with("| manifest GET | req/s | 12.5 | n/a | n/a | >= 3x peer |  |\n"),
             "{table}"

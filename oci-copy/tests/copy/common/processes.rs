@@ -88,6 +88,17 @@ impl OciRegistry {
     pub fn host(&self) -> &str {
         &self.host
     }
+
+    /// Where a blob's file is in its store (for tests that damage it).
+    pub fn blob_file(&self, digest: &oci_spec_types::Digest) -> PathBuf {
+        let encoded = digest.encoded();
+        self._root
+            .path()
+            .join("blobs")
+            .join(digest.algorithm().as_str())
+            .join(&encoded[..2])
+            .join(encoded)
+    }
 }
 
 impl Drop for OciRegistry {
