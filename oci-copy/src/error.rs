@@ -338,6 +338,19 @@ impl Error {
         }
     }
 
+    /// Checks bytes held in memory (manifests, configs) against `digest`: an
+    /// [`Error::Verify`] when they differ, an [`Error::Digest`] when the algorithm cannot be
+    /// computed.
+    pub(crate) fn check(digest: &Digest, bytes: &[u8]) -> Result<()> {
+        digest.verify(bytes).map_err(|source| match source {
+            DigestError::Mismatch { .. } => Error::Verify {
+                digest: digest.clone(),
+                source: Box::new(source),
+            },
+            other => Error::Digest(Box::new(other)),
+        })
+    }
+
     /// An [`Error::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: io::Error) -> Self {
         Error::Io {

@@ -29,25 +29,17 @@
 //! # async fn main() -> Result<(), oci_copy::Error> {
 //! use std::sync::Arc;
 //! use bytes::Bytes;
-//! use oci_copy::end::{BlobContent, BlobStream, LayoutSink, LayoutSource, Sink};
+//! use oci_copy::end::{LayoutSink, LayoutSource, Sink};
 //! use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, copy};
 //! use oci_spec_types::{Descriptor, Digest, ImageManifest, Manifest, MediaType};
 //!
 //! // Write a one-layer image into a layout, as any tool would.
 //! let dir = tempfile::tempdir().map_err(|e| oci_copy::Error::Io { path: ".".into(), source: e })?;
 //! let layout = LayoutSink::create(dir.path().join("a")).await?;
-//! struct Bytes1(Bytes);
-//! #[async_trait::async_trait]
-//! impl BlobContent for Bytes1 {
-//!     async fn open(&self, _offset: u64) -> oci_copy::Result<BlobStream> {
-//!         let bytes = self.0.clone();
-//!         Ok(Box::pin(futures_util::stream::once(async move { Ok(bytes) })))
-//!     }
-//! }
 //! let mut blobs = Vec::new();
 //! for (media_type, content) in [(MediaType::OciImageConfig, &b"{}"[..]), (MediaType::OciLayerTar, b"layer")] {
 //!     let descriptor = Descriptor::new(media_type, Digest::compute(content), content.len() as u64);
-//!     layout.put_blob(&descriptor, &Bytes1(Bytes::copy_from_slice(content))).await?;
+//!     layout.put_blob(&descriptor, &Bytes::copy_from_slice(content)).await?;
 //!     blobs.push(descriptor);
 //! }
 //! let manifest = Manifest::from_image(ImageManifest::new(blobs[0].clone(), vec![blobs[1].clone()])).unwrap();

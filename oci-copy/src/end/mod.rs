@@ -7,6 +7,7 @@
 //! the hand-written box (oci-server-core's `Storage`, which users rarely implement, boxes by
 //! hand instead).
 
+mod content;
 pub(crate) mod docker_archive;
 pub(crate) mod files;
 pub(crate) mod layout;
@@ -27,6 +28,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::Result;
 
+pub use content::FileContent;
 pub use docker_archive::{DockerArchiveSink, DockerArchiveSource};
 pub use layout::{LayoutSink, LayoutSource};
 pub use oci_archive::{OciArchiveSink, OciArchiveSource};
@@ -205,22 +207,6 @@ pub trait Sink: Send + Sync {
 
 /// The largest manifest read into memory. Registries must take 4 MiB; this leaves room.
 pub(crate) const MAX_MANIFEST_SIZE: u64 = 16 * 1024 * 1024;
-
-/// Checks bytes held in memory (manifests, configs) against their descriptor's digest.
-pub(crate) fn check_digest(expected: &Digest, bytes: &[u8]) -> Result<()> {
-    let found = Digest::compute_with(expected.algorithm(), bytes)?;
-    if &found != expected {
-        let source = oci_digest::DigestError::Mismatch {
-            expected: expected.clone(),
-            found,
-        };
-        return Err(crate::Error::Verify {
-            digest: expected.clone(),
-            source: Box::new(source),
-        });
-    }
-    Ok(())
-}
 
 /// Strips a descriptor to what identifies content (media type, digest, size), dropping
 /// the fields that belong to where it is listed (annotations, platform, urls).

@@ -4,7 +4,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use oci_spec_types::{Descriptor, Manifest};
 
-use crate::end::{Sink, Source, check_digest};
+use crate::end::{Sink, Source};
 use crate::error::{Error, Result};
 
 /// Existence checks run at once while confirming what a manifest names.
@@ -87,6 +87,6 @@ async fn bytes_of(
         Some(bytes) => bytes,
         None => source.manifest(descriptor).await?,
     };
-    check_digest(&descriptor.digest, &bytes)?;
+    Error::check(&descriptor.digest, &bytes)?;
     Ok(bytes)
 }

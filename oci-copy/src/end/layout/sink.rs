@@ -14,7 +14,7 @@ use tokio::io::AsyncWriteExt;
 use crate::end::files::{DirFiles, Files};
 use crate::end::layout::{blob_path, read_index, ref_name};
 use crate::end::partial_file::partial_file;
-use crate::end::{BlobContent, BlobStream, Sink, bare, check_digest};
+use crate::end::{BlobContent, BlobStream, Sink, bare};
 use crate::error::{Error, Result};
 
 /// An image layout folder written as a [`Sink`] (`oci:DIR[:tag]`). Existing content is
@@ -131,7 +131,7 @@ impl Sink for LayoutSink {
     }
 
     async fn put_manifest(&self, descriptor: &Descriptor, bytes: Bytes) -> Result<()> {
-        check_digest(&descriptor.digest, &bytes)?;
+        Error::check(&descriptor.digest, &bytes)?;
         self.write_file(&blob_path(&descriptor.digest), bytes).await
     }
 

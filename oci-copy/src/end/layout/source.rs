@@ -9,7 +9,7 @@ use oci_spec_types::{Descriptor, ImageIndex, Manifest, referrers_tag};
 
 use crate::end::files::{DirFiles, Files};
 use crate::end::layout::{blob_path, read_index, ref_name};
-use crate::end::{BlobStream, MAX_MANIFEST_SIZE, Selector, Source, bare, check_digest};
+use crate::end::{BlobStream, MAX_MANIFEST_SIZE, Selector, Source, bare};
 use crate::error::{Error, Result};
 
 /// An image layout read as a [`Source`]: a folder (`oci:DIR`) or the inside of an
@@ -136,7 +136,7 @@ impl Source for LayoutSource {
             .read(&blob_path(&descriptor.digest), MAX_MANIFEST_SIZE)
             .await?
             .ok_or_else(|| self.not_found(descriptor))?;
-        check_digest(&descriptor.digest, &bytes)?;
+        Error::check(&descriptor.digest, &bytes)?;
         Ok(bytes)
     }
 

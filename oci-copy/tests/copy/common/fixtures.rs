@@ -2,10 +2,8 @@
 //! layers of pseudo-random content, OCI configs whose `diff_ids` match, manifests and
 //! multi-platform indexes.
 
-use async_trait::async_trait;
 use bytes::Bytes;
-use oci_copy::Result;
-use oci_copy::end::{BlobContent, BlobStream, Sink};
+use oci_copy::end::Sink;
 use oci_spec_types::annotations::{
     ANNOTATION_DOCKER_REFERENCE_DIGEST, ANNOTATION_DOCKER_REFERENCE_TYPE,
     DOCKER_REFERENCE_TYPE_ATTESTATION,
@@ -28,19 +26,6 @@ impl Blob {
             descriptor,
             bytes: Bytes::from(bytes),
         }
-    }
-}
-
-/// Bytes held in memory, as blob content.
-struct InMemory(Bytes);
-
-#[async_trait]
-impl BlobContent for InMemory {
-    async fn open(&self, offset: u64) -> Result<BlobStream> {
-        let rest = self.0.slice(offset as usize..);
-        Ok(Box::pin(futures_util::stream::once(
-            async move { Ok(rest) },
-        )))
     }
 }
 
@@ -149,9 +134,7 @@ pub fn two_platforms(seed: u64, layer_size: usize) -> (Blob, Vec<Image>) {
 pub async fn write(sink: &dyn Sink, images: &[Image], index: Option<&Blob>, tag: &str) {
     for image in images {
         for blob in image.layers.iter().chain([&image.config]) {
-            sink.put_blob(&blob.descriptor, &InMemory(blob.bytes.clone()))
-                .await
-                .unwrap();
+            sink.put_blob(&blob.descriptor, &blob.bytes).await.unwrap();
         }
         sink.put_manifest(&image.manifest.descriptor, image.manifest.bytes.clone())
             .await
@@ -202,9 +185,7 @@ pub async fn write_layout(path: &std::path::Path, images: &[Image], index: &Blob
 /// Writes an artifact (its blobs, then its manifest) to `sink`.
 pub async fn write_artifact(sink: &dyn Sink, manifest: &Blob, blobs: &[Blob]) {
     for blob in blobs {
-        sink.put_blob(&blob.descriptor, &InMemory(blob.bytes.clone()))
-            .await
-            .unwrap();
+        sink.put_blob(&blob.descriptor, &blob.bytes).await.unwrap();
     }
     sink.put_manifest(&manifest.descriptor, manifest.bytes.clone())
         .await
