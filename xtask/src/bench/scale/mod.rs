@@ -141,6 +141,12 @@ pub async fn run(options: &Options, ours: &Path) -> Result<String, BenchError> {
             eprintln!("bench scale: {} on {}", kind.name(), backend.name());
             let server = Server::start(kind, ours, backend, "scale").await?;
             let measured = measure(&server, options.sizes).await?;
+            // Also as it comes, so a run stopped later still tells what it measured.
+            eprintln!(
+                "bench scale: {} on {}: {measured:?}",
+                kind.name(),
+                backend.name()
+            );
             columns.push((format!("{} {}", kind.name(), backend.name()), measured));
         }
     }
