@@ -26,7 +26,7 @@ use oci_digest::Digest;
 use super::{
     BlobInfo, Key, Storage, StorageFuture,
     atomic::{self, remove_durable, write_atomic},
-    fs_gc,
+    fs_gc, fs_list,
     fs_read::stream_file,
     fs_upload, is_safe_segment,
 };
@@ -326,6 +326,19 @@ impl Storage for FsStorage {
 
     fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool> {
         Box::pin(async move { fs_gc::delete_blob(self.blob_path(digest)?).await })
+    }
+
+    fn meta_list_after<'a>(
+        &'a self,
+        folder: &'a Key,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StorageFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let path = self.key_path(folder)?;
+            let after = after.map(str::to_owned);
+            blocking(move || fs_list::list_page(&path, after.as_deref(), limit)).await
+        })
     }
 
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {

@@ -4,8 +4,10 @@
 //! repositories/<name>/_layers/<alg>/<encoded>        blob linked into the repository
 //! repositories/<name>/_manifests/<alg>/<encoded>     manifest record (media type, size)
 //! repositories/<name>/_tags/<tag>                    the tagged digest
+//! repositories/<name>/_tagged/<alg>/<encoded>/<tag>  reverse index: a tag naming a manifest
 //! repositories/<name>/_referrers/<alg>/<encoded>/<alg>-<encoded>   referrer descriptor
 //! uploads/<id>/state                                 upload session state
+//! tag-index/<name>/_complete                        every tag of <name> has its index entry
 //! gc/live/blobs/<alg>/<encoded>                      when a blob was last acknowledged
 //! gc/live/uploads/<id>                               when an upload last had a request
 //! gc/claims/blobs/<alg>/<encoded>                    a sweep is about to remove the blob
@@ -58,6 +60,26 @@ impl Key {
     /// One tag.
     pub fn tag(name: &RepoName, tag: &Tag) -> Self {
         Self::tags(name).extend([tag.as_str()])
+    }
+
+    /// The folder of the reverse-index entries of the tags naming `digest` in `name` (one
+    /// empty object per tag; see `store::tag_index`).
+    pub fn tagged(name: &RepoName, digest: &Digest) -> Self {
+        Self::repository(name).extend(["_tagged", digest.algorithm().as_str(), digest.encoded()])
+    }
+
+    /// The reverse-index entry recording that `tag` may name `digest`.
+    pub fn tagged_entry(name: &RepoName, digest: &Digest, tag: &Tag) -> Self {
+        Self::tagged(name, digest).extend([tag.as_str()])
+    }
+
+    /// The mark that every tag of `name` has its reverse-index entry (absent in stores written
+    /// before the index existed, until the index is built).
+    pub fn tag_index_complete(name: &RepoName) -> Self {
+        // Outside the repository's folder, so it never keeps an emptied repository listed.
+        Self::new(["tag-index"])
+            .extend(name.components())
+            .extend(["_complete"])
     }
 
     /// The folder of a repository's blob links (`<alg>/<encoded>` below it).

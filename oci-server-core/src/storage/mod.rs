@@ -29,6 +29,7 @@
 mod atomic;
 mod fs;
 mod fs_gc;
+mod fs_list;
 mod fs_read;
 mod fs_upload;
 mod fs_write;
@@ -148,6 +149,19 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// folder does not exist.
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>>;
 
+    /// Up to `limit` names of the objects directly in a folder of objects (such as a
+    /// repository's tags) that sort byte-wise after `after`, sorted: one page of it. A backend that
+    /// can start a listing at a key (an object store's `start-after`) answers at a cost in
+    /// proportion to the page; this default lists the whole folder.
+    fn meta_list_after<'a>(
+        &'a self,
+        folder: &'a Key,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StorageFuture<'a, Vec<String>> {
+        Box::pin(async move { Ok(page_of(self.meta_list(folder).await?, after, limit)) })
+    }
+
     /// When a metadata object was last written; `None` when it does not exist.
     fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>>;
 
@@ -157,6 +171,15 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Deletes a blob's content; `false` when it did not exist. Only garbage collection
     /// calls this: repositories merely unlink blobs.
     fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool>;
+}
+
+/// The page of sorted `names` after `after`, at most `limit` long.
+fn page_of(names: Vec<String>, after: Option<&str>, limit: usize) -> Vec<String> {
+    names
+        .into_iter()
+        .filter(|name| after.is_none_or(|after| name.as_str() > after))
+        .take(limit)
+        .collect()
 }
 
 /// A stored blob, as [`Storage::blob_list`] reports it.

@@ -7,6 +7,7 @@ mod keyed_locks;
 pub(crate) mod liveness;
 mod manifests;
 mod referrers;
+mod tag_index;
 mod tags;
 mod upload_slots;
 mod uploads;
@@ -17,7 +18,10 @@ use bytes::Bytes;
 use oci_digest::Digest;
 
 pub use self::uploads::{Chunk, UploadSession};
-use self::{keyed_locks::KeyedLocks, liveness::Liveness, upload_slots::UploadSlots};
+use self::{
+    keyed_locks::KeyedLocks, liveness::Liveness, tag_index::IndexedRepositories,
+    upload_slots::UploadSlots,
+};
 use crate::{
     config::DEFAULT_LIVENESS_REFRESH,
     error::{Error, StorageError},
@@ -34,6 +38,8 @@ pub struct Store {
     locks: Arc<KeyedLocks<crate::names::UploadId>>,
     /// One writer at a time per tag (see `tags`).
     tag_locks: Arc<KeyedLocks<Key>>,
+    /// Repositories known to have a complete reverse tag index (see `tag_index`).
+    indexed_repositories: Arc<IndexedRepositories>,
     liveness: Arc<Liveness>,
     /// The count of open upload sessions under their caps.
     upload_slots: Arc<UploadSlots>,
@@ -52,6 +58,7 @@ impl Store {
             storage,
             locks: Arc::default(),
             tag_locks: Arc::default(),
+            indexed_repositories: Arc::default(),
             liveness: Arc::new(Liveness::new(refresh)),
             upload_slots: Arc::new(UploadSlots::new(UploadLimits::default())),
         }

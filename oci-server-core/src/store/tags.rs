@@ -1,8 +1,10 @@
-//! Tags: one small object per tag holding the tagged manifest's digest.
+//! Tags: one small object per tag holding the tagged manifest's digest, and a reverse index
+//! (see `tag_index`) so that deleting a manifest visits only its own tags.
 //!
 //! Writes of one tag are serialised within a process (a keyed lock), so removing the tags of
 //! a deleted manifest (read the tag, then delete it if it names that manifest) cannot wipe a
-//! tag that a concurrent push has just moved elsewhere.
+//! tag that a concurrent push has just moved elsewhere, and a tag's index entries change
+//! together with the tag.
 
 use bytes::Bytes;
 use oci_digest::Digest;
@@ -28,9 +30,18 @@ impl Store {
     }
 
     /// Points `tag` at `digest` (replacing what it pointed at).
+    ///
+    /// The index entry is written before the tag, so every tag always has the entry of the
+    /// digest it names, whatever other instances on the same store do meanwhile. Entries are
+    /// removed only with their manifest, after checking the tag (see `untag_digest`): an entry
+    /// left by a tag since moved or deleted costs that manifest's deletion one check.
     pub async fn set_tag(&self, name: &RepoName, tag: &Tag, digest: &Digest) -> Result<(), Error> {
+        self.ensure_tag_index(name).await?;
         let key = Key::tag(name, tag);
         let _writing = self.tag_locks.lock(&key).await;
+        self.storage
+            .meta_put(&Key::tagged_entry(name, digest, tag), Bytes::new())
+            .await?;
         let value = Bytes::from(digest.as_str().to_owned());
         Ok(self.storage.meta_put(&key, value).await?)
     }
@@ -49,9 +60,29 @@ impl Store {
         Ok(tags)
     }
 
-    /// Removes every tag that points at `digest`.
+    /// One page of the repository's tags: up to `n` tags after `last` in byte-wise lexical
+    /// order, and whether more follow. On an object store it costs one listing request
+    /// whatever the number of tags.
+    pub async fn tags_page(
+        &self,
+        name: &RepoName,
+        last: Option<&str>,
+        n: usize,
+    ) -> Result<(Vec<String>, bool), Error> {
+        let mut page = self
+            .storage
+            .meta_list_after(&Key::tags(name), last, n.saturating_add(1))
+            .await?;
+        let more = page.len() > n;
+        page.truncate(n);
+        Ok((page, more))
+    }
+
+    /// Removes every tag that points at `digest`, visiting only the tags its index entries
+    /// name, and those entries.
     pub(super) async fn untag_digest(&self, name: &RepoName, digest: &Digest) -> Result<(), Error> {
-        for text in self.tags(name).await? {
+        self.ensure_tag_index(name).await?;
+        for text in self.storage.meta_list(&Key::tagged(name, digest)).await? {
             let Ok(tag) = Tag::new(&text) else {
                 continue;
             };
@@ -60,6 +91,9 @@ impl Store {
             if self.tag(name, &tag).await?.as_ref() == Some(digest) {
                 self.storage.meta_delete(&key).await?;
             }
+            self.storage
+                .meta_delete(&Key::tagged_entry(name, digest, &tag))
+                .await?;
         }
         Ok(())
     }

@@ -64,9 +64,58 @@ async fn tags_are_listed_in_lexical_order_with_pagination() {
 #[tokio::test]
 async fn unknown_repository_has_no_tag_list() {
     let server = TestServer::start().await;
-    let answer = server.get("/v2/never/pushed/tags/list").await;
-    assert_eq!(answer.status(), StatusCode::NOT_FOUND);
-    assert_eq!(error_code(answer).await, "NAME_UNKNOWN");
+    for path in [
+        "/v2/never/pushed/tags/list",
+        "/v2/never/pushed/tags/list?n=0",
+        "/v2/never/pushed/tags/list?n=5&last=a",
+    ] {
+        let answer = server.get(path).await;
+        assert_eq!(answer.status(), StatusCode::NOT_FOUND, "{path}");
+        assert_eq!(error_code(answer).await, "NAME_UNKNOWN", "{path}");
+    }
+}
+
+/// Pages past the first, read from their start, stay right while tags and a manifest named
+/// by many of them are deleted; the other manifest's tags stay.
+#[tokio::test]
+async fn tag_pages_stay_right_after_deletes() {
+    let server = TestServer::start().await;
+    let (gone, gone_digest) = server.push_image("paged", "a00", json!({"n": 1})).await;
+    let (kept, _) = server.push_image("paged", "b00", json!({"n": 2})).await;
+    for i in 1..20 {
+        for (prefix, bytes) in [("a", &gone), ("b", &kept)] {
+            let tag = format!("{prefix}{i:02}");
+            let answer = server
+                .put_manifest("paged", &tag, crate::common::OCI_MANIFEST, bytes)
+                .await;
+            assert_eq!(answer.status(), StatusCode::CREATED);
+        }
+    }
+    let deleted = server.delete("/v2/paged/manifests/b05").await;
+    assert_eq!(deleted.status(), StatusCode::ACCEPTED);
+    let page = |last: &'static str| {
+        let server = &server;
+        async move {
+            let answer = server
+                .get(&format!("/v2/paged/tags/list?n=3&last={last}"))
+                .await;
+            answer.json::<Value>().await.unwrap()["tags"].clone()
+        }
+    };
+    assert_eq!(page("b03").await, json!(["b04", "b06", "b07"]));
+    let deleted = server
+        .delete(&format!("/v2/paged/manifests/{gone_digest}"))
+        .await;
+    assert_eq!(deleted.status(), StatusCode::ACCEPTED);
+    assert_eq!(page("a10").await, json!(["b00", "b01", "b02"]));
+    assert_eq!(page("b17").await, json!(["b18", "b19"]));
+    let all: Value = server
+        .get("/v2/paged/tags/list")
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(all["tags"].as_array().map(Vec::len), Some(19));
 }
 
 #[tokio::test]

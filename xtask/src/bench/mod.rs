@@ -15,6 +15,8 @@
 //! went wrong.
 
 mod api;
+mod at_scale;
+mod backends;
 mod blob;
 mod chunked;
 mod copy;
@@ -25,9 +27,12 @@ mod generator;
 mod machine;
 mod manifest_load;
 mod metric;
+mod moto;
 mod peers;
 mod report;
 mod rss;
+mod s3_requests;
+mod scale;
 mod table;
 
 use std::path::{Path, PathBuf};
@@ -49,7 +54,9 @@ usage: cargo xtask bench [--runs N] [--size-mib M] [--store-dir DIR]... [--only 
                    folder); given more than once, the server benchmarks run on each and get
                    a table each (say /dev/shm, to see the servers without the disk)
   --only NAME      run one benchmark: blob, manifest, chunked or copy; prints its table
-                   without touching xtask/BENCHMARKS.md
+                   without touching xtask/BENCHMARKS.md. `--only scale` (listings, deletes
+                   and GC at 100,000 tags; `--only scale --help` for its flags) and
+                   `--only s3` (S3 requests per operation) write their own sections of it
 
 Compares oci-registry (release build) with Debian's docker-registry (/usr/bin/docker-registry;
 `bash .ci/install-peers` installs it) and writes the table to xtask/BENCHMARKS.md. The bench
@@ -176,6 +183,9 @@ fn positive<T: std::str::FromStr + Default + PartialOrd>(
 
 /// Runs `cargo xtask bench` with `args`.
 pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
+    if let Some(outcome) = at_scale::main(args) {
+        return outcome;
+    }
     let options = Options::parse(args)?;
     if cfg!(debug_assertions) {
         // The client's hashing and HTTP stack take part in every measurement; unoptimised, they
@@ -193,7 +203,7 @@ pub fn main(args: &[String]) -> Result<ExitCode, XtaskError> {
     print!("{document}");
     if options.only.is_none() {
         let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("BENCHMARKS.md");
-        std::fs::write(&path, &document)?;
+        std::fs::write(&path, at_scale::keep_sections(&path, document))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(ExitCode::SUCCESS)

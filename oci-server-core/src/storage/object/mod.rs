@@ -18,7 +18,7 @@ mod upload;
 use std::{collections::BTreeSet, sync::Arc, time::SystemTime};
 
 use bytes::Bytes;
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 use oci_digest::Digest;
 
@@ -214,6 +214,45 @@ impl Storage for ObjectStorage {
         Box::pin(async move { self.delete_object(&self.layout.blob(digest)?).await })
     }
 
+    fn meta_list_after<'a>(
+        &'a self,
+        folder: &'a Key,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StorageFuture<'a, Vec<String>> {
+        Box::pin(async move {
+            let path = self.layout.meta(folder)?;
+            let listing = match after {
+                // S3's `start-after` (and the other stores' equivalents): the listing begins
+                // at the page, whatever the size of the folder.
+                Some(after) if is_plain_segment(after) => self
+                    .store
+                    .list_with_offset(Some(&path), &path.clone().join(after)),
+                // A start the object path would encode differently sorts differently too.
+                Some(_) => {
+                    return Ok(super::page_of(self.meta_list(folder).await?, after, limit));
+                }
+                None => self.store.list(Some(&path)),
+            };
+            // The stores this backend opens list in key order, and keys below one folder
+            // sort as their last segments do, so the first `limit` objects are the page; a
+            // listing stops being read (and requested) once the page is full.
+            let depth = path.parts().count() + 1;
+            let mut names: Vec<String> = listing
+                .try_filter_map(|meta| {
+                    let direct = meta.location.parts().count() == depth;
+                    let name = meta.location.filename().map(str::to_owned);
+                    async move { Ok(name.filter(|n| direct && is_safe_segment(n))) }
+                })
+                .take(limit)
+                .try_collect()
+                .await
+                .map_err(object_error("list", &path))?;
+            names.sort_unstable();
+            Ok(names)
+        })
+    }
+
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
         Box::pin(async move {
             let path = self.layout.meta(folder)?;
@@ -233,6 +272,15 @@ impl Storage for ObjectStorage {
             Ok(names.into_iter().collect())
         })
     }
+}
+
+/// Whether `segment` is made only of the characters an object path keeps as they are (those
+/// of tags), so it sorts in the bucket as it does as text.
+fn is_plain_segment(segment: &str) -> bool {
+    is_safe_segment(segment)
+        && segment
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
 }
 
 /// The bytes of a get, as a stream of I/O results.

@@ -10,7 +10,7 @@
 
 use std::sync::Arc;
 
-use futures_util::TryStreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use object_store::{ObjectStore, ObjectStoreExt, PutPayload, path::Path};
 use oci_digest::Digest;
 
@@ -93,6 +93,13 @@ impl ObjectStorage {
         for stale in self.parts(id).await?.iter().filter(|p| p.start >= offset) {
             self.delete_object(&stale.path).await?;
         }
+        // A request without data (the closing PUT of most uploads) adds no empty part.
+        let mut data = data;
+        let Some(first) = data.next().await else {
+            return Ok(0);
+        };
+        let data: ByteStream<'_> =
+            Box::pin(futures_util::stream::once(async { first }).chain(data));
         let target = self.layout.upload_part(id, offset)?;
         put_stream(self.store.as_ref(), &target, data).await
     }
@@ -160,8 +167,21 @@ impl ObjectStorage {
         let marker = self.layout.upload_marker(id)?;
         let (markers, others): (Vec<Path>, Vec<Path>) =
             objects.iter().cloned().partition(|p| *p == marker);
-        for path in others.iter().chain(&markers) {
-            self.delete_object(path).await?;
+        // Listed just now, so no existence check each: one bulk delete for the data and
+        // state (one S3 DeleteObjects request per 1,000), then one for the marker.
+        for batch in [others, markers] {
+            if batch.is_empty() {
+                continue;
+            }
+            let locations = futures_util::stream::iter(batch.into_iter().map(Ok)).boxed();
+            self.store
+                .delete_stream(locations)
+                .try_for_each(|_| async { Ok(()) })
+                .await
+                .or_else(|e| match e {
+                    object_store::Error::NotFound { .. } => Ok(()),
+                    e => Err(object_error("delete upload", &folder)(e)),
+                })?;
         }
         Ok(!objects.is_empty())
     }

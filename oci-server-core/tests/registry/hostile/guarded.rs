@@ -23,7 +23,7 @@ pub const VICTIM_TAG: &str = "stable";
 pub const CANARY: &str = "canary: nothing may read or replace this";
 
 /// The store's own folders (see `storage/fs.rs`).
-const STORE_FOLDERS: [&str; 5] = ["blobs", "repositories", "uploads", "tmp", "gc"];
+const STORE_FOLDERS: [&str; 6] = ["blobs", "repositories", "uploads", "tmp", "gc", "tag-index"];
 
 /// A [`TestServer`] on a store in a folder of its own, with content that must survive.
 pub struct GuardedStore {

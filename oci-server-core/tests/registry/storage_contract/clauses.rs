@@ -257,3 +257,72 @@ pub async fn blob_delete_says_whether_there_was_one(storage: &Arc<dyn Storage>) 
     assert!(!storage.blob_delete(&digest).await.unwrap());
     assert_eq!(storage.blob_size(&digest).await.unwrap(), None);
 }
+
+pub async fn an_empty_write_writes_nothing_and_drops_nothing(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"hello").await;
+    assert_eq!(storage.upload_write(&id, 5, chunks(&[])).await.unwrap(), 0);
+    assert_eq!(
+        collect(storage.upload_read(&id, 5).await.unwrap()).await,
+        b"hello"
+    );
+}
+
+pub async fn deleting_a_session_of_several_writes_removes_all_of_it(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"ab").await;
+    storage
+        .upload_write(&id, 2, chunks(&[b"cd"]))
+        .await
+        .unwrap();
+    assert!(storage.upload_delete(&id).await.unwrap());
+    assert_eq!(storage.upload_created(&id).await.unwrap(), None);
+    assert!(!storage.upload_delete(&id).await.unwrap());
+}
+
+/// Pages of a folder of objects (tags) walked with `meta_list_after` are the sorted listing cut
+/// in pieces, with neighbouring repositories' objects left out.
+pub async fn meta_list_after_pages_a_folder(storage: &Arc<dyn Storage>) {
+    let mut tags: Vec<String> = (0..23).map(|i| format!("t{i:02}")).collect();
+    tags.extend(["A", "_u", "v1.0", "v1-rc"].map(str::to_owned));
+    for tag in &tags {
+        storage
+            .meta_put(&tag_key("paged", tag), Bytes::from("x"))
+            .await
+            .unwrap();
+    }
+    for neighbour in ["paged/sub", "paged-x", "page"] {
+        storage
+            .meta_put(&tag_key(neighbour, "t05a"), Bytes::from("x"))
+            .await
+            .unwrap();
+    }
+    tags.sort();
+    let folder = Key::tags(&RepoName::parse("paged").unwrap());
+    let mut walked = Vec::new();
+    let mut last: Option<String> = None;
+    loop {
+        let page = storage
+            .meta_list_after(&folder, last.as_deref(), 5)
+            .await
+            .unwrap();
+        assert!(page.len() <= 5);
+        let Some(end) = page.last().cloned() else {
+            break;
+        };
+        walked.extend(page);
+        last = Some(end);
+    }
+    assert_eq!(walked, tags);
+    let after = |start: &'static str, limit: usize| {
+        let (storage, folder) = (Arc::clone(storage), folder.clone());
+        async move {
+            storage
+                .meta_list_after(&folder, Some(start), limit)
+                .await
+                .unwrap()
+        }
+    };
+    assert_eq!(after("t05", 3).await, ["t06", "t07", "t08"]);
+    // A start no tag could be (not a path segment as such) still sorts as text.
+    assert_eq!(after("t05~/", 2).await, ["t06", "t07"]);
+    assert!(after("zz", 3).await.is_empty());
+}

@@ -109,4 +109,7 @@ on_every_backend!(crate::storage_contract::clauses;
     markers_are_read_as_objects_and_deleted,
     blob_list_names_every_blob_with_its_size,
     blob_delete_says_whether_there_was_one,
+    an_empty_write_writes_nothing_and_drops_nothing,
+    deleting_a_session_of_several_writes_removes_all_of_it,
+    meta_list_after_pages_a_folder,
 );

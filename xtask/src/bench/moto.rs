@@ -1,0 +1,199 @@
+//! A `moto_server` (the S3 stand-in the project's CI installs from PyPI) on a free port with
+//! one bucket, for the object-storage rows of the scale and S3-request benchmarks.
+//!
+//! moto writes one access-log line per request (`"PUT /bucket/key?query HTTP/1.1" 200 -`) to
+//! its standard error, which goes to a file here: [`Moto::requests_since`] reads the lines
+//! written after a [`Mark`], so a benchmark counts the object-store requests of one operation
+//! without a proxy in between.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use super::error::BenchError;
+use crate::error::XtaskError;
+
+/// The credentials moto accepts (it checks none).
+pub const ACCESS_KEY: &str = "moto";
+/// See [`ACCESS_KEY`].
+pub const SECRET_KEY: &str = "moto-secret";
+/// The one bucket every server stores into, under its own prefix.
+pub const BUCKET: &str = "bench";
+
+/// How often, and how many times, moto's readiness (and a mark's log line) is polled.
+const POLL: Duration = Duration::from_millis(50);
+const ATTEMPTS: u32 = 400;
+
+/// A running moto server; dropping it stops the process.
+#[derive(Debug)]
+pub struct Moto {
+    child: Child,
+    endpoint: String,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+    marks: std::sync::atomic::AtomicU64,
+}
+
+/// A place in moto's request log (see [`Moto::mark`]).
+#[derive(Debug, Clone, Copy)]
+pub struct Mark {
+    line: usize,
+}
+
+impl Moto {
+    /// Starts moto on a free port and creates [`BUCKET`].
+    pub async fn start() -> Result<Moto, BenchError> {
+        let dir = tempfile::Builder::new()
+            .prefix("oci-bench-moto-")
+            .tempdir()?;
+        let log = dir.path().join("moto.log");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")?
+            .local_addr()?
+            .port();
+        let child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(File::create(&log)?)
+            .spawn()
+            .map_err(|source| XtaskError::Spawn {
+                command: "moto_server (pip install 'moto[server]')".to_string(),
+                source,
+            })?;
+        let mut moto = Moto {
+            child,
+            endpoint: format!("http://127.0.0.1:{port}"),
+            log,
+            _dir: dir,
+            marks: Default::default(),
+        };
+        let http = reqwest::Client::new();
+        let bucket = format!("{}/{BUCKET}", moto.endpoint);
+        for _ in 0..ATTEMPTS {
+            if let Some(status) = moto.child.try_wait()? {
+                return Err(BenchError::Exited {
+                    peer: "moto_server",
+                    status,
+                    log: moto.log.clone(),
+                });
+            }
+            if http
+                .put(&bucket)
+                .send()
+                .await
+                .is_ok_and(|answer| answer.status().is_success())
+            {
+                return Ok(moto);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Err(BenchError::NotReady {
+            peer: "moto_server",
+            waited: POLL * ATTEMPTS,
+            log: moto.log.clone(),
+        })
+    }
+
+    /// `http://127.0.0.1:<port>`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+
+    /// The environment `oci-registry` reads its `s3://` store's settings from.
+    pub fn env(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
+            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
+            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
+            ("AWS_REGION", "us-east-1".to_string()),
+            ("AWS_ALLOW_HTTP", "true".to_string()),
+        ]
+    }
+
+    /// Marks the log's current end: sends moto a request of its own and waits until its line
+    /// is written, so every request answered before the call is behind the mark.
+    pub async fn mark(&self) -> Result<Mark, BenchError> {
+        let n = self
+            .marks
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let path = format!("/{BUCKET}/oci-bench-mark-{n}");
+        let url = format!("{}{path}", self.endpoint);
+        // A missing key answers 404, which is all the mark needs.
+        reqwest::Client::new()
+            .head(&url)
+            .send()
+            .await
+            .map_err(|source| BenchError::Http {
+                step: "marking moto's log",
+                url: url.clone(),
+                source,
+            })?;
+        let needle = format!("\"HEAD {path} ");
+        for _ in 0..ATTEMPTS {
+            let lines = self.lines()?;
+            if let Some(at) = lines.iter().rposition(|line| line.contains(&needle)) {
+                return Ok(Mark { line: at + 1 });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+        Err(BenchError::NotReady {
+            peer: "moto_server's request log",
+            waited: POLL * ATTEMPTS,
+            log: self.log.clone(),
+        })
+    }
+
+    /// The requests moto logged between two marks (`"METHOD /path?query"`), the marks' own
+    /// requests left out.
+    pub fn requests_between(&self, from: Mark, to: Mark) -> Result<Vec<String>, BenchError> {
+        let lines = self.lines()?;
+        let end = to.line.saturating_sub(1).min(lines.len());
+        Ok(lines
+            .get(from.line..end)
+            .unwrap_or_default()
+            .iter()
+            .filter(|line| !line.contains("oci-bench-mark-"))
+            .filter_map(|line| request_of(line))
+            .collect())
+    }
+
+    fn lines(&self) -> Result<Vec<String>, BenchError> {
+        Ok(BufReader::new(File::open(&self.log)?)
+            .lines()
+            .collect::<Result<_, _>>()?)
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // Errors mean the process is already gone, which is what we want.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `METHOD /path?query` from an access-log line; `None` for moto's other output.
+fn request_of(line: &str) -> Option<String> {
+    let quoted = line.split('"').nth(1)?;
+    let request = quoted.rsplit_once(' ')?.0;
+    request.contains(" /").then(|| request.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_requests_from_access_log_lines() {
+        assert_eq!(
+            request_of(
+                r#"127.0.0.1 - - [05/Dec/2026 04:35:55] "GET /b?list-type=2 HTTP/1.1" 200 -"#
+            )
+            .as_deref(),
+            Some("GET /b?list-type=2")
+        );
+        assert_eq!(request_of(" * Running on http://127.0.0.1:5999"), None);
+    }
+}
