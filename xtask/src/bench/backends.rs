@@ -94,6 +94,14 @@ impl Server {
                 let gc = vec!["garbage-collect".to_string(), config];
                 (PathBuf::from(DISTRIBUTION_BIN), serve, gc, vec![])
             }
+            PeerKind::Olareg => {
+                return Err(XtaskError::Usage(
+                    "the scale and S3 benchmarks compare oci-registry and docker-registry: \
+                     olareg has neither an S3 store nor an offline collector"
+                        .to_owned(),
+                )
+                .into());
+            }
         };
         let mut command = Command::new(&program);
         command

@@ -109,6 +109,7 @@ pub async fn run(ours: &Path, layer_kib: usize) -> Result<String, BenchError> {
         let prefix = match kind {
             PeerKind::Ours => "oci",
             PeerKind::Distribution => "dist",
+            PeerKind::Olareg => "olareg",
         };
         let server = Server::start(kind, ours, Backend::S3(&moto), prefix).await?;
         for (operation, counts) in measure(&moto, &server, layer_kib * 1024).await? {
