@@ -18,7 +18,6 @@
 use std::{
     collections::VecDeque,
     fs::File,
-    io,
     sync::{Arc, Mutex},
 };
 
@@ -33,6 +32,8 @@ const STAND_IN_LEN: usize = 1 << 20;
 static STAND_IN: [u8; STAND_IN_LEN] = [0; STAND_IN_LEN];
 
 /// Part of an open blob file still to be sent.
+// Only the connection layer (feature `serve`) sends files; without it none is ever queued.
+#[cfg_attr(not(feature = "serve"), allow(dead_code))]
 #[derive(Debug)]
 pub(crate) struct FileSlice {
     /// The open file.
@@ -55,20 +56,21 @@ impl FileQueue {
 
     /// Runs `send` on the file at the head of the queue with at most `want` bytes; the file
     /// leaves the queue once all its bytes are sent. `send` returns how many it sent.
+    #[cfg(feature = "serve")]
     pub(crate) fn send_from_head(
         &self,
         want: usize,
-        send: impl FnOnce(&File, &mut u64, usize) -> io::Result<usize>,
-    ) -> io::Result<usize> {
+        send: impl FnOnce(&File, &mut u64, usize) -> std::io::Result<usize>,
+    ) -> std::io::Result<usize> {
         let mut queue = self.lock();
         let head = queue.front_mut().ok_or_else(|| {
-            io::Error::other("a zero-copy body chunk arrived with no file queued for it")
+            std::io::Error::other("a zero-copy body chunk arrived with no file queued for it")
         })?;
         let count = usize::try_from(head.remaining).map_or(want, |left| left.min(want));
         let sent = send(&head.file, &mut head.offset, count)?;
         if sent == 0 && count > 0 {
             // The file is shorter than promised: never send stand-in bytes in its place.
-            return Err(io::ErrorKind::UnexpectedEof.into());
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         head.remaining -= sent as u64;
         if head.remaining == 0 {
@@ -82,11 +84,12 @@ impl FileQueue {
         // assignment), so a poisoned lock is still usable.
         self.0
             .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 /// Whether `chunk` lies inside the stand-in region (so its bytes are to come from a file).
+#[cfg(feature = "serve")]
 pub(crate) fn is_stand_in(chunk: &[u8]) -> bool {
     let region = STAND_IN.as_ptr_range();
     let start = chunk.as_ptr();
@@ -124,7 +127,7 @@ pub(crate) fn file_stream(queue: FileQueue, slice: FileSlice) -> ByteStream<'sta
 
 #[cfg(test)]
 mod tests {
-    use std::io::Write;
+    use std::io::{self, Write};
 
     use futures_util::TryStreamExt;
 
