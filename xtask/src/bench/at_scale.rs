@@ -1,6 +1,6 @@
 //! The benchmarks that write their own section of `xtask/BENCHMARKS.md` rather than a column
-//! of the main table: `--only scale` ([`scale`](super::scale)) and `--only s3`
-//! ([`s3_requests`](super::s3_requests)). Each section sits between marker comments, so a run
+//! of the main table: `--only scale` ([`scale`]) and `--only s3`
+//! ([`s3_requests`]). Each section sits between marker comments, so a run
 //! replaces its own section and the main bench keeps the others when it rewrites the file.
 
 use std::path::{Path, PathBuf};

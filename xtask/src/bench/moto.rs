@@ -2,7 +2,7 @@
 //! one bucket, for the object-storage rows of the scale and S3-request benchmarks.
 //!
 //! moto writes one access-log line per request (`"PUT /bucket/key?query HTTP/1.1" 200 -`) to
-//! its standard error, which goes to a file here: [`Moto::requests_since`] reads the lines
+//! its standard error, which goes to a file here: [`Moto::requests_between`] reads the lines
 //! written after a [`Mark`], so a benchmark counts the object-store requests of one operation
 //! without a proxy in between.
 

@@ -3,7 +3,7 @@
 //! (100,000 tags in one repository, 10,000 repositories, 100,000 blobs by default), for
 //! oci-registry and distribution, on a filesystem folder and on S3 (moto).
 //!
-//! Each server is filled over HTTP ([`populate`]) with the same data, then measured; the
+//! Each server is filled over HTTP ([`populate()`]) with the same data, then measured; the
 //! table goes to stdout and into its own section of `xtask/BENCHMARKS.md`.
 
 mod content;
