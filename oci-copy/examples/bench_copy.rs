@@ -53,9 +53,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let from = format!("{}/bench/app:v1", source.host);
 
     let oci_copy = bin.join("oci-copy");
+    // Told that both registries speak plain HTTP, as regctl is below (without it, loopback
+    // registries are tried over TLS first, a handshake each run).
     let ours = cold_and_warm(&registry, &|_| Ok(()), &|to| {
         let mut command = Command::new(&oci_copy);
-        command.args(["copy", &from, &format!("{to}/bench/app:v1")]);
+        command.args(["copy", "--plain-http", &source.host, "--plain-http", to]);
+        command.args([&from, &format!("{to}/bench/app:v1")]);
         command
     })?;
 
