@@ -137,7 +137,7 @@ impl Registry {
     /// The answer to a request outside the API (probes, the token endpoint) or inside it.
     async fn answer(
         &self,
-        parts: http::request::Parts,
+        mut parts: http::request::Parts,
         body: ByteStream<'static>,
         record: &mut RequestRecord,
     ) -> Response<ResponseBody> {
@@ -159,16 +159,7 @@ impl Registry {
         let answer = match Route::parse(path) {
             Ok(route) => {
                 record.set_route(&route);
-                self.run(
-                    route,
-                    parts.method.clone(),
-                    parts.headers,
-                    parts.uri.query(),
-                    parts.extensions.get::<FileQueue>().cloned(),
-                    body,
-                    record,
-                )
-                .await
+                self.run(route, &mut parts, body, record).await
             }
             Err(err) => Err(err),
         };
@@ -182,28 +173,26 @@ impl Registry {
         })
     }
 
-    /// Decides the request's [`Operation`], lets it through the gate and runs it.
-    // One parameter per part of the request head the handlers read.
-    #[allow(clippy::too_many_arguments)]
+    /// Decides the request's [`Operation`], lets it through the gate and runs it. The
+    /// handlers get the head's headers (taken out of `parts`, which keeps method and URI for
+    /// the log line).
     async fn run(
         &self,
         route: Route,
-        method: Method,
-        headers: http::HeaderMap,
-        query: Option<&str>,
-        files: Option<FileQueue>,
+        parts: &mut http::request::Parts,
         body: ByteStream<'static>,
         record: &mut RequestRecord,
     ) -> Answer {
-        let operation = Operation::of(route, &method, self.ctx.config.delete_enabled)?;
-        let permissions = gate::admit(self.ctx.authorizer.as_ref(), &headers, &operation).await?;
+        let operation = Operation::of(route, &parts.method, self.ctx.config.delete_enabled)?;
+        let permissions =
+            gate::admit(self.ctx.authorizer.as_ref(), &parts.headers, &operation).await?;
         record.set_user(permissions.subject());
         let incoming = Incoming {
-            headers,
-            query: Query::parse(query),
-            head: method == Method::HEAD,
+            headers: std::mem::take(&mut parts.headers),
+            query: Query::parse(parts.uri.query()),
+            head: parts.method == Method::HEAD,
             permissions,
-            files,
+            files: parts.extensions.get::<FileQueue>().cloned(),
         };
         self.dispatch(operation, incoming, body).await
     }
