@@ -344,30 +344,8 @@ impl Storage for FsStorage {
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
         Box::pin(async move {
             let path = self.key_path(folder)?;
-            let mut entries = match tokio::fs::read_dir(&path).await {
-                Ok(entries) => entries,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-                    ) =>
-                {
-                    return Ok(Vec::new());
-                }
-                Err(e) => return Err(StorageError::io("list", path, e)),
-            };
-            let mut names = Vec::new();
-            while let Some(entry) = entries
-                .next_entry()
-                .await
-                .map_err(|e| StorageError::io("list", &path, e))?
-            {
-                if let Some(name) = entry.file_name().to_str().filter(|n| is_safe_segment(n)) {
-                    names.push(name.to_owned());
-                }
-            }
-            names.sort_unstable();
-            Ok(names)
+            // The whole folder is a page without a start or a bound.
+            blocking(move || fs_list::list_page(&path, None, usize::MAX)).await
         })
     }
 }
