@@ -119,6 +119,22 @@ pub async fn run(ours: &Path, layer_kib: usize) -> Result<String, BenchError> {
     Ok(table(&rows, layer_kib))
 }
 
+/// The object-store requests one `GET <path>?<query>` (a listing page, answered 200) makes.
+async fn counted_page(
+    moto: &Moto,
+    api: &Api,
+    what: &'static str,
+    path: &str,
+    query: &str,
+) -> Result<Counts, BenchError> {
+    let start = moto.mark().await?;
+    let mut url = api.url(path);
+    url.set_query(Some(query));
+    send(what, api.http().get(url.clone()), &url, StatusCode::OK).await?;
+    let end = moto.mark().await?;
+    Ok(Counts::of(&moto.requests_between(start, end)?))
+}
+
 async fn measure(
     moto: &Moto,
     server: &Server,
@@ -201,21 +217,9 @@ async fn measure(
         api.put_manifest(repo, &format!("t{i:04}"), MANIFEST_TYPE, image.clone())
             .await?;
     }
-    let start = moto.mark().await?;
-    let mut url = api.url(&format!("{repo}/tags/list"));
-    url.set_query(Some("n=100&last=t0010"));
-    send(
-        "a page of tags",
-        api.http().get(url.clone()),
-        &url,
-        StatusCode::OK,
-    )
-    .await?;
-    let end = moto.mark().await?;
-    counted.push((
-        "one page of 100 tags",
-        Counts::of(&moto.requests_between(start, end)?),
-    ));
+    let tags = &format!("{repo}/tags/list");
+    let page = counted_page(moto, &api, "a page of tags", tags, "n=100&last=t0010").await?;
+    counted.push(("one page of 100 tags", page));
 
     let config_digest = Digest::compute(&config());
     for i in 0..LISTED {
@@ -226,21 +230,15 @@ async fn measure(
         api.put_manifest(&other, "latest", MANIFEST_TYPE, small)
             .await?;
     }
-    let start = moto.mark().await?;
-    let mut url = api.url("_catalog");
-    url.set_query(Some("n=100&last=s3/r0010"));
-    send(
+    let page = counted_page(
+        moto,
+        &api,
         "a page of the catalog",
-        api.http().get(url.clone()),
-        &url,
-        StatusCode::OK,
+        "_catalog",
+        "n=100&last=s3/r0010",
     )
     .await?;
-    let end = moto.mark().await?;
-    counted.push((
-        "one page of 100 repositories",
-        Counts::of(&moto.requests_between(start, end)?),
-    ));
+    counted.push(("one page of 100 repositories", page));
 
     let start = moto.mark().await?;
     server.collect_garbage()?;
