@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use http::HeaderValue;
+use oci_digest::KeyedLocks;
 
 use crate::challenge::{BearerChallenge, Challenge};
 use crate::clock::{Clock, SystemClock};
@@ -39,7 +40,7 @@ struct Inner {
     /// The latest refresh token a token server handed out, per registry.
     refresh_tokens: Mutex<HashMap<String, Secret>>,
     /// One lock per cache key, so concurrent requests fetch a token once.
-    fetch_locks: Mutex<HashMap<CacheKey, Arc<tokio::sync::Mutex<()>>>>,
+    fetch_locks: KeyedLocks<CacheKey>,
 }
 
 /// Builds an [`Authenticator`] with non-default options or clock.
@@ -75,7 +76,7 @@ impl AuthenticatorBuilder {
                 clock: self.clock,
                 credentials: Mutex::default(),
                 refresh_tokens: Mutex::default(),
-                fetch_locks: Mutex::default(),
+                fetch_locks: KeyedLocks::default(),
             }),
         }
     }
@@ -211,11 +212,7 @@ impl Authenticator {
             return Ok(token);
         }
         let key = cache_key(registry, scopes);
-        let fetch_lock = lock(&self.inner.fetch_locks)
-            .entry(key)
-            .or_default()
-            .clone();
-        let _fetching = fetch_lock.lock().await;
+        let _fetching = self.inner.fetch_locks.lock(&key).await;
         // Another task may have fetched it while this one waited.
         if let Some(token) = tokens.get(registry, scopes, self.inner.clock.now()) {
             return Ok(token);

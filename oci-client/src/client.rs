@@ -6,12 +6,11 @@ use std::future::Future;
 use std::sync::Arc;
 
 use oci_auth::{Scope, Scopes};
-use oci_digest::Digest;
+use oci_digest::{Digest, KeyedLocks};
 use url::Url;
 
 use crate::config::ClientConfig;
 use crate::error::Error;
-use crate::keyed_locks::KeyedLocks;
 use crate::progress::{Direction, Progress, Tracker};
 use crate::repository::Repository;
 use crate::transport::Transport;
@@ -22,7 +21,7 @@ use crate::transport::Transport;
 pub struct Client {
     transport: Arc<Transport>,
     progress: Option<Progress>,
-    fallback_locks: Arc<KeyedLocks<FallbackIndexKey>>,
+    fallback_locks: KeyedLocks<FallbackIndexKey>,
 }
 
 /// Which fallback referrers index: registry, repository name, subject.
@@ -34,7 +33,7 @@ impl Client {
         Ok(Client {
             transport: Arc::new(Transport::new(config)?),
             progress: None,
-            fallback_locks: Arc::default(),
+            fallback_locks: KeyedLocks::default(),
         })
     }
 
@@ -43,7 +42,7 @@ impl Client {
         Client {
             transport: Arc::clone(&self.transport),
             progress: Some(progress),
-            fallback_locks: Arc::clone(&self.fallback_locks),
+            fallback_locks: self.fallback_locks.clone(),
         }
     }
 

@@ -57,7 +57,6 @@ pub mod endpoints;
 pub mod error;
 mod headers;
 pub mod image;
-mod keyed_locks;
 pub mod progress;
 mod repository;
 mod request;

@@ -12,7 +12,6 @@ use http::header::{LOCATION, RETRY_AFTER};
 use http::{HeaderMap, Method, StatusCode};
 use oci_digest::Digest;
 use oci_spec_types::ErrorResponse;
-use tokio::sync::OwnedSemaphorePermit;
 use url::Url;
 
 use crate::error::Error;
@@ -27,13 +26,17 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 /// The most of an error body read to look for spec error codes.
 const MAX_ERROR_BODY: u64 = 64 * 1024;
 
+/// A slot among the requests in flight to one registry, held until the response (or its
+/// body stream) is dropped.
+pub(crate) type Slot = oci_digest::KeyedGuard<String>;
+
 /// An answer, holding its request's slot among the requests in flight to the registry.
 #[derive(Debug)]
 pub(crate) struct Response {
     method: Method,
     url: Url,
     inner: reqwest::Response,
-    permit: Option<OwnedSemaphorePermit>,
+    permit: Slot,
     /// The request could be sent again, so the retry policy applied to it.
     replayable: bool,
 }
@@ -43,7 +46,7 @@ impl Response {
         method: Method,
         url: Url,
         inner: reqwest::Response,
-        permit: Option<OwnedSemaphorePermit>,
+        permit: Slot,
         replayable: bool,
     ) -> Response {
         Response {
@@ -226,7 +229,7 @@ impl Response {
 /// A response body; the concurrency slot of its request is released when it is dropped.
 pub(crate) struct BodyStream {
     inner: Pin<Box<dyn Stream<Item = Result<Bytes, Error>> + Send>>,
-    _permit: Option<OwnedSemaphorePermit>,
+    _permit: Slot,
 }
 
 impl Stream for BodyStream {

@@ -4,19 +4,19 @@
 //! TLS settings, and a registry tried over TLS first learns its scheme on first contact.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
 use http::{HeaderValue, Method, StatusCode};
 use oci_auth::{Authenticator, BearerChallenge, Challenge, Scopes};
-use tokio::sync::Semaphore;
+use oci_digest::KeyedLocks;
 use url::Url;
 
 use crate::config::{ClientConfig, CredentialSource, Scheme, host_of};
 use crate::error::Error;
 use crate::request::Request;
-use crate::response::{Response, retry_after};
+use crate::response::{Response, Slot, retry_after};
 use crate::retry::Outcome;
 use crate::tls::TlsProfile;
 
@@ -47,7 +47,8 @@ pub(crate) struct Transport {
     challenges: Mutex<HashMap<String, Challenge>>,
     /// Registries probed with `GET /v2/` before a one-shot body was sent.
     probed: Mutex<HashSet<String>>,
-    limits: Mutex<HashMap<String, Arc<Semaphore>>>,
+    /// Slots of the requests in flight, per registry.
+    slots: KeyedLocks<String>,
 }
 
 /// Locks a map only ever changed by single inserts, so a poisoned lock holds whole entries.
@@ -79,6 +80,7 @@ impl Transport {
             CredentialSource::Authenticator(auth) => auth.clone(),
             CredentialSource::Store(store) => Authenticator::new(http[0].clone(), store.clone()),
         };
+        let slots = KeyedLocks::with_slots(config.max_requests_per_host);
         Ok(Transport {
             config,
             http,
@@ -88,7 +90,7 @@ impl Transport {
             learning_scheme: tokio::sync::Mutex::new(()),
             challenges: Mutex::default(),
             probed: Mutex::default(),
-            limits: Mutex::default(),
+            slots,
         })
     }
 
@@ -367,13 +369,8 @@ impl Transport {
     }
 
     /// A slot among the requests in flight to `registry`.
-    async fn slot(&self, registry: &str) -> Option<tokio::sync::OwnedSemaphorePermit> {
-        let semaphore = lock(&self.limits)
-            .entry(registry.to_ascii_lowercase())
-            .or_insert_with(|| Arc::new(Semaphore::new(self.config.max_requests_per_host)))
-            .clone();
-        // The semaphore is never closed, so this only fails in theory; go on without a slot.
-        semaphore.acquire_owned().await.ok()
+    async fn slot(&self, registry: &str) -> Slot {
+        self.slots.lock(&registry.to_ascii_lowercase()).await
     }
 }
 

@@ -183,7 +183,12 @@ async fn a_lost_chunk_answer_is_recovered_after_the_416() {
 #[tokio::test]
 async fn requests_per_host_are_limited() {
     let (_registry, proxy, repo) = setup("limited").await;
-    let client = Client::new(support::config().max_requests_per_host(2).build()).unwrap();
+    let client = Client::new(
+        support::config()
+            .max_requests_per_host(std::num::NonZeroUsize::new(2).unwrap())
+            .build(),
+    )
+    .unwrap();
     let data = content::blob(1_000, 55);
     let pushed = client
         .push_blob_bytes(&repo, data, UploadMethod::Monolithic)

@@ -46,6 +46,9 @@
 //! - `async` (default): [`VerifyingAsyncRead`] and [`VerifyingStream`], with dependencies on
 //!   tokio (the `AsyncRead` trait only, no runtime), `bytes`, `futures-core` and
 //!   `pin-project-lite`.
+//! - `keyed-locks`: [`KeyedLocks`], async locks by key whose entries live only while used
+//!   (tokio's `sync` module, no runtime). It is here, off by default, because oci-digest is
+//!   the one crate every other crate of the workspace depends on, and all of them need it.
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -55,6 +58,8 @@ mod digest;
 mod digester;
 mod error;
 mod grammar;
+#[cfg(feature = "keyed-locks")]
+mod keyed_locks;
 mod serde_impls;
 mod state;
 mod verifier;
@@ -70,6 +75,8 @@ pub use digester::Digester;
 #[cfg(feature = "async")]
 pub use error::VerifyStreamError;
 pub use error::{DigestError, MAX_ECHOED_INPUT, reason};
+#[cfg(feature = "keyed-locks")]
+pub use keyed_locks::{KeyedGuard, KeyedLocks};
 #[cfg(feature = "async")]
 pub use verify_async::VerifyingAsyncRead;
 pub use verify_read::VerifyingReader;

@@ -2,6 +2,7 @@
 
 mod registries;
 
+use std::num::NonZeroUsize;
 use std::time::Duration;
 
 use oci_auth::{Authenticator, CredentialStore};
@@ -17,6 +18,10 @@ pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 
 /// The default chunk size of chunked uploads (8 MiB).
 pub const DEFAULT_CHUNK_SIZE: u64 = 8 * 1024 * 1024;
+
+/// Requests in flight to one registry at most, by default.
+pub const DEFAULT_MAX_REQUESTS_PER_HOST: NonZeroUsize =
+    NonZeroUsize::new(8).expect("8 is not zero");
 
 /// The default connect timeout (30 s).
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -65,7 +70,7 @@ pub struct ClientConfig {
     pub(crate) connect_timeout: Duration,
     pub(crate) read_timeout: Option<Duration>,
     pub(crate) retry: RetryPolicy,
-    pub(crate) max_requests_per_host: usize,
+    pub(crate) max_requests_per_host: NonZeroUsize,
     pub(crate) user_agent: String,
     pub(crate) credentials: CredentialSource,
     pub(crate) max_manifest_size: u64,
@@ -83,7 +88,7 @@ impl Default for ClientConfig {
             connect_timeout: DEFAULT_CONNECT_TIMEOUT,
             read_timeout: Some(DEFAULT_READ_TIMEOUT),
             retry: RetryPolicy::default(),
-            max_requests_per_host: 8,
+            max_requests_per_host: DEFAULT_MAX_REQUESTS_PER_HOST,
             user_agent: concat!("oci-distribution-client/", env!("CARGO_PKG_VERSION")).to_owned(),
             credentials: CredentialSource::Store(CredentialStore::from_env()),
             max_manifest_size: DEFAULT_MAX_MANIFEST_SIZE,
@@ -134,7 +139,7 @@ impl ClientConfig {
     }
 
     /// Requests in flight to one registry at most.
-    pub fn max_requests_per_host(&self) -> usize {
+    pub fn max_requests_per_host(&self) -> NonZeroUsize {
         self.max_requests_per_host
     }
 }
@@ -236,10 +241,11 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// Requests in flight to one registry at most (at least 1). A blob download holds its
-    /// slot until its stream is dropped.
-    pub fn max_requests_per_host(mut self, limit: usize) -> Self {
-        self.config.max_requests_per_host = limit.max(1);
+    /// Requests in flight to one registry at most (default
+    /// [`DEFAULT_MAX_REQUESTS_PER_HOST`]). A blob download holds its slot until its stream is
+    /// dropped.
+    pub fn max_requests_per_host(mut self, limit: NonZeroUsize) -> Self {
+        self.config.max_requests_per_host = limit;
         self
     }
 
@@ -285,12 +291,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn limits_stay_positive() {
-        let config = ClientConfig::builder()
-            .max_requests_per_host(0)
-            .chunk_size(0)
-            .build();
-        assert_eq!(config.max_requests_per_host(), 1);
+    fn the_chunk_size_stays_positive() {
+        let config = ClientConfig::builder().chunk_size(0).build();
         assert_eq!(config.chunk_size(), 1);
     }
 }

@@ -160,7 +160,7 @@ impl Client {
             repository.name().to_owned(),
             subject.clone(),
         );
-        let _turn = self.fallback_locks().lock(key).await;
+        let _turn = self.fallback_locks().lock(&key).await;
         for writes in 0..=MAX_FALLBACK_INDEX_WRITES {
             let mut entries = self.referrers_by_tag(repository, subject).await?;
             if entries.iter().any(|entry| entry.digest == digest) {

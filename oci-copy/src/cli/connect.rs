@@ -50,7 +50,7 @@ pub(crate) fn client(
     // per transfer, so the client's per-host limit must exceed twice the transfers.
     let mut builder = ClientConfig::builder()
         .credentials(credentials)
-        .max_requests_per_host(jobs.get().saturating_mul(2).saturating_add(4))
+        .max_requests_per_host(jobs.saturating_add(jobs.get()).saturating_add(4))
         .user_agent(concat!("oci-copy/", env!("CARGO_PKG_VERSION")));
     for host in &args.plain_http {
         builder = builder.plain_http(host);

@@ -3,7 +3,6 @@
 //! Handlers speak to this layer; it speaks to the backend only through the `Storage` trait.
 
 mod catalog;
-mod keyed_locks;
 pub(crate) mod liveness;
 mod manifests;
 mod referrers;
@@ -15,13 +14,10 @@ mod uploads;
 use std::{sync::Arc, time::Duration};
 
 use bytes::Bytes;
-use oci_digest::Digest;
+use oci_digest::{Digest, KeyedLocks};
 
 pub use self::uploads::{Chunk, UploadSession};
-use self::{
-    keyed_locks::KeyedLocks, liveness::Liveness, tag_index::IndexedRepositories,
-    upload_slots::UploadSlots,
-};
+use self::{liveness::Liveness, tag_index::IndexedRepositories, upload_slots::UploadSlots};
 use crate::{
     config::DEFAULT_LIVENESS_REFRESH,
     error::{Error, StorageError},
@@ -35,9 +31,9 @@ use crate::{
 pub struct Store {
     storage: Arc<dyn Storage>,
     /// One request at a time per upload session.
-    locks: Arc<KeyedLocks<crate::names::UploadId>>,
+    locks: KeyedLocks<crate::names::UploadId>,
     /// One writer at a time per tag (see `tags`).
-    tag_locks: Arc<KeyedLocks<Key>>,
+    tag_locks: KeyedLocks<Key>,
     /// Repositories known to have a complete reverse tag index (see `tag_index`).
     indexed_repositories: Arc<IndexedRepositories>,
     liveness: Arc<Liveness>,
@@ -56,8 +52,8 @@ impl Store {
     pub fn with_liveness_refresh(storage: Arc<dyn Storage>, refresh: Duration) -> Self {
         Self {
             storage,
-            locks: Arc::default(),
-            tag_locks: Arc::default(),
+            locks: KeyedLocks::default(),
+            tag_locks: KeyedLocks::default(),
             indexed_repositories: Arc::default(),
             liveness: Arc::new(Liveness::new(refresh)),
             upload_slots: Arc::new(UploadSlots::new(UploadLimits::default())),

@@ -8,10 +8,10 @@
 //! long the request takes).
 
 use futures_util::{StreamExt, TryStreamExt};
-use oci_digest::{Algorithm, Digest, Digester};
+use oci_digest::{Algorithm, Digest, Digester, KeyedGuard};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, corrupt, keyed_locks::KeyedGuard, liveness::Heartbeat};
+use super::{Store, corrupt, liveness::Heartbeat};
 use crate::{
     body::ByteStream,
     error::{Error, StorageError},

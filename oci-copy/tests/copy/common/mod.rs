@@ -20,7 +20,7 @@ pub fn opener() -> Opener {
         Client::new(
             ClientConfig::builder()
                 .retry(retry)
-                .max_requests_per_host(32)
+                .max_requests_per_host(std::num::NonZeroUsize::new(32).unwrap())
                 .build(),
         )
         .unwrap(),
