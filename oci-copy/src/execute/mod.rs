@@ -115,11 +115,11 @@ pub async fn execute(
             Ok((id, Ok(outcome))) => run.finish(id, outcome),
             Ok((id, Err(error))) => {
                 tracing::error!(step = id, %error, "step failed");
-                run.errors.push((id, error));
+                run.errors.push((Some(id), error));
                 run.finish(id, Outcome::Failed);
             }
             Err(join_error) if join_error.is_cancelled() => {}
-            Err(join_error) => run.errors.push((usize::MAX, Error::Task(join_error))),
+            Err(join_error) => run.errors.push((None, Error::Task(join_error))),
         }
     }
     let mut report = run.into_report(started.elapsed());
@@ -127,7 +127,7 @@ pub async fn execute(
         sink.finish().await?;
     } else if report.errors.is_empty() {
         report.errors.push((
-            usize::MAX,
+            None,
             Error::Unsupported {
                 end: sink.describe(),
                 operation: "an interrupted run",
@@ -172,7 +172,7 @@ struct Run<'p> {
     /// Tags whose needs are met, held until every other step ended.
     held_tags: Vec<StepId>,
     other_steps_left: usize,
-    errors: Vec<(StepId, Error)>,
+    errors: Vec<(Option<StepId>, Error)>,
     stopped: bool,
 }
 

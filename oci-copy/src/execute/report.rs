@@ -107,8 +107,9 @@ pub struct StepResult<'a> {
 pub struct Report {
     /// The outcome of each step, by [`StepId`].
     pub outcomes: Vec<Outcome>,
-    /// The failures, in the order they happened.
-    pub errors: Vec<(StepId, Error)>,
+    /// The failures, in the order they happened, each with its step (`None` for a failure
+    /// of the run itself: a task that panicked, or a run stopped before every step ended).
+    pub errors: Vec<(Option<StepId>, Error)>,
     /// How long the run took.
     pub elapsed: Duration,
 }
@@ -148,7 +149,7 @@ impl Report {
                 error: self
                     .errors
                     .iter()
-                    .find(|(failed, _)| *failed == step.id)
+                    .find(|(failed, _)| *failed == Some(step.id))
                     .map(|(_, error)| crate::error::chain_text(error)),
             })
             .collect()

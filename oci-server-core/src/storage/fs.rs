@@ -26,6 +26,7 @@ use oci_digest::Digest;
 use super::{
     BlobInfo, Key, Storage, StorageFuture,
     atomic::{self, remove_durable, write_atomic},
+    fs_found::found,
     fs_gc, fs_list,
     fs_read::stream_file,
     fs_upload, is_safe_segment,
@@ -136,14 +137,12 @@ pub(super) async fn blocking<T: Send + 'static>(
 /// When the file at `path` was last written; `None` when there is no file there (nothing, or
 /// a folder).
 async fn file_modified(path: PathBuf) -> Result<Option<SystemTime>, StorageError> {
-    match tokio::fs::metadata(&path).await {
-        Ok(meta) if meta.is_file() => meta
+    match found(tokio::fs::metadata(&path).await, "stat", &path)? {
+        Some(meta) if meta.is_file() => meta
             .modified()
             .map(Some)
             .map_err(|e| StorageError::io("stat", path, e)),
-        Ok(_) => Ok(None),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StorageError::io("stat", path, e)),
+        _ => Ok(None),
     }
 }
 
@@ -151,11 +150,8 @@ impl Storage for FsStorage {
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
         Box::pin(async move {
             let path = self.blob_path(digest)?;
-            match tokio::fs::metadata(&path).await {
-                Ok(meta) => Ok(Some(meta.len())),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(StorageError::io("stat", path, e)),
-            }
+            let meta = found(tokio::fs::metadata(&path).await, "stat", &path)?;
+            Ok(meta.map(|meta| meta.len()))
         })
     }
 
@@ -175,12 +171,7 @@ impl Storage for FsStorage {
         Box::pin(async move {
             let path = self.blob_path(digest)?;
             // Blob files are renamed into place whole and only ever unlinked, never rewritten.
-            blocking(move || match std::fs::File::open(&path) {
-                Ok(file) => Ok(Some(file)),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-                Err(e) => Err(StorageError::io("open", path, e)),
-            })
-            .await
+            blocking(move || found(std::fs::File::open(&path), "open", &path)).await
         })
     }
 
@@ -308,11 +299,8 @@ impl Storage for FsStorage {
     fn marker_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
         Box::pin(async move {
             let path = self.key_path(key)?;
-            match tokio::fs::remove_file(&path).await {
-                Ok(()) => Ok(true),
-                Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-                Err(e) => Err(StorageError::io("remove marker", path, e)),
-            }
+            let removed = found(tokio::fs::remove_file(&path).await, "remove marker", &path)?;
+            Ok(removed.is_some())
         })
     }
 

@@ -5,7 +5,7 @@ use std::{fs, io, path::Path};
 
 use oci_digest::Digest;
 
-use super::{BlobInfo, atomic::remove_durable, fs::blocking};
+use super::{BlobInfo, atomic::remove_durable, fs::blocking, fs_found::found};
 use crate::error::StorageError;
 
 /// Lists the blobs under `blobs`; files whose path is not a valid digest (never written by
@@ -40,12 +40,10 @@ fn blob_info(
         return Ok(None);
     };
     let path = blob.path();
-    let meta = match blob.metadata() {
-        Ok(meta) if meta.is_file() => meta,
-        Ok(_) => return Ok(None),
-        // Deleted since the folder was read.
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(StorageError::io("stat", path, e)),
+    // `None` when deleted since the folder was read.
+    let meta = match found(blob.metadata(), "stat", &path)? {
+        Some(meta) if meta.is_file() => meta,
+        _ => return Ok(None),
     };
     let modified = meta
         .modified()

@@ -15,6 +15,7 @@ use std::{
 use bytes::Bytes;
 use tokio::task::JoinHandle;
 
+use super::fs_found::found;
 use crate::{body::ByteStream, error::StorageError, range::ByteRange};
 
 /// Size of each chunk read and sent.
@@ -32,11 +33,8 @@ pub(super) async fn stream_file(
     let opened = tokio::task::spawn_blocking(move || open_at(&owned, range))
         .await
         .map_err(|e| StorageError::io("join blocking task", path, io::Error::other(e)))?;
-    match opened {
-        Ok((file, len)) => Ok(Some(chunks(file, len))),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
-        Err(e) => Err(StorageError::io("open", path, e)),
-    }
+    let opened = found(opened, "open", path)?;
+    Ok(opened.map(|(file, len)| chunks(file, len)))
 }
 
 /// The file positioned at the range's start, and how many bytes to send from there (all that

@@ -10,6 +10,7 @@ use std::{
 use super::{
     atomic::{self, StagedFile},
     fs::blocking,
+    fs_found::found,
     fs_write::{self, WriteFailure},
 };
 use crate::{body::ByteStream, error::StorageError, names::UploadId};
@@ -123,9 +124,5 @@ pub(super) async fn delete(dir: PathBuf) -> Result<bool, StorageError> {
 }
 
 fn remove_session(dir: &Path) -> Result<bool, StorageError> {
-    match fs::remove_dir_all(dir) {
-        Ok(()) => Ok(true),
-        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
-        Err(e) => Err(StorageError::io("remove", dir, e)),
-    }
+    Ok(found(fs::remove_dir_all(dir), "remove", dir)?.is_some())
 }

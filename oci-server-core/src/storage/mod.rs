@@ -28,6 +28,7 @@
 
 mod atomic;
 mod fs;
+mod fs_found;
 mod fs_gc;
 mod fs_list;
 mod fs_read;

@@ -1,0 +1,21 @@
+//! Absent is an answer, not a failure: the filesystem backend asks the disk whether a blob,
+//! object, marker or session exists by trying to use it, so `NotFound` means "no" everywhere,
+//! and only other errors are storage failures.
+
+use std::{io, path::Path};
+
+use crate::error::StorageError;
+
+/// `Some` of what `attempt` found, `None` when nothing was at `path`, else the failure of
+/// `operation`.
+pub(super) fn found<T>(
+    attempt: io::Result<T>,
+    operation: &'static str,
+    path: &Path,
+) -> Result<Option<T>, StorageError> {
+    match attempt {
+        Ok(value) => Ok(Some(value)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(StorageError::io(operation, path, e)),
+    }
+}
