@@ -7,6 +7,16 @@
 //! `5xx` but `501 Not Implemented` (which a later attempt cannot change). Never retried: any
 //! other `4xx`. A `Retry-After` header (delta-seconds or HTTP-date) is honoured as given;
 //! one asking for longer than [`RetryPolicy::max_retry_after`] ends the retries instead.
+//!
+//! **One layer per kind of failure.** This policy is the only one that retries a request the
+//! client can send again (no body, or a body it holds). What it cannot replay, a streamed
+//! upload cut mid-way or a download that broke after its answer began, is retried one layer
+//! up, by the caller that owns the stream (oci-copy's steps resume from the registry's
+//! offset). A failure this layer already retried says so ([`Error::retried_by_client`]) and
+//! the layer above leaves it alone; otherwise the attempts would multiply (four here times
+//! four there is sixteen requests against a registry that is down).
+//!
+//! [`Error::retried_by_client`]: crate::Error::retried_by_client
 
 use std::num::NonZeroU32;
 use std::time::{Duration, SystemTime};
