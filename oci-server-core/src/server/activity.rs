@@ -3,14 +3,8 @@
 //! answer's body is finished (or dropped), so a long download or a slow store operation is
 //! never mistaken for idleness.
 
-use std::{
-    pin::Pin,
-    sync::Arc,
-    task::{Context, Poll},
-    time::Duration,
-};
+use std::{sync::Arc, time::Duration};
 
-use http_body::{Body, Frame, SizeHint};
 use tokio::{sync::watch, time::Instant};
 
 /// Why a connection should close.
@@ -94,44 +88,6 @@ impl Drop for RequestGuard {
             state.in_flight -= 1;
             state.quiet_since = Instant::now();
         });
-    }
-}
-
-pin_project_lite::pin_project! {
-    /// An answer's body that keeps its request in flight until it is finished or dropped.
-    pub(super) struct Guarded<B> {
-        #[pin]
-        body: B,
-        _guard: RequestGuard,
-    }
-}
-
-impl<B> Guarded<B> {
-    pub(super) fn new(body: B, guard: RequestGuard) -> Self {
-        Self {
-            body,
-            _guard: guard,
-        }
-    }
-}
-
-impl<B: Body> Body for Guarded<B> {
-    type Data = B::Data;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<B::Data>, B::Error>>> {
-        self.project().body.poll_frame(cx)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.body.is_end_stream()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        self.body.size_hint()
     }
 }
 

@@ -13,6 +13,7 @@
 use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
 
 use http::{HeaderValue, Request, Version};
+use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
 use tokio::{
@@ -25,7 +26,7 @@ use tokio::{
 use super::sendfile_io::SendfileStream;
 use super::{
     Shared,
-    activity::{Activity, Expiry, Guarded},
+    activity::{Activity, Expiry, RequestGuard},
     body_timeout::SilenceLimit,
 };
 use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue};
@@ -151,7 +152,14 @@ async fn serve_io<I>(
             scheme.tell(&mut request);
             async move {
                 let answer = registry.handle(request).await;
-                Ok::<_, Infallible>(answer.map(|body| Guarded::new(body, guard)))
+                // The request stays in flight until its answer's body is finished or dropped:
+                // the body's frame mapper owns the guard.
+                Ok::<_, Infallible>(answer.map(|body| {
+                    body.map_frame(move |frame| {
+                        let _in_flight: &RequestGuard = &guard;
+                        frame
+                    })
+                }))
             }
         })
     };

@@ -148,6 +148,52 @@ async fn idle_keep_alive_connections_are_closed_after_their_last_answer() {
 }
 
 #[tokio::test]
+async fn a_download_that_pauses_longer_than_the_idle_timeout_keeps_its_connection() {
+    let options = ServeOptions::default()
+        .with_header_read_timeout(Duration::from_secs(3600))
+        .and_then(|options| options.with_idle_timeout(Duration::from_secs(1)))
+        .unwrap();
+    let server = TestServer::with_serve_options(options).await;
+    // Larger than what the loopback socket buffers hold, so the server is still sending
+    // while the client pauses.
+    let blob = content(48 << 20, 7);
+    let digest = server.push_blob("paused", &blob).await;
+
+    let mut stream = TcpStream::connect(host(&server)).await.unwrap();
+    let request = format!("GET /v2/paused/blobs/{digest} HTTP/1.1\r\nHost: registry\r\n\r\n");
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut received = vec![0u8; 4096];
+    let n = stream.read(&mut received).await.unwrap();
+    received.truncate(n);
+    assert!(received.starts_with(b"HTTP/1.1 200"));
+    // The scenario, not a synchronisation: the answer is in flight for three idle timeouts.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let head_len = received
+        .windows(4)
+        .position(|window| window == b"\r\n\r\n")
+        .unwrap()
+        + 4;
+    let mut buffer = vec![0u8; 1 << 16];
+    while received.len() < head_len + blob.len() {
+        let n = tokio::time::timeout(SAFETY_NET, stream.read(&mut buffer))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_ne!(n, 0, "closed after {} bytes", received.len());
+        received.extend_from_slice(&buffer[..n]);
+    }
+    assert!(received[head_len..] == blob[..], "the whole blob arrived");
+
+    // A connection busy with an answer was never idle: it still takes the next request.
+    stream
+        .write_all(b"GET /v2/ HTTP/1.1\r\nHost: registry\r\n\r\n")
+        .await
+        .unwrap();
+    let next = read_until_closed(&mut stream).await;
+    assert!(next.starts_with(b"HTTP/1.1 200"), "{next:?}");
+}
+
+#[tokio::test]
 async fn a_silent_request_body_is_dropped_and_the_upload_resumes_from_its_saved_offset() {
     let options = ServeOptions::default()
         .with_body_timeout(Duration::from_secs(1))
