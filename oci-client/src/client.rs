@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
+use http::{Method, StatusCode};
 use oci_auth::{Scope, Scopes};
 use oci_digest::{Digest, KeyedLocks};
 use url::Url;
@@ -13,6 +14,7 @@ use crate::config::ClientConfig;
 use crate::error::Error;
 use crate::progress::{Direction, Progress, Tracker};
 use crate::repository::Repository;
+use crate::request::Request;
 use crate::transport::Transport;
 
 /// An OCI registry client. Cheap to clone: clones share connections, tokens, limits and
@@ -130,6 +132,20 @@ impl Client {
     }
 }
 
+impl Client {
+    /// `DELETE url`, a blob or a manifest of `repository`; registries answer 202, 200 or 204.
+    pub(crate) async fn delete_at(&self, repository: &Repository, url: Url) -> Result<(), Error> {
+        let scopes = delete_scopes(repository)?;
+        let request = Request::new(Method::DELETE, url, repository.registry(), scopes);
+        self.transport()
+            .send(request)
+            .await?
+            .expect(&[StatusCode::ACCEPTED, StatusCode::OK, StatusCode::NO_CONTENT])
+            .await?;
+        Ok(())
+    }
+}
+
 /// `repository:<name>:pull`.
 pub(crate) fn pull_scopes(repository: &Repository) -> Result<Scopes, Error> {
     scopes(repository, Scope::pull(repository.name()))
@@ -141,7 +157,7 @@ pub(crate) fn push_scopes(repository: &Repository) -> Result<Scopes, Error> {
 }
 
 /// `repository:<name>:delete` (with pull, which registries pair with it).
-pub(crate) fn delete_scopes(repository: &Repository) -> Result<Scopes, Error> {
+fn delete_scopes(repository: &Repository) -> Result<Scopes, Error> {
     scopes(
         repository,
         Scope::repository(

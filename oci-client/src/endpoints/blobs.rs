@@ -3,7 +3,7 @@
 use http::{Method, StatusCode};
 use oci_digest::Digest;
 
-use crate::client::{Client, delete_scopes, pull_scopes};
+use crate::client::{Client, pull_scopes};
 use crate::endpoints::blob_stream::{BlobStream, BlobTarget};
 use crate::error::Error;
 use crate::repository::Repository;
@@ -105,18 +105,8 @@ impl Client {
     /// `DELETE` a blob from a repository.
     pub async fn delete_blob(&self, repository: &Repository, digest: &Digest) -> Result<(), Error> {
         let repository = &*self.route(repository)?;
-        let request = Request::new(
-            Method::DELETE,
-            self.blob_url(repository, digest)?,
-            repository.registry(),
-            delete_scopes(repository)?,
-        );
-        self.transport()
-            .send(request)
-            .await?
-            .expect(&[StatusCode::ACCEPTED, StatusCode::OK, StatusCode::NO_CONTENT])
-            .await?;
-        Ok(())
+        self.delete_at(repository, self.blob_url(repository, digest)?)
+            .await
     }
 
     fn blob_url(&self, repository: &Repository, digest: &Digest) -> Result<url::Url, Error> {

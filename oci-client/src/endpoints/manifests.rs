@@ -11,7 +11,7 @@ use oci_digest::Digest;
 use oci_spec_types::{MANIFEST_MEDIA_TYPES, Manifest, MediaType, Reference};
 use url::Url;
 
-use crate::client::{Client, delete_scopes, pull_scopes, push_scopes};
+use crate::client::{Client, pull_scopes, push_scopes};
 use crate::error::Error;
 use crate::headers::{OCI_SUBJECT, OCI_TAG};
 use crate::repository::{ManifestReference, Repository};
@@ -228,19 +228,8 @@ impl Client {
         reference: &ManifestReference,
     ) -> Result<(), Error> {
         let repository = &*self.route(repository)?;
-        let url = self.manifest_url(repository, reference)?;
-        let request = Request::new(
-            Method::DELETE,
-            url,
-            repository.registry(),
-            delete_scopes(repository)?,
-        );
-        self.transport()
-            .send(request)
-            .await?
-            .expect(&[StatusCode::ACCEPTED, StatusCode::OK, StatusCode::NO_CONTENT])
-            .await?;
-        Ok(())
+        self.delete_at(repository, self.manifest_url(repository, reference)?)
+            .await
     }
 
     async fn put_manifest_with(
