@@ -286,7 +286,7 @@ fn podman_auth_file_locations() {
 }
 
 #[test]
-fn docker_config_comes_before_podman_and_explicit_before_both() {
+fn podman_files_come_before_docker_config_and_explicit_before_both() {
     let sandbox = Sandbox::new();
     sandbox.write(
         "docker/config.json",
@@ -300,7 +300,9 @@ fn docker_config_comes_before_podman_and_explicit_before_both() {
         ("DOCKER_CONFIG", sandbox.path("docker")),
         ("XDG_RUNTIME_DIR", sandbox.path("run")),
     ]);
-    assert_eq!(store.get("r.example").unwrap(), basic("u", "p"));
+    // As podman and skopeo read them: a later `podman login` (or `oci-copy login`) is not
+    // shadowed by an old `docker login`.
+    assert_eq!(store.get("r.example").unwrap(), basic("a", "b"));
     assert_eq!(store.get("p.example").unwrap(), basic("a", "b"));
     let store = store.with_credentials("r.example", basic("e", "f"));
     assert_eq!(store.get("r.example").unwrap(), basic("e", "f"));

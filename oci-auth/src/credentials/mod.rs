@@ -127,9 +127,11 @@ pub fn helper_server_url(registry: &str) -> String {
     }
 }
 
-/// Credential sources for many registries, searched in this order: explicit credentials, the
-/// Docker config file (`credHelpers`, then `credsStore`, then `auths`), podman's auth files.
-/// Nothing found means [`Credentials::Anonymous`].
+/// Credential sources for many registries, searched in this order: explicit credentials,
+/// the containers auth files (podman's, skopeo's and `oci-copy login`'s), then the Docker
+/// config file (`credHelpers`, then `credsStore`, then `auths`). Nothing found means
+/// [`Credentials::Anonymous`]. The order is the containers tools' own, so a fresh login with
+/// any of them is never shadowed by an old `docker login`.
 ///
 /// Files are read at each lookup, so a later `docker login` is seen; callers that look up
 /// often should keep the answer (the [`Authenticator`](crate::Authenticator) does).
@@ -200,7 +202,7 @@ impl CredentialStore {
         if let Some(credentials) = self.explicit.get(&host) {
             return Ok(credentials.clone());
         }
-        let files = self.docker_config.iter().chain(&self.podman_auth_files);
+        let files = self.podman_auth_files.iter().chain(&self.docker_config);
         for path in files {
             let Some(file) = AuthFile::load(path)? else {
                 continue;
