@@ -49,6 +49,10 @@ pub(crate) struct ServeArgs {
     /// default they are refused with MANIFEST_BLOB_UNKNOWN.
     #[arg(long)]
     sparse_image: bool,
+    /// Refuse a mount without `from` (a push that names a digest and no source repository
+    /// then uploads); by default it mounts from any repository the caller's account may pull.
+    #[arg(long)]
+    no_automatic_mount: bool,
     #[command(flatten)]
     auth: AuthArgs,
     /// Mirror upstream registries as this TOML file configures (a pull-through cache).
@@ -65,7 +69,8 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
         .with_liveness_refresh(args.liveness_refresh)
         .with_probes(args.metrics_listen.is_none())
         .with_upload_limits(args.connection.upload_limits())
-        .with_sparse_images(args.sparse_image);
+        .with_sparse_images(args.sparse_image)
+        .with_automatic_cross_mount(!args.no_automatic_mount);
     let storage = args.store.open(true).await?;
     let registry = Registry::new(storage, config).with_authorizer(args.auth.authorizer()?);
     #[cfg(feature = "pull-through")]
