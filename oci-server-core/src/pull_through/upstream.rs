@@ -6,6 +6,11 @@ use oci_distribution_client::{Client, ClientConfig, Repository, RetryPolicy};
 use super::{PullThroughError, UpstreamConfig};
 use crate::names::RepoName;
 
+/// Attempts per upstream request: a cache answers from what it holds when upstream is down,
+/// so it tries once more and then fails fast.
+const UPSTREAM_ATTEMPTS: std::num::NonZeroU32 =
+    std::num::NonZeroU32::new(2).expect("2 is not zero");
+
 /// The repository name upstream for a local `name`, or `None` when `prefix` does not cover
 /// it: the prefix (and its `/`) comes off, and on Docker Hub a one-component name gets
 /// `library/` (`hub/alpine` is `library/alpine`). An empty prefix covers every name.
@@ -46,10 +51,8 @@ impl UpstreamClient {
             Some(port) => format!("{host}:{port}"),
             None => host.to_owned(),
         };
-        // A cache answers from what it holds when upstream is down: fail fast.
-        let mut builder = ClientConfig::builder().retry(
-            RetryPolicy::default().with_max_attempts(std::num::NonZeroU32::MIN.saturating_add(1)),
-        );
+        let mut builder = ClientConfig::builder()
+            .retry(RetryPolicy::default().with_max_attempts(UPSTREAM_ATTEMPTS));
         match url.scheme() {
             "http" => builder = builder.plain_http(&registry),
             "https" => {}
