@@ -95,6 +95,6 @@ pub use names::{RepoName, Tag, UploadId};
 pub use registry::Registry;
 pub use routes::{ManifestRef, Route};
 #[cfg(feature = "serve")]
-pub use server::{ServeOptions, serve, serve_with};
+pub use server::{ServeOptions, serve, serve_probes_with, serve_with};
 pub use storage::{FsStorage, MemoryStorage, Storage};
 pub use upload_limits::UploadLimits;

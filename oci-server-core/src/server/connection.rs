@@ -12,7 +12,7 @@
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
 
-use http::{HeaderValue, Request, Version};
+use http::{HeaderValue, Request, Response, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -25,11 +25,13 @@ use tokio::{
 #[cfg(target_os = "linux")]
 use super::sendfile_io::SendfileStream;
 use super::{
-    Shared,
+    Answers, Shared,
     activity::{Activity, Expiry, RequestGuard},
     body_timeout::SilenceLimit,
 };
-use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue};
+use crate::{
+    Registry, ResponseBody, auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue,
+};
 
 static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
 
@@ -143,6 +145,7 @@ async fn serve_io<I>(
     };
     let service = {
         let registry = shared.registry.clone();
+        let answers = shared.answers;
         let activity = Arc::clone(activity);
         let body_timeout = shared.options.body_timeout();
         hyper::service::service_fn(move |request: Request<Incoming>| {
@@ -151,7 +154,10 @@ async fn serve_io<I>(
             let mut request = request.map(|body| SilenceLimit::new(body, body_timeout));
             scheme.tell(&mut request);
             async move {
-                let answer = registry.handle(request).await;
+                let answer = match answers {
+                    Answers::Api => registry.handle(request).await,
+                    Answers::Probes => probe_or_not_found(&registry, request.uri().path()).await,
+                };
                 // The request stays in flight until its answer's body is finished or dropped:
                 // the body's frame mapper owns the guard.
                 Ok::<_, Infallible>(answer.map(|body| {
@@ -186,6 +192,18 @@ async fn serve_io<I>(
                 connection.as_mut().graceful_shutdown();
                 closing = true;
             }
+        }
+    }
+}
+
+/// A probe's answer, or an empty 404 for any other path.
+async fn probe_or_not_found(registry: &Registry, path: &str) -> Response<ResponseBody> {
+    match registry.handle_probe(path).await {
+        Some(answer) => answer,
+        None => {
+            let mut missing = Response::new(ResponseBody::empty());
+            *missing.status_mut() = http::StatusCode::NOT_FOUND;
+            missing
         }
     }
 }

@@ -53,9 +53,19 @@ static ACCEPT_FAILURES: LimitLog = LimitLog::new();
 /// descriptors or memory): only connections ending can fix it, so retrying at once would spin.
 const ACCEPT_PAUSE: Duration = Duration::from_millis(100);
 
+/// What a listener answers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answers {
+    /// The distribution API (and the probes, when the registry's configuration has them).
+    Api,
+    /// Only `/metrics`, `/healthz` and `/readyz`; 404 for anything else.
+    Probes,
+}
+
 /// What every connection shares.
 struct Shared {
     registry: Registry,
+    answers: Answers,
     options: ServeOptions,
     http: auto::Builder<TokioExecutor>,
     /// The same, for plain TCP connections, whose writer takes vectored writes: set outright,
@@ -86,6 +96,28 @@ pub async fn serve_with(
     options: ServeOptions,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_answering(Answers::Api, listener, registry, options, shutdown).await
+}
+
+/// Serves only `registry`'s probes (`/metrics`, `/healthz`, `/readyz`) on `listener`, with the
+/// same TLS, timeouts and connection cap as [`serve_with`]: a listener kept apart for
+/// monitoring meets the same idle and silent clients as the API's.
+pub async fn serve_probes_with(
+    listener: TcpListener,
+    registry: Registry,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    serve_answering(Answers::Probes, listener, registry, options, shutdown).await
+}
+
+async fn serve_answering(
+    answers: Answers,
+    listener: TcpListener,
+    registry: Registry,
+    options: ServeOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
     let cap = fd_limit::fit_connection_cap(options.max_connections())
         .get()
         .min(Semaphore::MAX_PERMITS)
@@ -103,6 +135,7 @@ pub async fn serve_with(
         http: http_builder(&options),
         http_plain,
         registry,
+        answers,
         options,
         stop: stopping,
     });

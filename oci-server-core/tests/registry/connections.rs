@@ -1,13 +1,14 @@
 //! Clients that hold connections without asking for anything: thousands of idle sockets,
 //! half a request line, a request body that stops, more connections than the cap. None of them
-//! keeps another client out, and the server closes what it times out.
+//! keeps another client out, and the server closes what it times out; the probe listener
+//! holds to the same limits.
 
-use std::{process::Command, time::Duration};
+use std::{process::Command, sync::Arc, time::Duration};
 
 use http_body_util::Empty;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use oci_digest::Digest;
-use oci_server_core::ServeOptions;
+use oci_server_core::{MemoryStorage, Registry, RegistryConfig, ServeOptions, serve_probes_with};
 use reqwest::StatusCode;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -109,6 +110,34 @@ async fn connections_that_send_no_request_head_in_time_are_closed() {
     );
     read_until_closed(&mut preface_only).await;
     assert_eq!(server.get("/v2/").await.status(), StatusCode::OK);
+}
+
+#[tokio::test]
+async fn the_probe_listener_answers_only_probes_under_the_same_timeouts() {
+    let options = ServeOptions::default()
+        .with_header_read_timeout(Duration::from_secs(1))
+        .unwrap();
+    let registry = Registry::new(
+        Arc::new(MemoryStorage::new()),
+        RegistryConfig::default().with_probes(false),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let serving = tokio::spawn(serve_probes_with(
+        listener,
+        registry,
+        options,
+        std::future::pending(),
+    ));
+    let http = reqwest::Client::new();
+    let health = http.get(format!("http://{addr}/healthz")).send().await;
+    assert_eq!(health.unwrap().status(), StatusCode::OK);
+    let api = http.get(format!("http://{addr}/v2/")).send().await;
+    assert_eq!(api.unwrap().status(), StatusCode::NOT_FOUND);
+
+    let mut silent = TcpStream::connect(addr).await.unwrap();
+    assert_eq!(read_until_closed(&mut silent).await, b"");
+    serving.abort();
 }
 
 #[tokio::test]

@@ -6,7 +6,7 @@ use clap::Args;
 use oci_server_core::{
     DEFAULT_MAX_MANIFEST_SIZE, Registry, RegistryConfig,
     gc::{GcOptions, collect_garbage},
-    probe_router, serve_with,
+    serve_probes_with, serve_with,
     server::raise_open_file_limit,
 };
 
@@ -105,8 +105,14 @@ pub(crate) async fn run(args: ServeArgs) -> Result<(), Box<dyn std::error::Error
     }
     if let Some(metrics_addr) = args.metrics_listen {
         let probes = tokio::net::TcpListener::bind(metrics_addr).await?;
-        tracing::info!(addr = %probes.local_addr()?, "serving /metrics, /healthz and /readyz");
-        let probes = axum::serve(probes, probe_router(registry.clone()));
+        tracing::info!(addr = %probes.local_addr()?, scheme, "serving /metrics, /healthz and /readyz");
+        // Ends with the process, after the API's graceful stop.
+        let probes = serve_probes_with(
+            probes,
+            registry.clone(),
+            options.clone(),
+            std::future::pending(),
+        );
         tokio::spawn(async move {
             if let Err(e) = probes.await {
                 tracing::error!(error = %e, "the probe listener stopped");
