@@ -1,52 +1,8 @@
-//! The swappable certificate behind [`Tls`](super::Tls), and the watch that reloads it when
-//! its files change.
+//! The watch that reloads a [`Tls`] when its files change.
 
-use std::{
-    fmt,
-    path::Path,
-    sync::{Arc, PoisonError, RwLock},
-    time::SystemTime,
-};
-
-use tokio_rustls::rustls::{
-    server::{ClientHello, ResolvesServerCert},
-    sign::CertifiedKey,
-};
+use std::{path::Path, time::SystemTime};
 
 use super::Tls;
-
-/// Serves whatever certificate it holds at the moment of each handshake.
-pub(super) struct ReloadingCert {
-    current: RwLock<Arc<CertifiedKey>>,
-}
-
-impl ReloadingCert {
-    pub(super) fn new(certified: CertifiedKey) -> Self {
-        Self {
-            current: RwLock::new(Arc::new(certified)),
-        }
-    }
-
-    /// New handshakes get `certified`; connections already set up keep theirs.
-    pub(super) fn replace(&self, certified: CertifiedKey) {
-        // A panic cannot leave the slot half-written: it holds one `Arc`.
-        *self.current.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(certified);
-    }
-}
-
-impl ResolvesServerCert for ReloadingCert {
-    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
-        Some(Arc::clone(
-            &self.current.read().unwrap_or_else(PoisonError::into_inner),
-        ))
-    }
-}
-
-impl fmt::Debug for ReloadingCert {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ReloadingCert").finish_non_exhaustive()
-    }
-}
 
 /// What identifies a version of a file: its modification time and length (`None` while it
 /// cannot be read, for example between a delete and a rename).
@@ -57,15 +13,19 @@ fn stamp(path: &Path) -> Stamp {
     Some((meta.modified().ok()?, meta.len()))
 }
 
-/// Reloads `tls` whenever its certificate or key file changes, checking every reload
-/// interval; runs until dropped. A failed reload (say the certificate was replaced but not
-/// yet its key) keeps the old certificate and is tried again at the next change.
+/// Reloads `tls` whenever its certificate, key or client CA file changes, checking every
+/// reload interval; runs until dropped. A failed reload (say the certificate was replaced but
+/// not yet its key) keeps the old configuration and is tried again at the next change.
 pub(super) async fn watch_files(tls: Tls) {
     let interval = tls.files().reload_interval();
     if interval.is_zero() {
         return;
     }
-    let stamps = || (stamp(tls.files().cert()), stamp(tls.files().key()));
+    let files = tls.files();
+    let stamps = || {
+        let client_ca = files.client_ca().map(stamp);
+        (stamp(files.cert()), stamp(files.key()), client_ca)
+    };
     let mut seen = stamps();
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -1,15 +1,16 @@
 //! HTTPS through rustls: [`TlsConfig`] names the PEM files, [`TlsConfig::load`] turns them into
 //! a [`Tls`] the server accepts connections with.
 //!
-//! The certificate chain and key sit behind a resolver that can be swapped while the server
-//! runs ([`Tls::reload`], and a watch on the files' modification times while serving), so a
-//! renewed certificate reaches new connections without a restart and without touching
-//! connections already open: a handshake picks up whatever the resolver holds at that moment.
-//! The client CA, when there is one, is read once.
+//! The whole rustls configuration (certificate chain, key and client CA) can be swapped while
+//! the server runs ([`Tls::reload`], and a watch on the files' modification times while
+//! serving), so a renewed certificate or a rotated client CA reaches new connections without a
+//! restart and without touching connections already open: a handshake takes whatever
+//! configuration is current at that moment.
 
 use std::{
+    fmt,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, PoisonError, RwLock},
     time::Duration,
 };
 
@@ -19,12 +20,12 @@ use tokio_rustls::{
     rustls::{
         RootCertStore, ServerConfig,
         crypto::{CryptoProvider, aws_lc_rs},
-        server::WebPkiClientVerifier,
+        server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier},
         sign::CertifiedKey,
     },
 };
 
-use super::{ServerError, reload::ReloadingCert};
+use super::ServerError;
 
 /// How often the certificate and key files are checked for changes: every five seconds.
 pub const DEFAULT_TLS_RELOAD_INTERVAL: Duration = Duration::from_secs(5);
@@ -66,8 +67,17 @@ impl TlsConfig {
 
     /// Reads the files and builds the server's TLS configuration (ALPN: `h2`, `http/1.1`).
     pub fn load(self) -> Result<Tls, ServerError> {
+        let config = self.server_config()?;
+        Ok(Tls {
+            current: Arc::new(RwLock::new(Arc::new(config))),
+            files: Arc::new(self),
+        })
+    }
+
+    /// The rustls configuration of the files as they are now.
+    fn server_config(&self) -> Result<ServerConfig, ServerError> {
         let provider = Arc::new(aws_lc_rs::default_provider());
-        let certs = Arc::new(ReloadingCert::new(self.read_certified_key(&provider)?));
+        let certified = Certified(Arc::new(self.read_certified_key(&provider)?));
         let builder = ServerConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(ServerError::Tls)?;
@@ -75,13 +85,9 @@ impl TlsConfig {
             Some(path) => builder.with_client_cert_verifier(client_verifier(path, &provider)?),
             None => builder.with_no_client_auth(),
         };
-        let mut config = builder.with_cert_resolver(certs.clone());
+        let mut config = builder.with_cert_resolver(Arc::new(certified));
         config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-        Ok(Tls {
-            config: Arc::new(config),
-            certs,
-            files: Arc::new(self),
-        })
+        Ok(config)
     }
 
     /// The certificate file.
@@ -130,21 +136,20 @@ impl TlsConfig {
     }
 }
 
-/// A loaded TLS setup. Cheap to clone; clones share the certificate they serve.
+/// A loaded TLS setup. Cheap to clone; clones share the configuration they serve.
 #[derive(Debug, Clone)]
 pub struct Tls {
-    config: Arc<ServerConfig>,
-    certs: Arc<ReloadingCert>,
+    current: Arc<RwLock<Arc<ServerConfig>>>,
     files: Arc<TlsConfig>,
 }
 
 impl Tls {
-    /// Reads the certificate and key files again and serves them to new connections; on
-    /// failure the certificate in use stays.
+    /// Reads the certificate, key and client CA files again and serves them to new
+    /// connections; on failure the configuration in use stays.
     pub fn reload(&self) -> Result<(), ServerError> {
-        let provider = aws_lc_rs::default_provider();
-        self.certs
-            .replace(self.files.read_certified_key(&provider)?);
+        let config = Arc::new(self.files.server_config()?);
+        // A panic cannot leave the slot half-written: it holds one `Arc`.
+        *self.current.write().unwrap_or_else(PoisonError::into_inner) = config;
         Ok(())
     }
 
@@ -154,7 +159,24 @@ impl Tls {
     }
 
     pub(super) fn acceptor(&self) -> TlsAcceptor {
-        TlsAcceptor::from(Arc::clone(&self.config))
+        let current = self.current.read().unwrap_or_else(PoisonError::into_inner);
+        TlsAcceptor::from(Arc::clone(&current))
+    }
+}
+
+/// The one certificate a configuration serves (rustls asks a resolver; a reload builds a
+/// new configuration rather than changing this).
+struct Certified(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Certified {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(Arc::clone(&self.0))
+    }
+}
+
+impl fmt::Debug for Certified {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Certified").finish_non_exhaustive()
     }
 }
 

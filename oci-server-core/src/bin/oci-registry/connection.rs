@@ -27,7 +27,7 @@ pub(crate) struct ConnectionArgs {
     /// Require client certificates issued by a CA of this PEM file (mutual TLS).
     #[arg(long, requires = "tls_cert")]
     tls_client_ca: Option<PathBuf>,
-    /// Check the certificate and key files for changes this often and reload them (`0s`:
+    /// Check the certificate, key and client CA files for changes this often and reload them (`0s`:
     /// only on SIGHUP).
     #[arg(long, default_value_t = FlagDuration(DEFAULT_TLS_RELOAD_INTERVAL))]
     tls_reload_interval: FlagDuration,

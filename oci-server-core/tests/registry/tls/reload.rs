@@ -1,9 +1,14 @@
-//! A renewed certificate reaches new connections without a restart, on SIGHUP and when its
-//! files change, while a connection opened before keeps working with the certificate it got.
+//! A renewed certificate (or a rotated client CA) reaches new connections without a restart,
+//! on SIGHUP and when its files change, while a connection opened before keeps working with
+//! the certificate it got.
 
 use reqwest::StatusCode;
 
-use super::{Pki, as_strs, certs::KeyKind, served_certificate};
+use super::{
+    Pki, as_strs,
+    certs::{KeyKind, Leaf, TestCa, replace_file},
+    served_certificate,
+};
 use crate::process::RegistryProcess;
 
 /// Starts a registry on `pki`'s certificate with `reload_interval`, keeps a connection open,
@@ -75,4 +80,40 @@ async fn sighup_reloads_the_certificate_without_dropping_connections() {
 #[tokio::test]
 async fn changed_certificate_files_are_reloaded_without_a_signal() {
     renewal_reaches_new_connections_only("1s", |_| {}, "reloaded: its files changed").await;
+}
+
+/// A client that trusts `pki`'s CA and presents `leaf`.
+fn client_presenting(pki: &Pki, leaf: &Leaf) -> reqwest::Client {
+    let identity = format!("{}{}", leaf.chain_pem, leaf.key_pem);
+    reqwest::Client::builder()
+        .tls_certs_only([reqwest::Certificate::from_pem(pki.ca.pem().as_bytes()).unwrap()])
+        .identity(reqwest::Identity::from_pem(identity.as_bytes()).unwrap())
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_rotated_client_ca_reaches_new_connections_on_sighup() {
+    let pki = Pki::new(KeyKind::Ecdsa);
+    let work = tempfile::tempdir().unwrap();
+    let mut flags = pki.flags(true);
+    flags.extend(["--tls-reload-interval", "0s"].map(str::to_owned));
+    let registry = RegistryProcess::start_logged(&work.path().join("store"), &as_strs(&flags));
+    let url = format!("{}/v2/", registry.base());
+    let rotated = TestCa::root("rotated client root");
+    let erin = rotated.client("erin");
+
+    let before = client_presenting(&pki, &erin).get(&url).send().await;
+    assert!(
+        before
+            .as_ref()
+            .map_or(true, |answer| answer.status() != StatusCode::OK),
+        "a client of a CA the server does not trust yet is let in: {before:?}"
+    );
+
+    replace_file(&pki.path("ca.pem"), &rotated.pem());
+    registry.signal("HUP");
+    registry.wait_for_log("reloaded on SIGHUP");
+    let after = client_presenting(&pki, &erin).get(&url).send().await;
+    assert_eq!(after.unwrap().status(), StatusCode::OK);
 }
