@@ -27,8 +27,8 @@ pub(crate) struct ConnectionArgs {
     /// Require client certificates issued by a CA of this PEM file (mutual TLS).
     #[arg(long, requires = "tls_cert")]
     tls_client_ca: Option<PathBuf>,
-    /// Check the certificate, key and client CA files for changes this often and reload them (`0s`:
-    /// only on SIGHUP).
+    /// Check the certificate, key and client CA files for changes this often and reload them
+    /// (`0s`: only on SIGHUP).
     #[arg(long, default_value_t = FlagDuration(DEFAULT_TLS_RELOAD_INTERVAL))]
     tls_reload_interval: FlagDuration,
     /// Close a connection that sends no complete request head within this time (of its
