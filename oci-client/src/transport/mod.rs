@@ -5,26 +5,24 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
-use std::time::Duration;
 
-use http::header::{AUTHORIZATION, LOCATION, WWW_AUTHENTICATE};
-use http::{HeaderValue, Method, StatusCode};
-use oci_auth::{Authenticator, BearerChallenge, Challenge, Scopes};
+use http::header::{AUTHORIZATION, LOCATION};
+use http::{HeaderValue, StatusCode};
+use oci_auth::{Authenticator, Challenge};
 use oci_digest::KeyedLocks;
 use url::Url;
 
-use crate::config::{ClientConfig, CredentialSource, Scheme, host_of};
+use crate::config::{ClientConfig, CredentialSource, host_of};
 use crate::error::Error;
 use crate::request::Request;
 use crate::response::{Response, Slot, retry_after};
 use crate::retry::Outcome;
 use crate::tls::TlsProfile;
 
-/// How long the TLS attempt of a registry tried over TLS first may take. A plain-HTTP
-/// server may wait for the end of a request head that a TLS hello never sends; a TLS
-/// server on a loopback address answers in milliseconds. Past this, plain HTTP is tried,
-/// and its answer decides.
-const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+mod auth;
+mod scheme;
+
+pub(crate) use scheme::tls_was_spoken;
 
 /// Redirect hops followed at most.
 const MAX_REDIRECTS: usize = 10;
@@ -97,55 +95,6 @@ impl Transport {
     /// The configuration.
     pub(crate) fn config(&self) -> &ClientConfig {
         &self.config
-    }
-
-    /// `<scheme>://<registry>/v2/`. A registry tried over TLS first gets `https` until its
-    /// scheme is learned; [`send`](Self::send) corrects the URLs built before that.
-    pub(crate) fn base_url(&self, registry: &str) -> Result<Url, Error> {
-        let scheme = match self.config.scheme(registry) {
-            Scheme::Https => "https",
-            Scheme::Http => "http",
-            Scheme::HttpsThenHttp => lock(&self.schemes)
-                .get(&registry.to_ascii_lowercase())
-                .copied()
-                .unwrap_or("https"),
-        };
-        let text = format!("{scheme}://{registry}/v2/");
-        Url::parse(&text).map_err(|source| Error::Url { url: text, source })
-    }
-
-    /// For a registry tried over TLS first, the scheme it speaks, learned once: `https` when
-    /// a `GET /v2/` over TLS gets an answer or fails after the server spoke TLS (a
-    /// certificate refused); else `http` when a plain `GET /v2/` gets a registry's answer
-    /// (a TLS server answers plain HTTP with a 400, or not at all); else `https`.
-    async fn learn_scheme(&self, registry: &str) -> Option<&'static str> {
-        if self.config.scheme(registry) != Scheme::HttpsThenHttp {
-            return None;
-        }
-        let key = registry.to_ascii_lowercase();
-        if let Some(known) = lock(&self.schemes).get(&key) {
-            return Some(known);
-        }
-        let _learning = self.learning_scheme.lock().await;
-        if let Some(known) = lock(&self.schemes).get(&key) {
-            return Some(known);
-        }
-        let http = self.http_for_authority(registry);
-        let over_tls = http.get(format!("https://{registry}/v2/")).send();
-        let scheme = match tokio::time::timeout(TLS_PROBE_TIMEOUT, over_tls).await {
-            Ok(Ok(_)) => "https",
-            Ok(Err(error)) if tls_was_spoken(&error) => "https",
-            tls_failure => match http.get(format!("http://{registry}/v2/")).send().await {
-                Ok(answer) if looks_like_a_registry(&answer) => {
-                    tracing::debug!(registry, ?tls_failure, "no TLS here, using plain HTTP");
-                    "http"
-                }
-                // Neither works: keep TLS, whose failure says more.
-                _ => "https",
-            },
-        };
-        lock(&self.schemes).insert(key, scheme);
-        Some(scheme)
     }
 
     /// Sends `request`: waits for a slot on its registry, authorises it, answers one 401
@@ -290,84 +239,6 @@ impl Transport {
         &self.http[index]
     }
 
-    /// The `Authorization` to send up front: a cached token, or an answer to the registry's
-    /// remembered challenge (which may fetch a token).
-    async fn authorization(
-        &self,
-        registry: &str,
-        scopes: &Scopes,
-    ) -> Result<Option<HeaderValue>, Error> {
-        if let Some(cached) = self.auth.cached_authorization(registry, scopes) {
-            return Ok(Some(cached));
-        }
-        let known = lock(&self.challenges).get(registry).cloned();
-        match known {
-            Some(challenge) => self
-                .auth
-                .authorization_for(registry, &challenge, scopes)
-                .await
-                .map_err(|source| Error::Auth {
-                    registry: registry.to_owned(),
-                    source,
-                }),
-            None => Ok(None),
-        }
-    }
-
-    /// Learns the challenge of a 401 and prepares an answer; `false` when there is none
-    /// (anonymous on a Basic challenge, an unknown scheme, no challenge at all).
-    async fn answer_challenge(
-        &self,
-        request: &Request,
-        response: &reqwest::Response,
-        sent_authorization: bool,
-    ) -> Result<bool, Error> {
-        let registry = &request.registry;
-        let headers = response.headers().get_all(WWW_AUTHENTICATE);
-        if headers.iter().next().is_none() {
-            return Ok(false);
-        }
-        let challenges = Challenge::from_headers(headers).map_err(|source| Error::Challenge {
-            registry: registry.clone(),
-            source,
-        })?;
-        let Some(challenge) = Challenge::select(&challenges) else {
-            return Ok(false);
-        };
-        if sent_authorization {
-            // The token sent was refused (expired or revoked on the server's side).
-            self.auth.invalidate(registry, &request.scopes);
-        }
-        lock(&self.challenges).insert(registry.clone(), without_scope(challenge));
-        let answer = self
-            .auth
-            .authorization_for(registry, challenge, &request.scopes)
-            .await
-            .map_err(|source| Error::Auth {
-                registry: registry.clone(),
-                source,
-            })?;
-        tracing::debug!(
-            registry,
-            scheme = challenge.scheme(),
-            answered = answer.is_some(),
-            "challenged"
-        );
-        Ok(answer.is_some())
-    }
-
-    /// Sends `GET /v2/` once per registry, so its challenge is known.
-    async fn probe_auth(&self, registry: &str) -> Result<(), Error> {
-        if lock(&self.challenges).contains_key(registry) || lock(&self.probed).contains(registry) {
-            return Ok(());
-        }
-        let url = self.base_url(registry)?;
-        let request = Request::new(Method::GET, url, registry, Scopes::new());
-        Box::pin(self.send(request)).await?;
-        lock(&self.probed).insert(registry.to_owned());
-        Ok(())
-    }
-
     /// A slot among the requests in flight to `registry`.
     async fn slot(&self, registry: &str) -> Slot {
         self.slots.lock(&registry.to_ascii_lowercase()).await
@@ -398,52 +269,12 @@ fn http_client(config: &ClientConfig, profile: &TlsProfile) -> Result<reqwest::C
     builder.build().map_err(Error::Build)
 }
 
-/// A plain-HTTP answer to `GET /v2/` that comes from a registry, not from a TLS server
-/// objecting to plain HTTP (which answers 400, as Go's does, without the API version).
-fn looks_like_a_registry(answer: &reqwest::Response) -> bool {
-    answer.status() != StatusCode::BAD_REQUEST
-        || answer.headers().contains_key(crate::headers::API_VERSION)
-}
-
 /// `host[:port]` of a URL, the port only when explicit.
 fn authority(url: &Url) -> String {
     match (url.host_str(), url.port()) {
         (Some(host), Some(port)) => format!("{host}:{port}"),
         (Some(host), None) => host.to_owned(),
         (None, _) => String::new(),
-    }
-}
-
-/// True when a failed request got as far as a TLS exchange with a server that speaks TLS:
-/// some rustls error other than a malformed message (which is what a plain-HTTP answer
-/// looks like to rustls) sits in its chain of causes.
-pub(crate) fn tls_was_spoken(error: &(dyn std::error::Error + 'static)) -> bool {
-    let mut pending = vec![error];
-    while let Some(error) = pending.pop() {
-        if let Some(tls) = error.downcast_ref::<rustls::Error>() {
-            return !matches!(tls, rustls::Error::InvalidMessage(_));
-        }
-        // io::Error hides its inner error from `source`, so look inside it too.
-        if let Some(inner) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            pending.push(inner);
-        }
-        pending.extend(error.source());
-    }
-    false
-}
-
-/// A Bearer challenge stripped of its `scope`, to be answered for other scopes later;
-/// other challenges as they are.
-fn without_scope(challenge: &Challenge) -> Challenge {
-    match challenge {
-        Challenge::Bearer(bearer) => match bearer.realm() {
-            Some(realm) => Challenge::Bearer(BearerChallenge::new(realm, bearer.service())),
-            None => challenge.clone(),
-        },
-        other => other.clone(),
     }
 }
 
@@ -482,19 +313,5 @@ mod tests {
             &url("http://127.0.0.1:5000/"),
             &url("http://localhost:5000/")
         ));
-    }
-
-    #[test]
-    fn remembered_challenges_lose_their_scope() {
-        let parsed = Challenge::parse(
-            r#"Bearer realm="https://auth.example/token",service="reg",scope="repository:a:pull""#,
-        )
-        .unwrap();
-        let Challenge::Bearer(kept) = without_scope(&parsed[0]) else {
-            panic!("still a Bearer challenge");
-        };
-        assert_eq!(kept.realm(), Some("https://auth.example/token"));
-        assert_eq!(kept.service(), Some("reg"));
-        assert_eq!(kept.scope(), None);
     }
 }
