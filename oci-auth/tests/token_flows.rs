@@ -404,12 +404,7 @@ async fn concurrent_requests_fetch_one_token() {
 
 #[tokio::test]
 async fn an_unreachable_token_server_is_a_transport_error() {
-    // Bind and drop a listener to get a port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = oci_test_support::free_port();
     let auth = authenticator(alice(), TokenOptions::default());
     let challenge = Challenge::Bearer(BearerChallenge::new(
         format!("http://127.0.0.1:{port}/token"),

@@ -2,9 +2,11 @@
 
 use futures_util::TryStreamExt;
 use oci_distribution_client::{Direction, Error, Progress, UploadMethod};
+use oci_test_support::TestRegistry;
 use tokio::io::AsyncReadExt;
 
-use crate::support::{self, content, registry::TestRegistry};
+use crate::support::Repos;
+use crate::support::{self, content};
 
 #[tokio::test]
 async fn blobs_head_get_and_delete() {

@@ -2,15 +2,15 @@
 //! in front of the workspace's registry, pull-from-mirror policies, location rewrites,
 //! blocked entries; and an explicit proxy with its no-proxy list.
 
-use http::Method;
 use oci_distribution_client::{
     Client, ContainersConventions, Error, ManifestReference, Repository,
 };
+use oci_test_support::Proxy;
+use oci_test_support::TestRegistry;
+use oci_test_support::peers::Distribution;
 
+use crate::support::Repos;
 use crate::support::content::{image, pull};
-use crate::support::distribution::Distribution;
-use crate::support::fault::FaultProxy;
-use crate::support::registry::TestRegistry;
 use crate::support::{client, config};
 
 /// A client reading `conf` as its only `registries.conf`.
@@ -29,7 +29,7 @@ fn client_with_conf(conf: &str) -> (Client, tempfile::TempDir) {
 #[tokio::test]
 async fn pulls_go_to_a_mirror_first_and_fall_through_to_the_registry() {
     let primary = TestRegistry::start().await;
-    let mirror = Distribution::start().await;
+    let mirror = Distribution::start();
     // The mirror holds the image under its namespace; the registry itself does not.
     let in_mirror = mirror.repo("cache/team/app");
     let manifest = image(&client(), &in_mirror, &[5000], 3).await;
@@ -126,7 +126,7 @@ async fn locations_rewrite_and_blocked_entries_refuse() {
 #[tokio::test]
 async fn an_explicit_proxy_carries_requests_except_for_no_proxy_hosts() {
     let registry = TestRegistry::start().await;
-    let proxy = FaultProxy::start(&registry.host()).await;
+    let proxy = Proxy::start(registry.host()).await;
     let through_proxy = config()
         .plain_http(&registry.host())
         .proxy(format!("http://{}", proxy.host()))
@@ -136,7 +136,7 @@ async fn an_explicit_proxy_carries_requests_except_for_no_proxy_hosts() {
         .ping(&registry.host())
         .await
         .unwrap();
-    assert_eq!(proxy.seen(Method::GET, "/v2/").len(), 1);
+    assert_eq!(proxy.count("GET", "/v2/"), 1);
 
     let bypassing = config()
         .plain_http(&registry.host())
@@ -148,7 +148,7 @@ async fn an_explicit_proxy_carries_requests_except_for_no_proxy_hosts() {
         .ping(&registry.host())
         .await
         .unwrap();
-    assert_eq!(proxy.seen(Method::GET, "/v2/").len(), 1);
+    assert_eq!(proxy.count("GET", "/v2/"), 1);
 
     let error = Client::new(config().proxy("not a url").build()).unwrap_err();
     assert!(matches!(error, Error::Build(_)), "{error:?}");

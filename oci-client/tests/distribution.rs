@@ -7,13 +7,14 @@ use oci_distribution_client::{
     Client, Error, ManifestReference, MountOutcome, ReferrersSource, UploadMethod,
 };
 use oci_spec_types::{Digest, MediaType, referrers_tag};
+use oci_test_support::peers::Distribution;
 
-use crate::support::distribution::Distribution;
+use crate::support::Repos;
 use crate::support::{self, content};
 
 #[tokio::test]
 async fn pushes_and_pulls_with_every_upload_method() {
-    let registry = Distribution::start().await;
+    let registry = Distribution::start();
     let client = Client::new(support::config().chunk_size(32 * 1024).build()).unwrap();
     let info = client.ping(&registry.host()).await.unwrap();
     assert_eq!(info.api_version.as_deref(), Some("registry/2.0"));
@@ -56,7 +57,7 @@ async fn pushes_and_pulls_with_every_upload_method() {
 
 #[tokio::test]
 async fn manifests_tags_catalog_and_mounts() {
-    let registry = Distribution::start().await;
+    let registry = Distribution::start();
     let client = support::client();
     let repo = registry.repo("interop/manifests");
     let manifest = content::image(&client, &repo, &[2_000], 320).await;
@@ -112,7 +113,7 @@ async fn manifests_tags_catalog_and_mounts() {
 
 #[tokio::test]
 async fn referrers_take_the_tag_schema() {
-    let registry = Distribution::start().await;
+    let registry = Distribution::start();
     let client = support::client();
     let repo = registry.repo("interop/signed");
     let subject = content::image(&client, &repo, &[1_000], 330).await;
@@ -162,7 +163,7 @@ async fn referrers_take_the_tag_schema() {
 
 #[tokio::test]
 async fn htpasswd_basic_auth() {
-    let registry = Distribution::start_with_htpasswd("bob", "builder").await;
+    let (registry, _files) = support::distribution_with_account("bob", "builder");
     let host = registry.host();
     let store =
         CredentialStore::new().with_credentials(&host, Credentials::basic("bob", "builder"));

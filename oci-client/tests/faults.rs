@@ -2,17 +2,17 @@
 //! `Retry-After`, lost answers, corrupted bytes, and the per-host concurrency limit.
 
 use futures_util::TryStreamExt;
-use http::{Method, StatusCode};
+use http::StatusCode;
 use oci_distribution_client::{Client, Error, ManifestReference, Repository, UploadMethod};
 use oci_spec_types::Digest;
+use oci_test_support::{Action, Fault, Proxy, TestRegistry};
 
-use crate::support::fault::{Fault, FaultProxy};
-use crate::support::{self, content, registry::TestRegistry};
+use crate::support::{self, content};
 
 /// A registry behind a fault proxy, and a repository reached through the proxy.
-async fn setup(name: &str) -> (TestRegistry, FaultProxy, Repository) {
+async fn setup(name: &str) -> (TestRegistry, Proxy, Repository) {
     let registry = TestRegistry::start().await;
-    let proxy = FaultProxy::start(&registry.host()).await;
+    let proxy = Proxy::start(registry.host()).await;
     let repo = Repository::new(&proxy.host(), name).unwrap();
     (registry, proxy, repo)
 }
@@ -26,20 +26,15 @@ async fn a_cut_download_resumes_with_range_and_verifies() {
         .push_blob_bytes(&repo, data.clone(), UploadMethod::Monolithic)
         .await
         .unwrap();
-    proxy.inject(
-        Method::GET,
-        "/blobs/sha256:",
-        Fault::Cut { after: 300_000 },
-        2,
-    );
+    proxy.inject(Fault::new("GET", "/blobs/sha256:", Action::Cut { after: 300_000 }).times(2));
 
     let pulled = content::pull(&client, &repo, &pushed.digest, Some(1_000_000)).await;
     assert_eq!(pulled, data);
-    let gets = proxy.seen(Method::GET, "/blobs/sha256:");
+    let gets = proxy.seen_matching("GET", "/blobs/sha256:");
     assert_eq!(gets.len(), 3, "{gets:?}");
-    assert_eq!(gets[0].range, None);
+    assert_eq!(gets[0].header("range"), None);
     for resumed in &gets[1..] {
-        let range = resumed.range.as_deref().unwrap();
+        let range = resumed.header("range").unwrap();
         let offset: u64 = range
             .strip_prefix("bytes=")
             .and_then(|r| r.strip_suffix('-'))
@@ -59,7 +54,7 @@ async fn corrupted_bytes_fail_verification() {
         .push_blob_bytes(&repo, data, UploadMethod::Monolithic)
         .await
         .unwrap();
-    proxy.inject(Method::GET, "/blobs/sha256:", Fault::Corrupt, 1);
+    proxy.inject(Fault::new("GET", "/blobs/sha256:", Action::Corrupt));
     let stream = client.get_blob(&repo, &pushed.digest, None).await.unwrap();
     let result: Result<Vec<_>, _> = stream.try_collect().await;
     match result {
@@ -77,7 +72,7 @@ async fn corrupted_bytes_fail_verification() {
         .put_manifest(&repo, &by_digest, &manifest)
         .await
         .unwrap();
-    proxy.inject(Method::GET, "/manifests/", Fault::Corrupt, 1);
+    proxy.inject(Fault::new("GET", "/manifests/", Action::Corrupt));
     let result = client.get_manifest(&repo, &by_digest).await;
     assert!(
         matches!(result, Err(Error::DigestMismatch { .. })),
@@ -93,32 +88,23 @@ async fn transient_statuses_are_retried() {
     let tag = ManifestReference::tag("v1").unwrap();
     client.put_manifest(&repo, &tag, &manifest).await.unwrap();
 
-    let unavailable = Fault::Status {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-        retry_after: None,
-    };
-    proxy.inject(Method::GET, "/manifests/v1", unavailable, 1);
+    let unavailable = Action::status(503);
+    proxy.inject(Fault::new("GET", "/manifests/v1", unavailable));
     let pulled = client.get_manifest(&repo, &tag).await.unwrap();
     assert_eq!(pulled.digest, manifest.digest());
-    assert_eq!(proxy.seen(Method::GET, "/manifests/v1").len(), 2);
+    assert_eq!(proxy.count("GET", "/manifests/v1"), 2);
 
-    let slow_down = Fault::Status {
-        status: StatusCode::TOO_MANY_REQUESTS,
-        retry_after: Some("1"),
-    };
-    proxy.inject(Method::HEAD, "/manifests/v1", slow_down, 1);
+    let slow_down = Action::too_many_requests("1");
+    proxy.inject(Fault::new("HEAD", "/manifests/v1", slow_down));
     let head = client.head_manifest(&repo, &tag).await.unwrap().unwrap();
     assert_eq!(head.digest, Some(manifest.digest()));
-    assert_eq!(proxy.seen(Method::HEAD, "/manifests/v1").len(), 2);
+    assert_eq!(proxy.count("HEAD", "/manifests/v1"), 2);
 
     // An HTTP-date already past means "now".
-    let dated = Fault::Status {
-        status: StatusCode::TOO_MANY_REQUESTS,
-        retry_after: Some("Sun, 06 Nov 1994 08:49:37 GMT"),
-    };
-    proxy.inject(Method::HEAD, "/manifests/v1", dated, 1);
+    let dated = Action::too_many_requests("Sun, 06 Nov 1994 08:49:37 GMT");
+    proxy.inject(Fault::new("HEAD", "/manifests/v1", dated));
     assert!(client.head_manifest(&repo, &tag).await.unwrap().is_some());
-    assert_eq!(proxy.seen(Method::HEAD, "/manifests/v1").len(), 4);
+    assert_eq!(proxy.count("HEAD", "/manifests/v1"), 4);
 }
 
 #[tokio::test]
@@ -126,24 +112,18 @@ async fn client_errors_are_not_retried_and_retries_run_out() {
     let (_registry, proxy, repo) = setup("final").await;
     let client = support::client();
     let tag = ManifestReference::tag("v1").unwrap();
-    let bad_request = Fault::Status {
-        status: StatusCode::BAD_REQUEST,
-        retry_after: None,
-    };
-    proxy.inject(Method::GET, "/manifests/v1", bad_request, 5);
+    let bad_request = Action::status(400);
+    proxy.inject(Fault::new("GET", "/manifests/v1", bad_request).times(5));
     let error = client.get_manifest(&repo, &tag).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_REQUEST));
-    assert_eq!(proxy.seen(Method::GET, "/manifests/v1").len(), 1);
+    assert_eq!(proxy.count("GET", "/manifests/v1"), 1);
 
-    let broken = Fault::Status {
-        status: StatusCode::BAD_GATEWAY,
-        retry_after: None,
-    };
-    proxy.inject(Method::HEAD, "/manifests/v1", broken, 100);
+    let broken = Action::status(502);
+    proxy.inject(Fault::new("HEAD", "/manifests/v1", broken).times(100));
     let error = client.head_manifest(&repo, &tag).await.unwrap_err();
     assert_eq!(error.status(), Some(StatusCode::BAD_GATEWAY));
     let attempts = support::fast_retries().max_attempts().get() as usize;
-    assert_eq!(proxy.seen(Method::HEAD, "/manifests/v1").len(), attempts);
+    assert_eq!(proxy.count("HEAD", "/manifests/v1"), attempts);
 }
 
 #[tokio::test]
@@ -154,10 +134,8 @@ async fn a_lost_chunk_answer_is_recovered_after_the_416() {
     let digest = Digest::compute(&data);
     // The registry takes the first chunk, but its answer is lost: the client retries the
     // chunk, gets 416, asks the status and goes on from there.
-    let lost = Fault::LoseAnswer {
-        status: StatusCode::SERVICE_UNAVAILABLE,
-    };
-    proxy.inject(Method::PATCH, "/blobs/uploads/", lost, 1);
+    let lost = Action::LoseAnswer { status: 503 };
+    proxy.inject(Fault::new("PATCH", "/blobs/uploads/", lost));
     let pushed = client
         .push_blob(
             &repo,
@@ -169,11 +147,11 @@ async fn a_lost_chunk_answer_is_recovered_after_the_416() {
         .await
         .unwrap();
     assert_eq!(pushed.digest, digest);
-    let patches = proxy.seen(Method::PATCH, "/blobs/uploads/");
+    let patches = proxy.seen_matching("PATCH", "/blobs/uploads/");
     // chunk 1 (lost answer), chunk 1 again (416), chunk 2, chunk 3.
     assert_eq!(patches.len(), 4, "{patches:?}");
     assert_eq!(
-        proxy.seen(Method::GET, "/blobs/uploads/").len(),
+        proxy.count("GET", "/blobs/uploads/"),
         1,
         "one status request"
     );
@@ -203,6 +181,6 @@ async fn requests_per_host_are_limited() {
     for head in heads.collect::<Vec<_>>() {
         assert!(head.await.unwrap().unwrap().is_some());
     }
-    assert_eq!(proxy.seen(Method::HEAD, "/blobs/").len(), 12);
+    assert_eq!(proxy.count("HEAD", "/blobs/"), 12);
     assert!(proxy.most_in_flight() <= 2, "{}", proxy.most_in_flight());
 }

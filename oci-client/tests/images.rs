@@ -10,9 +10,10 @@ use oci_auth::{
 };
 use oci_distribution_client::{Blob, Client, Error, ErrorKind, ManifestReference};
 use oci_spec_types::{Digest, ImageIndex, Manifest, MediaType, Platform};
+use oci_test_support::TestRegistry;
 
+use crate::support::Repos;
 use crate::support::content::{blob, pieces};
-use crate::support::registry::TestRegistry;
 use crate::support::token::{self, TokenRegistry};
 use crate::support::{client, config};
 

@@ -1,16 +1,17 @@
 //! Tag list and catalog pagination (`n`, `last`, `Link`).
 
 use futures_util::TryStreamExt;
-use http::Method;
 use oci_distribution_client::{ManifestReference, Repository};
 use oci_spec_types::ErrorCode;
+use oci_test_support::{Proxy, TestRegistry};
 
-use crate::support::{self, content, fault::FaultProxy, registry::TestRegistry};
+use crate::support::Repos;
+use crate::support::{self, content};
 
 #[tokio::test]
 async fn tags_come_in_pages_and_in_order() {
     let registry = TestRegistry::start().await;
-    let proxy = FaultProxy::start(&registry.host()).await;
+    let proxy = Proxy::start(registry.host()).await;
     let client = support::client();
     let repo = Repository::new(&proxy.host(), "paged").unwrap();
     let manifest = content::image(&client, &repo, &[10], 31).await;
@@ -30,7 +31,7 @@ async fn tags_come_in_pages_and_in_order() {
     let mut expected: Vec<String> = tags.iter().map(|t| t.to_string()).collect();
     expected.sort();
     assert_eq!(listed, expected);
-    assert_eq!(proxy.seen(Method::GET, "/tags/list").len(), 4);
+    assert_eq!(proxy.count("GET", "/tags/list"), 4);
 
     let all: Vec<String> = client.list_tags(&repo, None).try_collect().await.unwrap();
     assert_eq!(all, expected);

@@ -4,8 +4,10 @@ use bytes::Bytes;
 use oci_distribution_client::{Client, Error, ManifestReference};
 use oci_server_core::RegistryConfig;
 use oci_spec_types::{ErrorCode, MediaType, Reference};
+use oci_test_support::TestRegistry;
 
-use crate::support::{self, content, registry::TestRegistry};
+use crate::support::Repos;
+use crate::support::{self, content};
 
 #[tokio::test]
 async fn ping_reports_the_api_version() {
@@ -133,7 +135,7 @@ async fn a_push_by_the_wrong_digest_is_refused_before_sending() {
 
 #[tokio::test]
 async fn registry_errors_carry_status_and_codes() {
-    let registry = TestRegistry::start_with(RegistryConfig::default()).await;
+    let registry = TestRegistry::with_config(RegistryConfig::default()).await;
     let client = support::client();
     let repo = registry.repo("nothing");
     let tag = ManifestReference::tag("missing").unwrap();

@@ -2,8 +2,10 @@
 
 use oci_distribution_client::{MountOutcome, UploadMethod};
 use oci_spec_types::Digest;
+use oci_test_support::TestRegistry;
 
-use crate::support::{self, content, registry::TestRegistry};
+use crate::support::Repos;
+use crate::support::{self, content};
 
 #[tokio::test]
 async fn a_blob_in_the_source_is_mounted() {

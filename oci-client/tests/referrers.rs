@@ -2,8 +2,10 @@
 
 use oci_distribution_client::{ManifestReference, ReferrersSource};
 use oci_spec_types::MediaType;
+use oci_test_support::TestRegistry;
 
-use crate::support::{self, content, registry::TestRegistry};
+use crate::support::Repos;
+use crate::support::{self, content};
 
 #[tokio::test]
 async fn referrers_come_from_the_api_and_filter_by_artifact_type() {

@@ -3,15 +3,14 @@
 //! whether the writers are tasks of one client or another tool overwrote the index right
 //! after the client's write, and a writer that cannot get its entry to stay says so.
 
-use http::Method;
 use oci_distribution_client::{
     Client, Error, MAX_FALLBACK_INDEX_WRITES, ManifestReference, ReferrersSource, Repository,
 };
 use oci_spec_types::{Digest, ImageIndex, Manifest, referrers_tag};
+use oci_test_support::peers::Distribution;
+use oci_test_support::{Action, Fault, Proxy};
 
-use crate::support::distribution::Distribution;
-use crate::support::fault::{Fault, FaultProxy};
-use crate::support::{self, content};
+use crate::support::{self, Repos, content};
 
 /// A pushed subject image and `count` referrers of it (not pushed), each of its own
 /// artifact type.
@@ -72,7 +71,7 @@ async fn push_all_at_once(client: &Client, repo: &Repository, referrers: &[Manif
 
 #[tokio::test(flavor = "multi_thread")]
 async fn referrers_pushed_at_once_by_many_tasks_all_land_in_the_fallback_index() {
-    let registry = Distribution::start().await;
+    let registry = Distribution::start();
     let client = support::client();
     let repo = registry.repo("fallback/tasks");
     let (subject, referrers) = subject_and_referrers(&client, &repo, 500, 12).await;
@@ -91,7 +90,7 @@ async fn referrers_pushed_at_once_by_many_tasks_all_land_in_the_fallback_index()
 /// writer's referrer (pushed by digest, so the registry accepts an index naming it).
 struct OtherWriter {
     _registry: Distribution,
-    proxy: FaultProxy,
+    proxy: Proxy,
     client: Client,
     repo: Repository,
     subject: Manifest,
@@ -101,8 +100,8 @@ struct OtherWriter {
 
 impl OtherWriter {
     async fn start(name: &str, seed: u64, overwrites: usize) -> OtherWriter {
-        let registry = Distribution::start().await;
-        let proxy = FaultProxy::start(&registry.host()).await;
+        let registry = Distribution::start();
+        let proxy = Proxy::start(registry.host()).await;
         let client = support::client();
         let repo = Repository::new(&proxy.host(), name).unwrap();
         let (subject, mut referrers) = subject_and_referrers(&client, &repo, seed, 1).await;
@@ -115,15 +114,11 @@ impl OtherWriter {
         let their_index =
             Manifest::from_index(ImageIndex::referrers(vec![theirs.referrer_descriptor()]))
                 .unwrap();
-        proxy.inject(
-            Method::PUT,
-            FALLBACK_TAG_PATH,
-            Fault::Overwrite {
-                content_type: "application/vnd.oci.image.index.v1+json",
-                body: their_index.raw().clone(),
-            },
-            overwrites,
-        );
+        let overwrite = Action::Overwrite {
+            content_type: "application/vnd.oci.image.index.v1+json",
+            body: their_index.raw().to_vec(),
+        };
+        proxy.inject(Fault::new("PUT", FALLBACK_TAG_PATH, overwrite).times(overwrites));
         OtherWriter {
             _registry: registry,
             proxy,
@@ -137,7 +132,7 @@ impl OtherWriter {
 
     /// How many times the fallback index was written through the proxy.
     fn fallback_writes(&self) -> usize {
-        self.proxy.seen(Method::PUT, FALLBACK_TAG_PATH).len()
+        self.proxy.count("PUT", FALLBACK_TAG_PATH)
     }
 }
 

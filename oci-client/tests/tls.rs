@@ -5,11 +5,12 @@
 use oci_distribution_client::{
     Certificates, Client, ContainersConventions, Error, ErrorKind, Identity, ManifestReference,
 };
+use oci_test_support::peers::Distribution;
 
+use crate::support::Repos;
 use crate::support::content::image;
-use crate::support::distribution::{Distribution, ServerTls};
 use crate::support::pki::{Pem, TestCa};
-use crate::support::{client, config};
+use crate::support::{self, client, config};
 
 fn roots(ca: &TestCa) -> Certificates {
     Certificates::from_pem(ca.cert.as_bytes()).unwrap()
@@ -47,11 +48,7 @@ fn failed_over_tls(error: &Error) -> bool {
 async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
     let ca = TestCa::new("private CA");
     let server = ca.server();
-    let registry = Distribution::start_with_tls(ServerTls {
-        server: &server,
-        client_ca: None,
-    })
-    .await;
+    let (registry, _files) = support::distribution_with_tls(&server, None);
 
     // Loopback hosts are tried over TLS first: this one speaks it, so no plain-HTTP fallback.
     let trusting = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
@@ -83,11 +80,7 @@ async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
 async fn mutual_tls_needs_the_client_identity() {
     let ca = TestCa::new("mTLS CA");
     let (server, client_pem) = (ca.server(), ca.client());
-    let registry = Distribution::start_with_tls(ServerTls {
-        server: &server,
-        client_ca: Some(&ca.cert),
-    })
-    .await;
+    let (registry, _files) = support::distribution_with_tls(&server, Some(&ca.cert));
     let host = registry.host();
 
     let anonymous = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
@@ -114,11 +107,7 @@ async fn mutual_tls_needs_the_client_identity() {
 async fn certs_d_directories_give_roots_and_identities_per_registry() {
     let ca = TestCa::new("certs.d CA");
     let (server, client_pem) = (ca.server(), ca.client());
-    let registry = Distribution::start_with_tls(ServerTls {
-        server: &server,
-        client_ca: Some(&ca.cert),
-    })
-    .await;
+    let (registry, _files) = support::distribution_with_tls(&server, Some(&ca.cert));
     let certs_d = tempfile::tempdir().unwrap();
     let dir = certs_d.path().join(registry.host());
     std::fs::create_dir_all(&dir).unwrap();
@@ -138,7 +127,7 @@ async fn certs_d_directories_give_roots_and_identities_per_registry() {
 
 #[tokio::test]
 async fn loopback_registries_without_tls_fall_back_to_plain_http() {
-    let registry = Distribution::start().await;
+    let registry = Distribution::start();
     let client = client();
     round_trip(&client, &registry).await;
     // A configured plain-HTTP registry is never tried over TLS, with the same outcome.

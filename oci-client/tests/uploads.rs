@@ -2,12 +2,13 @@
 //! workspace's registry.
 
 use bytes::Bytes;
-use http::Method;
 use oci_distribution_client::{Client, UploadMethod};
 use oci_server_core::RegistryConfig;
 use oci_spec_types::Digest;
+use oci_test_support::{Proxy, TestRegistry};
 
-use crate::support::{self, content, fault::FaultProxy, registry::TestRegistry};
+use crate::support::Repos;
+use crate::support::{self, content};
 
 #[tokio::test]
 async fn every_method_pushes_streams_and_bytes() {
@@ -71,8 +72,8 @@ async fn readers_of_unknown_length_are_hashed_on_the_way() {
 async fn chunks_honour_the_announced_minimum_length() {
     const MIN: u64 = 40_000;
     let registry =
-        TestRegistry::start_with(RegistryConfig::default().with_chunk_min_length(Some(MIN))).await;
-    let proxy = FaultProxy::start(&registry.host()).await;
+        TestRegistry::with_config(RegistryConfig::default().with_chunk_min_length(Some(MIN))).await;
+    let proxy = Proxy::start(registry.host()).await;
     let client = Client::new(support::config().chunk_size(1_000).build()).unwrap();
     let repo = oci_distribution_client::Repository::new(&proxy.host(), "min").unwrap();
 
@@ -85,8 +86,11 @@ async fn chunks_honour_the_announced_minimum_length() {
         .await
         .unwrap();
 
-    let patches = proxy.seen(Method::PATCH, "/blobs/uploads/");
-    let lengths: Vec<u64> = patches.iter().map(|p| p.content_length.unwrap()).collect();
+    let patches = proxy.seen_matching("PATCH", "/blobs/uploads/");
+    let lengths: Vec<u64> = patches
+        .iter()
+        .map(|p| p.header("content-length").unwrap().parse().unwrap())
+        .collect();
     assert_eq!(lengths, [MIN, MIN, 20_000]);
     assert_eq!(content::pull(&client, &repo, &digest, None).await, data);
 }

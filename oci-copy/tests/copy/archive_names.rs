@@ -4,9 +4,10 @@
 use std::os::unix::fs::PermissionsExt;
 
 use oci_copy::end::{DockerArchiveSink, LayoutSink, Sink};
+use oci_test_support::peers::Distribution;
 
 use crate::common::fixtures::{self, image, layer, two_platforms};
-use crate::common::processes::{Distribution, run_oci_copy};
+use crate::common::processes::run_oci_copy;
 use crate::common::{copy, repo_tags, text};
 
 #[tokio::test(flavor = "multi_thread")]

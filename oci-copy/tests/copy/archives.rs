@@ -5,9 +5,10 @@ use oci_copy::end::{LayoutSink, Sink};
 use oci_copy::filter::parse_platforms;
 use oci_copy::plan::Note;
 use oci_spec_types::{Digest, Manifest};
+use oci_test_support::peers::skopeo;
 
 use crate::common::fixtures::{self, image, layer, two_platforms};
-use crate::common::{copy, copy_with, repo_tags, root_digest, skopeo, text};
+use crate::common::{copy, copy_with, repo_tags, root_digest, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn oci_archives_round_trip_with_skopeo() {
@@ -33,7 +34,6 @@ async fn oci_archives_round_trip_with_skopeo() {
     skopeo(&[
         "copy",
         "--all",
-        "--insecure-policy",
         "--preserve-digests",
         "--dest-oci-accept-uncompressed-layers",
         &format!("oci-archive:{}:v1", text(&ours)),
@@ -45,7 +45,6 @@ async fn oci_archives_round_trip_with_skopeo() {
     skopeo(&[
         "copy",
         "--all",
-        "--insecure-policy",
         "--preserve-digests",
         "--dest-oci-accept-uncompressed-layers",
         &format!("oci:{}:v1", text(&layout)),
@@ -137,7 +136,6 @@ async fn docker_archives_keep_config_and_layer_digests_but_not_the_manifest() {
     let theirs = dir.path().join("theirs.tar");
     skopeo(&[
         "copy",
-        "--insecure-policy",
         &format!("oci:{}:v1", text(&layout)),
         &format!("docker-archive:{}:team/app:v1", text(&theirs)),
     ]);

@@ -1,8 +1,10 @@
 //! `artifact push|pull` (oras-style files as layers) and `search`, against `oci-registry`
 //! and Debian's `docker-registry`.
 
+use oci_test_support::peers::{Distribution, OciRegistry};
+
 use crate::common::fixtures::{self, layout_with_image};
-use crate::common::processes::{Distribution, OciRegistry, run_oci_copy};
+use crate::common::processes::run_oci_copy;
 use crate::common::{copy, text};
 
 const SBOM: &str = "application/vnd.example.sbom";

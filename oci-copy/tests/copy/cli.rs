@@ -2,8 +2,9 @@
 
 use std::process::{Command, Output};
 
+use oci_test_support::peers::{OciRegistry, write_htpasswd};
+
 use crate::common::fixtures::{self, two_platforms};
-use crate::common::processes::OciRegistry;
 use crate::common::text;
 
 fn oci_copy(args: &[&str]) -> Output {
@@ -117,8 +118,7 @@ async fn sync_sends_the_credentials_given_for_each_side() {
     let layout = dir.path().join("layout");
     fixtures::write_layout(&layout, &images, &index).await;
     let htpasswd = dir.path().join("htpasswd");
-    let hash = bcrypt::hash("secret", 4).unwrap();
-    std::fs::write(&htpasswd, format!("alice:{hash}\n")).unwrap();
+    write_htpasswd(&htpasswd, "alice", "secret");
     let guarded = OciRegistry::start_with(&["--htpasswd", text(&htpasswd)]);
     let open = OciRegistry::start();
     let sync_file = |name: &str, source: String, target: String| {

@@ -11,10 +11,11 @@ use std::time::Duration;
 use oci_copy::end::RegistryOptions;
 use oci_copy::{CopyOptions, Location, Opener, Plan, Report};
 use oci_distribution_client::RetryPolicy;
+use oci_test_support::peers::{KillOnDrop, OciRegistry};
+use oci_test_support::{Action, Fault, Proxy};
 
 use crate::common::fixtures::{self, Blob, Image, image, index, layer};
-use crate::common::processes::{KillOnDrop, OciRegistry, oci_copy_command};
-use crate::common::proxy::{Action, Fault, Proxy};
+use crate::common::processes::oci_copy_command;
 use crate::common::verify::{assert_stored, has_blob};
 use crate::common::{opener, opener_with, try_copy};
 
@@ -137,8 +138,8 @@ async fn server_errors_on_pulls_are_retried() {
     let proxy = Proxy::with_faults(
         source.host(),
         vec![
-            Fault::new("GET", "/blobs/sha256:", Action::Status(500)).times(3),
-            Fault::new("GET", "/manifests/", Action::Status(503)).times(2),
+            Fault::new("GET", "/blobs/sha256:", Action::status(500)).times(3),
+            Fault::new("GET", "/manifests/", Action::status(503)).times(2),
         ],
     )
     .await;
@@ -159,7 +160,7 @@ async fn a_failing_pull_is_retried_by_the_client_only() {
     let source = registry_holding(&images, Some(&root)).await;
     let destination = OciRegistry::start();
     let failing = &images[0].layers[1].descriptor.digest;
-    let fault = Fault::new("GET", failing.encoded(), Action::Status(503)).times(100);
+    let fault = Fault::new("GET", failing.encoded(), Action::status(503)).times(100);
     let proxy = Proxy::with_faults(source.host(), vec![fault]).await;
 
     copy_app(&opener(), proxy.host(), destination.host())
@@ -186,12 +187,12 @@ async fn server_errors_on_pushes_are_retried() {
     let proxy = Proxy::with_faults(
         destination.host(),
         vec![
-            Fault::new("POST", "/blobs/uploads/", Action::Status(500)).times(2),
-            Fault::new("PATCH", "/blobs/uploads/", Action::Status(503)).times(2),
+            Fault::new("POST", "/blobs/uploads/", Action::status(500)).times(2),
+            Fault::new("PATCH", "/blobs/uploads/", Action::status(503)).times(2),
             // The one PUT that carries a blob, and the empty one ending a chunked upload.
-            Fault::new("PUT", streamed, Action::Status(500)),
-            Fault::new("PUT", chunked, Action::Status(503)),
-            Fault::new("PUT", "/manifests/", Action::Status(500)).times(2),
+            Fault::new("PUT", streamed, Action::status(500)),
+            Fault::new("PUT", chunked, Action::status(503)),
+            Fault::new("PUT", "/manifests/", Action::status(500)).times(2),
         ],
     )
     .await;
@@ -213,16 +214,18 @@ async fn too_many_requests_is_retried_after_the_wait_asked_for() {
         images[0].layers[1].descriptor.digest.encoded(),
         root.descriptor.digest.encoded(),
     );
-    let too_many = Action::TooManyRequests {
-        retry_after_secs: 1,
-    };
-    let pulls = Proxy::with_faults(source.host(), vec![Fault::new("GET", base, too_many)]).await;
+    let too_many = Action::too_many_requests("1");
+    let pulls = Proxy::with_faults(
+        source.host(),
+        vec![Fault::new("GET", base, too_many.clone())],
+    )
+    .await;
     let pushes = Proxy::with_faults(
         destination.host(),
         vec![
             // A streamed body the client cannot replay, and a manifest it can.
-            Fault::new("PUT", streamed, too_many),
-            Fault::new("PUT", index, too_many),
+            Fault::new("PUT", streamed, too_many.clone()),
+            Fault::new("PUT", index, too_many.clone()),
         ],
     )
     .await;
@@ -242,7 +245,7 @@ async fn too_many_requests_is_retried_after_the_wait_asked_for() {
             .filter(|seen| seen.is(method, path))
             .collect();
         assert_eq!(seen.len(), 2, "refused, then retried: {seen:#?}");
-        assert_eq!(seen[0].fault, Some(too_many));
+        assert_eq!(seen[0].fault.as_ref(), Some(&too_many));
         let waited = seen[1].at - seen[0].at;
         assert!(
             waited >= Duration::from_secs(1),
@@ -281,7 +284,7 @@ async fn a_bad_request_is_not_retried_and_fails_the_copy() {
     let destination = OciRegistry::start();
     let refused = &images[0].layers[1].descriptor.digest;
     // Enough uses to refuse any retry too: the count below tells whether one came.
-    let fault = Fault::new("GET", refused.encoded(), Action::Status(400)).times(10);
+    let fault = Fault::new("GET", refused.encoded(), Action::status(400)).times(10);
     let proxy = Proxy::with_faults(source.host(), vec![fault]).await;
 
     let error = copy_app(&opener(), proxy.host(), destination.host())

@@ -3,10 +3,11 @@
 //! verification failing at once with its digest and sizes.
 
 use crate::common::fixtures::{self, image, layer};
-use crate::common::processes::{Distribution, run_oci_copy as run};
-use crate::common::proxy::Proxy;
+use crate::common::processes::run_oci_copy as run;
 use crate::common::text;
 use oci_copy::end::LayoutSink;
+use oci_test_support::Proxy;
+use oci_test_support::peers::Distribution;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn copy_json_names_each_step_and_all_tags_lines_name_their_tag() {
@@ -108,7 +109,7 @@ async fn a_size_mismatch_fails_at_once_naming_the_digest_and_both_sizes() {
     std::fs::write(&file, &big.bytes[..short]).unwrap();
 
     let registry = Distribution::start();
-    let proxy = Proxy::start(registry.host(), None).await;
+    let proxy = Proxy::start(registry.host()).await;
     let (code, stdout, stderr) = run(&[
         "copy",
         "--json",

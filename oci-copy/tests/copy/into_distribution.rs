@@ -9,10 +9,11 @@ use std::sync::Arc;
 
 use oci_copy::end::Sink;
 use oci_spec_types::{Descriptor, Digest};
+use oci_test_support::peers::{Distribution, OciRegistry};
 
 use crate::common::fixtures::{self, Blob, Image, two_platforms};
 use crate::common::opener;
-use crate::common::processes::{Distribution, OciRegistry, oci_copy_command};
+use crate::common::processes::oci_copy_command;
 use crate::common::verify::{assert_stored, raw_request};
 
 /// Parallelism of the copies: well above the number of writes that can race.

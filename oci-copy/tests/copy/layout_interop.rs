@@ -3,9 +3,10 @@
 use oci_copy::CopyOptions;
 use oci_copy::end::{LayoutSink, Sink};
 use oci_copy::filter::parse_platforms;
+use oci_test_support::peers::{skopeo, umoci};
 
 use crate::common::fixtures::{self, two_platforms};
-use crate::common::{copy, copy_with, root_digest, skopeo, text, umoci};
+use crate::common::{copy, copy_with, root_digest, text};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn skopeo_and_umoci_read_the_layouts_we_write() {
@@ -34,7 +35,6 @@ async fn skopeo_and_umoci_read_the_layouts_we_write() {
     skopeo(&[
         "copy",
         "--all",
-        "--insecure-policy",
         "--preserve-digests",
         "--dest-oci-accept-uncompressed-layers",
         &format!("oci:{}:v1", text(&copied)),
@@ -83,7 +83,6 @@ async fn we_read_the_layouts_skopeo_and_umoci_write() {
     skopeo(&[
         "copy",
         "--all",
-        "--insecure-policy",
         "--preserve-digests",
         "--dest-oci-accept-uncompressed-layers",
         &format!("oci:{}:v1", text(&ours)),

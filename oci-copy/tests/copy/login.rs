@@ -5,16 +5,17 @@
 use std::path::{Path, PathBuf};
 
 use oci_auth::{AuthFile, Credentials};
+use oci_test_support::peers::skopeo;
+use oci_test_support::peers::{Distribution, OciRegistry, write_htpasswd};
 
 use crate::common::fixtures::layout_with_image;
-use crate::common::processes::{Distribution, OciRegistry, oci_copy_command, run_oci_copy_fed};
-use crate::common::{skopeo, text};
+use crate::common::processes::{oci_copy_command, run_oci_copy_fed};
+use crate::common::text;
 
 /// A file letting `alice` in with the password `secret`.
 fn htpasswd(dir: &Path) -> PathBuf {
     let path = dir.join("htpasswd");
-    let hash = bcrypt::hash("secret", 4).unwrap();
-    std::fs::write(&path, format!("alice:{hash}\n")).unwrap();
+    write_htpasswd(&path, "alice", "secret");
     path
 }
 

@@ -4,9 +4,10 @@
 //! the binary is absent.
 
 use crate::common::fixtures::{self, layout_with_image};
-use crate::common::processes::{OciRegistry, Olareg, run_oci_copy};
+use crate::common::processes::run_oci_copy;
 use crate::common::verify::assert_stored;
 use oci_copy::CopyOptions;
+use oci_test_support::peers::{OciRegistry, Olareg};
 
 use crate::common::{copy_with, ends, text};
 

@@ -4,9 +4,11 @@
 //! and not when something is missing; a tag that keeps failing is named with its
 //! repository in the error.
 
+use oci_test_support::peers::OciRegistry;
+use oci_test_support::{Action, Fault, Proxy};
+
 use crate::common::fixtures::layout_with_image;
-use crate::common::processes::{OciRegistry, oci_copy_command};
-use crate::common::proxy::{Action, Fault, Proxy};
+use crate::common::processes::oci_copy_command;
 use crate::common::verify::assert_stored;
 use crate::common::{copy, try_copy};
 
@@ -14,6 +16,7 @@ use crate::common::{copy, try_copy};
 const BLOB_UNKNOWN: Action = Action::Refuse {
     status: 400,
     code: "MANIFEST_BLOB_UNKNOWN",
+    retry_after: None,
 };
 
 #[tokio::test(flavor = "multi_thread")]
@@ -58,7 +61,7 @@ async fn a_manifest_refused_for_content_the_destination_lacks_is_not_written_aga
     let config = images[0].config.descriptor.digest.as_str().to_owned();
     // The config is missing for the planner (so it is copied) and again for the check
     // after the refusal.
-    let missing_config = Fault::new("HEAD", format!("/blobs/{config}"), Action::Status(404));
+    let missing_config = Fault::new("HEAD", format!("/blobs/{config}"), Action::status(404));
     let proxy = Proxy::with_faults(
         destination.host(),
         vec![

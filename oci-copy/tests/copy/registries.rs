@@ -3,11 +3,12 @@
 
 use oci_copy::plan::{Action, Plan, Root, build_plan};
 use oci_copy::{CopyOptions, ExecuteOptions, ImagePair, Outcome};
+use oci_test_support::Proxy;
+use oci_test_support::peers::skopeo;
+use oci_test_support::peers::{Distribution, OciRegistry};
 
 use crate::common::fixtures::{self, layout_with_image};
-use crate::common::processes::{Distribution, OciRegistry};
-use crate::common::proxy::Proxy;
-use crate::common::{copy, copy_with, ends, root_digest, skopeo};
+use crate::common::{copy, copy_with, ends, root_digest};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn copies_between_two_oci_registries_keep_digests_and_skip_what_is_there() {
@@ -50,7 +51,7 @@ async fn a_blob_shared_by_platforms_is_uploaded_once() {
     let dir = tempfile::tempdir().unwrap();
     let (layout, _, images) = layout_with_image(dir.path(), 70).await;
     let registry = OciRegistry::start();
-    let proxy = Proxy::start(registry.host(), None).await;
+    let proxy = Proxy::start(registry.host()).await;
     let (plan, _) = copy(&layout, &format!("{}/shared:v1", proxy.host())).await;
     let base = &images[0].layers[0].descriptor.digest;
     assert_eq!(

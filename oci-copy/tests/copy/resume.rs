@@ -3,10 +3,10 @@
 
 use oci_copy::CopyOptions;
 use oci_copy::end::{LayoutSink, RegistryOptions};
+use oci_test_support::peers::OciRegistry;
+use oci_test_support::{Action, Fault, Proxy};
 
 use crate::common::fixtures::{self, image, layer};
-use crate::common::processes::OciRegistry;
-use crate::common::proxy::{Action, Fault, Proxy};
 use crate::common::{copy, ends, opener_with, root_digest, text, try_copy};
 
 /// A one-platform image with a 1 MiB layer, in a layout; returns the layout reference,
@@ -36,7 +36,7 @@ async fn a_download_cut_mid_blob_resumes() {
         format!("/blobs/{big}"),
         Action::Cut { after: 300 * 1024 },
     );
-    let proxy = Proxy::start(source_registry.host(), Some(fault)).await;
+    let proxy = Proxy::with_faults(source_registry.host(), vec![fault]).await;
 
     let (plan, report) = copy(
         &format!("{}/app:v1", proxy.host()),
@@ -71,7 +71,7 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
         "/blobs/uploads/",
         Action::Cut { after: 100 * 1024 },
     );
-    let proxy = Proxy::start(registry.host(), Some(fault)).await;
+    let proxy = Proxy::with_faults(registry.host(), vec![fault]).await;
     // Chunked, resumable uploads for anything over 64 KiB, in 256 KiB chunks.
     let opener = opener_with(RegistryOptions {
         single_request_limit: 0,

@@ -5,10 +5,10 @@ use std::path::Path;
 
 use oci_copy::sync::{SyncFile, run_sync};
 use oci_copy::{CopyOptions, ExecuteOptions};
+use oci_test_support::Proxy;
+use oci_test_support::peers::OciRegistry;
 
 use crate::common::fixtures::{self, two_platforms};
-use crate::common::processes::OciRegistry;
-use crate::common::proxy::Proxy;
 use crate::common::{copy, opener, text};
 
 #[tokio::test(flavor = "multi_thread")]
@@ -26,8 +26,8 @@ async fn a_sync_file_mirrors_filtered_tags_and_a_second_run_only_reads_manifests
         .await;
     }
     let (upstream_proxy, mirror_proxy) = (
-        Proxy::start(upstream.host(), None).await,
-        Proxy::start(mirror.host(), None).await,
+        Proxy::start(upstream.host()).await,
+        Proxy::start(mirror.host()).await,
     );
     let text_file = format!(
         r#"

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use oci_copy::end::{Sink, Source};
 use oci_copy::plan::{Action, Plan, build_plan};
 use oci_copy::{CopyOptions, Event, ExecuteOptions, ImagePair, Outcome};
+use oci_test_support::peers::OciRegistry;
+use oci_test_support::{Action as ProxyAction, Fault, Proxy};
 
 use crate::common::fixtures::{self, Blob, Image, two_platforms};
 use crate::common::opener;
-use crate::common::processes::OciRegistry;
-use crate::common::proxy::{Action as ProxyAction, Fault, Proxy};
 
 /// A registry holding a two-platform image under `v1` and `latest` (the index) and
 /// `v1-amd64` (one child).
@@ -65,7 +65,7 @@ fn tag_step(plan: &Plan, tag: &str) -> usize {
 async fn an_index_is_tagged_after_its_children_and_the_plan_says_so() {
     let (source, _, _) = tagged_registry().await;
     let destination = OciRegistry::start();
-    let proxy = Proxy::start(destination.host(), None).await;
+    let proxy = Proxy::start(destination.host()).await;
     let (plan, source_end, sink) = plan_three_tags(
         &format!("{}/app", source.host()),
         &format!("{}/app", proxy.host()),
@@ -135,7 +135,7 @@ async fn a_failed_child_tag_does_not_hold_back_its_index_tags_when_going_on() {
     let (source, index, _) = tagged_registry().await;
     let destination = OciRegistry::start();
     // A refusal that is never retried, so the child's tag fails for good.
-    let refuse_child_tag = Fault::new("PUT", "/manifests/v1-amd64", ProxyAction::Status(400));
+    let refuse_child_tag = Fault::new("PUT", "/manifests/v1-amd64", ProxyAction::status(400));
     let proxy = Proxy::with_faults(destination.host(), vec![refuse_child_tag]).await;
     let (plan, source_end, sink) = plan_three_tags(
         &format!("{}/app", source.host()),

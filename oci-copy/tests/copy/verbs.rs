@@ -1,8 +1,10 @@
 //! The registry verbs against `oci-registry`: `tags`, `digest`, `manifest get`, `tag`,
 //! `referrers`, `catalog` and `delete`.
 
+use oci_test_support::peers::{Distribution, OciRegistry};
+
 use crate::common::fixtures::{self, layout_with_image};
-use crate::common::processes::{Distribution, OciRegistry, run_oci_copy};
+use crate::common::processes::run_oci_copy;
 use crate::common::{copy, ends};
 
 #[tokio::test(flavor = "multi_thread")]

@@ -2,9 +2,10 @@
 //! `oci-registry` and Debian's `docker-registry`.
 
 use oci_spec_types::Digest;
+use oci_test_support::peers::{Distribution, OciRegistry};
 
 use crate::common::fixtures::{self, layout_with_image};
-use crate::common::processes::{Distribution, OciRegistry, run_oci_copy, run_oci_copy_fed};
+use crate::common::processes::{run_oci_copy, run_oci_copy_fed};
 use crate::common::{copy, text};
 
 /// Puts a manifest back under other names (from a file, from standard input, by digest),

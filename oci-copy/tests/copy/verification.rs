@@ -4,10 +4,10 @@
 //! the source registry's store, so the source serves the wrong bytes under the right digest.
 
 use crate::common::fixtures::{self, Image, image, layer};
-use crate::common::processes::OciRegistry;
 use crate::common::verify::has_blob;
 use crate::common::{opener, try_copy};
 use oci_copy::{CopyOptions, Location};
+use oci_test_support::peers::OciRegistry;
 
 /// A registry holding one image as `app:v1`, whose only layer's stored bytes are then damaged
 /// (same length, one byte flipped).

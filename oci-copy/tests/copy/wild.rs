@@ -5,10 +5,12 @@
 use oci_copy::CopyOptions;
 use oci_copy::end::{LayoutSink, Sink};
 use oci_spec_types::{ImageIndex, Manifest, MediaType, referrers_tag};
+use oci_test_support::peers::Distribution;
+use oci_test_support::peers::skopeo;
 
 use crate::common::fixtures::{self, image, layer};
-use crate::common::processes::{Distribution, run_oci_copy};
-use crate::common::{copy, copy_with, skopeo, text, try_copy};
+use crate::common::processes::run_oci_copy;
+use crate::common::{copy, copy_with, text, try_copy};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_docker_v2_manifest_behind_an_oci_descriptor_is_pushed_as_docker_v2() {

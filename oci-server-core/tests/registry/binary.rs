@@ -2,12 +2,12 @@
 
 use reqwest::StatusCode;
 
-use crate::process::RegistryProcess;
+use crate::process;
 
 #[tokio::test]
 async fn prints_its_address_serves_and_stops_on_sigterm() {
     let root = tempfile::tempdir().unwrap();
-    let registry = RegistryProcess::start(root.path(), &["--delete"]);
+    let registry = process::start(root.path(), &["--delete"]);
     let base = registry.base().to_owned();
     assert!(
         base.starts_with("http://127.0.0.1:") && !base.ends_with(":0"),
@@ -25,7 +25,7 @@ async fn prints_its_address_serves_and_stops_on_sigterm() {
 #[tokio::test]
 async fn no_automatic_mount_makes_a_mount_without_from_upload() {
     let root = tempfile::tempdir().unwrap();
-    let registry = RegistryProcess::start(root.path(), &["--no-automatic-mount"]);
+    let registry = process::start(root.path(), &["--no-automatic-mount"]);
     let base = registry.base().to_owned();
     let http = reqwest::Client::new();
     let layer = b"a layer another repository holds";

@@ -4,11 +4,11 @@ use oci_digest::Digest;
 use oci_server_core::RegistryConfig;
 use reqwest::StatusCode;
 
-use crate::common::{TestServer, content, error_code, header};
+use crate::common::{TestRegistry, content, error_code, header};
 
 #[tokio::test]
 async fn version_check_answers_200_with_the_api_header() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let answer = server.get("/v2/").await;
     assert_eq!(answer.status(), StatusCode::OK);
     assert_eq!(
@@ -25,7 +25,7 @@ async fn version_check_answers_200_with_the_api_header() {
 
 #[tokio::test]
 async fn get_and_head_a_blob() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = content(3000, 1);
     let digest = server.push_blob("lib/app", &data).await;
     let path = format!("/v2/lib/app/blobs/{digest}");
@@ -56,7 +56,7 @@ async fn get_and_head_a_blob() {
 
 #[tokio::test]
 async fn range_requests() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = content(2048, 7);
     let digest = server.push_blob("r", &data).await;
     let url = server.url(&format!("/v2/r/blobs/{digest}"));
@@ -85,7 +85,7 @@ async fn range_requests() {
 
 #[tokio::test]
 async fn delete_unlinks_only_from_that_repository() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let digest = server.push_blob("one", b"shared").await;
     server.push_blob("two", b"shared").await;
     let path = format!("/v2/one/blobs/{digest}");
@@ -103,7 +103,7 @@ async fn delete_unlinks_only_from_that_repository() {
 
 #[tokio::test]
 async fn deletes_can_be_switched_off() {
-    let server = TestServer::with_config(RegistryConfig::default()).await;
+    let server = TestRegistry::with_config(RegistryConfig::default()).await;
     let digest = server.push_blob("a", b"keep").await;
     let answer = server.delete(&format!("/v2/a/blobs/{digest}")).await;
     assert_eq!(answer.status(), StatusCode::METHOD_NOT_ALLOWED);
@@ -114,7 +114,7 @@ async fn deletes_can_be_switched_off() {
 
 #[tokio::test]
 async fn mount_from_another_repository() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let digest = server.push_blob("source", b"layer").await;
     let mount = |to: &str, from: Option<&str>, digest: &Digest| {
         let mut url = server.url(&format!("/v2/{to}/blobs/uploads/?mount={digest}"));

@@ -5,7 +5,7 @@ use std::process::Command;
 
 use reqwest::StatusCode;
 
-use crate::process::RegistryProcess;
+use crate::process;
 
 /// The TOML block of the README's "Configuration file" section.
 fn readme_example() -> String {
@@ -108,13 +108,13 @@ async fn the_server_reads_the_file_and_flags_win() {
         }
     };
 
-    let from_file = RegistryProcess::spawn(&["--config".as_ref(), config], &[]);
+    let from_file = process::spawn(&["--config".as_ref(), config], &[]);
     assert_eq!(
         put(from_file.base().to_owned()).await,
         StatusCode::PAYLOAD_TOO_LARGE
     );
     drop(from_file);
-    let overridden = RegistryProcess::spawn(
+    let overridden = process::spawn(
         &[
             "--config".as_ref(),
             config,

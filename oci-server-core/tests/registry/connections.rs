@@ -16,8 +16,8 @@ use tokio::{
 };
 
 use crate::{
-    common::{TestServer, content, header},
-    process::RegistryProcess,
+    common::{TestRegistry, content, header},
+    process,
 };
 
 /// A safety net against a server that never closes or answers, not a timing assertion.
@@ -38,7 +38,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> Vec<u8> {
     received
 }
 
-fn host(server: &TestServer) -> &str {
+fn host(server: &TestRegistry) -> &str {
     server.base.trim_start_matches("http://")
 }
 
@@ -54,7 +54,7 @@ async fn two_thousand_idle_connections_do_not_keep_a_new_client_out() {
     // The server starts with the usual soft limit of 1,024 and has to raise it itself.
     let mut launcher = Command::new("sh");
     launcher.args(["-c", r#"ulimit -Sn 1024 && exec "$0" "$@""#]);
-    let registry = RegistryProcess::start_through(
+    let registry = process::start_through(
         launcher,
         &work.path().join("store"),
         &["--header-read-timeout", "1h", "--idle-timeout", "1h"],
@@ -92,7 +92,7 @@ async fn connections_that_send_no_request_head_in_time_are_closed() {
     let options = ServeOptions::default()
         .with_header_read_timeout(Duration::from_secs(1))
         .unwrap();
-    let server = TestServer::with_serve_options(options).await;
+    let server = TestRegistry::with_serve_options(options).await;
     let mut silent = TcpStream::connect(host(&server)).await.unwrap();
     let mut half_line = TcpStream::connect(host(&server)).await.unwrap();
     half_line.write_all(b"GET /v2/ HT").await.unwrap();
@@ -147,7 +147,7 @@ async fn idle_keep_alive_connections_are_closed_after_their_last_answer() {
         .with_header_read_timeout(Duration::from_secs(3600))
         .and_then(|options| options.with_idle_timeout(Duration::from_secs(1)))
         .unwrap();
-    let server = TestServer::with_serve_options(options).await;
+    let server = TestRegistry::with_serve_options(options).await;
 
     let mut http1 = TcpStream::connect(host(&server)).await.unwrap();
     http1
@@ -182,7 +182,7 @@ async fn a_download_that_pauses_longer_than_the_idle_timeout_keeps_its_connectio
         .with_header_read_timeout(Duration::from_secs(3600))
         .and_then(|options| options.with_idle_timeout(Duration::from_secs(1)))
         .unwrap();
-    let server = TestServer::with_serve_options(options).await;
+    let server = TestRegistry::with_serve_options(options).await;
     // Larger than what the loopback socket buffers hold, so the server is still sending
     // while the client pauses.
     let blob = content(48 << 20, 7);
@@ -227,7 +227,7 @@ async fn a_silent_request_body_is_dropped_and_the_upload_resumes_from_its_saved_
     let options = ServeOptions::default()
         .with_body_timeout(Duration::from_secs(1))
         .unwrap();
-    let server = TestServer::with_serve_options(options).await;
+    let server = TestRegistry::with_serve_options(options).await;
     let data = content(3_000, 9);
     let digest = Digest::compute(&data);
     let started = server
@@ -281,7 +281,7 @@ async fn a_silent_request_body_is_dropped_and_the_upload_resumes_from_its_saved_
 #[tokio::test]
 async fn past_the_connection_cap_a_new_connection_waits_for_a_place() {
     let work = tempfile::tempdir().unwrap();
-    let registry = RegistryProcess::start_logged(
+    let registry = process::start_logged(
         &work.path().join("store"),
         &["--max-connections", "4", "--header-read-timeout", "1h"],
     );

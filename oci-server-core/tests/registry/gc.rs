@@ -13,21 +13,22 @@ use oci_server_core::{FsStorage, GcOptions, RegistryConfig, Storage, UploadId, c
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{OCI_INDEX, OCI_MANIFEST, TestServer, content, header};
+use crate::common::{OCI_INDEX, OCI_MANIFEST, TestRegistry, content, header};
 
 /// Two hours from now: past the default one-hour grace period.
 fn later() -> SystemTime {
     SystemTime::now() + Duration::from_secs(7200)
 }
 
-async fn status(server: &TestServer, path: &str) -> StatusCode {
+async fn status(server: &TestRegistry, path: &str) -> StatusCode {
     server.get(path).await.status()
 }
 
 pub async fn orphans_go_after_the_grace_period(storage: &Arc<dyn Storage>) {
     let storage = Arc::clone(storage);
     let server =
-        TestServer::on_storage(storage.clone(), RegistryConfig::default().with_delete(true)).await;
+        TestRegistry::on_storage(storage.clone(), RegistryConfig::default().with_delete(true))
+            .await;
     let (_, image) = server.push_image("app", "v1", json!({})).await;
     let manifest: serde_json::Value = server
         .get(&format!("/v2/app/manifests/{image}"))
@@ -128,7 +129,8 @@ async fn untagged_manifests_go_only_when_asked() {
     let dir = tempfile::tempdir().unwrap();
     let storage: Arc<dyn Storage> = Arc::new(FsStorage::open(dir.path()).await.unwrap());
     let server =
-        TestServer::on_storage(storage.clone(), RegistryConfig::default().with_delete(true)).await;
+        TestRegistry::on_storage(storage.clone(), RegistryConfig::default().with_delete(true))
+            .await;
     let (tagged_bytes, tagged) = server.push_image("app", "v1", json!({})).await;
     let tagged_size = tagged_bytes.len();
     let (_, untagged) = server.push_image("app", "scratch", json!({})).await;
@@ -207,7 +209,7 @@ async fn untagged_manifests_go_only_when_asked() {
 #[tokio::test]
 async fn the_gc_command_lists_and_removes() {
     let dir = tempfile::tempdir().unwrap();
-    let server = TestServer::on_root(dir.path(), RegistryConfig::default()).await;
+    let server = TestRegistry::on_root(dir.path(), RegistryConfig::default()).await;
     server.push_image("app", "v1", json!({})).await;
     let orphan = server.push_blob("app", b"orphan").await;
     let gc = |extra: &[&str]| {

@@ -21,7 +21,7 @@ use oci_server_core::{
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{OCI_MANIFEST, TestServer, content, files_under, header};
+use crate::common::{OCI_MANIFEST, TestRegistry, content, files_under, header};
 
 const TWO_HOURS: Duration = Duration::from_secs(7200);
 
@@ -63,8 +63,8 @@ impl AgingStore {
         }
     }
 
-    async fn serve(&self, config: RegistryConfig) -> TestServer {
-        TestServer::on_storage(self.storage.clone(), config.with_delete(true)).await
+    async fn serve(&self, config: RegistryConfig) -> TestRegistry {
+        TestRegistry::on_storage(self.storage.clone(), config.with_delete(true)).await
     }
 
     async fn collect(&self) -> oci_server_core::GcReport {
@@ -84,7 +84,7 @@ fn image_naming(config: &Digest, config_len: usize, layer: &Digest, layer_len: u
 }
 
 /// An orphan blob in `a`, two hours old, and a registry that started after those hours.
-async fn aged_orphan(store: &AgingStore, layer: &[u8]) -> (Digest, TestServer) {
+async fn aged_orphan(store: &AgingStore, layer: &[u8]) -> (Digest, TestRegistry) {
     let first = store.serve(RegistryConfig::default()).await;
     let digest = first.push_blob("a", layer).await;
     first.stop().await;

@@ -3,11 +3,11 @@
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, error_code, header};
+use crate::common::{TestRegistry, error_code, header};
 
 #[tokio::test]
 async fn tags_are_listed_in_lexical_order_with_pagination() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let (bytes, _) = server.push_image("list/me", "b", json!({})).await;
     for tag in ["a", "C", "c", "a2"] {
         let answer = server
@@ -63,7 +63,7 @@ async fn tags_are_listed_in_lexical_order_with_pagination() {
 
 #[tokio::test]
 async fn unknown_repository_has_no_tag_list() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     for path in [
         "/v2/never/pushed/tags/list",
         "/v2/never/pushed/tags/list?n=0",
@@ -79,7 +79,7 @@ async fn unknown_repository_has_no_tag_list() {
 /// by many of them are deleted; the other manifest's tags stay.
 #[tokio::test]
 async fn tag_pages_stay_right_after_deletes() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let (gone, gone_digest) = server.push_image("paged", "a00", json!({"n": 1})).await;
     let (kept, _) = server.push_image("paged", "b00", json!({"n": 2})).await;
     for i in 1..20 {
@@ -120,7 +120,7 @@ async fn tag_pages_stay_right_after_deletes() {
 
 #[tokio::test]
 async fn catalog_lists_nested_repositories() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     for repo in ["b", "a/x", "a/x/y", "c-1"] {
         server.push_blob(repo, repo.as_bytes()).await;
     }

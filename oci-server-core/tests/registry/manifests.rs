@@ -5,11 +5,11 @@ use oci_server_core::RegistryConfig;
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::common::{OCI_INDEX, OCI_MANIFEST, TestServer, digest_with, error_code, header};
+use crate::common::{OCI_INDEX, OCI_MANIFEST, TestRegistry, digest_with, error_code, header};
 
 #[tokio::test]
 async fn push_and_pull_by_tag_and_digest() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let (bytes, digest) = server.push_image("app", "v1", json!({})).await;
     for reference in ["v1".to_owned(), digest.to_string()] {
         let got = server.get(&format!("/v2/app/manifests/{reference}")).await;
@@ -31,7 +31,7 @@ async fn push_and_pull_by_tag_and_digest() {
 
 #[tokio::test]
 async fn put_answers_location_digest_and_tags() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let config = server.push_blob("t", b"{}").await;
     let manifest = json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -76,7 +76,7 @@ async fn put_answers_location_digest_and_tags() {
 
 #[tokio::test]
 async fn push_by_digest_must_match_the_body() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let (bytes, _) = server.push_image("d", "v1", json!({})).await;
     let mut altered = bytes.clone();
     altered.extend_from_slice(b"  ");
@@ -100,7 +100,7 @@ async fn push_by_digest_must_match_the_body() {
 
 #[tokio::test]
 async fn invalid_manifests_are_refused() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let not_json = server
         .put_manifest("i", "v1", OCI_MANIFEST, b"{not json")
         .await;
@@ -141,7 +141,7 @@ async fn invalid_manifests_are_refused() {
 
 #[tokio::test]
 async fn a_reference_that_cannot_exist_is_unknown_and_cannot_be_pushed_to() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     server.push_image("r", "v1", json!({})).await;
     // The v1.1 conformance suite's reference: not a valid tag, so no manifest can have it.
     let path = "/v2/r/manifests/.INVALID_MANIFEST_NAME";
@@ -179,7 +179,7 @@ async fn sparse_images_are_refused_unless_allowed() {
     .unwrap();
     for allowed in [false, true] {
         let config = RegistryConfig::default().with_sparse_images(allowed);
-        let server = TestServer::with_config(config).await;
+        let server = TestRegistry::with_config(config).await;
         server.push_blob("s", b"{}").await;
         let answer = server.put_manifest("s", "v1", OCI_MANIFEST, &sparse).await;
         if allowed {
@@ -195,7 +195,7 @@ async fn sparse_images_are_refused_unless_allowed() {
 
 #[tokio::test]
 async fn urls_layers_sparse_indexes_and_missing_subjects_are_allowed() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let config = server.push_blob("s", b"{}").await;
     let foreign = json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -245,7 +245,7 @@ async fn urls_layers_sparse_indexes_and_missing_subjects_are_allowed() {
 #[tokio::test]
 async fn manifest_size_limit() {
     let server =
-        TestServer::with_config(RegistryConfig::default().with_max_manifest_size(1024)).await;
+        TestRegistry::with_config(RegistryConfig::default().with_max_manifest_size(1024)).await;
     let config = server.push_blob("big", b"{}").await;
     let manifest = json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -267,7 +267,7 @@ async fn manifest_size_limit() {
 
 #[tokio::test]
 async fn default_limit_accepts_4_mib() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let config = server.push_blob("big", b"{}").await;
     let mut manifest = json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,
@@ -285,7 +285,7 @@ async fn default_limit_accepts_4_mib() {
 
 #[tokio::test]
 async fn deleting_a_tag_keeps_the_manifest_deleting_a_digest_removes_its_tags() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let (_, digest) = server.push_image("del", "one", json!({})).await;
     server.push_image("del", "two", json!({})).await;
     let answer = server

@@ -5,7 +5,7 @@
 use oci_server_core::RegistryConfig;
 use reqwest::{Method, StatusCode};
 
-use crate::common::TestServer;
+use crate::common::TestRegistry;
 
 const EMPTY: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -32,7 +32,7 @@ fn methods() -> Vec<Method> {
     .collect()
 }
 
-async fn check_allow_headers(server: &TestServer) -> usize {
+async fn check_allow_headers(server: &TestRegistry) -> usize {
     let mut refused = 0;
     for path in paths() {
         let mut answered = Vec::new();
@@ -75,9 +75,9 @@ async fn check_allow_headers(server: &TestServer) -> usize {
 
 #[tokio::test]
 async fn every_405_allows_exactly_the_methods_answered() {
-    let with_deletes = TestServer::start().await;
+    let with_deletes = TestRegistry::start().await;
     let refused_with = check_allow_headers(&with_deletes).await;
-    let without_deletes = TestServer::with_config(RegistryConfig::default()).await;
+    let without_deletes = TestRegistry::with_config(RegistryConfig::default()).await;
     let refused_without = check_allow_headers(&without_deletes).await;
     // Switching deletes off refuses DELETE on blobs and manifests, never upload cancels.
     assert_eq!(refused_without, refused_with + 2);

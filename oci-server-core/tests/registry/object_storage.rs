@@ -6,13 +6,14 @@ use std::{ffi::OsStr, sync::Arc};
 
 use oci_digest::Digest;
 use oci_server_core::RegistryConfig;
+use oci_test_support::peers::OciRegistry;
 use reqwest::{Client, StatusCode};
 use serde_json::json;
 
 use crate::{
-    common::{OCI_MANIFEST, TestServer, content, header},
-    process::RegistryProcess,
-    s3_peers::S3Server,
+    common::{OCI_MANIFEST, TestRegistry, content, header},
+    process,
+    s3_peers::{S3Server, object_storage},
 };
 
 /// Bigger than one 8 MiB part, so both the write and the commit go through multipart
@@ -73,8 +74,8 @@ async fn chunked_push(http: &Client, bases: &[&str], repo: &str, chunks: &[Vec<u
 }
 
 async fn large_blobs_round_trip(s3: &S3Server) {
-    let server = TestServer::on_storage(
-        Arc::new(s3.storage("large")),
+    let server = TestRegistry::on_storage(
+        Arc::new(object_storage(&s3, "large")),
         RegistryConfig::default().with_delete(true),
     )
     .await;
@@ -113,10 +114,10 @@ async fn large_blobs_stream_through_multipart_uploads_on_s3s_fs() {
     large_blobs_round_trip(&S3Server::s3s_fs().await).await;
 }
 
-fn registry_on(s3: &S3Server, prefix: &str) -> RegistryProcess {
+fn registry_on(s3: &S3Server, prefix: &str) -> OciRegistry {
     let location = s3.location(prefix);
     let args: [&OsStr; 3] = ["--storage".as_ref(), location.as_ref(), "--delete".as_ref()];
-    RegistryProcess::spawn(&args, &s3.env())
+    process::spawn(&args, &s3.env())
 }
 
 /// Pushes through one process, pulls through the other, and spreads one chunked upload

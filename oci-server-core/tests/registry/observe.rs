@@ -9,7 +9,7 @@ use std::{
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, header};
+use crate::common::{TestRegistry, header};
 
 /// The value of the sample `name{labels}` in a Prometheus text exposition.
 fn sample(text: &str, series: &str) -> Option<f64> {
@@ -19,7 +19,7 @@ fn sample(text: &str, series: &str) -> Option<f64> {
 
 #[tokio::test]
 async fn a_scrape_after_a_push_counts_requests_bytes_and_storage_operations() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     server.push_image("app", "v1", json!({})).await;
     // Read whole: a request is counted before its answer's last byte leaves.
     server
@@ -59,7 +59,7 @@ async fn a_scrape_after_a_push_counts_requests_bytes_and_storage_operations() {
 
 #[tokio::test]
 async fn probes_answer_and_every_answer_carries_its_own_request_id() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     assert_eq!(server.get("/healthz").await.status(), StatusCode::OK);
     assert_eq!(server.get("/readyz").await.status(), StatusCode::OK);
     let first = server.get("/v2/").await;
@@ -75,9 +75,7 @@ async fn probes_answer_and_every_answer_carries_its_own_request_id() {
 #[tokio::test]
 async fn the_binary_logs_one_json_line_per_request_and_serves_probes_apart() {
     let root = tempfile::tempdir().unwrap();
-    let probes = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let probes_addr = probes.local_addr().unwrap().to_string();
-    drop(probes);
+    let probes_addr = format!("127.0.0.1:{}", oci_test_support::free_port());
     let log = tempfile::NamedTempFile::new().unwrap();
     let mut child = Command::new(env!("CARGO_BIN_EXE_oci-registry"))
         .args(["--listen", "127.0.0.1:0", "--log-format", "json"])

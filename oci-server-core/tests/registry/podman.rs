@@ -8,7 +8,7 @@
 use std::path::Path;
 use std::process::Command;
 
-use crate::process::RegistryProcess;
+use crate::process;
 
 /// podman with every piece of state under `state`, however it ends.
 pub fn podman_output(state: &Path, args: &[&str]) -> std::process::Output {
@@ -65,7 +65,7 @@ pub fn write_rootfs_tar(work: &Path) -> std::path::PathBuf {
 #[tokio::test]
 async fn podman_pushes_and_pulls_back_the_same_image() {
     let work = tempfile::tempdir().unwrap();
-    let registry = RegistryProcess::start(&work.path().join("store"), &[]);
+    let registry = process::start(&work.path().join("store"), &[]);
     let state = work.path().join("podman");
     let tarball = write_rootfs_tar(work.path());
     let remote = format!("{}/podman/greeting:v1", registry.host());

@@ -5,7 +5,7 @@ use oci_server_core::RegistryConfig;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::common::{OCI_INDEX, OCI_MANIFEST, TestServer, header};
+use crate::common::{OCI_INDEX, OCI_MANIFEST, TestRegistry, header};
 
 fn subject_of(bytes: &[u8]) -> Value {
     json!({"mediaType": OCI_MANIFEST, "digest": Digest::compute(bytes).as_str(), "size": bytes.len()})
@@ -13,7 +13,7 @@ fn subject_of(bytes: &[u8]) -> Value {
 
 #[tokio::test]
 async fn referrers_are_listed_and_filtered() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let (subject, subject_digest) = server.push_image("ref", "base", json!({})).await;
     let signature = json!({
         "artifactType": "application/vnd.example.signature",
@@ -91,7 +91,7 @@ async fn referrers_are_listed_and_filtered() {
 
 #[tokio::test]
 async fn unknown_subject_gives_an_empty_index() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let answer = server
         .get(&format!(
             "/v2/nothing/here/referrers/{}",
@@ -107,7 +107,7 @@ async fn unknown_subject_gives_an_empty_index() {
 
 #[tokio::test]
 async fn big_referrer_lists_are_paginated() {
-    let server = TestServer::with_config(
+    let server = TestRegistry::with_config(
         RegistryConfig::default().with_referrers_page_size(std::num::NonZeroUsize::new(3).unwrap()),
     )
     .await;

@@ -4,7 +4,7 @@ use oci_digest::{Algorithm, Digest};
 use oci_server_core::RegistryConfig;
 use reqwest::StatusCode;
 
-use crate::common::{TestServer, content, digest_with, header};
+use crate::common::{TestRegistry, content, digest_with, header};
 
 #[tokio::test]
 async fn a_chunked_upload_survives_a_restart() {
@@ -16,7 +16,7 @@ async fn a_chunked_upload_survives_a_restart() {
         let data = content(300_000, 42);
         let digest: Digest = digest_with(&algorithm, &data);
 
-        let before = TestServer::on_root(root.path(), RegistryConfig::default()).await;
+        let before = TestRegistry::on_root(root.path(), RegistryConfig::default()).await;
         let started = before
             .http
             .post(before.url(&format!("/v2/resume/blobs/uploads/{query}")))
@@ -35,7 +35,7 @@ async fn a_chunked_upload_survives_a_restart() {
         assert_eq!(first.status(), StatusCode::ACCEPTED);
         before.stop().await;
 
-        let after = TestServer::on_root(root.path(), RegistryConfig::default()).await;
+        let after = TestRegistry::on_root(root.path(), RegistryConfig::default()).await;
         let status = after.get(&location).await;
         assert_eq!(status.status(), StatusCode::NO_CONTENT);
         assert_eq!(header(&status, "range"), "0-99999");

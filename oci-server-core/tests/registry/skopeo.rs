@@ -5,10 +5,11 @@
 //! Needs `skopeo` on PATH (`bash .ci/install-peers` installs it).
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
-use crate::process::RegistryProcess;
 use oci_digest::Digest;
+
+use crate::process;
+use oci_test_support::peers::skopeo;
 use serde_json::json;
 
 const INDEX_TYPE: &str = "application/vnd.oci.image.index.v1+json";
@@ -87,22 +88,6 @@ pub fn write_multi_arch_layout(layout: &Path) -> Digest {
     index.digest
 }
 
-/// Runs skopeo with the flags every call here needs, and returns its stdout; fails the test with
-/// skopeo's stderr when it exits non-zero.
-pub fn skopeo(args: &[&str]) -> String {
-    let output = Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .output()
-        .expect("skopeo must be installed: run `bash .ci/install-peers`");
-    assert!(
-        output.status.success(),
-        "skopeo {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
 /// Every file under `blobs/` of a layout, by relative path.
 fn layout_blobs(layout: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     let mut found = Vec::new();
@@ -121,7 +106,7 @@ fn layout_blobs(layout: &Path) -> Vec<(PathBuf, Vec<u8>)> {
 #[test]
 fn skopeo_round_trips_a_multi_arch_layout_byte_for_byte() {
     let work = tempfile::tempdir().unwrap();
-    let registry = RegistryProcess::start(&work.path().join("store"), &["--delete"]);
+    let registry = process::start(&work.path().join("store"), &["--delete"]);
     let source = work.path().join("source");
     let index_digest = write_multi_arch_layout(&source);
     let remote = format!("docker://{}/interop/multi", registry.host());

@@ -2,25 +2,12 @@
 //! `--htpasswd` (Basic) and with `--auth-config` (the token flow through the registry's own
 //! token endpoint), and is refused without (or with too weak) credentials.
 
-use std::{path::Path, process::Command};
+use std::path::Path;
 
 use oci_digest::Digest;
+use oci_test_support::peers::{skopeo, skopeo_fails};
 
-use crate::{
-    process::RegistryProcess,
-    skopeo::{skopeo, write_multi_arch_layout},
-};
-
-/// Runs skopeo expecting failure, and returns its stderr.
-pub fn skopeo_fails(args: &[&str]) -> String {
-    let output = Command::new("skopeo")
-        .arg("--insecure-policy")
-        .args(args)
-        .output()
-        .expect("skopeo must be installed: run `bash .ci/install-peers`");
-    assert!(!output.status.success(), "skopeo {args:?} succeeded");
-    String::from_utf8_lossy(&output.stderr).into_owned()
-}
+use crate::{process, skopeo::write_multi_arch_layout};
 
 /// Asserts that pushing the layout's `v1` to `target` with `creds` fails.
 pub fn push_fails(layout: &Path, creds: &str, target: &str) {
@@ -81,7 +68,7 @@ fn skopeo_logs_in_with_htpasswd_basic() {
     let htpasswd = work.path().join("htpasswd");
     let hash = bcrypt::hash("s3cret", 4).unwrap();
     std::fs::write(&htpasswd, format!("dora:{hash}\n")).unwrap();
-    let registry = RegistryProcess::start(
+    let registry = process::start(
         &work.path().join("store"),
         &["--delete", "--htpasswd", htpasswd.to_str().unwrap()],
     );
@@ -119,7 +106,7 @@ fn skopeo_logs_in_through_the_token_endpoint() {
         format!("service = \"skopeo-test\"\n{}", erin_and_finn()),
     )
     .unwrap();
-    let registry = RegistryProcess::start(
+    let registry = process::start(
         &work.path().join("store"),
         &["--delete", "--auth-config", config.to_str().unwrap()],
     );

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use reqwest::StatusCode;
 
-use crate::common::{TestServer, files_under};
+use crate::common::{TestRegistry, files_under};
 
 const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
@@ -12,7 +12,7 @@ const D: &str = "sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b
 async fn crafted_paths_never_leave_the_store() {
     let outside = tempfile::tempdir().unwrap();
     std::fs::write(outside.path().join("secret"), "top secret").unwrap();
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let escape = format!("{}/secret", outside.path().display());
     let paths = [
         format!("/v2/../../../../{escape}/blobs/{D}"),

@@ -8,9 +8,9 @@ use oci_digest::Digest;
 use oci_server_core::{RegistryConfig, UploadLimits};
 use reqwest::{Response, StatusCode};
 
-use crate::common::{TestServer, code_of, header};
+use crate::common::{TestRegistry, code_of, header};
 
-async fn post(server: &TestServer, repo: &str, query: &str) -> Response {
+async fn post(server: &TestRegistry, repo: &str, query: &str) -> Response {
     server
         .http
         .post(server.url(&format!("/v2/{repo}/blobs/uploads/{query}")))
@@ -41,7 +41,7 @@ async fn upload_sessions_past_a_cap_are_refused_until_one_ends() {
     let config = RegistryConfig::default()
         .with_delete(true)
         .with_upload_limits(limits);
-    let server = TestServer::with_config(config).await;
+    let server = TestRegistry::with_config(config).await;
 
     let first = post(&server, "a", "").await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);

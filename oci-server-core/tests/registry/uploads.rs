@@ -4,10 +4,10 @@ use oci_digest::{Algorithm, Digest};
 use oci_server_core::RegistryConfig;
 use reqwest::StatusCode;
 
-use crate::common::{TestServer, content, digest_with, error_code, header};
+use crate::common::{TestRegistry, content, digest_with, error_code, header};
 
 /// POSTs to start a session; returns its location.
-async fn start(server: &TestServer, repo: &str, query: &str) -> String {
+async fn start(server: &TestRegistry, repo: &str, query: &str) -> String {
     let answer = server
         .http
         .post(server.url(&format!("/v2/{repo}/blobs/uploads/{query}")))
@@ -21,7 +21,7 @@ async fn start(server: &TestServer, repo: &str, query: &str) -> String {
 }
 
 async fn patch(
-    server: &TestServer,
+    server: &TestRegistry,
     location: &str,
     range: Option<&str>,
     body: &[u8],
@@ -38,7 +38,7 @@ async fn patch(
 }
 
 async fn put(
-    server: &TestServer,
+    server: &TestRegistry,
     location: &str,
     digest: &Digest,
     body: &[u8],
@@ -54,7 +54,7 @@ async fn put(
 
 #[tokio::test]
 async fn post_then_put_with_the_whole_blob() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = content(10_000, 3);
     let digest = Digest::compute(&data);
     let location = start(&server, "p", "").await;
@@ -77,7 +77,7 @@ async fn post_then_put_with_the_whole_blob() {
 
 #[tokio::test]
 async fn chunked_upload_with_status_and_out_of_order_refusal() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = content(2500, 9);
     let digest = Digest::compute(&data);
     let location = start(&server, "c", "").await;
@@ -131,7 +131,7 @@ async fn chunked_upload_with_status_and_out_of_order_refusal() {
 
 #[tokio::test]
 async fn streamed_patch_without_content_range() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = content(70_000, 5);
     let digest = Digest::compute(&data);
     let location = start(&server, "s", "").await;
@@ -153,7 +153,7 @@ async fn streamed_patch_without_content_range() {
 
 #[tokio::test]
 async fn digest_and_size_mismatches_are_refused() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let wrong = Digest::compute(b"something else");
 
     let monolithic = server
@@ -196,7 +196,7 @@ async fn digest_and_size_mismatches_are_refused() {
 
 #[tokio::test]
 async fn empty_blob_both_ways() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let empty = Digest::compute(b"");
     let posted = server
         .http
@@ -222,7 +222,7 @@ async fn empty_blob_both_ways() {
 
 #[tokio::test]
 async fn cancel_ends_the_session() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let location = start(&server, "x", "").await;
     patch(&server, &location, None, b"partial").await;
     assert_eq!(
@@ -242,7 +242,7 @@ async fn cancel_ends_the_session() {
 
 #[tokio::test]
 async fn sessions_belong_to_their_repository() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let location = start(&server, "mine", "").await;
     let id = location.rsplit('/').next().unwrap();
     let foreign = server.get(&format!("/v2/yours/blobs/uploads/{id}")).await;
@@ -254,7 +254,7 @@ async fn sessions_belong_to_their_repository() {
 
 #[tokio::test]
 async fn sha512_content() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let sha512 = Algorithm::Sha512;
     let data = content(5000, 11);
     let digest = digest_with(&sha512, &data);
@@ -307,7 +307,7 @@ async fn sha512_content() {
 #[tokio::test]
 async fn announces_the_minimum_chunk_length_when_configured() {
     let server =
-        TestServer::with_config(RegistryConfig::default().with_chunk_min_length(Some(1 << 20)))
+        TestRegistry::with_config(RegistryConfig::default().with_chunk_min_length(Some(1 << 20)))
             .await;
     let answer = server
         .http

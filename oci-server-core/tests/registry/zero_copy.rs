@@ -12,7 +12,7 @@ use tokio::{
     net::TcpStream,
 };
 
-use crate::common::{TestServer, header};
+use crate::common::{TestRegistry, header};
 
 /// A safety net against a server that stops answering, not a timing assertion.
 const SAFETY_NET: Duration = Duration::from_secs(60);
@@ -35,7 +35,7 @@ const LEN: usize = 3 * 1024 * 1024 + 512 * 1024 + 3;
 
 #[tokio::test]
 async fn whole_and_ranged_blobs_arrive_byte_for_byte() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = noise(LEN, 1);
     let digest = server.push_blob("zc/app", &data).await;
     let url = server.url(&format!("/v2/zc/app/blobs/{digest}"));
@@ -63,7 +63,7 @@ async fn whole_and_ranged_blobs_arrive_byte_for_byte() {
 
 #[tokio::test]
 async fn pipelined_answers_on_one_connection_keep_their_order() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let first = noise(LEN, 2);
     let second = noise(LEN / 3, 3);
     let one = server.push_blob("zc/pipe", &first).await;
@@ -112,7 +112,7 @@ async fn pipelined_answers_on_one_connection_keep_their_order() {
 
 #[tokio::test]
 async fn http2_on_the_plain_port_gets_the_same_bytes() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     let data = noise(LEN, 4);
     let digest = server.push_blob("zc/h2", &data).await;
 

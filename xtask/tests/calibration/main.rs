@@ -14,13 +14,12 @@
 //! named below with the sentence it rests on. A change in the checks that breaks this
 //! calibration fails the test.
 
-mod peers;
 mod tls;
 mod verdicts;
 
 use std::collections::BTreeSet;
 
-use peers::Peer;
+use oci_test_support::peers::{Distribution, Olareg};
 use verdicts::Verdicts;
 
 /// The checks that find docker-registry's behaviours the official v1.1 suite fails, with the
@@ -116,10 +115,11 @@ fn names<'a>(names: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'a str> {
 
 #[test]
 fn docker_registry_fails_the_official_suites_failures_and_nothing_it_passes() {
-    let registry = Peer::distribution();
+    let registry = Distribution::start();
+    let url = format!("http://{}", registry.host());
     let junit = tempfile::NamedTempFile::new().unwrap();
     let junit_path = junit.path().to_str().unwrap();
-    let run = Verdicts::of(&registry.url, &["--junit", junit_path]);
+    let run = Verdicts::of(&url, &["--junit", junit_path]);
     assert!(!run.success, "distribution cannot pass everything");
 
     let mut expected = names(DISTRIBUTION_FAILURES.iter().map(|(check, _)| *check));
@@ -160,7 +160,7 @@ fn docker_registry_fails_the_official_suites_failures_and_nothing_it_passes() {
 
     // Required as the official v1.1 suite requires it, the missing referrers API fails: all
     // 13 official failures are then MUST failures.
-    let required = Verdicts::of(&registry.url, &["--require", "referrers"]);
+    let required = Verdicts::of(&url, &["--require", "referrers"]);
     expected.extend(REFERRERS_CHECKS);
     assert_eq!(required.named("FAIL"), expected, "\n{}", required.stdout);
     for check in REFERRERS_CHECKS {
@@ -174,11 +174,12 @@ fn docker_registry_fails_the_official_suites_failures_and_nothing_it_passes() {
 
 #[test]
 fn olareg_fails_only_musts_the_official_suites_do_not_test() {
-    let Some(registry) = Peer::olareg() else {
+    let Some(binary) = Olareg::binary() else {
         eprintln!("skipped: ../shared/peers/olareg is not here (see shared/peers/README.md)");
         return;
     };
-    let run = Verdicts::of(&registry.url, &[]);
+    let registry = Olareg::start(&binary);
+    let run = Verdicts::of(&format!("http://{}", registry.host()), &[]);
     let expected = names(OLAREG_FAILURES.iter().map(|(check, _)| *check));
     assert_eq!(run.named("FAIL"), expected, "\n{}", run.stdout);
 

@@ -5,9 +5,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use oci_test_support::peers::{Distribution, DistributionOptions};
 use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
 
-use crate::peers::Peer;
 use crate::verdicts::Verdicts;
 
 /// Writes a CA (`ca.pem`) and a certificate for 127.0.0.1 it signed (`server.pem`,
@@ -34,17 +34,18 @@ fn certificates(dir: &Path) {
 fn an_https_registry_is_judged_when_trusted_and_unreachable_otherwise() {
     let dir = tempfile::tempdir().unwrap();
     certificates(dir.path());
-    let registry = Peer::distribution_tls(
-        &dir.path().join("server.pem"),
-        &dir.path().join("server.key"),
-    );
+    let registry = Distribution::start_with(DistributionOptions {
+        tls: Some((dir.path().join("server.pem"), dir.path().join("server.key"))),
+        ..DistributionOptions::default()
+    });
+    let url = format!("https://{}", registry.host());
     let ca = dir.path().join("ca.pem");
     let ca = ca.to_str().unwrap();
 
     for trust in [&["--ca-file", ca][..], &["--insecure"]] {
         let mut args = vec!["--only", "pull"];
         args.extend(trust);
-        let run = Verdicts::of(&registry.url, &args);
+        let run = Verdicts::of(&url, &args);
         // Exactly what it fails over plain HTTP (see the calibration above).
         let failed: Vec<&str> = run.named("FAIL").into_iter().collect();
         assert_eq!(
@@ -68,7 +69,7 @@ fn an_https_registry_is_judged_when_trusted_and_unreachable_otherwise() {
         );
     }
 
-    let untrusted = Verdicts::of(&registry.url, &["--only", "pull"]);
+    let untrusted = Verdicts::of(&url, &["--only", "pull"]);
     assert!(!untrusted.success);
     let refused = untrusted.case("setup: push two config blobs and a layer");
     assert!(
@@ -81,7 +82,7 @@ fn an_https_registry_is_judged_when_trusted_and_unreachable_otherwise() {
     );
 
     let missing = Command::new(env!("CARGO_BIN_EXE_xtask"))
-        .args(["conformance", "--url", &registry.url, "--ca-file"])
+        .args(["conformance", "--url", &url, "--ca-file"])
         .arg(dir.path().join("absent.pem"))
         .output()
         .unwrap();

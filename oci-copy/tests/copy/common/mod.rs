@@ -2,11 +2,9 @@
 
 pub mod fixtures;
 pub mod processes;
-pub mod proxy;
 pub mod verify;
 
 use std::path::Path;
-use std::process::Command;
 use std::sync::Arc;
 
 use oci_copy::end::{RegistryOptions, Sink, Source};
@@ -67,29 +65,6 @@ pub async fn copy_with(from: &str, to: &str, options: &CopyOptions) -> (Plan, Re
 /// Copies with default options.
 pub async fn copy(from: &str, to: &str) -> (Plan, Report) {
     copy_with(from, to, &CopyOptions::default()).await
-}
-
-/// Runs `skopeo` with `args` (no signature policy, plain HTTP) and returns its standard
-/// output; panics with its standard error on failure.
-pub fn skopeo(args: &[&str]) -> String {
-    let output = Command::new("skopeo").args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "skopeo {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
-
-/// Runs `umoci` with `args` and returns its standard output.
-pub fn umoci(args: &[&str]) -> String {
-    let output = Command::new("umoci").args(args).output().unwrap();
-    assert!(
-        output.status.success(),
-        "umoci {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
 }
 
 /// `path` as text, for command lines.

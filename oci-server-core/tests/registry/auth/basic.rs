@@ -6,13 +6,13 @@ use oci_digest::Digest;
 use oci_server_core::{BasicAuthorizer, auth::parse_htpasswd};
 use reqwest::StatusCode;
 
-use crate::common::{TestServer, content, header};
+use crate::common::{TestRegistry, content, header};
 
 #[tokio::test]
 async fn htpasswd_basic_lets_known_users_in() {
     let hash = bcrypt::hash("pw", 4).unwrap();
     let users = parse_htpasswd(&format!("carol:{hash}\n")).unwrap();
-    let server = TestServer::with_authorizer(Arc::new(BasicAuthorizer::new(users))).await;
+    let server = TestRegistry::with_authorizer(Arc::new(BasicAuthorizer::new(users))).await;
     let anonymous = server.get("/v2/").await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(

@@ -4,93 +4,33 @@
 //! in, push and pull with the JWTs our token endpoint issues, and refuses what our grants
 //! refuse.
 
-use std::{
-    io::{BufRead, BufReader},
-    net::TcpListener,
-    path::Path,
-    process::{Child, Command, Stdio},
-};
+use std::process::Command;
 
 use oci_digest::Digest;
+use oci_test_support::peers::OciRegistry;
+use oci_test_support::peers::{
+    Distribution, DistributionAuth, DistributionOptions, skopeo, skopeo_fails,
+};
 use reqwest::StatusCode;
 use serde_json::json;
 
 use super::pki::{KeyKind, Signer, ca, chain, leaf, mint, now};
 use crate::{
     podman::{podman, podman_import, write_rootfs_tar},
-    process::RegistryProcess,
-    skopeo::{skopeo, write_multi_arch_layout},
-    skopeo_auth::{erin_and_finn, push_and_inspect, push_fails, skopeo_fails},
+    process,
+    skopeo::write_multi_arch_layout,
+    skopeo_auth::{erin_and_finn, push_and_inspect, push_fails},
 };
 
 const ISSUER: &str = "oci-registry-issuer";
 const SERVICE: &str = "distribution-behind-oci-registry";
-const DISTRIBUTION: &str = "/usr/bin/docker-registry";
-
-/// A running `docker-registry` with token auth; killed when dropped.
-struct Distribution {
-    child: Child,
-    host: String,
-}
-
-impl Distribution {
-    /// Starts one on a free port whose tokens come from `realm`, signed under `bundle`;
-    /// returns once it logs that it listens.
-    fn start(dir: &Path, realm: &str, bundle: &Path) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let host = format!("127.0.0.1:{port}");
-        let config = dir.join("distribution.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: info\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {host}\nauth:\n  token:\n    realm: {realm}\n    service: {SERVICE}\n    issuer: {ISSUER}\n    rootcertbundle: {}\n",
-                dir.join("distribution-store").display(),
-                bundle.display()
-            ),
-        )
-        .unwrap();
-        let child = Command::new(DISTRIBUTION)
-            .arg("serve")
-            .arg(&config)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("docker-registry must be installed: run `bash .ci/install-peers`");
-        // Owned before anything can fail, so that a failed start still kills the child.
-        let mut registry = Self { child, host };
-        let mut lines = BufReader::new(registry.child.stderr.take().unwrap()).lines();
-        let mut seen = Vec::new();
-        for line in lines.by_ref() {
-            let line = line.unwrap();
-            let ready = line.contains("listening on");
-            seen.push(line);
-            if ready {
-                // Keep reading its log so that it never blocks on a full pipe.
-                std::thread::spawn(move || lines.for_each(drop));
-                return registry;
-            }
-        }
-        panic!("docker-registry exited before listening: {seen:#?}");
-    }
-}
-
-impl Drop for Distribution {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// `oci-registry` issuing JWTs signed by a `kind` key under an EC CA, for erin (who writes
 /// `team/**`) and finn (who only reads it), and a `docker-registry` that trusts the CA.
 struct Pair {
     dir: tempfile::TempDir,
     root: Signer,
-    _issuer: RegistryProcess,
+    _issuer: OciRegistry,
     distribution: Distribution,
 }
 
@@ -110,12 +50,20 @@ fn start_pair(kind: KeyKind) -> Pair {
         ),
     )
     .unwrap();
-    let issuer = RegistryProcess::start(
+    let issuer = process::start(
         &dir.path().join("issuer-store"),
         &["--auth-config", config.to_str().unwrap()],
     );
     let realm = format!("{}/token", issuer.base());
-    let distribution = Distribution::start(dir.path(), &realm, &root.cert);
+    let distribution = Distribution::start_with(DistributionOptions {
+        auth: Some(DistributionAuth::Token {
+            realm,
+            service: SERVICE.to_owned(),
+            issuer: ISSUER.to_owned(),
+            root_bundle: root.cert.clone(),
+        }),
+        ..DistributionOptions::default()
+    });
     Pair {
         dir,
         root,
@@ -129,7 +77,7 @@ fn start_pair(kind: KeyKind) -> Pair {
 fn skopeo_round(pair: &Pair) {
     let layout = pair.dir.path().join("layout");
     let index = write_multi_arch_layout(&layout);
-    let host = &pair.distribution.host;
+    let host = pair.distribution.host();
     let remote = format!("docker://{host}/team/app");
     push_and_inspect(&layout, &index, &remote, "erin:erin-pw");
     let raw = skopeo(&[
@@ -177,7 +125,7 @@ fn docker_registry_takes_our_rs256_tokens_from_skopeo() {
 async fn docker_registry_and_we_agree_on_libtrust_key_ids() {
     let pair = start_pair(KeyKind::Ec);
     let http = reqwest::Client::new();
-    let tags = format!("http://{}/v2/team/app/tags/list", pair.distribution.host);
+    let tags = format!("http://{}/v2/team/app/tags/list", pair.distribution.host());
     // A token of `signer` naming its key only by `kid` (computed by Python).
     let read_tags = |signer: &Signer| {
         let token = mint(&json!({

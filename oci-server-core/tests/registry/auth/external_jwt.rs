@@ -18,8 +18,8 @@ use super::{
     push_image, send,
 };
 use crate::{
-    common::{TestServer, header},
-    process::RegistryProcess,
+    common::{TestRegistry, header},
+    process,
 };
 
 const ISSUER: &str = "external-token-service";
@@ -104,13 +104,13 @@ fn chained(signer: &Signer, issuer: &Path, claims: Value) -> String {
     }))
 }
 
-async fn server(keys: &Keys) -> TestServer {
+async fn server(keys: &Keys) -> TestRegistry {
     let authorizer = keys.config().into_authorizer().unwrap();
-    TestServer::with_authorizer(std::sync::Arc::new(authorizer)).await
+    TestRegistry::with_authorizer(std::sync::Arc::new(authorizer)).await
 }
 
 /// Whether `token` is let in to read `team/app`'s tags (404 before anything is pushed).
-async fn let_in(server: &TestServer, token: &str) -> bool {
+async fn let_in(server: &TestRegistry, token: &str) -> bool {
     let answer = send(server.http.get(server.url("/v2/team/app/tags/list")), token).await;
     match answer.status() {
         StatusCode::NOT_FOUND | StatusCode::OK => true,
@@ -293,7 +293,7 @@ async fn the_binary_takes_distribution_style_token_flags() {
     let bundle = config.rootcertbundle.unwrap();
     let jwks = config.jwks.unwrap();
     let store = keys.path("store");
-    let registry = RegistryProcess::start(
+    let registry = process::start(
         &store,
         &[
             "--token-realm",

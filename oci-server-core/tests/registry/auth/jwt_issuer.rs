@@ -15,7 +15,7 @@ use super::{
     pki::{KeyKind, Signer, ca, chain, leaf, mint},
     post_form, push_image, send,
 };
-use crate::common::TestServer;
+use crate::common::TestRegistry;
 
 const ISSUER: &str = "oci-test-issuer";
 const SERVICE: &str = "jwt-registry";
@@ -50,14 +50,14 @@ grants = [{{ repository = "alice/**", actions = ["pull", "push", "delete"] }}]
 }
 
 /// A registry issuing JWTs signed by a `kind` key whose certificate an EC CA issued.
-async fn issuing_server(kind: KeyKind) -> (TestServer, tempfile::TempDir, Signer, Signer) {
+async fn issuing_server(kind: KeyKind) -> (TestRegistry, tempfile::TempDir, Signer, Signer) {
     let dir = tempfile::tempdir().unwrap();
     let root = ca(dir.path(), "issuer-ca", KeyKind::Ec);
     let signer = leaf(dir.path(), "issuer", kind, &root);
     let chain = chain(dir.path(), "issuer", &signer, &root);
     let config = AuthConfig::load(&write_config(dir.path(), &signer.key, &chain)).unwrap();
     let authorizer = config.into_authorizer().unwrap();
-    let server = TestServer::with_authorizer(Arc::new(authorizer)).await;
+    let server = TestRegistry::with_authorizer(Arc::new(authorizer)).await;
     (server, dir, root, signer)
 }
 
@@ -72,7 +72,7 @@ fn der_base64(pem: &Path) -> String {
     general_purpose::STANDARD.encode(cert)
 }
 
-async fn get_token(server: &TestServer, query: &[(&str, &str)], user: Option<&str>) -> Value {
+async fn get_token(server: &TestRegistry, query: &[(&str, &str)], user: Option<&str>) -> Value {
     let mut request = server.http.get(server.url("/token")).query(query);
     if let Some(user) = user {
         request = request.basic_auth(user, Some("alice-pw"));

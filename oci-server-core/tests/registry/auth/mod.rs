@@ -27,7 +27,7 @@ use oci_server_core::{
 use reqwest::{RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::common::{OCI_MANIFEST, TestServer, content, header};
+use crate::common::{OCI_MANIFEST, TestRegistry, content, header};
 
 pub const SERVICE: &str = "test-registry";
 
@@ -98,7 +98,7 @@ fn users() -> Users {
     users
 }
 
-pub async fn token_server() -> (TestServer, Arc<TestClock>) {
+pub async fn token_server() -> (TestRegistry, Arc<TestClock>) {
     let clock = Arc::new(TestClock(AtomicU64::new(1_700_000_000)));
     let mut settings = TokenSettings::default();
     settings.service = SERVICE.to_owned();
@@ -110,13 +110,13 @@ pub async fn token_server() -> (TestServer, Arc<TestClock>) {
     )
     .with_clock(clock.clone());
     (
-        TestServer::with_authorizer(Arc::new(authorizer)).await,
+        TestRegistry::with_authorizer(Arc::new(authorizer)).await,
         clock,
     )
 }
 
 /// A token from the GET flow for `scopes`, with Basic credentials when given.
-pub async fn token(server: &TestServer, user: Option<(&str, &str)>, scopes: &[&str]) -> String {
+pub async fn token(server: &TestRegistry, user: Option<(&str, &str)>, scopes: &[&str]) -> String {
     let mut query = vec![("service", SERVICE)];
     query.extend(scopes.iter().map(|s| ("scope", *s)));
     let mut request = server.http.get(server.url("/token")).query(&query);
@@ -132,7 +132,7 @@ pub async fn token(server: &TestServer, user: Option<(&str, &str)>, scopes: &[&s
 }
 
 /// POSTs an OAuth2 form to the token endpoint.
-pub async fn post_form(server: &TestServer, pairs: &[(&str, &str)]) -> Response {
+pub async fn post_form(server: &TestRegistry, pairs: &[(&str, &str)]) -> Response {
     let body: String = url::form_urlencoded::Serializer::new(String::new())
         .extend_pairs(pairs)
         .finish();
@@ -164,7 +164,7 @@ pub fn assert_challenge(answer: &Response, base: &str, scope: Option<&str>, erro
 }
 
 /// Pushes a one-blob image as `repo:v1` with `token` and returns the blob's digest.
-pub async fn push_image(server: &TestServer, repo: &str, token: &str) -> Digest {
+pub async fn push_image(server: &TestRegistry, repo: &str, token: &str) -> Digest {
     let config = content(300, repo.len() as u8);
     let digest = Digest::compute(&config);
     let upload = server

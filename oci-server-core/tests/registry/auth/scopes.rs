@@ -5,7 +5,7 @@ use oci_digest::Digest;
 use reqwest::{RequestBuilder, StatusCode};
 
 use super::{assert_challenge, push_image, send, token, token_server};
-use crate::common::{TestServer, error_code, header};
+use crate::common::{TestRegistry, error_code, header};
 
 #[tokio::test]
 async fn anonymous_base_gets_a_bearer_challenge() {
@@ -146,7 +146,7 @@ async fn catalog_needs_its_own_scope() {
 
 /// A token server where alice has pushed `alice/app` (which bob may read) and `alice/private`
 /// (which he may not), with the digests of their config blobs.
-async fn alice_pushes_app_and_private() -> (TestServer, Digest, Digest) {
+async fn alice_pushes_app_and_private() -> (TestRegistry, Digest, Digest) {
     let (server, _) = token_server().await;
     let alice = token(
         &server,
@@ -163,7 +163,7 @@ async fn alice_pushes_app_and_private() -> (TestServer, Digest, Digest) {
 }
 
 /// A mount of `digest` from `from` into `bob/app`.
-fn mount_into_bob_app(server: &TestServer, digest: &Digest, from: &str) -> RequestBuilder {
+fn mount_into_bob_app(server: &TestRegistry, digest: &Digest, from: &str) -> RequestBuilder {
     server.http.post(server.url(&format!(
         "/v2/bob/app/blobs/uploads/?mount={digest}&from={from}"
     )))

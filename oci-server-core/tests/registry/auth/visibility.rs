@@ -7,12 +7,12 @@ use serde_json::Value;
 
 use super::{assert_challenge, push_image, send, token, token_server};
 use crate::{
-    common::{TestServer, header},
+    common::{TestRegistry, header},
     podman::podman,
 };
 
 /// alice pushes two repositories of hers, carol two of hers and a public one.
-async fn populated() -> TestServer {
+async fn populated() -> TestRegistry {
     let (server, _) = token_server().await;
     for (user, password, repo) in [
         ("alice", "alice-pw", "alice/app"),
@@ -28,7 +28,7 @@ async fn populated() -> TestServer {
     server
 }
 
-async fn json_of(server: &TestServer, path: &str, token: &str) -> (Value, Option<String>) {
+async fn json_of(server: &TestRegistry, path: &str, token: &str) -> (Value, Option<String>) {
     let answer = send(server.http.get(server.url(path)), token).await;
     assert_eq!(answer.status(), StatusCode::OK, "{path}");
     let link = answer
@@ -162,7 +162,7 @@ async fn search_finds_what_the_caller_may_pull_in_the_docker_hub_format() {
 
 /// `podman search HOST/term`, logged in first as `user` (same password pattern as the
 /// fixture: `<user>-pw`) when given: the names it lists.
-async fn podman_search(server: &TestServer, term: &str, user: Option<&str>) -> Vec<String> {
+async fn podman_search(server: &TestRegistry, term: &str, user: Option<&str>) -> Vec<String> {
     let host = server.base.trim_start_matches("http://").to_owned();
     let term = term.to_owned();
     let user = user.map(str::to_owned);
@@ -228,7 +228,7 @@ async fn podman_search_lists_what_each_user_may_pull() {
 
 #[tokio::test]
 async fn podman_search_uses_v1_search_on_an_open_registry() {
-    let server = TestServer::start().await;
+    let server = TestRegistry::start().await;
     for repo in ["tools/hammer", "tools/saw", "food/apple"] {
         server.push_image(repo, "v1", serde_json::json!({})).await;
     }

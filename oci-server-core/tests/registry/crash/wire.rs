@@ -7,6 +7,7 @@ use std::{
     time::Duration,
 };
 
+use oci_test_support::peers::OciRegistry;
 use reqwest::StatusCode;
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -15,7 +16,7 @@ use tokio::{
 };
 
 use super::plan::{Cut, Kill};
-use crate::{common::RawAnswer, process::RegistryProcess};
+use crate::{common::RawAnswer, process};
 
 /// A safety net against a hung request, never a synchronisation.
 const PATIENCE: Duration = Duration::from_secs(30);
@@ -71,7 +72,7 @@ pub fn location(answer: &RawAnswer) -> String {
 
 /// The registry of one cycle over the shared store, and the kill planned in it.
 pub struct Server {
-    process: Option<RegistryProcess>,
+    process: Option<OciRegistry>,
     pub root: PathBuf,
     host: String,
     /// For requests no kill cuts (checks, retries).
@@ -82,7 +83,7 @@ pub struct Server {
 
 impl Server {
     pub fn start(root: &Path) -> Self {
-        let process = RegistryProcess::start(root, &[]);
+        let process = process::start(root, &[]);
         Self {
             host: process.host().to_owned(),
             process: Some(process),

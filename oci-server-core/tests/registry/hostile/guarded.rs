@@ -13,7 +13,7 @@ use reqwest::{Response, StatusCode, header::HeaderValue};
 use serde_json::json;
 use tempfile::TempDir;
 
-use crate::common::{TestServer, content, files_under, header};
+use crate::common::{TestRegistry, content, files_under, header};
 
 /// The repository and tag of the content pushed before any hostile request.
 pub const VICTIM: &str = "victim/app";
@@ -25,9 +25,9 @@ pub const CANARY: &str = "canary: nothing may read or replace this";
 /// The store's own folders (see `storage/fs.rs`).
 const STORE_FOLDERS: [&str; 6] = ["blobs", "repositories", "uploads", "tmp", "gc", "tag-index"];
 
-/// A [`TestServer`] on a store in a folder of its own, with content that must survive.
+/// A [`TestRegistry`] on a store in a folder of its own, with content that must survive.
 pub struct GuardedStore {
-    server: TestServer,
+    server: TestRegistry,
     parent: TempDir,
     /// URL paths whose answer must stay byte-identical, with those bytes.
     kept: Vec<(String, Vec<u8>)>,
@@ -46,7 +46,7 @@ impl GuardedStore {
     pub async fn with_config(config: RegistryConfig) -> Self {
         let parent = tempfile::tempdir().unwrap();
         std::fs::write(parent.path().join("canary"), CANARY).unwrap();
-        let server = TestServer::on_root(&parent.path().join("store"), config).await;
+        let server = TestRegistry::on_root(&parent.path().join("store"), config).await;
         let layer_bytes = content(100_000, 42);
         let layer = server.push_blob(VICTIM, &layer_bytes).await;
         let (manifest_bytes, manifest) = server.push_image(VICTIM, VICTIM_TAG, json!({})).await;
@@ -163,9 +163,9 @@ impl GuardedStore {
 }
 
 impl Deref for GuardedStore {
-    type Target = TestServer;
+    type Target = TestRegistry;
 
-    fn deref(&self) -> &TestServer {
+    fn deref(&self) -> &TestRegistry {
         &self.server
     }
 }

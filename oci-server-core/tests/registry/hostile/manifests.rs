@@ -13,14 +13,14 @@ use super::{
     expect::{raw_refused, refused},
     guarded::{GuardedStore, VICTIM, VICTIM_TAG},
 };
-use crate::common::{OCI_INDEX, OCI_MANIFEST, TestServer};
+use crate::common::{OCI_INDEX, OCI_MANIFEST, TestRegistry};
 
 const EMPTY_CONFIG: &str = "application/vnd.oci.empty.v1+json";
 const DOCKER_MANIFEST: &str = "application/vnd.docker.distribution.manifest.v2+json";
 const DOCKER_LIST: &str = "application/vnd.docker.distribution.manifest.list.v2+json";
 
 /// A valid image manifest in `repo` (its config pushed), with `extra` fields merged in.
-async fn image(server: &TestServer, repo: &str, extra: Value) -> Value {
+async fn image(server: &TestRegistry, repo: &str, extra: Value) -> Value {
     let config = server.push_blob(repo, b"{}").await;
     let mut manifest = json!({
         "schemaVersion": 2, "mediaType": OCI_MANIFEST,

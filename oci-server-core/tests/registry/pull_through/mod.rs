@@ -23,7 +23,7 @@ use serde_json::json;
 use tempfile::TempDir;
 use tokio::{sync::oneshot, task::JoinHandle};
 
-use crate::common::{TestServer, content};
+use crate::common::{TestRegistry, content};
 
 mod upstream_truth;
 
@@ -32,14 +32,14 @@ struct Upstream {
     server_url: String,
     blob_gets: Arc<AtomicUsize>,
     /// Pushes go through this view of the same store (no counting, no auth).
-    direct: TestServer,
+    direct: TestRegistry,
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<std::io::Result<()>>>,
 }
 
 impl Upstream {
     async fn start(authorizer: Option<Arc<dyn Authorizer>>) -> Self {
-        let direct = TestServer::start().await;
+        let direct = TestRegistry::start().await;
         let mut registry = Registry::open_fs(direct.root(), RegistryConfig::default())
             .await
             .unwrap();
@@ -103,7 +103,7 @@ async fn cache(
     upstream: &Upstream,
     tag_ttl_secs: u64,
     login: Option<(&str, &str)>,
-) -> (TestServer, TempDir) {
+) -> (TestRegistry, TempDir) {
     let config = PullThroughConfig {
         tag_ttl_secs,
         upstreams: vec![UpstreamConfig {
@@ -119,7 +119,7 @@ async fn cache(
         .await
         .unwrap()
         .with_pull_through(Arc::new(PullThrough::new(config).unwrap()));
-    (TestServer::from_registry(registry).await, dir)
+    (TestRegistry::from_registry(registry).await, dir)
 }
 
 /// Pushes an image with a `layer` of `layer_len` bytes as `team/app:<tag>` upstream;
@@ -264,7 +264,7 @@ async fn the_binary_reads_a_pull_through_config() {
         ),
     )
     .unwrap();
-    let registry = crate::process::RegistryProcess::start(
+    let registry = crate::process::start(
         &work.path().join("store"),
         &["--pull-through", config.to_str().unwrap()],
     );

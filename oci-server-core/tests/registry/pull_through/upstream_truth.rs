@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::{Upstream, body_digest, cache, push_upstream};
 
-async fn tags(cache: &crate::common::TestServer) -> (StatusCode, Value) {
+async fn tags(cache: &crate::common::TestRegistry) -> (StatusCode, Value) {
     let answer = cache.get("/v2/mirror/team/app/tags/list").await;
     let status = answer.status();
     (status, answer.json().await.unwrap_or(Value::Null))

@@ -43,13 +43,13 @@ impl Backend {
     #[cfg(feature = "s3")]
     pub async fn moto() -> Self {
         let server = crate::s3_peers::S3Server::moto().await;
-        Self::new(server.storage("contract"), server)
+        Self::new(crate::s3_peers::object_storage(&server, "contract"), server)
     }
 
     #[cfg(feature = "s3")]
     pub async fn s3s_fs() -> Self {
         let server = crate::s3_peers::S3Server::s3s_fs().await;
-        Self::new(server.storage(""), server)
+        Self::new(crate::s3_peers::object_storage(&server, ""), server)
     }
 }
 

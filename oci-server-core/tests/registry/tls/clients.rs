@@ -5,11 +5,12 @@
 use std::process::Command;
 
 use oci_digest::Digest;
+use oci_test_support::peers::{skopeo, skopeo_fails};
 
 use super::{Pki, certs::KeyKind, path_text};
 use crate::{
     podman::{podman, podman_output, write_rootfs_tar},
-    skopeo::{skopeo, write_multi_arch_layout},
+    skopeo::write_multi_arch_layout,
     skopeo_auth::erin_and_finn,
 };
 
@@ -50,13 +51,8 @@ fn skopeo_pushes_and_pulls_over_mutual_tls() {
     assert_eq!(copied_index["manifests"][0]["digest"], index.to_string());
 
     // Without its client certificate skopeo is refused, even trusting the CA.
-    let refused = Command::new("skopeo")
-        .args(["--insecure-policy", "inspect", "--raw", "--cert-dir"])
-        .arg(pki.cert_dir(false))
-        .arg(&remote)
-        .output()
-        .unwrap();
-    assert!(!refused.status.success());
+    let cert_dir = path_text(&pki.cert_dir(false));
+    skopeo_fails(&["inspect", "--raw", "--cert-dir", &cert_dir, &remote]);
 }
 
 #[test]

@@ -2,12 +2,13 @@
 //! client trusting only the root accepts; files that cannot work are refused when loaded.
 
 use oci_server_core::{
-    Registry, RegistryConfig, ServeOptions, serve_with,
+    ServeOptions,
     server::{ServerError, TlsConfig},
 };
 use reqwest::StatusCode;
 
 use super::{Pki, certs::KeyKind, served_certificate};
+use crate::common::TestRegistry;
 
 #[tokio::test]
 async fn every_key_kind_serves_a_full_chain() {
@@ -16,32 +17,18 @@ async fn every_key_kind_serves_a_full_chain() {
         let tls = TlsConfig::new(pki.path("server.crt"), pki.path("server.key"))
             .load()
             .unwrap();
-        let store = tempfile::tempdir().unwrap();
-        let registry = Registry::open_fs(store.path(), RegistryConfig::default())
-            .await
-            .unwrap();
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        let server = tokio::spawn(serve_with(
-            listener,
-            registry,
-            ServeOptions::default().with_tls(tls),
-            async {
-                let _ = stopped.await;
-            },
-        ));
+        let registry =
+            TestRegistry::with_serve_options(ServeOptions::default().with_tls(tls)).await;
 
         let answer = pki
             .https_client()
-            .get(format!("https://{addr}/v2/"))
+            .get(format!("https://{}/v2/", registry.host()))
             .send()
             .await
             .unwrap_or_else(|e| panic!("{kind:?}: {e:?}"));
         assert_eq!(answer.status(), StatusCode::OK, "{kind:?}");
         assert_eq!(served_certificate(&answer), pki.server.der, "{kind:?}");
-        let _ = stop.send(());
-        server.await.unwrap().unwrap();
+        registry.stop().await;
     }
 }
 

@@ -10,10 +10,11 @@ mod reload;
 
 use std::path::{Path, PathBuf};
 
+use oci_test_support::peers::OciRegistry;
 use tempfile::TempDir;
 
 use self::certs::{KeyKind, Leaf, TestCa};
-use crate::process::RegistryProcess;
+use crate::process;
 
 /// A CA, a server certificate (issued by an intermediate, so the server's file is a full chain)
 /// and a client certificate, written to a temporary folder.
@@ -63,10 +64,10 @@ impl Pki {
 
     /// `oci-registry` on this certificate (and, when `mutual`, requiring client certificates of
     /// this CA) with a store in `work` and the `extra` flags.
-    pub fn serve(&self, work: &Path, mutual: bool, extra: &[&str]) -> RegistryProcess {
+    pub fn serve(&self, work: &Path, mutual: bool, extra: &[&str]) -> OciRegistry {
         let mut flags = self.flags(mutual);
         flags.extend(extra.iter().map(|flag| (*flag).to_owned()));
-        RegistryProcess::start(&work.join("store"), &as_strs(&flags))
+        process::start(&work.join("store"), &as_strs(&flags))
     }
 
     /// A folder as skopeo's and podman's `--cert-dir` want it: `ca.crt` and, with `client`,
@@ -96,7 +97,7 @@ pub fn path_text(path: &Path) -> String {
     path.to_str().unwrap().to_owned()
 }
 
-/// The flags as `&str`, for [`RegistryProcess::start`](crate::process::RegistryProcess).
+/// The flags as `&str`, for [`process::start`](crate::process::start).
 pub fn as_strs(flags: &[String]) -> Vec<&str> {
     flags.iter().map(String::as_str).collect()
 }

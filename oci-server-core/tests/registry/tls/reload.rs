@@ -2,6 +2,7 @@
 //! on SIGHUP and when its files change, while a connection opened before keeps working with
 //! the certificate it got.
 
+use oci_test_support::peers::OciRegistry;
 use reqwest::StatusCode;
 
 use super::{
@@ -9,14 +10,14 @@ use super::{
     certs::{KeyKind, Leaf, TestCa, replace_file},
     served_certificate,
 };
-use crate::process::RegistryProcess;
+use crate::process;
 
 /// Starts a registry on `pki`'s certificate with `reload_interval`, keeps a connection open,
 /// renews the certificate, calls `trigger`, waits for the log line `reloaded`, and checks old
 /// and new connections.
 async fn renewal_reaches_new_connections_only(
     reload_interval: &str,
-    trigger: impl FnOnce(&RegistryProcess),
+    trigger: impl FnOnce(&OciRegistry),
     reloaded: &str,
 ) {
     let pki = Pki::new(KeyKind::Ecdsa);
@@ -34,7 +35,7 @@ async fn renewal_reaches_new_connections_only(
         ]
         .map(str::to_owned),
     );
-    let registry = RegistryProcess::start_logged(&work.path().join("store"), &as_strs(&flags));
+    let registry = process::start_logged(&work.path().join("store"), &as_strs(&flags));
     let url = format!("{}/v2/", registry.base());
     // One connection per client: the pool keeps it open between requests.
     let kept = pki.https_client();
@@ -98,7 +99,7 @@ async fn a_rotated_client_ca_reaches_new_connections_on_sighup() {
     let work = tempfile::tempdir().unwrap();
     let mut flags = pki.flags(true);
     flags.extend(["--tls-reload-interval", "0s"].map(str::to_owned));
-    let registry = RegistryProcess::start_logged(&work.path().join("store"), &as_strs(&flags));
+    let registry = process::start_logged(&work.path().join("store"), &as_strs(&flags));
     let url = format!("{}/v2/", registry.base());
     let rotated = TestCa::root("rotated client root");
     let erin = rotated.client("erin");
