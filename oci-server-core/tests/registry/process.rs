@@ -12,7 +12,7 @@ fn binary(level: &str) -> Command {
 }
 
 /// `--root root` and `flags`.
-fn over<'a>(root: &'a Path, flags: &[&'a str]) -> Vec<&'a OsStr> {
+fn over<'a>(root: &'a Path, flags: &'a [&'a str]) -> Vec<&'a OsStr> {
     let mut args = vec!["--root".as_ref(), root.as_os_str()];
     args.extend(flags.iter().map(OsStr::new));
     args

@@ -159,7 +159,7 @@ async fn podman_logs_in_pushes_and_pulls_through_docker_registry_with_our_tokens
     let state = work.join("podman");
     let auth_file = work.join("podman-auth.json");
     let auth = auth_file.to_str().unwrap();
-    let host = pair.distribution.host.as_str();
+    let host = pair.distribution.host();
     let tarball = write_rootfs_tar(work);
     let remote = format!("{host}/team/greeting:v1");
 
