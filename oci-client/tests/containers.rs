@@ -128,24 +128,24 @@ async fn an_explicit_proxy_carries_requests_except_for_no_proxy_hosts() {
     let registry = TestRegistry::start().await;
     let proxy = Proxy::start(registry.host()).await;
     let through_proxy = config()
-        .plain_http(&registry.host())
+        .plain_http(registry.host())
         .proxy(format!("http://{}", proxy.host()))
         .build();
     Client::new(through_proxy)
         .unwrap()
-        .ping(&registry.host())
+        .ping(registry.host())
         .await
         .unwrap();
     assert_eq!(proxy.count("GET", "/v2/"), 1);
 
     let bypassing = config()
-        .plain_http(&registry.host())
+        .plain_http(registry.host())
         .proxy(format!("http://{}", proxy.host()))
         .no_proxy("127.0.0.1")
         .build();
     Client::new(bypassing)
         .unwrap()
-        .ping(&registry.host())
+        .ping(registry.host())
         .await
         .unwrap();
     assert_eq!(proxy.count("GET", "/v2/"), 1);

@@ -16,7 +16,7 @@ use crate::support::{self, content};
 async fn pushes_and_pulls_with_every_upload_method() {
     let registry = Distribution::start();
     let client = Client::new(support::config().chunk_size(32 * 1024).build()).unwrap();
-    let info = client.ping(&registry.host()).await.unwrap();
+    let info = client.ping(registry.host()).await.unwrap();
     assert_eq!(info.api_version.as_deref(), Some("registry/2.0"));
     let repo = registry.repo("interop/app");
     let methods = [
@@ -97,7 +97,7 @@ async fn manifests_tags_catalog_and_mounts() {
     assert!(matches!(outcome, MountOutcome::Upload(_)), "{outcome:?}");
 
     let catalog: Vec<String> = client
-        .catalog(&registry.host(), Some(1))
+        .catalog(registry.host(), Some(1))
         .try_collect()
         .await
         .unwrap();
@@ -166,9 +166,9 @@ async fn htpasswd_basic_auth() {
     let (registry, _files) = support::distribution_with_account("bob", "builder");
     let host = registry.host();
     let store =
-        CredentialStore::new().with_credentials(&host, Credentials::basic("bob", "builder"));
+        CredentialStore::new().with_credentials(host, Credentials::basic("bob", "builder"));
     let client = Client::new(support::config().credentials(store).build()).unwrap();
-    client.ping(&host).await.unwrap();
+    client.ping(host).await.unwrap();
     let repo = registry.repo("private/app");
     let data = content::blob(40_000, 340);
     let digest = Digest::compute(&data);
@@ -192,9 +192,9 @@ async fn htpasswd_basic_auth() {
     assert_eq!(content::pull(&client, &repo, &digest, None).await, data);
 
     let anonymous = support::client();
-    let error = anonymous.ping(&host).await.unwrap_err();
+    let error = anonymous.ping(host).await.unwrap_err();
     assert_eq!(error.status(), Some(http::StatusCode::UNAUTHORIZED));
-    let wrong = CredentialStore::new().with_credentials(&host, Credentials::basic("bob", "wrong"));
+    let wrong = CredentialStore::new().with_credentials(host, Credentials::basic("bob", "wrong"));
     let wrong = Client::new(support::config().credentials(wrong).build()).unwrap();
     let error = wrong.get_manifest(&repo, &tag).await.unwrap_err();
     assert!(matches!(error, Error::Status { .. }), "{error:?}");

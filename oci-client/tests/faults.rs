@@ -13,7 +13,7 @@ use crate::support::{self, content};
 async fn setup(name: &str) -> (TestRegistry, Proxy, Repository) {
     let registry = TestRegistry::start().await;
     let proxy = Proxy::start(registry.host()).await;
-    let repo = Repository::new(&proxy.host(), name).unwrap();
+    let repo = Repository::new(proxy.host(), name).unwrap();
     (registry, proxy, repo)
 }
 

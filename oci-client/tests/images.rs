@@ -151,7 +151,7 @@ async fn the_manifest_for_a_platform_is_resolved_through_an_index() {
 #[tokio::test]
 async fn a_bearer_token_is_sent_as_it_is() {
     let registry = TestRegistry::start().await;
-    let tokens = TokenRegistry::start(&registry.host()).await;
+    let tokens = TokenRegistry::start(registry.host()).await;
     let host = tokens.host();
     // A token obtained elsewhere: here, from the token server named by the challenge.
     let http = reqwest::Client::new();

@@ -13,7 +13,7 @@ async fn tags_come_in_pages_and_in_order() {
     let registry = TestRegistry::start().await;
     let proxy = Proxy::start(registry.host()).await;
     let client = support::client();
-    let repo = Repository::new(&proxy.host(), "paged").unwrap();
+    let repo = Repository::new(proxy.host(), "paged").unwrap();
     let manifest = content::image(&client, &repo, &[10], 31).await;
     let tags = ["v1", "v2", "v3", "latest", "beta", "alpha", "z"];
     for tag in tags {
@@ -54,7 +54,7 @@ async fn the_catalog_comes_in_pages() {
     }
     names.sort();
     let listed: Vec<String> = client
-        .catalog(&registry.host(), Some(2))
+        .catalog(registry.host(), Some(2))
         .try_collect()
         .await
         .unwrap();

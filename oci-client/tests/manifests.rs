@@ -12,7 +12,7 @@ use crate::support::{self, content};
 #[tokio::test]
 async fn ping_reports_the_api_version() {
     let registry = TestRegistry::start().await;
-    let info = support::client().ping(&registry.host()).await.unwrap();
+    let info = support::client().ping(registry.host()).await.unwrap();
     assert_eq!(info.api_version.as_deref(), Some("registry/2.0"));
 }
 

@@ -103,7 +103,7 @@ impl OtherWriter {
         let registry = Distribution::start();
         let proxy = Proxy::start(registry.host()).await;
         let client = support::client();
-        let repo = Repository::new(&proxy.host(), name).unwrap();
+        let repo = Repository::new(proxy.host(), name).unwrap();
         let (subject, mut referrers) = subject_and_referrers(&client, &repo, seed, 1).await;
         let theirs =
             content::referrer(&client, &repo, &subject, "application/vnd.example.theirs").await;

@@ -56,7 +56,7 @@ async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
 
     // Without the root the certificate is refused, over TLS (not retried as plain HTTP):
     // a matter of settings, not of trying again.
-    let error = client().ping(&registry.host()).await.unwrap_err();
+    let error = client().ping(registry.host()).await.unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
     assert_eq!(error.kind(), ErrorKind::Configuration);
 
@@ -66,14 +66,14 @@ async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
         .build();
     let error = Client::new(elsewhere)
         .unwrap()
-        .ping(&registry.host())
+        .ping(registry.host())
         .await
         .unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
 
     // `insecure` skips the check.
-    let insecure = Client::new(config().insecure(&registry.host()).build()).unwrap();
-    insecure.ping(&registry.host()).await.unwrap();
+    let insecure = Client::new(config().insecure(registry.host()).build()).unwrap();
+    insecure.ping(registry.host()).await.unwrap();
 }
 
 #[tokio::test]
@@ -84,12 +84,12 @@ async fn mutual_tls_needs_the_client_identity() {
     let host = registry.host();
 
     let anonymous = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
-    let error = anonymous.ping(&host).await.unwrap_err();
+    let error = anonymous.ping(host).await.unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
 
     let for_this_registry = config()
-        .registry_root_certificates(&host, roots(&ca))
-        .registry_identity(&host, identity(&client_pem))
+        .registry_root_certificates(host, roots(&ca))
+        .registry_identity(host, identity(&client_pem))
         .build();
     round_trip(&Client::new(for_this_registry).unwrap(), &registry).await;
 
@@ -99,7 +99,7 @@ async fn mutual_tls_needs_the_client_identity() {
         .root_certificates(roots(&ca))
         .identity(identity(&stranger))
         .build();
-    let error = Client::new(wrong).unwrap().ping(&host).await.unwrap_err();
+    let error = Client::new(wrong).unwrap().ping(host).await.unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
 }
 
@@ -131,6 +131,6 @@ async fn loopback_registries_without_tls_fall_back_to_plain_http() {
     let client = client();
     round_trip(&client, &registry).await;
     // A configured plain-HTTP registry is never tried over TLS, with the same outcome.
-    let plain = Client::new(config().plain_http(&registry.host()).build()).unwrap();
-    plain.ping(&registry.host()).await.unwrap();
+    let plain = Client::new(config().plain_http(registry.host()).build()).unwrap();
+    plain.ping(registry.host()).await.unwrap();
 }

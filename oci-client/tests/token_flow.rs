@@ -21,7 +21,7 @@ fn credentials(host: &str, password: &str) -> CredentialStore {
 
 async fn setup() -> (TestRegistry, TokenRegistry) {
     let registry = TestRegistry::start().await;
-    let tokens = TokenRegistry::start(&registry.host()).await;
+    let tokens = TokenRegistry::start(registry.host()).await;
     (registry, tokens)
 }
 

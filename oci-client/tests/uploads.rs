@@ -75,7 +75,7 @@ async fn chunks_honour_the_announced_minimum_length() {
         TestRegistry::with_config(RegistryConfig::default().with_chunk_min_length(Some(MIN))).await;
     let proxy = Proxy::start(registry.host()).await;
     let client = Client::new(support::config().chunk_size(1_000).build()).unwrap();
-    let repo = oci_distribution_client::Repository::new(&proxy.host(), "min").unwrap();
+    let repo = oci_distribution_client::Repository::new(proxy.host(), "min").unwrap();
 
     let session = client.start_upload(&repo).await.unwrap();
     assert_eq!(session.min_chunk_length(), Some(MIN));

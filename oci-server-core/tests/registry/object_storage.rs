@@ -75,7 +75,7 @@ async fn chunked_push(http: &Client, bases: &[&str], repo: &str, chunks: &[Vec<u
 
 async fn large_blobs_round_trip(s3: &S3Server) {
     let server = TestRegistry::on_storage(
-        Arc::new(object_storage(&s3, "large")),
+        Arc::new(object_storage(s3, "large")),
         RegistryConfig::default().with_delete(true),
     )
     .await;
