@@ -165,8 +165,7 @@ async fn referrers_take_the_tag_schema() {
 async fn htpasswd_basic_auth() {
     let (registry, _files) = support::distribution_with_account("bob", "builder");
     let host = registry.host();
-    let store =
-        CredentialStore::new().with_credentials(host, Credentials::basic("bob", "builder"));
+    let store = CredentialStore::new().with_credentials(host, Credentials::basic("bob", "builder"));
     let client = Client::new(support::config().credentials(store).build()).unwrap();
     client.ping(host).await.unwrap();
     let repo = registry.repo("private/app");
