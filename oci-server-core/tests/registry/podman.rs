@@ -8,31 +8,9 @@
 use std::path::Path;
 use std::process::Command;
 
+use oci_test_support::peers::podman;
+
 use crate::process;
-
-/// podman with every piece of state under `state`, however it ends.
-pub fn podman_output(state: &Path, args: &[&str]) -> std::process::Output {
-    Command::new("podman")
-        .arg("--root")
-        .arg(state.join("root"))
-        .arg("--runroot")
-        .arg(state.join("run"))
-        .args(["--storage-driver", "vfs"])
-        .args(args)
-        .output()
-        .expect("podman must be installed: run `bash .ci/install-peers`")
-}
-
-/// podman with every piece of state under `state`; fails the test when podman fails.
-pub fn podman(state: &Path, args: &[&str]) -> String {
-    let output = podman_output(state, args);
-    assert!(
-        output.status.success(),
-        "podman {args:?} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout).unwrap()
-}
 
 /// Imports a root filesystem tarball as image `name`; returns the image ID (hex, no
 /// algorithm prefix).

@@ -9,14 +9,14 @@ use std::process::Command;
 use oci_digest::Digest;
 use oci_test_support::peers::OciRegistry;
 use oci_test_support::peers::{
-    Distribution, DistributionAuth, DistributionOptions, skopeo, skopeo_fails,
+    Distribution, DistributionAuth, DistributionOptions, podman, skopeo, skopeo_fails,
 };
 use reqwest::StatusCode;
 use serde_json::json;
 
 use super::pki::{KeyKind, Signer, ca, chain, leaf, mint, now};
 use crate::{
-    podman::{podman, podman_import, write_rootfs_tar},
+    podman::{podman_import, write_rootfs_tar},
     process,
     skopeo::write_multi_arch_layout,
     skopeo_auth::{erin_and_finn, push_and_inspect, push_fails},

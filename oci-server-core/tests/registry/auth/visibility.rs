@@ -2,14 +2,12 @@
 //! list the repositories on which the caller's account has `pull`, even when its token carries
 //! only the catalog (or search) scope.
 
+use oci_test_support::peers::podman;
 use reqwest::StatusCode;
 use serde_json::Value;
 
 use super::{assert_challenge, push_image, send, token, token_server};
-use crate::{
-    common::{TestRegistry, header},
-    podman::podman,
-};
+use crate::common::{TestRegistry, header};
 
 /// alice pushes two repositories of hers, carol two of hers and a public one.
 async fn populated() -> TestRegistry {

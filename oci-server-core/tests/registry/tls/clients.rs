@@ -5,13 +5,11 @@
 use std::process::Command;
 
 use oci_digest::Digest;
-use oci_test_support::peers::{skopeo, skopeo_fails};
+use oci_test_support::peers::{podman, podman_output, skopeo, skopeo_fails};
 
 use super::{Pki, certs::KeyKind, path_text};
 use crate::{
-    podman::{podman, podman_output, write_rootfs_tar},
-    skopeo::write_multi_arch_layout,
-    skopeo_auth::erin_and_finn,
+    podman::write_rootfs_tar, skopeo::write_multi_arch_layout, skopeo_auth::erin_and_finn,
 };
 
 #[test]

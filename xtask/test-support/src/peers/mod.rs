@@ -1,7 +1,7 @@
 //! Other servers as child processes on free ports of 127.0.0.1, each killed and reaped when
 //! dropped (also when a test fails half-way): Debian's `docker-registry`, olareg, the S3
 //! servers `moto_server` and `s3s-fs`, and this workspace's `oci-registry` binary; and the
-//! command-line peers (skopeo, umoci) run to completion.
+//! command-line peers (skopeo, umoci, podman) run to completion.
 
 mod distribution;
 mod oci_registry;
@@ -20,7 +20,7 @@ pub use distribution::{Distribution, DistributionAuth, DistributionOptions, writ
 pub use oci_registry::{OciRegistry, oci_registry_binary};
 pub use olareg::Olareg;
 pub use s3::S3Server;
-pub use tools::{skopeo, skopeo_fails, umoci};
+pub use tools::{podman, podman_output, skopeo, skopeo_fails, umoci};
 
 /// A port nothing listens on right now (the OS picks it; the listener closes at once).
 pub fn free_port() -> u16 {
