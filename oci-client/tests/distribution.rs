@@ -15,7 +15,12 @@ use crate::support::{self, content};
 #[tokio::test]
 async fn pushes_and_pulls_with_every_upload_method() {
     let registry = Distribution::start();
-    let client = Client::new(support::config().chunk_size(32 * 1024).build()).unwrap();
+    let client = Client::new(
+        support::config()
+            .chunk_size(std::num::NonZeroU64::new(32 * 1024).unwrap())
+            .build(),
+    )
+    .unwrap();
     let info = client.ping(registry.host()).await.unwrap();
     assert_eq!(info.api_version.as_deref(), Some("registry/2.0"));
     let repo = registry.repo("interop/app");

@@ -129,7 +129,12 @@ async fn client_errors_are_not_retried_and_retries_run_out() {
 #[tokio::test]
 async fn a_lost_chunk_answer_is_recovered_after_the_416() {
     let (_registry, proxy, repo) = setup("lost").await;
-    let client = Client::new(support::config().chunk_size(20_000).build()).unwrap();
+    let client = Client::new(
+        support::config()
+            .chunk_size(std::num::NonZeroU64::new(20_000).unwrap())
+            .build(),
+    )
+    .unwrap();
     let data = content::blob(50_000, 54);
     let digest = Digest::compute(&data);
     // The registry takes the first chunk, but its answer is lost: the client retries the

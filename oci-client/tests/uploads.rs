@@ -14,7 +14,12 @@ use crate::support::{self, content};
 async fn every_method_pushes_streams_and_bytes() {
     let registry = TestRegistry::start().await;
     // Small chunks, so the chunked pushes take several PATCHes.
-    let client = Client::new(support::config().chunk_size(16 * 1024).build()).unwrap();
+    let client = Client::new(
+        support::config()
+            .chunk_size(std::num::NonZeroU64::new(16 * 1024).unwrap())
+            .build(),
+    )
+    .unwrap();
     let repo = registry.repo("methods");
     let methods = [
         UploadMethod::Monolithic,
@@ -74,7 +79,12 @@ async fn chunks_honour_the_announced_minimum_length() {
     let registry =
         TestRegistry::with_config(RegistryConfig::default().with_chunk_min_length(Some(MIN))).await;
     let proxy = Proxy::start(registry.host()).await;
-    let client = Client::new(support::config().chunk_size(1_000).build()).unwrap();
+    let client = Client::new(
+        support::config()
+            .chunk_size(std::num::NonZeroU64::new(1_000).unwrap())
+            .build(),
+    )
+    .unwrap();
     let repo = oci_distribution_client::Repository::new(proxy.host(), "min").unwrap();
 
     let session = client.start_upload(&repo).await.unwrap();

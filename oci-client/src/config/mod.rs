@@ -2,7 +2,7 @@
 
 mod registries;
 
-use std::num::NonZeroUsize;
+use std::num::{NonZeroU64, NonZeroUsize};
 use std::time::Duration;
 
 use oci_auth::{Authenticator, CredentialStore};
@@ -17,7 +17,7 @@ use crate::tls::{Certificates, Identity, TlsProfile};
 pub const DEFAULT_MAX_MANIFEST_SIZE: u64 = 4 * 1024 * 1024;
 
 /// The default chunk size of chunked uploads (8 MiB).
-pub const DEFAULT_CHUNK_SIZE: u64 = 8 * 1024 * 1024;
+pub const DEFAULT_CHUNK_SIZE: NonZeroU64 = NonZeroU64::new(8 * 1024 * 1024).expect("not zero");
 
 /// Requests in flight to one registry at most, by default.
 pub const DEFAULT_MAX_REQUESTS_PER_HOST: NonZeroUsize =
@@ -74,7 +74,7 @@ pub struct ClientConfig {
     pub(crate) user_agent: String,
     pub(crate) credentials: CredentialSource,
     pub(crate) max_manifest_size: u64,
-    pub(crate) chunk_size: u64,
+    pub(crate) chunk_size: NonZeroU64,
 }
 
 impl Default for ClientConfig {
@@ -134,7 +134,7 @@ impl ClientConfig {
     }
 
     /// The chunk size of chunked uploads (raised to a registry's `OCI-Chunk-Min-Length`).
-    pub fn chunk_size(&self) -> u64 {
+    pub fn chunk_size(&self) -> NonZeroU64 {
         self.chunk_size
     }
 
@@ -274,25 +274,14 @@ impl ClientConfigBuilder {
         self
     }
 
-    /// The chunk size of chunked uploads, in bytes (at least 1; default 8 MiB).
-    pub fn chunk_size(mut self, bytes: u64) -> Self {
-        self.config.chunk_size = bytes.max(1);
+    /// The chunk size of chunked uploads, in bytes (default [`DEFAULT_CHUNK_SIZE`], 8 MiB).
+    pub fn chunk_size(mut self, bytes: NonZeroU64) -> Self {
+        self.config.chunk_size = bytes;
         self
     }
 
     /// The configuration.
     pub fn build(self) -> ClientConfig {
         self.config
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_chunk_size_stays_positive() {
-        let config = ClientConfig::builder().chunk_size(0).build();
-        assert_eq!(config.chunk_size(), 1);
     }
 }

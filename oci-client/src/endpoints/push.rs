@@ -58,7 +58,7 @@ impl Client {
     {
         let body: ByteStream = Box::pin(body);
         match method {
-            UploadMethod::SinglePost if size <= self.config().chunk_size() => {
+            UploadMethod::SinglePost if size <= self.config().chunk_size().get() => {
                 let bytes = collect(body, size).await?;
                 self.push_single_post(repository, digest, bytes).await
             }
@@ -168,6 +168,7 @@ impl Client {
         let chunk_size = self
             .config()
             .chunk_size()
+            .get()
             .max(session.min_chunk_length().unwrap_or(0));
         let chunk_size = usize::try_from(chunk_size).unwrap_or(usize::MAX);
         let mut tracker = self.upload_tracker(&session, digest, size);

@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::num::NonZeroU64;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -26,7 +27,7 @@ pub struct RegistryOptions {
     /// Blobs up to this size stream in one `PUT`; a failure starts them over.
     pub streamed_limit: u64,
     /// Chunk size of resumable uploads (larger blobs).
-    pub chunk_size: u64,
+    pub chunk_size: NonZeroU64,
     /// Resumptions of a chunked upload after the client's own retries gave up.
     pub upload_resumes: u32,
 }
@@ -36,7 +37,7 @@ impl Default for RegistryOptions {
         RegistryOptions {
             single_request_limit: 256 * 1024,
             streamed_limit: 256 * 1024 * 1024,
-            chunk_size: 16 * 1024 * 1024,
+            chunk_size: NonZeroU64::new(16 * 1024 * 1024).expect("not zero"),
             upload_resumes: 3,
         }
     }
@@ -93,7 +94,7 @@ impl RegistryEnd {
     ) -> Result<u64> {
         let mut session = self.client.start_upload(&self.repository).await?;
         let mut resumes_left = self.options.upload_resumes;
-        let chunk_size = usize::try_from(self.options.chunk_size.max(1)).unwrap_or(usize::MAX);
+        let chunk_size = usize::try_from(self.options.chunk_size.get()).unwrap_or(usize::MAX);
         loop {
             let sent = async {
                 let mut stream = content.open(session.offset()).await?;

@@ -43,7 +43,7 @@ fn every_upload_method() -> Opener {
     opener_with(RegistryOptions {
         single_request_limit: 64 * 1024,
         streamed_limit: 256 * 1024,
-        chunk_size: 256 * 1024,
+        chunk_size: std::num::NonZeroU64::new(256 * 1024).unwrap(),
         upload_resumes: 3,
     })
 }

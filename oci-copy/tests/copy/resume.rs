@@ -76,7 +76,7 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
     let opener = opener_with(RegistryOptions {
         single_request_limit: 0,
         streamed_limit: 64 * 1024,
-        chunk_size: 256 * 1024,
+        chunk_size: std::num::NonZeroU64::new(256 * 1024).unwrap(),
         upload_resumes: 3,
     });
     let to = format!("{}/app:v1", proxy.host());
