@@ -212,10 +212,11 @@ mod tests {
             .expect("remove");
         assert!(other.page(dir.path(), None, 1).expect("page").len() == 1);
         assert_eq!(
-            one.page(dir.path(), Some("tag-000000-a"), 2).expect("page"),
+            one.page(dir.path(), Some("tag-000000-padding"), 2)
+                .expect("page"),
             [
-                "tag-000002-padding-to-grow-the-folder",
-                "tag-000003-padding-to-grow-the-folder"
+                "tag-000000-padding-to-grow-the-folder",
+                "tag-000002-padding-to-grow-the-folder"
             ]
         );
         assert_eq!(

@@ -12,8 +12,10 @@
 //! most one write) per repository and process. Entries are never removed: a repository
 //! emptied by deletes stays listed, as it does on distribution's filesystem driver.
 //!
-//! **Stores written before the index.** The first catalog read of a process finds the mark
-//! `catalog-index/_complete` or, when it is absent, walks the repository folders once,
+//! **Stores written before the index.** A new store gets the mark `catalog-index/_complete`
+//! with its first repository (a process looks, once, whether `repositories/` is still empty
+//! before its first new entry). The first catalog read of a process finds the mark or, when
+//! it is absent (a store written before the index), walks the repository folders once,
 //! writes every entry and then the mark. Garbage collection reads the catalog the same way,
 //! so it never misses a repository.
 //!
@@ -79,6 +81,7 @@ impl Store {
         match Key::catalog_entry(name) {
             Some(entry) => {
                 if self.storage.meta_get(&entry).await?.is_none() {
+                    self.mark_catalog_complete_if_new().await?;
                     self.storage.meta_put(&entry, Bytes::new()).await?;
                 }
             }
@@ -90,6 +93,27 @@ impl Store {
             }
         }
         self.catalog_names.insert(name.clone());
+        Ok(())
+    }
+
+    /// Marks the index complete when the store holds no repository yet (a new store: every
+    /// repository it will hold registers itself), so it is never walked. Looked at once per
+    /// process, before its first new entry.
+    async fn mark_catalog_complete_if_new(&self) -> Result<(), Error> {
+        if !self.catalog_names.first_new_entry() {
+            return Ok(());
+        }
+        if self
+            .storage
+            .meta_list(&Key::repositories())
+            .await?
+            .is_empty()
+        {
+            self.storage
+                .meta_put(&Key::catalog_complete(), Bytes::new())
+                .await?;
+            self.catalog_names.set_complete();
+        }
         Ok(())
     }
 
@@ -152,31 +176,47 @@ impl Store {
     }
 }
 
-/// The repositories this process has seen with a catalog entry, and whether it has seen the
-/// index complete, so each is read from the store once.
+/// The repositories this process has seen with a catalog entry, whether it has seen the
+/// index complete, and whether it has written an entry yet, so each is read from the store
+/// once.
 #[derive(Debug, Default)]
-pub(super) struct CatalogNames(Mutex<(HashSet<RepoName>, bool)>);
+pub(super) struct CatalogNames(Mutex<Seen>);
+
+#[derive(Debug, Default)]
+struct Seen {
+    names: HashSet<RepoName>,
+    complete: bool,
+    wrote_entry: bool,
+}
 
 impl CatalogNames {
     fn contains(&self, name: &RepoName) -> bool {
-        self.state().0.contains(name)
+        self.seen().names.contains(name)
     }
 
     fn insert(&self, name: RepoName) {
-        self.state().0.insert(name);
+        self.seen().names.insert(name);
     }
 
     fn is_complete(&self) -> bool {
-        self.state().1
+        self.seen().complete
     }
 
     fn set_complete(&self) {
-        self.state().1 = true;
+        self.seen().complete = true;
     }
 
-    fn state(&self) -> MutexGuard<'_, (HashSet<RepoName>, bool)> {
-        // One update at a time, each a single insert or store: a panic elsewhere cannot
-        // leave the state half-changed.
+    /// `true` the first time only, and never once the index is known complete.
+    fn first_new_entry(&self) -> bool {
+        let mut seen = self.seen();
+        let first = !seen.wrote_entry && !seen.complete;
+        seen.wrote_entry = true;
+        first
+    }
+
+    fn seen(&self) -> MutexGuard<'_, Seen> {
+        // Every update is a single insert or store: a panic elsewhere cannot leave the
+        // state half-changed.
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
