@@ -2,6 +2,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 
+use futures_util::future::try_join_all;
 use oci_digest::Digest;
 use oci_spec_types::Manifest;
 
@@ -25,25 +26,40 @@ pub(super) struct Marked {
 }
 
 pub(super) async fn mark(store: &Store, options: &GcOptions) -> Result<Marked, Error> {
+    let names: Vec<RepoName> = store
+        .repositories()
+        .await?
+        .iter()
+        .filter_map(|name| RepoName::parse(name).ok())
+        .collect();
+    // Repositories are independent: several are read at once (each read is a small
+    // request or system call, mostly waiting), and merged in catalog order.
     let mut marked = Marked::default();
-    for name in store.repositories().await? {
-        let Ok(name) = RepoName::parse(&name) else {
-            continue;
-        };
-        mark_repository(store, &name, options, &mut marked).await?;
-        for digest in store.linked_blobs(&name).await? {
-            marked.links.entry(digest).or_default().push(name.clone());
+    for batch in names.chunks(REPOSITORIES_IN_FLIGHT) {
+        let each = batch
+            .iter()
+            .map(|name| mark_repository(store, name, options));
+        for one in try_join_all(each).await? {
+            marked.blobs.extend(one.blobs);
+            marked.doomed.extend(one.doomed);
+            for (digest, names) in one.links {
+                marked.links.entry(digest).or_default().extend(names);
+            }
         }
     }
     Ok(marked)
 }
 
+/// Repositories marked at once.
+const REPOSITORIES_IN_FLIGHT: usize = 16;
+
+/// What one repository keeps, the manifests it drops, and the blobs it links.
 async fn mark_repository(
     store: &Store,
     name: &RepoName,
     options: &GcOptions,
-    marked: &mut Marked,
-) -> Result<(), Error> {
+) -> Result<Marked, Error> {
+    let mut marked = Marked::default();
     let records: HashSet<Digest> = store.manifest_digests(name).await?.into_iter().collect();
     let mut pending: VecDeque<Digest> = roots(store, name, &records, options).await?;
     let mut kept = HashSet::new();
@@ -76,7 +92,10 @@ async fn mark_repository(
             .filter(|d| !kept.contains(d))
             .map(|d| (name.clone(), d)),
     );
-    Ok(())
+    for digest in store.linked_blobs(name).await? {
+        marked.links.entry(digest).or_default().push(name.clone());
+    }
+    Ok(marked)
 }
 
 /// Where marking starts: every manifest, or with `untagged` the tagged ones and those still

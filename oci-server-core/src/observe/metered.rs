@@ -130,6 +130,26 @@ impl Storage for MeteredStorage {
         self.timed("marker_delete", self.inner.marker_delete(key))
     }
 
+    fn meta_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        self.timed("meta_delete_all", self.inner.meta_delete_all(keys))
+    }
+
+    fn marker_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        self.timed("marker_delete_all", self.inner.marker_delete_all(keys))
+    }
+
+    fn meta_list_after<'a>(
+        &'a self,
+        folder: &'a Key,
+        after: Option<&'a str>,
+        limit: usize,
+    ) -> StorageFuture<'a, Vec<String>> {
+        self.timed(
+            "meta_list_after",
+            self.inner.meta_list_after(folder, after, limit),
+        )
+    }
+
     fn meta_list<'a>(&'a self, folder: &'a Key) -> StorageFuture<'a, Vec<String>> {
         self.timed("meta_list", self.inner.meta_list(folder))
     }

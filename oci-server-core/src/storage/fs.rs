@@ -11,12 +11,14 @@
 //! ```
 //!
 //! Every write is staged in `tmp/`, fsynced and renamed into place (see `atomic`), so a crash
-//! never exposes a partial blob, manifest or metadata object. The root must be one filesystem
-//! and belong to one server process.
+//! never exposes a partial blob, manifest or metadata object. The root must be one filesystem;
+//! several server processes on one machine may share it (listings kept in memory are
+//! revalidated against the disk, see `fs_listing_cache`).
 
 use std::{
     io,
     path::{Path, PathBuf},
+    sync::Arc,
     time::SystemTime,
 };
 
@@ -27,7 +29,8 @@ use super::{
     BlobInfo, Key, Storage, StorageFuture,
     atomic::{self, remove_durable, write_atomic},
     fs_found::found,
-    fs_gc, fs_list,
+    fs_gc,
+    fs_listing_cache::ListingCache,
     fs_read::stream_file,
     fs_upload, is_safe_segment,
 };
@@ -37,6 +40,9 @@ use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteR
 #[derive(Debug, Clone)]
 pub struct FsStorage {
     root: PathBuf,
+    /// Sorted listings of large folders, revalidated on every read (see
+    /// `fs_listing_cache`).
+    listings: Arc<ListingCache>,
 }
 
 impl FsStorage {
@@ -61,7 +67,10 @@ impl FsStorage {
     /// right now, as garbage collection does: unlike [`open`](Self::open) it leaves the
     /// temporary files alone, since they may be that server's writes in progress.
     pub async fn attach(root: impl Into<PathBuf>) -> Result<Self, StorageError> {
-        let storage = Self { root: root.into() };
+        let storage = Self {
+            root: root.into(),
+            listings: Arc::default(),
+        };
         let this = storage.clone();
         blocking(move || {
             for folder in ["blobs", "repositories", "uploads", "tmp"] {
@@ -112,6 +121,22 @@ impl FsStorage {
     pub(super) fn upload_dir(&self, id: &UploadId) -> Result<PathBuf, StorageError> {
         checked(id.as_str())?;
         Ok(self.root.join("uploads").join(id.as_str()))
+    }
+}
+
+impl FsStorage {
+    /// Removes the objects of `keys` in one blocking task, syncing each folder once when
+    /// `durable`.
+    async fn remove_all(&self, keys: &[Key], durable: bool) -> Result<(), StorageError> {
+        let paths = keys
+            .iter()
+            .map(|key| self.key_path(key))
+            .collect::<Result<Vec<_>, _>>()?;
+        let folder = self.root.join("repositories");
+        blocking(move || {
+            atomic::remove_all(&paths, durable).map_err(|e| StorageError::io("remove", folder, e))
+        })
+        .await
     }
 }
 
@@ -308,6 +333,14 @@ impl Storage for FsStorage {
         Box::pin(async move { file_modified(self.key_path(key)?).await })
     }
 
+    fn meta_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        Box::pin(self.remove_all(keys, true))
+    }
+
+    fn marker_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        Box::pin(self.remove_all(keys, false))
+    }
+
     fn blob_list(&self) -> StorageFuture<'_, Vec<BlobInfo>> {
         Box::pin(fs_gc::list_blobs(self.root.join("blobs")))
     }
@@ -325,7 +358,8 @@ impl Storage for FsStorage {
         Box::pin(async move {
             let path = self.key_path(folder)?;
             let after = after.map(str::to_owned);
-            blocking(move || fs_list::list_page(&path, after.as_deref(), limit)).await
+            let listings = Arc::clone(&self.listings);
+            blocking(move || listings.page(&path, after.as_deref(), limit)).await
         })
     }
 
@@ -333,7 +367,8 @@ impl Storage for FsStorage {
         Box::pin(async move {
             let path = self.key_path(folder)?;
             // The whole folder is a page without a start or a bound.
-            blocking(move || fs_list::list_page(&path, None, usize::MAX)).await
+            let listings = Arc::clone(&self.listings);
+            blocking(move || listings.page(&path, None, usize::MAX)).await
         })
     }
 }

@@ -1,7 +1,8 @@
-//! One page of a large folder on the filesystem backend: a single blocking pass over the
-//! directory that keeps only the `limit` smallest names after the start, so a page of a
-//! 100,000-entry folder neither sorts nor holds every name (the directory read itself still
-//! visits every entry: a directory has no order to start from).
+//! One page of a folder on the filesystem backend, read from the disk: a single blocking pass
+//! over the directory that keeps only the `limit` smallest names after the start, so it
+//! neither sorts nor holds every name (the directory read itself still visits every entry: a
+//! directory has no order to start from). Large folders' pages come from sorted listings
+//! kept in memory instead, when the folder allows (see `fs_listing_cache`).
 
 use std::{collections::BinaryHeap, io, path::Path};
 

@@ -8,6 +8,9 @@
 //! repositories/<name>/_referrers/<alg>/<encoded>/<alg>-<encoded>   referrer descriptor
 //! uploads/<id>/state                                 upload session state
 //! tag-index/<name>/_complete                        every tag of <name> has its index entry
+//! catalog/<encoded name>                             the catalog: one entry per repository
+//! catalog-index/_complete                            every repository has its catalog entry
+//! catalog-index/_walk                                a name too long for an entry exists
 //! gc/live/blobs/<alg>/<encoded>                      when a blob was last acknowledged
 //! gc/live/uploads/<id>                               when an upload last had a request
 //! gc/claims/blobs/<alg>/<encoded>                    a sweep is about to remove the blob
@@ -80,6 +83,30 @@ impl Key {
         Self::new(["tag-index"])
             .extend(name.components())
             .extend(["_complete"])
+    }
+
+    /// The folder of the catalog's entries (one empty object per repository; see
+    /// `store::catalog`).
+    pub fn catalog() -> Self {
+        Self::new(["catalog"])
+    }
+
+    /// The catalog entry of `name`; `None` when its encoding (see [`catalog_segment`]) is too
+    /// long for one segment.
+    pub fn catalog_entry(name: &RepoName) -> Option<Self> {
+        let segment = catalog_segment(name.as_str());
+        is_safe_segment(&segment).then(|| Self::catalog().child(&segment))
+    }
+
+    /// The mark that every repository has its catalog entry.
+    pub fn catalog_complete() -> Self {
+        Self::new(["catalog-index", "_complete"])
+    }
+
+    /// The mark that some repository has no catalog entry (its name is too long for one), so
+    /// the catalog is found by walking the repositories instead.
+    pub fn catalog_walk() -> Self {
+        Self::new(["catalog-index", "_walk"])
     }
 
     /// The folder of a repository's blob links (`<alg>/<encoded>` below it).
@@ -192,6 +219,42 @@ pub fn is_safe_segment(segment: &str) -> bool {
         && segment.len() <= 255
 }
 
+/// A repository name as one segment that sorts byte-wise as the name does, so a listing
+/// that starts after an entry (an object store's `start-after`) pages the catalog in name
+/// order. Names hold `[a-z0-9._-]` and `/`; `/` becomes `..` and `.` becomes `.-`. The codes
+/// `-` < `.-` < `..` < `0` sort as `-` < `.` < `/` < `0` do, and none is a prefix of another,
+/// so any two names compare as their encodings do. Names start with `[a-z0-9]`, so a segment
+/// never starts with `.`.
+pub(crate) fn catalog_segment(name: &str) -> String {
+    let mut segment = String::with_capacity(name.len() + 8);
+    for c in name.chars() {
+        match c {
+            '/' => segment.push_str(".."),
+            '.' => segment.push_str(".-"),
+            c => segment.push(c),
+        }
+    }
+    segment
+}
+
+/// The repository name a catalog segment encodes; `None` when it is not an encoding.
+pub(crate) fn catalog_name(segment: &str) -> Option<String> {
+    let mut name = String::with_capacity(segment.len());
+    let mut chars = segment.chars();
+    while let Some(c) = chars.next() {
+        if c != '.' {
+            name.push(c);
+            continue;
+        }
+        match chars.next() {
+            Some('.') => name.push('/'),
+            Some('-') => name.push('.'),
+            _ => return None,
+        }
+    }
+    Some(name)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -227,6 +290,15 @@ mod tests {
     }
 
     proptest! {
+        /// The catalog's encoding keeps the names' order (what paging by `start-after`
+        /// relies on) and decodes back.
+        #[test]
+        fn catalog_segments_sort_as_names(a in "[a-z0-9]{1,3}([._/-][a-z0-9]{1,3}){0,4}", b in "[a-z0-9]{1,3}([._/-][a-z0-9]{1,3}){0,4}") {
+            let (ea, eb) = (catalog_segment(&a), catalog_segment(&b));
+            prop_assert_eq!(a.cmp(&b), ea.cmp(&eb));
+            prop_assert_eq!(catalog_name(&ea), Some(a));
+        }
+
         #[test]
         fn keys_from_valid_names_are_safe(name in "[a-z0-9]{1,5}(/[a-z0-9]{1,5}(-[a-z0-9]{1,3})?){0,3}", tag in "[a-zA-Z0-9_][a-zA-Z0-9._-]{0,20}") {
             let name = RepoName::parse(&name).unwrap();

@@ -32,6 +32,7 @@ mod fs;
 mod fs_found;
 mod fs_gc;
 mod fs_list;
+mod fs_listing_cache;
 mod fs_read;
 mod fs_upload;
 mod fs_write;
@@ -46,6 +47,7 @@ use std::{future::Future, pin::Pin, time::SystemTime};
 use bytes::Bytes;
 use oci_digest::Digest;
 
+pub(crate) use self::key::{catalog_name, catalog_segment};
 #[cfg(feature = "object-store")]
 pub use self::object::ObjectStorage;
 pub use self::{
@@ -145,6 +147,29 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// removal need not survive a crash); `false` when it did not exist.
     fn marker_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
         self.meta_delete(key)
+    }
+
+    /// Deletes metadata objects (missing ones are skipped); when it returns, every deletion
+    /// is durable. A backend may make them durable together: the filesystem syncs each
+    /// folder once, an object store sends one bulk request per 1,000 keys.
+    fn meta_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            for key in keys {
+                self.meta_delete(key).await?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Deletes objects whose removal need not survive a crash (as
+    /// [`marker_delete`](Self::marker_delete)), many at once; missing ones are skipped.
+    fn marker_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            for key in keys {
+                self.marker_delete(key).await?;
+            }
+            Ok(())
+        })
     }
 
     /// The names of the children of a folder (objects and sub-folders), sorted; empty when the

@@ -162,6 +162,7 @@ impl Store {
     /// Makes a stored blob visible in `name`. A sweep removing links of missing blobs may
     /// hold a claim on it: the link is written again once the claim is released.
     pub async fn link_blob(&self, name: &RepoName, digest: &Digest) -> Result<(), Error> {
+        self.register_repository(name).await?;
         let key = Key::layer_link(name, digest);
         let link = Bytes::from(digest.as_str().to_owned());
         loop {

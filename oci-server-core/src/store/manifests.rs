@@ -81,6 +81,7 @@ impl Store {
                 .blob_put(digest, manifest.raw().clone())
                 .await?;
         }
+        self.register_repository(name).await?;
         let record = StoredManifest {
             media_type: manifest.media_type().as_str().to_owned(),
             size: manifest.raw().len() as u64,

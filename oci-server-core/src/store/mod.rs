@@ -17,7 +17,10 @@ use bytes::Bytes;
 use oci_digest::{Digest, KeyedLocks};
 
 pub use self::uploads::{Chunk, UploadSession};
-use self::{liveness::Liveness, tag_index::IndexedRepositories, upload_slots::UploadSlots};
+use self::{
+    catalog::CatalogNames, liveness::Liveness, tag_index::IndexedRepositories,
+    upload_slots::UploadSlots,
+};
 use crate::{
     config::DEFAULT_LIVENESS_REFRESH,
     error::{Error, StorageError},
@@ -36,6 +39,8 @@ pub struct Store {
     tag_locks: KeyedLocks<Key>,
     /// Repositories known to have a complete reverse tag index (see `tag_index`).
     indexed_repositories: Arc<IndexedRepositories>,
+    /// Repositories known to have their catalog entry (see `catalog`).
+    catalog_names: Arc<CatalogNames>,
     liveness: Arc<Liveness>,
     /// The count of open upload sessions under their caps.
     upload_slots: Arc<UploadSlots>,
@@ -55,6 +60,7 @@ impl Store {
             locks: KeyedLocks::default(),
             tag_locks: KeyedLocks::default(),
             indexed_repositories: Arc::default(),
+            catalog_names: Arc::default(),
             liveness: Arc::new(Liveness::new(refresh)),
             upload_slots: Arc::new(UploadSlots::new(UploadLimits::default())),
         }

@@ -7,6 +7,7 @@
 //! together with the tag.
 
 use bytes::Bytes;
+use futures_util::future::try_join_all;
 use oci_digest::Digest;
 
 use super::{Store, corrupt};
@@ -36,6 +37,7 @@ impl Store {
     /// removed only with their manifest, after checking the tag (see `untag_digest`): an entry
     /// left by a tag since moved or deleted costs that manifest's deletion one check.
     pub async fn set_tag(&self, name: &RepoName, tag: &Tag, digest: &Digest) -> Result<(), Error> {
+        self.register_repository(name).await?;
         self.ensure_tag_index(name).await?;
         let key = Key::tag(name, tag);
         let _writing = self.tag_locks.lock(&key).await;
@@ -79,25 +81,66 @@ impl Store {
     }
 
     /// Removes every tag that points at `digest`, visiting only the tags its index entries
-    /// name, and those entries.
+    /// name, and those entries, a batch at a time.
     pub(super) async fn untag_digest(&self, name: &RepoName, digest: &Digest) -> Result<(), Error> {
         self.ensure_tag_index(name).await?;
-        for text in self.storage.meta_list(&Key::tagged(name, digest)).await? {
-            let Ok(tag) = Tag::new(&text) else {
-                continue;
-            };
-            let key = Key::tag(name, &tag);
-            let _writing = self.tag_locks.lock(&key).await;
-            if self.tag(name, &tag).await?.as_ref() == Some(digest) {
-                self.storage.meta_delete(&key).await?;
-            }
-            self.storage
-                .meta_delete(&Key::tagged_entry(name, digest, &tag))
-                .await?;
+        // Listed sorted, so every batch takes its locks in one order: two deletions sharing
+        // (stale) entries cannot deadlock.
+        let tags: Vec<Tag> = self
+            .storage
+            .meta_list(&Key::tagged(name, digest))
+            .await?
+            .iter()
+            .filter_map(|text| Tag::new(text).ok())
+            .collect();
+        for batch in tags.chunks(UNTAG_BATCH) {
+            self.untag_batch(name, digest, batch).await?;
         }
         Ok(())
     }
+
+    /// Under the locks of `tags`: removes those naming `digest` (durable together), then the
+    /// index entries of all of them. An entry removal lost in a crash leaves a stale entry,
+    /// which costs the next deletion of the manifest one check (every reader of entries
+    /// checks the tag), so entries go without a sync; the tags' removals are durable first,
+    /// so no crash leaves a tag without its entry.
+    async fn untag_batch(
+        &self,
+        name: &RepoName,
+        digest: &Digest,
+        tags: &[Tag],
+    ) -> Result<(), Error> {
+        let mut held = Vec::with_capacity(tags.len());
+        for tag in tags {
+            held.push(self.tag_locks.lock(&Key::tag(name, tag)).await);
+        }
+        let mut named = Vec::with_capacity(tags.len());
+        for reads in tags.chunks(READS_IN_FLIGHT) {
+            named.extend(try_join_all(reads.iter().map(|tag| self.tag(name, tag))).await?);
+        }
+        let doomed: Vec<Key> = tags
+            .iter()
+            .zip(named)
+            .filter(|(_, named)| named.as_ref() == Some(digest))
+            .map(|(tag, _)| Key::tag(name, tag))
+            .collect();
+        self.storage.meta_delete_all(&doomed).await?;
+        let entries: Vec<Key> = tags
+            .iter()
+            .map(|tag| Key::tagged_entry(name, digest, tag))
+            .collect();
+        self.storage.marker_delete_all(&entries).await?;
+        drop(held);
+        Ok(())
+    }
 }
+
+/// Tags a manifest deletion checks and removes at a time, holding their locks until the
+/// batch is durable (one folder sync, or one bulk request, per batch).
+const UNTAG_BATCH: usize = 1000;
+
+/// Tags read at once while checking a batch (requests in flight on an object store).
+const READS_IN_FLIGHT: usize = 16;
 
 #[cfg(test)]
 mod tests {

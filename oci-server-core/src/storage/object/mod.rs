@@ -47,6 +47,40 @@ impl ObjectStorage {
         &self.store
     }
 
+    /// Deletes the objects at `paths` (missing ones are skipped) with bulk requests, one
+    /// per 1,000 keys on S3.
+    async fn delete_all(
+        &self,
+        paths: Vec<object_store::path::Path>,
+        action: &'static str,
+        folder: &object_store::path::Path,
+    ) -> Result<(), StorageError> {
+        if paths.is_empty() {
+            return Ok(());
+        }
+        let locations = futures_util::stream::iter(paths.into_iter().map(Ok)).boxed();
+        self.store
+            .delete_stream(locations)
+            .try_for_each(|_| async { Ok(()) })
+            .await
+            .or_else(|e| match e {
+                object_store::Error::NotFound { .. } => Ok(()),
+                e => Err(object_error(action, folder)(e)),
+            })
+    }
+
+    /// The object paths of metadata `keys`, and the folder to name in an error.
+    fn meta_paths(
+        &self,
+        keys: &[Key],
+    ) -> Result<(Vec<object_store::path::Path>, object_store::path::Path), StorageError> {
+        let paths = keys
+            .iter()
+            .map(|key| self.layout.meta(key))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok((paths, self.layout.meta(&Key::repositories())?))
+    }
+
     /// When the object at `path` was written; `None` when there is none.
     async fn last_modified(
         &self,
@@ -172,6 +206,18 @@ impl Storage for ObjectStorage {
 
     fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
         Box::pin(async move { self.delete_object(&self.layout.meta(key)?).await })
+    }
+
+    fn meta_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let (paths, folder) = self.meta_paths(keys)?;
+            self.delete_all(paths, "delete", &folder).await
+        })
+    }
+
+    fn marker_delete_all<'a>(&'a self, keys: &'a [Key]) -> StorageFuture<'a, ()> {
+        // An object store's deletes are durable anyway.
+        self.meta_delete_all(keys)
     }
 
     fn meta_modified<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, Option<SystemTime>> {

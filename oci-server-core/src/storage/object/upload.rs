@@ -170,18 +170,7 @@ impl ObjectStorage {
         // Listed just now, so no existence check each: one bulk delete for the data and
         // state (one S3 DeleteObjects request per 1,000), then one for the marker.
         for batch in [others, markers] {
-            if batch.is_empty() {
-                continue;
-            }
-            let locations = futures_util::stream::iter(batch.into_iter().map(Ok)).boxed();
-            self.store
-                .delete_stream(locations)
-                .try_for_each(|_| async { Ok(()) })
-                .await
-                .or_else(|e| match e {
-                    object_store::Error::NotFound { .. } => Ok(()),
-                    e => Err(object_error("delete upload", &folder)(e)),
-                })?;
+            self.delete_all(batch, "delete upload", &folder).await?;
         }
         Ok(!objects.is_empty())
     }

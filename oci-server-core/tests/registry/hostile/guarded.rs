@@ -23,7 +23,16 @@ pub const VICTIM_TAG: &str = "stable";
 pub const CANARY: &str = "canary: nothing may read or replace this";
 
 /// The store's own folders (see `storage/fs.rs`).
-const STORE_FOLDERS: [&str; 6] = ["blobs", "repositories", "uploads", "tmp", "gc", "tag-index"];
+const STORE_FOLDERS: [&str; 8] = [
+    "blobs",
+    "repositories",
+    "uploads",
+    "tmp",
+    "gc",
+    "tag-index",
+    "catalog",
+    "catalog-index",
+];
 
 /// A [`TestRegistry`] on a store in a folder of its own, with content that must survive.
 pub struct GuardedStore {
