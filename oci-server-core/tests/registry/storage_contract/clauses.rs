@@ -326,3 +326,32 @@ pub async fn meta_list_after_pages_a_folder(storage: &Arc<dyn Storage>) {
     assert_eq!(after("t05~/", 2).await, ["t06", "t07"]);
     assert!(after("zz", 3).await.is_empty());
 }
+
+pub async fn deleting_many_objects_removes_exactly_those_named(storage: &Arc<dyn Storage>) {
+    let named: Vec<Key> = (0..3).map(|i| tag_key("many", &format!("t{i}"))).collect();
+    let kept = tag_key("many", "kept");
+    for key in named.iter().chain([&kept]) {
+        storage.meta_put(key, Bytes::from("x")).await.unwrap();
+    }
+    let mut asked = named.clone();
+    // Missing ones are skipped.
+    asked.push(tag_key("many", "never-written"));
+    storage.meta_delete_all(&asked).await.unwrap();
+    for key in &named {
+        assert_eq!(storage.meta_get(key).await.unwrap(), None, "{key:?}");
+    }
+    assert!(storage.meta_get(&kept).await.unwrap().is_some());
+}
+
+pub async fn deleting_many_markers_removes_exactly_those_named(storage: &Arc<dyn Storage>) {
+    let named: Vec<Key> = (0..3).map(|i| tag_key("marks", &format!("m{i}"))).collect();
+    let kept = tag_key("marks", "kept");
+    for key in named.iter().chain([&kept]) {
+        storage.marker_put(key).await.unwrap();
+    }
+    storage.marker_delete_all(&named).await.unwrap();
+    for key in &named {
+        assert_eq!(storage.meta_get(key).await.unwrap(), None, "{key:?}");
+    }
+    assert!(storage.meta_get(&kept).await.unwrap().is_some());
+}

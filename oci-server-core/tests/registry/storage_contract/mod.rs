@@ -112,4 +112,6 @@ on_every_backend!(crate::storage_contract::clauses;
     an_empty_write_writes_nothing_and_drops_nothing,
     deleting_a_session_of_several_writes_removes_all_of_it,
     meta_list_after_pages_a_folder,
+    deleting_many_objects_removes_exactly_those_named,
+    deleting_many_markers_removes_exactly_those_named,
 );
