@@ -91,8 +91,8 @@ impl Key {
         Self::new(["catalog"])
     }
 
-    /// The catalog entry of `name`; `None` when its encoding (see [`catalog_segment`]) is too
-    /// long for one segment.
+    /// The catalog entry of `name`; `None` when its encoding (one segment that sorts as the
+    /// names do: `/` becomes `..`, `.` becomes `.-`) is too long for one segment.
     pub fn catalog_entry(name: &RepoName) -> Option<Self> {
         let segment = catalog_segment(name.as_str());
         is_safe_segment(&segment).then(|| Self::catalog().child(&segment))
