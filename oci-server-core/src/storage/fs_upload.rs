@@ -56,7 +56,7 @@ pub(super) async fn write(
         Ok(file)
     })
     .await?;
-    fs_write::write_stream(file, offset, &path, data)
+    fs_write::write_stream(file, &path, data)
         .await
         .map_err(|failure| match failure {
             WriteFailure::Source(e) => StorageError::Source(e),

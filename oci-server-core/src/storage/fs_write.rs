@@ -1,31 +1,28 @@
-//! Writing a stream of chunks to a file: chunks are gathered into one of two reused, aligned
-//! buffers of [`WRITE_BATCH`] bytes, and each full buffer goes to the kernel on the blocking
-//! pool while the other fills; aligned batches bypass the page cache where the filesystem
-//! allows (see [`direct_io`](super::direct_io)).
-//!
-//! One copy in user space, from a chunk just received (and hashed) while it is still in the
-//! CPU's cache into a buffer that is too; the chunk's memory goes straight back to the HTTP
-//! layer for the next read. Holding the chunks themselves until written instead costs more:
-//! the HTTP layer then reads into fresh memory each time, and the kernel's copy into the page
-//! cache reads cold memory (measured: about 25% more CPU per GiB pushed).
+//! Writing a stream of chunks to a file: chunks are gathered into one of two reused buffers of
+//! [`WRITE_BATCH`] bytes, and each full buffer goes to the kernel on the blocking pool while
+//! the other fills. One copy in user space, from a chunk just received (and hashed) while it
+//! is still in the CPU's cache into a buffer that is too; the chunk's memory goes straight
+//! back to the HTTP layer for the next read. Holding the chunks themselves until written
+//! instead costs more: the HTTP layer then reads into fresh memory each time, and the
+//! kernel's copy into the page cache reads cold memory (measured: about 25% more CPU per
+//! GiB pushed).
 //!
 //! Every [`FLUSH_EVERY`] bytes an `fdatasync` starts on a second handle of the file in the
-//! background, so the final one finds little left to write (what went through the page
-//! cache, and the file's size).
+//! background, so the final one finds little left to write.
 
 use std::{
     fs::File,
-    io,
+    io::{self, Write},
     path::{Path, PathBuf},
 };
 
+use bytes::BytesMut;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
-use super::direct_io::{Batch, DirectFile};
 use crate::{body::ByteStream, error::StorageError};
 
-/// The size of each buffer, and of each write (the first may be shorter, to align the rest).
+/// The size of each buffer, and of each write.
 const WRITE_BATCH: usize = 1 << 20;
 
 /// After this many bytes, start flushing to disk in the background while receiving goes on.
@@ -40,29 +37,26 @@ pub(super) enum WriteFailure {
     Storage(StorageError),
 }
 
-/// Writes all of `data` to `file` from its current position, `offset`, and makes it durable;
-/// returns the number of bytes written. On every outcome, no write to the file is still in
-/// flight when it returns (a late write could otherwise land after the next request has truncated the
+/// Writes all of `data` to `file` from its current position and makes it durable; returns
+/// the number of bytes written. On every outcome, no write to the file is still in flight when
+/// it returns (a late write could otherwise land after the next request has truncated the
 /// file, or committed it as a blob).
 pub(super) async fn write_stream(
     file: File,
-    offset: u64,
     path: &Path,
     mut data: ByteStream<'_>,
 ) -> Result<u64, WriteFailure> {
     let mut writer = Writer {
-        state: State::Idle(DirectFile::new(file, offset)),
+        state: State::Idle(file),
         spare: None,
-        next_at: offset,
         path: path.to_path_buf(),
         flush: None,
         flushed_at: 0,
     };
     let mut written = 0u64;
-    let mut batch = Batch::new(WRITE_BATCH);
-    batch.restart_at(offset);
+    let mut batch = BytesMut::with_capacity(WRITE_BATCH);
     while let Some(chunk) = data.next().await {
-        let chunk = match chunk {
+        let mut chunk = match chunk {
             Ok(chunk) => chunk,
             Err(e) => {
                 writer.settle().await;
@@ -70,10 +64,10 @@ pub(super) async fn write_stream(
             }
         };
         written += chunk.len() as u64;
-        let mut rest = &chunk[..];
-        while !rest.is_empty() {
-            rest = &rest[batch.fill(rest)..];
-            if batch.is_full() {
+        while !chunk.is_empty() {
+            let take = chunk.len().min(WRITE_BATCH - batch.len());
+            batch.extend_from_slice(&chunk.split_to(take));
+            if batch.len() == WRITE_BATCH {
                 batch = writer.submit(batch).await?;
                 writer.maybe_flush(written).await?;
             }
@@ -86,19 +80,17 @@ pub(super) async fn write_stream(
 
 enum State {
     /// No write in flight: the file is here.
-    Idle(DirectFile),
-    /// A buffer is being written; the task gives the file and the buffer back.
-    Writing(JoinHandle<io::Result<(DirectFile, Batch)>>),
+    Idle(File),
+    /// A buffer is being written; the task gives the file and the emptied buffer back.
+    Writing(JoinHandle<io::Result<(File, BytesMut)>>),
     /// A write failed; the file is gone.
     Failed,
 }
 
 struct Writer {
     state: State,
-    /// The buffer last written, to be filled next.
-    spare: Option<Batch>,
-    /// The file position where the next batch submitted starts.
-    next_at: u64,
+    /// The buffer last written, emptied, to be filled next.
+    spare: Option<BytesMut>,
     path: PathBuf,
     /// The background `fdatasync`, when one runs.
     flush: Option<JoinHandle<()>>,
@@ -107,7 +99,7 @@ struct Writer {
 
 impl Writer {
     /// Waits for the write in flight (if any) and has the file back.
-    async fn idle(&mut self) -> Result<&mut DirectFile, StorageError> {
+    async fn idle(&mut self) -> Result<&mut File, StorageError> {
         if matches!(self.state, State::Writing(_))
             && let State::Writing(task) = std::mem::replace(&mut self.state, State::Failed)
         {
@@ -131,18 +123,20 @@ impl Writer {
 
     /// Starts writing `batch` once the previous one is written; returns the empty buffer to
     /// fill next.
-    async fn submit(&mut self, batch: Batch) -> Result<Batch, WriteFailure> {
+    async fn submit(&mut self, mut batch: BytesMut) -> Result<BytesMut, WriteFailure> {
         self.idle().await.map_err(WriteFailure::Storage)?;
-        self.next_at += batch.bytes().len() as u64;
-        let mut next = self.spare.take().unwrap_or_else(|| Batch::new(WRITE_BATCH));
-        next.restart_at(self.next_at);
-        if batch.bytes().is_empty() {
+        let next = self
+            .spare
+            .take()
+            .unwrap_or_else(|| BytesMut::with_capacity(WRITE_BATCH));
+        if batch.is_empty() {
             return Ok(next);
         }
         if let State::Idle(file) = std::mem::replace(&mut self.state, State::Failed) {
             self.state = State::Writing(tokio::task::spawn_blocking(move || {
                 let mut file = file;
-                file.write_all(batch.bytes())?;
+                file.write_all(&batch)?;
+                batch.clear();
                 Ok((file, batch))
             }));
         }
@@ -158,7 +152,7 @@ impl Writer {
         }
         // Only bytes already handed to the kernel can be flushed.
         let file = self.idle().await.map_err(WriteFailure::Storage)?;
-        if let Ok(handle) = file.file.try_clone() {
+        if let Ok(handle) = file.try_clone() {
             self.flushed_at = written;
             self.flush = Some(tokio::task::spawn_blocking(move || {
                 let _ = handle.sync_data();
@@ -190,7 +184,7 @@ impl Writer {
             ));
         };
         let path = self.path;
-        tokio::task::spawn_blocking(move || file.file.sync_data())
+        tokio::task::spawn_blocking(move || file.sync_data())
             .await
             .map_err(io::Error::other)
             .and_then(|synced| synced)
@@ -200,12 +194,12 @@ impl Writer {
 
 #[cfg(test)]
 mod tests {
-    use std::io::{Read, Seek, SeekFrom, Write};
+    use std::io::{Read, Seek, SeekFrom};
 
     use bytes::Bytes;
     use futures_util::stream;
 
-    use super::{super::direct_io::ALIGN, *};
+    use super::*;
 
     /// Chunks of uneven sizes that together pass several batches.
     fn chunks() -> Vec<Vec<u8>> {
@@ -226,27 +220,20 @@ mod tests {
     #[tokio::test]
     async fn every_chunk_lands_in_order_after_the_start_position() {
         let parts = chunks();
-        // Aligned and unaligned starts: the batches written direct and buffered line up.
-        for head in [0, 4, ALIGN + 1] {
-            let mut file = tempfile::tempfile().unwrap();
-            file.write_all(&vec![b'h'; head]).unwrap();
-            let path = Path::new("test");
-            let data = stream_of(parts.iter().map(|p| Ok(Bytes::from(p.clone()))).collect());
-            let written =
-                match write_stream(file.try_clone().unwrap(), head as u64, path, data).await {
-                    Ok(written) => written,
-                    Err(_) => panic!("the write failed"),
-                };
-            let expected: Vec<u8> = vec![b'h'; head].into_iter().chain(parts.concat()).collect();
-            assert_eq!(written, (expected.len() - head) as u64);
-            let mut content = Vec::new();
-            file.seek(SeekFrom::Start(0)).unwrap();
-            file.read_to_end(&mut content).unwrap();
-            assert!(
-                content == expected,
-                "the file differs from the chunks (head {head})"
-            );
-        }
+        let mut file = tempfile::tempfile().unwrap();
+        file.write_all(b"head").unwrap();
+        let path = Path::new("test");
+        let data = stream_of(parts.iter().map(|p| Ok(Bytes::from(p.clone()))).collect());
+        let written = match write_stream(file.try_clone().unwrap(), path, data).await {
+            Ok(written) => written,
+            Err(_) => panic!("the write failed"),
+        };
+        let expected: Vec<u8> = b"head".iter().copied().chain(parts.concat()).collect();
+        assert_eq!(written, expected.len() as u64 - 4);
+        let mut content = Vec::new();
+        file.seek(SeekFrom::Start(0)).unwrap();
+        file.read_to_end(&mut content).unwrap();
+        assert!(content == expected, "the file differs from the chunks");
     }
 
     #[tokio::test]
@@ -257,7 +244,7 @@ mod tests {
             Ok(Bytes::from_static(b"tail")),
             Err(io::Error::other("client went away")),
         ]);
-        let failed = write_stream(file.try_clone().unwrap(), 0, Path::new("t"), data).await;
+        let failed = write_stream(file.try_clone().unwrap(), Path::new("t"), data).await;
         assert!(matches!(failed, Err(WriteFailure::Source(_))));
         // The first chunk filled a buffer, which was written; the rest was still gathering.
         assert_eq!(file.metadata().unwrap().len(), WRITE_BATCH as u64);

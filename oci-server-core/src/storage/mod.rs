@@ -27,7 +27,6 @@
 //! traits that users implement, and there the macro spares them writing the box.)
 
 mod atomic;
-mod direct_io;
 mod fs;
 mod fs_found;
 mod fs_gc;
