@@ -1,8 +1,9 @@
 //! Absent is an answer, not a failure: the filesystem backend asks the disk whether a blob,
 //! object, marker or session exists by trying to use it, so `NotFound` means "no" everywhere,
-//! and only other errors are storage failures.
+//! and only other errors are storage failures. A listing of a folder that is not there is
+//! empty, likewise.
 
-use std::{io, path::Path};
+use std::{fs, io, path::Path};
 
 use crate::error::StorageError;
 
@@ -17,5 +18,14 @@ pub(super) fn found<T>(
         Ok(value) => Ok(Some(value)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(StorageError::io(operation, path, e)),
+    }
+}
+
+/// The entries of the folder at `dir`; `None` when nothing is there, or a file (a key that
+/// names an object is an empty folder to a listing).
+pub(super) fn folder(dir: &Path) -> Result<Option<fs::ReadDir>, StorageError> {
+    match fs::read_dir(dir) {
+        Err(e) if e.kind() == io::ErrorKind::NotADirectory => Ok(None),
+        read => found(read, "list", dir),
     }
 }

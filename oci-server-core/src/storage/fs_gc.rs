@@ -5,7 +5,12 @@ use std::{fs, io, path::Path};
 
 use oci_digest::Digest;
 
-use super::{BlobInfo, atomic::remove_durable, fs::blocking, fs_found::found};
+use super::{
+    BlobInfo,
+    atomic::remove_durable,
+    fs::blocking,
+    fs_found::{folder, found},
+};
 use crate::error::StorageError;
 
 /// Lists the blobs under `blobs`; files whose path is not a valid digest (never written by
@@ -57,17 +62,8 @@ fn blob_info(
 
 /// The entries of a folder; none when it does not exist or is not a folder.
 fn entries(dir: &Path) -> Result<Vec<fs::DirEntry>, StorageError> {
-    let read = match fs::read_dir(dir) {
-        Ok(read) => read,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(StorageError::io("list", dir, e)),
+    let Some(read) = folder(dir)? else {
+        return Ok(Vec::new());
     };
     read.collect::<io::Result<Vec<_>>>()
         .map_err(|e| StorageError::io("list", dir, e))

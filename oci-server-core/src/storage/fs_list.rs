@@ -4,9 +4,9 @@
 //! directory has no order to start from). Large folders' pages come from sorted listings
 //! kept in memory instead, when the folder allows (see `fs_listing_cache`).
 
-use std::{collections::BinaryHeap, io, path::Path};
+use std::{collections::BinaryHeap, path::Path};
 
-use super::is_safe_segment;
+use super::{fs_found::folder, is_safe_segment};
 use crate::error::StorageError;
 
 /// Up to `limit` names in `dir` sorting after `after`, sorted; empty when `dir` is missing.
@@ -15,17 +15,8 @@ pub(super) fn list_page(
     after: Option<&str>,
     limit: usize,
 ) -> Result<Vec<String>, StorageError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e)
-            if matches!(
-                e.kind(),
-                io::ErrorKind::NotFound | io::ErrorKind::NotADirectory
-            ) =>
-        {
-            return Ok(Vec::new());
-        }
-        Err(e) => return Err(StorageError::io("list", dir, e)),
+    let Some(entries) = folder(dir)? else {
+        return Ok(Vec::new());
     };
     // A max-heap of the smallest names seen: its top is the one to drop when it overflows.
     let mut smallest = BinaryHeap::with_capacity(limit.saturating_add(1).min(4096));
