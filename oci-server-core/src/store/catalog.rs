@@ -228,21 +228,9 @@ mod tests {
     use oci_digest::Digest;
 
     use super::*;
-    use crate::{
-        names::Tag,
-        storage::{FsStorage, MemoryStorage, Storage},
-    };
+    use crate::{names::Tag, store::backends};
 
     const NAMES: [&str; 8] = ["a", "a-b", "a.b", "a/b", "a/b-c", "a0", "ab/c", "z/y/x"];
-
-    async fn backends() -> Vec<(Arc<dyn Storage>, Option<tempfile::TempDir>)> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fs = FsStorage::open(dir.path()).await.expect("store");
-        vec![
-            (Arc::new(fs), Some(dir)),
-            (Arc::new(MemoryStorage::new()), None),
-        ]
-    }
 
     async fn create(store: &Store, name: &str) {
         let name = RepoName::parse(name).expect("name");

@@ -166,3 +166,17 @@ fn corrupt(key: &Key, reason: &'static str) -> Error {
         reason,
     })
 }
+
+/// The backends the store's unit tests run on: a filesystem store (with the folder that holds
+/// it, kept alive beside it) and a memory store.
+#[cfg(test)]
+async fn backends() -> Vec<(Arc<dyn Storage>, Option<tempfile::TempDir>)> {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let fs = crate::storage::FsStorage::open(dir.path())
+        .await
+        .expect("store");
+    vec![
+        (Arc::new(fs), Some(dir)),
+        (Arc::new(crate::storage::MemoryStorage::new()), None),
+    ]
+}

@@ -77,8 +77,8 @@ mod tests {
 
     use super::*;
     use crate::{
-        storage::{FsStorage, MemoryStorage, Storage},
-        store::manifests::StoredManifest,
+        storage::{MemoryStorage, Storage},
+        store::{backends, manifests::StoredManifest},
     };
 
     fn tag(text: &str) -> Tag {
@@ -111,15 +111,6 @@ mod tests {
                 .expect("tag b");
         }
         (a, b)
-    }
-
-    async fn backends() -> Vec<(Arc<dyn Storage>, Option<tempfile::TempDir>)> {
-        let dir = tempfile::tempdir().expect("temp dir");
-        let fs = FsStorage::open(dir.path()).await.expect("store");
-        vec![
-            (Arc::new(fs), Some(dir)),
-            (Arc::new(MemoryStorage::new()), None),
-        ]
     }
 
     #[tokio::test]
