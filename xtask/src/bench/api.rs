@@ -177,6 +177,21 @@ impl Api {
     }
 }
 
+/// Sends `request`, insists on the `expected` status, and reads the whole body.
+pub async fn fetch(
+    step: &'static str,
+    request: RequestBuilder,
+    url: &Url,
+    expected: StatusCode,
+) -> Result<Bytes, BenchError> {
+    let response = send(step, request, url, expected).await?;
+    response.bytes().await.map_err(|source| BenchError::Http {
+        step,
+        url: url.to_string(),
+        source,
+    })
+}
+
 /// Sends `request` and insists on the `expected` status.
 pub async fn send(
     step: &'static str,

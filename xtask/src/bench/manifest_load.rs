@@ -13,7 +13,7 @@ use bytes::Bytes;
 use reqwest::header::ACCEPT;
 use reqwest::{Client, StatusCode, Url};
 
-use super::api::{Api, send};
+use super::api::{Api, fetch};
 use super::error::BenchError;
 use super::metric::{Measurement, Metric, Target, Unit};
 use super::peers::RunningPeer;
@@ -113,12 +113,7 @@ async fn worker(
     const STEP: &str = "getting the manifest";
     while issued.fetch_add(1, Ordering::Relaxed) < requests {
         let request = http.get(url.clone()).header(ACCEPT, ACCEPTED);
-        let response = send(STEP, request, &url, StatusCode::OK).await?;
-        response.bytes().await.map_err(|source| BenchError::Http {
-            step: STEP,
-            url: url.to_string(),
-            source,
-        })?;
+        fetch(STEP, request, &url, StatusCode::OK).await?;
     }
     Ok(())
 }

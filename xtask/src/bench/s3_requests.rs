@@ -15,7 +15,7 @@ use bytes::Bytes;
 use oci_digest::Digest;
 use reqwest::StatusCode;
 
-use super::api::{Api, send};
+use super::api::{Api, fetch, send};
 use super::backends::{Backend, Server};
 use super::error::BenchError;
 use super::moto::Moto;
@@ -169,40 +169,26 @@ async fn measure(
 
     let start = moto.mark().await?;
     let url = api.url(&format!("{repo}/manifests/v1"));
-    send(
+    fetch(
         "pulling a manifest",
         api.http().get(url.clone()).header("Accept", MANIFEST_TYPE),
         &url,
         StatusCode::OK,
     )
-    .await?
-    .bytes()
-    .await
-    .map_err(|source| BenchError::Http {
-        step: "pulling a manifest",
-        url: url.to_string(),
-        source,
-    })?;
+    .await?;
     for digest in descriptors
         .iter()
         .map(|(d, _)| d.clone())
         .chain([Digest::compute(&config())])
     {
         let url = api.url(&format!("{repo}/blobs/{digest}"));
-        let body = send(
+        let body = fetch(
             "pulling a blob",
             api.http().get(url.clone()),
             &url,
             StatusCode::OK,
         )
-        .await?
-        .bytes()
-        .await
-        .map_err(|source| BenchError::Http {
-            step: "pulling a blob",
-            url: url.to_string(),
-            source,
-        })?;
+        .await?;
         if Digest::compute(&body) != digest {
             return Err(BenchError::BadAnswer {
                 url: url.to_string(),
