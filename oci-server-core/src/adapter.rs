@@ -61,14 +61,10 @@ pub fn probe_router(registry: Registry) -> axum::Router {
     axum::Router::new().fallback(move |uri: http::Uri| {
         let registry = registry.clone();
         async move {
-            match registry.handle_probe(uri.path()).await {
-                Some(answer) => answer.map(axum::body::Body::new),
-                None => {
-                    let mut missing = Response::new(axum::body::Body::empty());
-                    *missing.status_mut() = http::StatusCode::NOT_FOUND;
-                    missing
-                }
-            }
+            registry
+                .probe_or_not_found(uri.path())
+                .await
+                .map(axum::body::Body::new)
         }
     })
 }

@@ -100,6 +100,19 @@ impl Registry {
         Some(probe.answer(&self.ctx.store, &self.ctx.metrics).await)
     }
 
+    /// [`handle_probe`](Self::handle_probe)'s answer, or an empty 404 for any other path:
+    /// what a listener that serves only the probes sends.
+    pub(crate) async fn probe_or_not_found(&self, path: &str) -> Response<ResponseBody> {
+        match self.handle_probe(path).await {
+            Some(answer) => answer,
+            None => {
+                let mut missing = Response::new(ResponseBody::empty());
+                *missing.status_mut() = http::StatusCode::NOT_FOUND;
+                missing
+            }
+        }
+    }
+
     /// The configuration in force.
     pub fn config(&self) -> &RegistryConfig {
         &self.ctx.config

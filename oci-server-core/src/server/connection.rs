@@ -12,7 +12,7 @@
 
 use std::{convert::Infallible, future::Future, net::SocketAddr, pin::Pin, sync::Arc};
 
-use http::{HeaderValue, Request, Response, Version};
+use http::{HeaderValue, Request, Version};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::TokioIo;
@@ -29,9 +29,7 @@ use super::{
     activity::{Activity, Expiry, RequestGuard},
     body_timeout::SilenceLimit,
 };
-use crate::{
-    Registry, ResponseBody, auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue,
-};
+use crate::{auth::X_FORWARDED_PROTO, log_limit::LimitLog, zero_copy::FileQueue};
 
 static SILENT_CONNECTIONS: LimitLog = LimitLog::new();
 
@@ -156,7 +154,7 @@ async fn serve_io<I>(
             async move {
                 let answer = match answers {
                     Answers::Api => registry.handle(request).await,
-                    Answers::Probes => probe_or_not_found(&registry, request.uri().path()).await,
+                    Answers::Probes => registry.probe_or_not_found(request.uri().path()).await,
                 };
                 // The request stays in flight until its answer's body is finished or dropped:
                 // the body's frame mapper owns the guard.
@@ -192,18 +190,6 @@ async fn serve_io<I>(
                 connection.as_mut().graceful_shutdown();
                 closing = true;
             }
-        }
-    }
-}
-
-/// A probe's answer, or an empty 404 for any other path.
-async fn probe_or_not_found(registry: &Registry, path: &str) -> Response<ResponseBody> {
-    match registry.handle_probe(path).await {
-        Some(answer) => answer,
-        None => {
-            let mut missing = Response::new(ResponseBody::empty());
-            *missing.status_mut() = http::StatusCode::NOT_FOUND;
-            missing
         }
     }
 }
