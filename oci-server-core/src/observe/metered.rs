@@ -169,3 +169,41 @@ impl Storage for MeteredStorage {
         self.timed("blob_delete", self.inner.blob_delete(digest))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    /// The names of the methods the `Storage` trait declares, read from its source.
+    fn storage_methods() -> Vec<String> {
+        let source = include_str!("../storage/mod.rs");
+        let (_, declaration) = source.split_once("pub trait Storage").unwrap_or_default();
+        let (body, _) = declaration.split_once("\n}\n").unwrap_or_default();
+        body.lines()
+            .filter_map(|line| line.trim_start().strip_prefix("fn "))
+            .filter_map(|rest| rest.split(['<', '(']).next())
+            .map(str::to_string)
+            .collect()
+    }
+
+    /// A method the wrapper does not implement would fall back to the trait's default and
+    /// bypass the backend's own version (as `meta_list_after` once did, so tag pages read
+    /// whole folders): every method must be implemented, and timed as a call of the same
+    /// method of the backend.
+    #[test]
+    fn every_storage_method_is_timed_and_forwarded_to_the_same_method() {
+        let methods = storage_methods();
+        assert!(methods.len() >= 20, "trait methods found: {methods:?}");
+        // Whitespace removed, so that the check does not depend on how rustfmt breaks lines.
+        let source: String = include_str!("metered.rs").split_whitespace().collect();
+        for method in &methods {
+            assert!(
+                source.contains(&format!("fn{method}<"))
+                    || source.contains(&format!("fn{method}(")),
+                "MeteredStorage does not implement {method}"
+            );
+            assert!(
+                source.contains(&format!("\",self.inner.{method}(")),
+                "MeteredStorage does not time {method} as a call of the backend's {method}"
+            );
+        }
+    }
+}
