@@ -26,9 +26,13 @@ pub(super) struct Marked {
 }
 
 pub(super) async fn mark(store: &Store, options: &GcOptions) -> Result<Marked, Error> {
-    let names: Vec<RepoName> = store
-        .repositories()
-        .await?
+    // A dry run changes nothing, not even the catalog index of a store written before it.
+    let names = if options.dry_run {
+        store.repositories_unchanged().await?
+    } else {
+        store.repositories().await?
+    };
+    let names: Vec<RepoName> = names
         .iter()
         .filter_map(|name| RepoName::parse(name).ok())
         .collect();

@@ -17,7 +17,7 @@
 //! before its first new entry). The first catalog read of a process finds the mark or, when
 //! it is absent (a store written before the index), walks the repository folders once,
 //! writes every entry and then the mark. Garbage collection reads the catalog the same way,
-//! so it never misses a repository.
+//! so it never misses a repository; its dry run walks such a store instead, writing nothing.
 //!
 //! **Names too long for an entry.** A name whose encoding exceeds one path segment (255
 //! bytes; only names near the 255-character limit with many `/` or `.`) gets no entry; a mark
@@ -44,6 +44,16 @@ impl Store {
         Ok(self.repositories_page(None, usize::MAX).await?.0)
     }
 
+    /// All repository names, in lexical order, read without writing anything: a store written
+    /// before the index is walked instead of indexed (for a garbage collector's dry run,
+    /// which promises to change nothing).
+    pub(crate) async fn repositories_unchanged(&self) -> Result<Vec<String>, Error> {
+        Ok(self
+            .page_of_repositories(None, usize::MAX, MissingIndex::Walk)
+            .await?
+            .0)
+    }
+
     /// Up to `n` repository names after `last`, in lexical order, and whether more follow.
     /// Costs in proportion to the page (see the module docs).
     pub async fn repositories_page(
@@ -51,7 +61,17 @@ impl Store {
         last: Option<&str>,
         n: usize,
     ) -> Result<(Vec<String>, bool), Error> {
-        let mut page = if self.catalog_is_indexed().await? {
+        self.page_of_repositories(last, n, MissingIndex::Build)
+            .await
+    }
+
+    async fn page_of_repositories(
+        &self,
+        last: Option<&str>,
+        n: usize,
+        missing: MissingIndex,
+    ) -> Result<(Vec<String>, bool), Error> {
+        let mut page = if self.catalog_is_indexed(missing).await? {
             let after = last.map(catalog_segment);
             let listed = self
                 .storage
@@ -118,8 +138,9 @@ impl Store {
     }
 
     /// Whether the catalog can be read from its index (building the index on the first read
-    /// of a store written before it); `false` when it must be walked.
-    async fn catalog_is_indexed(&self) -> Result<bool, Error> {
+    /// of a store written before it, unless `missing` says to walk); `false` when it must be
+    /// walked.
+    async fn catalog_is_indexed(&self, missing: MissingIndex) -> Result<bool, Error> {
         if self.storage.meta_get(&Key::catalog_walk()).await?.is_some() {
             return Ok(false);
         }
@@ -132,6 +153,9 @@ impl Store {
         {
             self.catalog_names.set_complete();
             return Ok(true);
+        }
+        if missing == MissingIndex::Walk {
+            return Ok(false);
         }
         for name in self.walk_repositories().await? {
             if let Ok(name) = RepoName::parse(&name) {
@@ -174,6 +198,15 @@ impl Store {
         found.sort_unstable();
         Ok(found)
     }
+}
+
+/// What a catalog read does on a store written before the index.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum MissingIndex {
+    /// Build the index (once), then read it.
+    Build,
+    /// Walk the repository folders and write nothing.
+    Walk,
 }
 
 /// The repositories this process has seen with a catalog entry, whether it has seen the
@@ -228,7 +261,7 @@ mod tests {
     use oci_digest::Digest;
 
     use super::*;
-    use crate::{names::Tag, store::backends};
+    use crate::{names::Tag, storage::Storage, store::backends};
 
     const NAMES: [&str; 8] = ["a", "a-b", "a.b", "a/b", "a/b-c", "a0", "ab/c", "z/y/x"];
 
@@ -239,6 +272,34 @@ mod tests {
             .set_tag(&name, &tag, &Digest::compute(b"m"))
             .await
             .expect("tag");
+    }
+
+    /// Fills the store with [`NAMES`] as a store written before the index: no entries, no mark.
+    async fn written_before_the_index(storage: &Arc<dyn Storage>) {
+        let old = Store::new(Arc::clone(storage));
+        for name in NAMES {
+            create(&old, name).await;
+        }
+        for entry in storage.meta_list(&Key::catalog()).await.expect("list") {
+            storage
+                .meta_delete(&Key::catalog().child(&entry))
+                .await
+                .expect("drop entry");
+        }
+        storage
+            .meta_delete(&Key::catalog_complete())
+            .await
+            .expect("unmark");
+    }
+
+    /// How many catalog entries the store holds, and whether it is marked complete.
+    async fn index_state(storage: &dyn Storage) -> (usize, bool) {
+        let entries = storage.meta_list(&Key::catalog()).await.expect("list");
+        let mark = storage
+            .meta_get(&Key::catalog_complete())
+            .await
+            .expect("mark");
+        (entries.len(), mark.is_some())
     }
 
     /// Every page, `n` at a time, following `last` as a client does.
@@ -288,37 +349,22 @@ mod tests {
     #[tokio::test]
     async fn repositories_from_before_the_index_are_listed() {
         for (storage, _dir) in backends().await {
-            let old = Store::new(Arc::clone(&storage));
-            for name in NAMES {
-                create(&old, name).await;
-            }
-            for entry in storage.meta_list(&Key::catalog()).await.expect("list") {
-                storage
-                    .meta_delete(&Key::catalog().child(&entry))
-                    .await
-                    .expect("drop entry");
-            }
-            storage
-                .meta_delete(&Key::catalog_complete())
-                .await
-                .expect("unmark");
+            written_before_the_index(&storage).await;
             let store = Store::new(Arc::clone(&storage));
             assert_eq!(all_pages(&store, 3).await, NAMES);
-            assert_eq!(
-                storage
-                    .meta_list(&Key::catalog())
-                    .await
-                    .expect("list")
-                    .len(),
-                NAMES.len()
-            );
-            assert!(
-                storage
-                    .meta_get(&Key::catalog_complete())
-                    .await
-                    .expect("mark")
-                    .is_some()
-            );
+            assert_eq!(index_state(storage.as_ref()).await, (NAMES.len(), true));
+        }
+    }
+
+    /// A read that must change nothing lists a store written before the index by walking it,
+    /// and leaves it without an index.
+    #[tokio::test]
+    async fn an_unchanging_read_walks_a_store_from_before_the_index() {
+        for (storage, _dir) in backends().await {
+            written_before_the_index(&storage).await;
+            let store = Store::new(Arc::clone(&storage));
+            assert_eq!(store.repositories_unchanged().await.expect("walk"), NAMES);
+            assert_eq!(index_state(storage.as_ref()).await, (0, false));
         }
     }
 
