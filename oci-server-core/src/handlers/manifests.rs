@@ -59,8 +59,8 @@ pub(crate) async fn get(
     if req.head {
         return Ok(finish(builder, ResponseBody::empty()));
     }
-    let stream = ctx.store.manifest_stream(&record, &digest).await?;
-    Ok(finish(builder, ResponseBody::stream(stream, record.size)))
+    let content = ctx.store.manifest_content(&record, &digest).await?;
+    Ok(finish(builder, ResponseBody::full(content)))
 }
 
 /// Validates and stores a manifest: size cap, strict parse, digest check for a push by

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::Store;
 use crate::{
-    body::{ByteStream, read_capped},
+    body::read_capped,
     error::Error,
     names::{RepoName, Tag},
     routes::ManifestRef,
@@ -47,18 +47,36 @@ impl Store {
         self.read_json(&Key::manifest(name, digest)).await
     }
 
-    /// The bytes of a stored manifest, streamed.
-    pub async fn manifest_stream(
+    /// The bytes of a stored manifest (at most its recorded size), checked against its digest
+    /// and kept in memory for the next request.
+    pub async fn manifest_content(
         &self,
         manifest: &StoredManifest,
         digest: &Digest,
-    ) -> Result<ByteStream<'static>, Error> {
-        self.storage.blob_read(digest, None).await?.ok_or_else(|| {
+    ) -> Result<Bytes, Error> {
+        if let Some(content) = self.manifest_cache.get(digest) {
+            return Ok(content);
+        }
+        let unknown = || Error::ManifestUnknown {
+            reference: digest.to_string(),
+        };
+        let Some(stream) = self.storage.blob_read(digest, None).await? else {
             tracing::error!(%digest, size = manifest.size, "manifest record without content");
-            Error::ManifestUnknown {
-                reference: digest.to_string(),
-            }
-        })
+            return Err(unknown());
+        };
+        let content = match read_capped(stream, manifest.size).await {
+            // Longer than its record says: not the content that was stored.
+            Err(Error::ManifestTooLarge { .. }) => None,
+            read => Some(read?),
+        };
+        let Some(content) = content.filter(|content| {
+            Digest::compute_with(digest.algorithm(), content).as_ref() == Ok(digest)
+        }) else {
+            tracing::error!(%digest, size = manifest.size, "stored manifest content does not match its digest");
+            return Err(unknown());
+        };
+        self.manifest_cache.insert(digest, content.clone());
+        Ok(content)
     }
 
     /// Stores a validated manifest under `digest` in `name`: content, record, referrers entry
@@ -122,8 +140,7 @@ impl Store {
 
     /// A stored manifest, parsed leniently; `None` when its content is missing or unreadable.
     pub async fn parse_stored(&self, record: &StoredManifest, digest: &Digest) -> Option<Manifest> {
-        let stream = self.manifest_stream(record, digest).await.ok()?;
-        let bytes: Bytes = read_capped(stream, record.size).await.ok()?;
+        let bytes = self.manifest_content(record, digest).await.ok()?;
         Manifest::parse_lenient(bytes, Some(&record.media_type)).ok()
     }
 

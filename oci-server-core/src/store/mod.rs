@@ -4,6 +4,7 @@
 
 mod catalog;
 pub(crate) mod liveness;
+mod manifest_cache;
 mod manifests;
 mod referrers;
 mod tag_index;
@@ -18,8 +19,8 @@ use oci_digest::{Digest, KeyedLocks};
 
 pub use self::uploads::{Chunk, UploadSession};
 use self::{
-    catalog::CatalogNames, liveness::Liveness, tag_index::IndexedRepositories,
-    upload_slots::UploadSlots,
+    catalog::CatalogNames, liveness::Liveness, manifest_cache::ManifestCache,
+    tag_index::IndexedRepositories, upload_slots::UploadSlots,
 };
 use crate::{
     config::DEFAULT_LIVENESS_REFRESH,
@@ -41,6 +42,8 @@ pub struct Store {
     indexed_repositories: Arc<IndexedRepositories>,
     /// Repositories known to have their catalog entry (see `catalog`).
     catalog_names: Arc<CatalogNames>,
+    /// Verified manifest content by digest (see `manifest_cache`).
+    manifest_cache: Arc<ManifestCache>,
     liveness: Arc<Liveness>,
     /// The count of open upload sessions under their caps.
     upload_slots: Arc<UploadSlots>,
@@ -61,6 +64,7 @@ impl Store {
             tag_locks: KeyedLocks::default(),
             indexed_repositories: Arc::default(),
             catalog_names: Arc::default(),
+            manifest_cache: Arc::default(),
             liveness: Arc::new(Liveness::new(refresh)),
             upload_slots: Arc::new(UploadSlots::new(UploadLimits::default())),
         }

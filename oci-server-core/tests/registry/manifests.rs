@@ -350,3 +350,35 @@ async fn deleting_a_tag_keeps_the_manifest_deleting_a_digest_removes_its_tags() 
     assert_eq!(gone.status(), StatusCode::NOT_FOUND);
     assert_eq!(error_code(gone).await, "MANIFEST_UNKNOWN");
 }
+
+/// Manifest content is kept in memory once read, but only behind the record: a manifest
+/// read and then deleted is unknown at once, and content on disk that no longer matches its
+/// digest is refused rather than served.
+#[tokio::test]
+async fn kept_manifest_content_never_outlives_its_record_or_hides_corruption() {
+    let server = TestRegistry::start().await;
+    let (bytes, digest) = server.push_image("kept", "v1", json!({})).await;
+    let by_digest = format!("/v2/kept/manifests/{digest}");
+    assert_eq!(server.get(&by_digest).await.bytes().await.unwrap(), bytes);
+    assert_eq!(
+        server.delete(&by_digest).await.status(),
+        StatusCode::ACCEPTED
+    );
+    let gone = server.get(&by_digest).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(gone).await, "MANIFEST_UNKNOWN");
+
+    let (bytes, digest) = server.push_image("torn", "v1", json!({"torn": true})).await;
+    let encoded = digest.encoded();
+    let stored = server
+        .root()
+        .join("blobs/sha256")
+        .join(&encoded[..2])
+        .join(encoded);
+    let mut altered = bytes.clone();
+    altered[0] ^= 1;
+    std::fs::write(&stored, &altered).unwrap();
+    let refused = server.get("/v2/torn/manifests/v1").await;
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(error_code(refused).await, "MANIFEST_UNKNOWN");
+}
