@@ -50,7 +50,8 @@ async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
     let server = ca.server();
     let (registry, _files) = support::distribution_with_tls(&server, None);
 
-    // Loopback hosts are tried over TLS first: this one speaks it, so no plain-HTTP fallback.
+    // Loopback hosts are tried over plain HTTP first: this one answers it with a TLS server's
+    // 400, so TLS is used.
     let trusting = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
     round_trip(&trusting, &registry).await;
 
@@ -133,4 +134,40 @@ async fn loopback_registries_without_tls_fall_back_to_plain_http() {
     // A configured plain-HTTP registry is never tried over TLS, with the same outcome.
     let plain = Client::new(config().plain_http(registry.host()).build()).unwrap();
     plain.ping(registry.host()).await.unwrap();
+}
+
+/// A relay on a free loopback port to `upstream` that records the first byte each
+/// connection sends: `0x16` opens a TLS handshake, `G` a plain `GET`.
+async fn first_bytes_relay(
+    upstream: String,
+) -> (String, std::sync::Arc<std::sync::Mutex<Vec<u8>>>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let host = listener.local_addr().unwrap().to_string();
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = seen.clone();
+    tokio::spawn(async move {
+        while let Ok((mut client, _)) = listener.accept().await {
+            let (record, upstream) = (record.clone(), upstream.clone());
+            tokio::spawn(async move {
+                let mut first = [0u8; 1];
+                if client.peek(&mut first).await.unwrap_or(0) == 1 {
+                    record.lock().unwrap().push(first[0]);
+                }
+                if let Ok(mut server) = tokio::net::TcpStream::connect(&upstream).await {
+                    let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                }
+            });
+        }
+    });
+    (host, seen)
+}
+
+#[tokio::test]
+async fn a_plain_http_loopback_registry_is_reached_without_a_tls_attempt() {
+    let registry = Distribution::start();
+    let (host, first_bytes) = first_bytes_relay(registry.host().to_owned()).await;
+    client().ping(&host).await.unwrap();
+    let seen = first_bytes.lock().unwrap().clone();
+    assert!(!seen.is_empty());
+    assert!(seen.iter().all(|&byte| byte == b'G'), "{seen:?}");
 }

@@ -54,7 +54,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let oci_copy = bin.join("oci-copy");
     // Told that both registries speak plain HTTP, as regctl is below (without it, loopback
-    // registries are tried over TLS first, a handshake each run).
+    // registries are probed with a plain `GET /v2/` each run).
     let ours = cold_and_warm(&registry, &|_| Ok(()), &|to| {
         let mut command = Command::new(&oci_copy);
         command.args(["copy", "--plain-http", &source.host, "--plain-http", to]);

@@ -54,8 +54,10 @@ pub enum CredentialSource {
 ///
 /// # Plain HTTP
 /// Registries named with [`plain_http`](ClientConfigBuilder::plain_http) get `http`.
-/// Loopback hosts (`localhost`, `127.0.0.1`, `::1`) are tried over TLS first and over plain
-/// HTTP when they do not speak TLS, as Docker does; the answer is remembered per client.
+/// Loopback hosts (`localhost`, `127.0.0.1`, `::1`) are tried over plain HTTP first and over
+/// TLS when no registry answers plain HTTP there (a first TLS handshake costs tens of
+/// milliseconds of CPU, a plain request a round trip); the answer is remembered per client.
+/// Other hosts are never tried over plain HTTP unless configured.
 ///
 /// # Proxies
 /// By default the environment's `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY` apply;

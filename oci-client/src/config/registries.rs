@@ -6,8 +6,8 @@ use std::collections::BTreeMap;
 
 use crate::tls::{Certificates, Identity, TlsProfile};
 
-/// Hosts tried over TLS first and then over plain HTTP without being configured, as Docker
-/// does: the loopback names.
+/// Hosts reached over plain HTTP when a registry answers there, else over TLS, without being
+/// configured: the loopback names, whose traffic never leaves the machine.
 const LOOPBACK_HOSTS: [&str; 4] = ["localhost", "127.0.0.1", "::1", "[::1]"];
 
 /// How the client reaches a registry.
@@ -17,9 +17,15 @@ pub(crate) enum Scheme {
     Https,
     /// `http` only.
     Http,
-    /// `https`, and `http` when the registry does not speak TLS (loopback hosts, and
-    /// registries.conf's `insecure`).
+    /// `https`, and `http` when the registry does not speak TLS (registries.conf's
+    /// `insecure`).
     HttpsThenHttp,
+    /// `http` when a registry answers a plain `GET /v2/`, else `https` (loopback hosts not
+    /// configured otherwise). Tried in this order because a TLS attempt costs a first
+    /// handshake's CPU (tens of milliseconds: the TLS library seeds its random generator)
+    /// where a plain request costs a round trip, and a loopback connection is never seen by
+    /// other machines either way.
+    HttpThenHttps,
 }
 
 /// What is configured for one registry.
@@ -67,7 +73,7 @@ impl Registries {
             Some(settings) if settings.plain_http => Scheme::Http,
             Some(settings) if settings.http_fallback => Scheme::HttpsThenHttp,
             _ if LOOPBACK_HOSTS.contains(&host_of(&registry.to_ascii_lowercase())) => {
-                Scheme::HttpsThenHttp
+                Scheme::HttpThenHttps
             }
             _ => Scheme::Https,
         }
@@ -118,14 +124,14 @@ mod tests {
     }
 
     #[test]
-    fn loopback_hosts_try_tls_first() {
+    fn loopback_hosts_try_plain_http_first_and_configured_hosts_tls_first() {
         let mut registries = Registries::default();
         registries.entry("Registry.Internal:5000").plain_http = true;
         registries.entry("127.0.0.1:5001").plain_http = true;
         registries.entry("legacy.internal").http_fallback = true;
-        assert_eq!(registries.scheme("localhost:5000"), Scheme::HttpsThenHttp);
-        assert_eq!(registries.scheme("127.0.0.1:41234"), Scheme::HttpsThenHttp);
-        assert_eq!(registries.scheme("[::1]:5000"), Scheme::HttpsThenHttp);
+        assert_eq!(registries.scheme("localhost:5000"), Scheme::HttpThenHttps);
+        assert_eq!(registries.scheme("127.0.0.1:41234"), Scheme::HttpThenHttps);
+        assert_eq!(registries.scheme("[::1]:5000"), Scheme::HttpThenHttps);
         assert_eq!(registries.scheme("127.0.0.1:5001"), Scheme::Http);
         assert_eq!(registries.scheme("registry.internal:5000"), Scheme::Http);
         assert_eq!(registries.scheme("registry.internal"), Scheme::Https);

@@ -1,7 +1,7 @@
 //! Sending one registry request: per-host concurrency slot, authentication (answering a
 //! `401` challenge once), retries with backoff, and redirects followed by hand so that
 //! `Authorization` never leaves the registry's host. Each host gets the HTTP client of its
-//! TLS settings, and a registry tried over TLS first learns its scheme on first contact.
+//! TLS settings, and a registry of two possible schemes learns its scheme on first contact.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Mutex, MutexGuard, PoisonError};
@@ -36,7 +36,7 @@ pub(crate) struct Transport {
     /// The index in `http` of each configured registry (`host[:port]` or `host`).
     http_of_registry: HashMap<String, usize>,
     auth: Authenticator,
-    /// The scheme learned for each registry tried over TLS first.
+    /// The scheme learned for each registry of two possible schemes.
     schemes: Mutex<HashMap<String, &'static str>>,
     /// Held while a registry's scheme is being learned, so it is learned once.
     learning_scheme: tokio::sync::Mutex<()>,

@@ -1,5 +1,6 @@
-//! Which scheme a registry tried over TLS first speaks (loopback registries, by default):
-//! learned once per registry on first contact, then used for every URL built for it.
+//! Which scheme a registry of two possible schemes speaks (loopback registries, tried over
+//! plain HTTP first; registries.conf's `insecure` ones, tried over TLS first): learned once
+//! per registry on first contact, then used for every URL built for it.
 
 use std::time::Duration;
 
@@ -10,60 +11,93 @@ use super::{Transport, lock};
 use crate::config::Scheme;
 use crate::error::Error;
 
-/// How long the TLS attempt of a registry tried over TLS first may take. A plain-HTTP
-/// server may wait for the end of a request head that a TLS hello never sends; a TLS
-/// server on a loopback address answers in milliseconds. Past this, plain HTTP is tried,
-/// and its answer decides.
-const TLS_PROBE_TIMEOUT: Duration = Duration::from_secs(3);
+/// How long the first attempt of a registry of two schemes may take. A plain-HTTP server may
+/// wait for the end of a request head that a TLS hello never sends, and a TLS server for a
+/// hello; a server of the other scheme on a loopback address answers (or hangs up) in
+/// milliseconds. Past this, the other scheme is taken.
+const PROBE_TIMEOUT: Duration = Duration::from_secs(3);
 
 impl Transport {
-    /// `<scheme>://<registry>/v2/`. A registry tried over TLS first gets `https` until its
-    /// scheme is learned; [`send`](Self::send) corrects the URLs built before that.
+    /// `<scheme>://<registry>/v2/`. A registry of two schemes gets the one tried first until
+    /// its scheme is learned; [`send`](Self::send) corrects the URLs built before that.
     pub(crate) fn base_url(&self, registry: &str) -> Result<Url, Error> {
         let scheme = match self.config.scheme(registry) {
             Scheme::Https => "https",
             Scheme::Http => "http",
-            Scheme::HttpsThenHttp => lock(&self.schemes)
-                .get(&registry.to_ascii_lowercase())
-                .copied()
-                .unwrap_or("https"),
+            Scheme::HttpsThenHttp => self.learned(registry).unwrap_or("https"),
+            Scheme::HttpThenHttps => self.learned(registry).unwrap_or("http"),
         };
         let text = format!("{scheme}://{registry}/v2/");
         Url::parse(&text).map_err(|source| Error::Url { url: text, source })
     }
 
-    /// For a registry tried over TLS first, the scheme it speaks, learned once: `https` when
-    /// a `GET /v2/` over TLS gets an answer or fails after the server spoke TLS (a
-    /// certificate refused); else `http` when a plain `GET /v2/` gets a registry's answer
-    /// (a TLS server answers plain HTTP with a 400, or not at all); else `https`.
+    /// The scheme learned for `registry`, if any yet.
+    fn learned(&self, registry: &str) -> Option<&'static str> {
+        lock(&self.schemes)
+            .get(&registry.to_ascii_lowercase())
+            .copied()
+    }
+
+    /// For a registry of two schemes, the scheme it speaks, learned once.
+    ///
+    /// Tried over TLS first: `https` when a `GET /v2/` over TLS gets an answer or fails after
+    /// the server spoke TLS (a certificate refused); else `http` when a plain `GET /v2/` gets
+    /// a registry's answer (a TLS server answers plain HTTP with a 400, or not at all); else
+    /// `https`. Tried over plain HTTP first: `http` when a plain `GET /v2/` gets a
+    /// registry's answer, else `https`, whose failure, if it fails too, says more.
     pub(super) async fn learn_scheme(&self, registry: &str) -> Option<&'static str> {
-        if self.config.scheme(registry) != Scheme::HttpsThenHttp {
-            return None;
-        }
-        let key = registry.to_ascii_lowercase();
-        if let Some(known) = lock(&self.schemes).get(&key) {
+        let tls_first = match self.config.scheme(registry) {
+            Scheme::HttpsThenHttp => true,
+            Scheme::HttpThenHttps => false,
+            Scheme::Https | Scheme::Http => return None,
+        };
+        if let Some(known) = self.learned(registry) {
             return Some(known);
         }
         let _learning = self.learning_scheme.lock().await;
-        if let Some(known) = lock(&self.schemes).get(&key) {
+        if let Some(known) = self.learned(registry) {
             return Some(known);
         }
-        let http = self.http_for_authority(registry);
-        let over_tls = http.get(format!("https://{registry}/v2/")).send();
-        let scheme = match tokio::time::timeout(TLS_PROBE_TIMEOUT, over_tls).await {
+        let scheme = match tls_first {
+            true => self.tls_then_plain(registry).await,
+            false => match self.plain_answers(registry).await {
+                true => "http",
+                false => "https",
+            },
+        };
+        lock(&self.schemes).insert(registry.to_ascii_lowercase(), scheme);
+        Some(scheme)
+    }
+
+    async fn tls_then_plain(&self, registry: &str) -> &'static str {
+        let over_tls = self
+            .http_for_authority(registry)
+            .get(format!("https://{registry}/v2/"))
+            .send();
+        match tokio::time::timeout(PROBE_TIMEOUT, over_tls).await {
             Ok(Ok(_)) => "https",
             Ok(Err(error)) if tls_was_spoken(&error) => "https",
-            tls_failure => match http.get(format!("http://{registry}/v2/")).send().await {
-                Ok(answer) if looks_like_a_registry(&answer) => {
+            tls_failure => match self.plain_answers(registry).await {
+                true => {
                     tracing::debug!(registry, ?tls_failure, "no TLS here, using plain HTTP");
                     "http"
                 }
                 // Neither works: keep TLS, whose failure says more.
-                _ => "https",
+                false => "https",
             },
-        };
-        lock(&self.schemes).insert(key, scheme);
-        Some(scheme)
+        }
+    }
+
+    /// True when a registry answers a plain-HTTP `GET /v2/` at `registry` in time.
+    async fn plain_answers(&self, registry: &str) -> bool {
+        let plain = self
+            .http_for_authority(registry)
+            .get(format!("http://{registry}/v2/"))
+            .send();
+        match tokio::time::timeout(PROBE_TIMEOUT, plain).await {
+            Ok(Ok(answer)) => looks_like_a_registry(&answer),
+            _ => false,
+        }
     }
 }
 

@@ -7,10 +7,12 @@
 //! the same code path serves every registry's roots and identity.
 //!
 //! Server certificates are checked by the platform verifier (the operating system's trust
-//! store; on Linux the system CA bundle, which `SSL_CERT_FILE` and `SSL_CERT_DIR` override)
-//! with any extra roots added, or, with
-//! [`ClientConfigBuilder::only_configured_roots`](crate::ClientConfigBuilder::only_configured_roots),
+//! store; on Linux the system CA bundle, which `SSL_CERT_FILE` and `SSL_CERT_DIR` override,
+//! read at the first TLS handshake, not when the client is built) with any extra roots added,
+//! or, with [`ClientConfigBuilder::only_configured_roots`](crate::ClientConfigBuilder::only_configured_roots),
 //! by webpki against the configured roots alone.
+
+mod platform_roots;
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -243,11 +245,8 @@ impl TlsProfile {
                 .map_err(|error| TlsError::Rustls(rustls::Error::General(error.to_string())))?
         } else {
             Arc::new(
-                rustls_platform_verifier::Verifier::new_with_extra_roots(
-                    self.roots.certificates.iter().cloned(),
-                    provider,
-                )
-                .map_err(TlsError::Rustls)?,
+                platform_roots::PlatformRoots::new(self.roots.certificates.clone(), provider)
+                    .map_err(TlsError::Rustls)?,
             )
         };
         let builder = builder
