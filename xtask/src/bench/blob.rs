@@ -2,9 +2,9 @@
 //! RSS in each phase.
 //!
 //! The push is the usual client sequence (POST, one streamed PATCH, PUT with the digest), its
-//! bytes generated and hashed as they leave. The blob is then pulled twice, discarding the bytes:
-//! once with the client only counting them, which measures the server, and once verifying size
-//! and digest on the fly. On two shared cores the client's SHA-256 alone (about 1.4 GiB/s)
+//! bytes generated and hashed as they leave. The blob is then pulled twice: once by a client
+//! that has the kernel discard the body uncopied ([`drain`]), which measures the server, and once
+//! verifying size and digest on the fly. On two shared cores the client's SHA-256 alone (about 1.4 GiB/s)
 //! caps the second pull below what either server can send, so its row shows the rate a
 //! verifying client sees and is held to no goal. Neither side ever holds the blob in memory.
 
