@@ -5,7 +5,8 @@
 //! Why so bare: on two shared cores the client's cost per byte is taken from the server under
 //! test. reqwest hands every body chunk over as a new `Bytes` and capped every server near
 //! 2 GiB/s; a plain `read` into one reused buffer still copies each byte once from the kernel,
-//! which left the three servers within 10% of each other, so the row measured that copy.
+//! CPU the servers then lack (the three came out within 10% of each other with it; without it
+//! they spread further, distribution's copying path ahead on this machine's loopback).
 //! Linux's `recv(fd, buf, len, MSG_TRUNC)` on a TCP socket (tcp(7)) discards up to `len`
 //! received bytes without writing `buf`, so the client's cost is a syscall per batch, not a
 //! copy per byte. `Connection: close` lets the end of the stream confirm that nothing follows

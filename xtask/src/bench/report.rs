@@ -102,9 +102,9 @@ fn method() -> String {
            `Content-Length` body bytes with `recv(MSG_TRUNC)` (Linux TCP drops them without \
            copying), and checks the count and that the stream ends there. Why not an ordinary \
            client: on 2 shared cores every byte the client copies is CPU taken from the \
-           server, and when the client read the body into a buffer (one copy per byte, as curl \
-           does) the three servers came out within 10% of each other: the row measured the \
-           client. Nothing real pulls this way; the row isolates what each server costs.\n\
+           servers; this one takes as little as a client can. Nothing real pulls this way. On \
+           loopback the kernel's TCP path, which every server pays whether it sends with \
+           `sendfile` or copies, still sets most of the rate.\n\
          - Blob pull, client verifies the digest: a second GET with size and digest checked as \
            the bytes arrive (reqwest), which is what a verifying client sees: its SHA-256 \
            competes with the server for the 2 cores and caps all servers alike, so that row has \
