@@ -210,6 +210,29 @@ mod tests {
         httparse::Header { name, value }
     }
 
+    proptest::proptest! {
+        /// Any length, with any blanks around it, is read back; a number followed by anything
+        /// but digits and blanks is no length.
+        #[test]
+        fn any_length_is_read_and_anything_else_refused(
+            length: u64,
+            before in "[ \t]{0,3}",
+            after in "[ \t]{0,3}",
+            junk in "[^0-9\\s]{1,4}",
+        ) {
+            let exact = format!("{before}{length}{after}");
+            proptest::prop_assert_eq!(
+                content_length(&[header("Content-Length", exact.as_bytes())]),
+                Some(length)
+            );
+            let spoilt = format!("{before}{length}{junk}{after}");
+            proptest::prop_assert_eq!(
+                content_length(&[header("content-length", spoilt.as_bytes())]),
+                None
+            );
+        }
+    }
+
     #[test]
     fn content_length_is_one_number() {
         assert_eq!(
