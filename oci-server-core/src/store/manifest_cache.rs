@@ -92,6 +92,37 @@ mod tests {
         );
     }
 
+    /// Threads inserting and reading at once, past the budget: a read answers the exact
+    /// content of its digest or nothing, and the byte count stays the entries' sum.
+    #[test]
+    fn concurrent_inserts_and_reads_never_mix_contents_or_break_the_budget() {
+        let cache = ManifestCache::default();
+        std::thread::scope(|scope| {
+            for thread in 0..8usize {
+                let cache = &cache;
+                scope.spawn(move || {
+                    for round in 0..64usize {
+                        // Distinct lengths, so distinct contents and digests.
+                        let index = thread * 64 + round;
+                        let (digest, bytes) = content(BUDGET / 64 - index, index as u8);
+                        cache.insert(&digest, bytes.clone());
+                        let read = cache.get(&digest);
+                        assert!(read.is_none() || read == Some(bytes));
+                    }
+                });
+            }
+        });
+        let kept = cache.kept();
+        assert!(kept.bytes <= BUDGET, "{} bytes kept", kept.bytes);
+        assert_eq!(
+            kept.bytes,
+            kept.content.values().map(Bytes::len).sum::<usize>()
+        );
+        for (digest, bytes) in &kept.content {
+            assert_eq!(&Digest::compute(bytes), digest);
+        }
+    }
+
     #[test]
     fn content_over_the_largest_kept_is_not_kept() {
         let cache = ManifestCache::default();
