@@ -102,6 +102,7 @@ impl Registry {
 
     /// [`handle_probe`](Self::handle_probe)'s answer, or an empty 404 for any other path:
     /// what a listener that serves only the probes sends.
+    #[cfg(any(feature = "serve", feature = "axum"))]
     pub(crate) async fn probe_or_not_found(&self, path: &str) -> Response<ResponseBody> {
         match self.handle_probe(path).await {
             Some(answer) => answer,
