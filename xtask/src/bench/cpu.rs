@@ -18,6 +18,15 @@ pub fn cpu_seconds(pid: u32) -> Result<f64, BenchError> {
     Ok(ticks as f64 / TICKS_PER_SECOND)
 }
 
+/// User plus system CPU seconds the calling thread has used so far.
+pub fn thread_cpu_seconds() -> Result<f64, BenchError> {
+    let stat = std::fs::read_to_string("/proc/thread-self/stat")?;
+    let ticks = parse_cpu_ticks(&stat).ok_or(BenchError::NoCpuTime {
+        pid: std::process::id(),
+    })?;
+    Ok(ticks as f64 / TICKS_PER_SECOND)
+}
+
 /// CPU seconds per GiB for `seconds` spent moving `bytes`.
 pub fn seconds_per_gib(seconds: f64, bytes: u64) -> f64 {
     seconds / (bytes as f64 / BYTES_PER_GIB).max(f64::MIN_POSITIVE)

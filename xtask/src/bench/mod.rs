@@ -23,6 +23,7 @@ mod copy;
 mod cpu;
 mod drain;
 mod error;
+mod floor;
 mod generator;
 mod machine;
 mod manifest_load;
@@ -42,7 +43,7 @@ use crate::cargo::cargo_command;
 use crate::error::XtaskError;
 use error::BenchError;
 use peers::{Executables, PeerKind, RunningPeer};
-use report::{Report, ServerTable};
+use report::{FloorColumn, Report, ServerTable};
 use table::{Results, Side};
 
 const USAGE: &str = "\
@@ -53,7 +54,8 @@ usage: cargo xtask bench [--runs N] [--size-mib M] [--store-dir DIR]... [--only 
   --store-dir DIR  where the servers' temporary stores go (default: the system's temporary
                    folder); given more than once, the server benchmarks run on each and get
                    a table each (say /dev/shm, to see the servers without the disk)
-  --only NAME      run one benchmark: blob, manifest, chunked or copy; prints its table
+  --only NAME      run one benchmark: blob, manifest, chunked, copy or floor (a bare
+                   receiver's CPU per GiB, the floor under a push); prints its table
                    without touching xtask/BENCHMARKS.md. `--only scale` (listings, deletes
                    and GC at 100,000 tags; `--only scale --help` for its flags) and
                    `--only s3` (S3 requests per operation) write their own sections of it
@@ -70,14 +72,16 @@ enum Benchmark {
     Manifest,
     Chunked,
     Copy,
+    Floor,
 }
 
 impl Benchmark {
-    const ALL: [Benchmark; 4] = [
+    const ALL: [Benchmark; 5] = [
         Benchmark::Blob,
         Benchmark::Manifest,
         Benchmark::Chunked,
         Benchmark::Copy,
+        Benchmark::Floor,
     ];
 
     fn name(self) -> &'static str {
@@ -86,6 +90,7 @@ impl Benchmark {
             Benchmark::Manifest => "manifest",
             Benchmark::Chunked => "chunked",
             Benchmark::Copy => "copy",
+            Benchmark::Floor => "floor",
         }
     }
 }
@@ -237,7 +242,7 @@ fn run(options: &Options) -> Result<String, BenchError> {
     let server_benchmarks: Vec<Benchmark> = selected
         .iter()
         .copied()
-        .filter(|benchmark| *benchmark != Benchmark::Copy)
+        .filter(|benchmark| !matches!(benchmark, Benchmark::Copy | Benchmark::Floor))
         .collect();
     let executables = match server_benchmarks.is_empty() {
         true => None,
@@ -270,6 +275,10 @@ fn run(options: &Options) -> Result<String, BenchError> {
         }
         None => Vec::new(),
     };
+    let floors = match selected.contains(&Benchmark::Floor) {
+        true => measure_floors(options)?,
+        false => Vec::new(),
+    };
     let copy = selected.contains(&Benchmark::Copy).then(copy::run);
     let report = Report {
         command: options.command_line(),
@@ -286,9 +295,30 @@ fn run(options: &Options) -> Result<String, BenchError> {
             },
         ],
         servers,
+        floors,
         copy,
     };
     Ok(report.to_markdown())
+}
+
+/// The bare receiver's CPU per GiB of each step, one column per store folder.
+fn measure_floors(options: &Options) -> Result<Vec<FloorColumn>, BenchError> {
+    let bytes = options.size_mib * 1024 * 1024;
+    options
+        .store_dirs()
+        .into_iter()
+        .map(|store_dir| {
+            eprintln!("bench: the floor, files in {}", store_dir.display());
+            Ok(FloorColumn {
+                store: format!(
+                    "{} ({})",
+                    store_dir.display(),
+                    machine::filesystem_of(&store_dir)
+                ),
+                seconds_per_gib: floor::measure(&store_dir, bytes, options.runs)?,
+            })
+        })
+        .collect()
 }
 
 /// Every server benchmark, `options.runs` times, against a fresh server of each kind whose
@@ -327,7 +357,7 @@ async fn measure_servers(
                     }
                     Benchmark::Manifest => manifest_load::run(&peer).await?,
                     Benchmark::Chunked => chunked::run(&peer, seed).await?,
-                    Benchmark::Copy => Vec::new(),
+                    Benchmark::Copy | Benchmark::Floor => Vec::new(),
                 };
                 let side = match kind {
                     PeerKind::Ours => Side::Ours,

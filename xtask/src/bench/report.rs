@@ -1,6 +1,7 @@
 //! The whole `BENCHMARKS.md` document: context first, then the numbers, then how they were taken.
 
 use super::copy::CopyOutcome;
+use super::floor::Step;
 use super::machine::Machine;
 use super::manifest_load::{CONCURRENCY, REQUESTS};
 use super::table::Results;
@@ -12,6 +13,15 @@ pub struct ServerTable {
     pub store: String,
     /// The measurements.
     pub results: Results,
+}
+
+/// The bare receiver's costs with its files in one folder.
+#[derive(Debug)]
+pub struct FloorColumn {
+    /// Where the files were, and on what filesystem.
+    pub store: String,
+    /// CPU seconds per GiB of each of [`Step::ALL`], in that order.
+    pub seconds_per_gib: Vec<f64>,
 }
 
 /// Everything the document says.
@@ -31,6 +41,8 @@ pub struct Report {
     pub peer_versions: Vec<String>,
     /// The server benchmarks, one table per store folder; empty when none ran.
     pub servers: Vec<ServerTable>,
+    /// The floor under a push, one column per store folder; empty when it did not run.
+    pub floors: Vec<FloorColumn>,
     /// The copy benchmark, when it was asked for.
     pub copy: Option<CopyOutcome>,
 }
@@ -77,11 +89,44 @@ impl Report {
         if !self.servers.is_empty() {
             document.push_str(&method());
         }
+        if !self.floors.is_empty() {
+            document.push_str(&floor_table(&self.floors));
+        }
         if let Some(copy) = &self.copy {
             document.push_str(&copy.to_markdown());
         }
         document
     }
+}
+
+/// The floor's section: one row per step, one column per store folder.
+fn floor_table(columns: &[FloorColumn]) -> String {
+    let mut table = String::from(
+        "## The floor under a push: a bare receiver, no HTTP\n\n\
+         CPU seconds per GiB of one thread that receives a blob over loopback TCP in 256 KiB \
+         reads and does the row's work with it, files in the column's folder, one `fdatasync` \
+         at the end (`cargo xtask bench --only floor`). A server's push CPU per GiB above \
+         can be read against the last row: the difference is what the server adds.\n\n\
+         | step |",
+    );
+    for column in columns {
+        table.push_str(&format!(" {} |", column.store));
+    }
+    table.push_str("\n|---|");
+    table.push_str(&"---:|".repeat(columns.len()));
+    table.push('\n');
+    for (row, step) in Step::ALL.iter().enumerate() {
+        table.push_str(&format!("| {} |", step.label()));
+        for column in columns {
+            match column.seconds_per_gib.get(row) {
+                Some(seconds) => table.push_str(&format!(" {seconds:.2} |")),
+                None => table.push_str(" |"),
+            }
+        }
+        table.push('\n');
+    }
+    table.push('\n');
+    table
 }
 
 fn method() -> String {
@@ -142,6 +187,10 @@ mod tests {
                 store: "/dev/shm (tmpfs)".to_string(),
                 results: Results::default(),
             }],
+            floors: vec![FloorColumn {
+                store: "/tmp (ext4)".to_string(),
+                seconds_per_gib: vec![0.3, 0.9, 0.75, 1.35],
+            }],
             copy: Some(CopyOutcome::NoTable),
         };
         let document = report.to_markdown();
@@ -152,6 +201,8 @@ mod tests {
             "## Servers: oci-registry vs distribution, stores in /dev/shm (tmpfs)",
             "| benchmark | unit | oci-registry | distribution |",
             "## Copy (oci-copy vs regctl and skopeo)",
+            "| step | /tmp (ext4) |",
+            "| receive, SHA-256, write, fdatasync (the push floor) | 1.35 |",
         ] {
             assert!(
                 document.contains(expected),
