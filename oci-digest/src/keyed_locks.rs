@@ -173,12 +173,22 @@ struct User<K: Eq + Hash + Clone> {
 impl<K: Eq + Hash + Clone> User<K> {
     fn enter(shared: &Arc<Shared<K>>, key: &K) -> Self {
         let mut entries = shared.entries();
-        let entry = entries.entry(key.clone()).or_insert_with(|| Entry {
-            semaphore: Arc::new(Semaphore::new(shared.slots.get())),
-            users: 0,
-        });
-        entry.users += 1;
-        let semaphore = Arc::clone(&entry.semaphore);
+        // A key already in the map (the contended case) is not cloned for the map's sake.
+        let semaphore = match entries.get_mut(key) {
+            Some(entry) => {
+                entry.users += 1;
+                Arc::clone(&entry.semaphore)
+            }
+            None => {
+                let semaphore = Arc::new(Semaphore::new(shared.slots.get()));
+                let entry = Entry {
+                    semaphore: Arc::clone(&semaphore),
+                    users: 1,
+                };
+                entries.insert(key.clone(), entry);
+                semaphore
+            }
+        };
         drop(entries);
         User {
             shared: Arc::clone(shared),
