@@ -188,6 +188,8 @@ impl Drop for Server {
 
 /// Distribution's configuration for `backend`: quiet logs, deletes on, and on S3 the driver
 /// pointed at moto over plain HTTP with v4 signatures (redirects off, so pulls go through it).
+/// Its upload purger is off: it would otherwise wake within the first hour and walk every
+/// repository's `_uploads` folder, on its own schedule, into whatever is being measured.
 fn distribution_config(backend: Backend<'_>, dir: &Path, prefix: &str, port: u16) -> String {
     let storage = match backend {
         Backend::Fs(_) => format!(
@@ -208,6 +210,7 @@ fn distribution_config(backend: Backend<'_>, dir: &Path, prefix: &str, port: u16
         "version: 0.1\n\
          log:\n  level: warn\n  accesslog:\n    disabled: true\n\
          storage:\n{storage}  delete:\n    enabled: true\n\
+         \x20 maintenance:\n    uploadpurging:\n      enabled: false\n\
          http:\n  addr: 127.0.0.1:{port}\n"
     )
 }
@@ -221,6 +224,7 @@ mod tests {
         let config = distribution_config(Backend::Fs(Path::new("/x")), Path::new("/s"), "p", 5123);
         assert!(config.contains("  filesystem:\n    rootdirectory: /s/root\n"));
         assert!(config.contains("  delete:\n    enabled: true\n"));
+        assert!(config.contains("  maintenance:\n    uploadpurging:\n      enabled: false\n"));
         assert!(config.contains("addr: 127.0.0.1:5123\n"));
     }
 }

@@ -159,6 +159,16 @@ impl Moto {
             .collect())
     }
 
+    /// How many requests moto has answered `500 Internal Server Error` so far (its own
+    /// failures, such as a listing that races a delete).
+    pub fn internal_errors(&self) -> Result<u64, BenchError> {
+        let lines = self.lines()?;
+        Ok(lines
+            .iter()
+            .filter(|line| status_of(line) == Some(500))
+            .count() as u64)
+    }
+
     fn lines(&self) -> Result<Vec<String>, BenchError> {
         Ok(BufReader::new(File::open(&self.log)?)
             .lines()
@@ -181,6 +191,16 @@ fn request_of(line: &str) -> Option<String> {
     request.contains(" /").then(|| request.to_string())
 }
 
+/// The status code of an access-log line (the number after the quoted request).
+fn status_of(line: &str) -> Option<u16> {
+    line.split('"')
+        .nth(2)?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -195,5 +215,13 @@ mod tests {
             Some("GET /b?list-type=2")
         );
         assert_eq!(request_of(" * Running on http://127.0.0.1:5999"), None);
+    }
+
+    #[test]
+    fn reads_statuses_from_access_log_lines() {
+        let line = r#"127.0.0.1 - - [05/Dec/2026 13:12:58] "GET /b?prefix=x HTTP/1.1" 500 -"#;
+        assert_eq!(status_of(line), Some(500));
+        assert_eq!(status_of(r#"x "HEAD /b/k HTTP/1.1" 404 -"#), Some(404));
+        assert_eq!(status_of("KeyError: 'x'"), None);
     }
 }

@@ -8,6 +8,7 @@
 
 mod content;
 mod populate;
+mod retry;
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use reqwest::StatusCode;
 pub use self::content::{MANIFEST_TYPE, config, layer, manifest};
 pub use self::populate::mount;
 use self::populate::{Sizes, TAGS_REPO, populate, repo_name, tag_name};
+use self::retry::Retries;
 use super::api::{Api, send};
 use super::backends::{Backend, Server};
 use super::error::BenchError;
@@ -119,6 +121,10 @@ impl Options {
 struct Measured {
     populate: Duration,
     requests: u64,
+    /// Fill steps sent again after a 500 (see [`Retries`]).
+    retried: u64,
+    /// Requests moto answered 500 during the fill (on S3).
+    store_errors: Option<u64>,
     tag_page: Page,
     catalog_page: Page,
     delete: Duration,
@@ -140,18 +146,20 @@ struct Page {
 pub async fn run(options: &Options, ours: &Path) -> Result<String, BenchError> {
     let mut columns = Vec::new();
     for backend in &options.backends {
-        let moto = match backend.as_str() {
-            "s3" => Some(Moto::start().await?),
-            _ => None,
-        };
-        let backend = match &moto {
-            Some(moto) => Backend::S3(moto),
-            None => Backend::Fs(&options.store_dir),
-        };
         for kind in [PeerKind::Ours, PeerKind::Distribution] {
+            // A moto of its own for each server: moto scans its whole bucket for every
+            // listing, so a server sharing it would pay for the other's keys.
+            let moto = match backend.as_str() {
+                "s3" => Some(Moto::start().await?),
+                _ => None,
+            };
+            let backend = match &moto {
+                Some(moto) => Backend::S3(moto),
+                None => Backend::Fs(&options.store_dir),
+            };
             eprintln!("bench scale: {} on {}", kind.name(), backend.name());
             let server = Server::start(kind, ours, backend, "scale").await?;
-            let measured = measure(&server, options.sizes).await?;
+            let measured = measure(&server, moto.as_ref(), options.sizes).await?;
             // Also as it comes, so a run stopped later still tells what it measured.
             eprintln!(
                 "bench scale: {} on {}: {measured:?}",
@@ -164,11 +172,21 @@ pub async fn run(options: &Options, ours: &Path) -> Result<String, BenchError> {
     Ok(table(options, &columns))
 }
 
-async fn measure(server: &Server, sizes: Sizes) -> Result<Measured, BenchError> {
+async fn measure(
+    server: &Server,
+    moto: Option<&Moto>,
+    sizes: Sizes,
+) -> Result<Measured, BenchError> {
     let api = Api::new(server.url())?;
+    let retries = Retries::default();
+    let errors_before = moto.map(Moto::internal_errors).transpose()?;
     let started = Instant::now();
-    let requests = populate(&api, sizes).await?;
+    let requests = populate(&api, sizes, &retries).await?;
     let populate = started.elapsed();
+    let store_errors = match (moto, errors_before) {
+        (Some(moto), Some(before)) => Some(moto.internal_errors()?.saturating_sub(before)),
+        _ => None,
+    };
     let tags_url = page_url(
         &api,
         &format!("{TAGS_REPO}/tags/list"),
@@ -220,6 +238,8 @@ async fn measure(server: &Server, sizes: Sizes) -> Result<Measured, BenchError> 
     Ok(Measured {
         populate,
         requests,
+        retried: retries.count(),
+        store_errors,
         tag_page,
         catalog_page,
         delete,
@@ -287,7 +307,9 @@ fn table(options: &Options, columns: &[(String, Measured)]) -> String {
     let mut out = format!(
         "## Scale: {} tags in one repository, {} repositories, {} blobs\n\n\
          Produced by `{}` (load average at the end: {}). Every server was filled over HTTP \
-         with the same data; pages are medians of {PAGE_SAMPLES} requests with `n=100` from \
+         (on S3, each with a moto of its own) with the same data, {} requests in flight (a step answered 500 was sent again, and \
+         counted in brackets, beside the requests moto itself failed with a 500; the rate \
+         counts the fill's own requests only); pages are medians of {PAGE_SAMPLES} requests with `n=100` from \
          the middle (and, in brackets, the first of them); the DELETE removes a manifest that {} tags name; the sweep is each \
          server's own offline collector (`oci-registry gc`, `docker-registry \
          garbage-collect`) on the filled store, nothing to remove.\n\n| what |",
@@ -296,6 +318,7 @@ fn table(options: &Options, columns: &[(String, Measured)]) -> String {
         s.blobs,
         options.command_line(),
         super::machine::load_average(),
+        populate::PARALLEL,
         s.per_manifest.min(s.tags),
     );
     for (name, _) in columns {
@@ -316,10 +339,18 @@ fn table(options: &Options, columns: &[(String, Measured)]) -> String {
     }
     let rows: [(&str, &Cell); 5] = [
         ("fill over HTTP (requests/s)", &|m| {
-            format!(
-                "{:.0}",
-                m.requests as f64 / m.populate.as_secs_f64().max(1e-9)
-            )
+            let rate = m.requests as f64 / m.populate.as_secs_f64().max(1e-9);
+            let mut notes = Vec::new();
+            if let Some(n) = m.store_errors.filter(|n| *n > 0) {
+                notes.push(format!("moto answered 500 to {n} requests"));
+            }
+            if m.retried > 0 {
+                notes.push(format!("{} steps sent again after a 500", m.retried));
+            }
+            match notes.is_empty() {
+                true => format!("{rate:.0}"),
+                false => format!("{rate:.0} ({})", notes.join("; ")),
+            }
         }),
         ("one page of tags", &|m| page(m.tag_page)),
         ("one page of the catalog", &|m| page(m.catalog_page)),

@@ -6,6 +6,8 @@
 //! - `scale/r<i>`: `repos` repositories of one manifest each (its blobs mounted);
 //! - `scale/blobs`: `blobs` distinct small blobs, named by manifests of 100 layers each so a
 //!   collector keeps them all.
+//!
+//! A step answered 500 is sent again (see [`Retries`]).
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt, stream};
@@ -13,11 +15,12 @@ use oci_digest::Digest;
 use reqwest::StatusCode;
 
 use super::content::{self, MANIFEST_TYPE};
+use super::retry::Retries;
 use crate::bench::api::{Api, send};
 use crate::bench::error::BenchError;
 
 /// Requests in flight at once.
-const PARALLEL: usize = 32;
+pub const PARALLEL: usize = 32;
 /// Layers per manifest in `scale/blobs`.
 const LAYERS_PER_MANIFEST: u64 = 100;
 /// The repository with many tags.
@@ -56,17 +59,21 @@ fn tagged_manifest(variant: u64) -> Bytes {
     content::manifest(&[(Digest::compute(&layer), layer.len())], variant)
 }
 
-/// Fills the registry at `api`; returns the number of requests sent.
-pub async fn populate(api: &Api, sizes: Sizes) -> Result<u64, BenchError> {
+/// Fills the registry at `api`, counting the steps sent again into `retries`; returns the
+/// number of requests the fill needs (those sent again not included).
+pub async fn populate(api: &Api, sizes: Sizes, retries: &Retries) -> Result<u64, BenchError> {
     let mut requests = 0;
     for blob in [content::config(), content::small_layer(0)] {
-        api.push_small_blob(TAGS_REPO, blob).await?;
-        requests += 2;
+        requests += retries
+            .run(|| push_in_three_steps(api, TAGS_REPO, blob.clone()))
+            .await?;
     }
     let per_manifest = sizes.per_manifest.max(1);
     requests += in_parallel(0..sizes.tags, |i| async move {
         let manifest = tagged_manifest(i / per_manifest);
-        api.put_manifest(TAGS_REPO, &tag_name(i), MANIFEST_TYPE, manifest)
+        let tag = tag_name(i);
+        retries
+            .run(|| api.put_manifest(TAGS_REPO, &tag, MANIFEST_TYPE, manifest.clone()))
             .await
             .map(|()| 1)
     })
@@ -74,24 +81,27 @@ pub async fn populate(api: &Api, sizes: Sizes) -> Result<u64, BenchError> {
     requests += in_parallel(0..sizes.repos, |i| async move {
         let repo = repo_name(i);
         for blob in [content::config(), content::small_layer(0)] {
-            mount(api, &repo, &Digest::compute(&blob), TAGS_REPO).await?;
+            let digest = Digest::compute(&blob);
+            retries
+                .run(|| mount(api, &repo, &digest, TAGS_REPO))
+                .await?;
         }
-        api.put_manifest(&repo, "latest", MANIFEST_TYPE, first_tagged_manifest())
+        retries
+            .run(|| api.put_manifest(&repo, "latest", MANIFEST_TYPE, first_tagged_manifest()))
             .await
             .map(|()| 3)
     })
     .await?;
     requests += in_parallel(0..sizes.blobs, |i| async move {
-        push_in_three_steps(api, "scale/blobs", content::small_layer(i + 1)).await
+        retries
+            .run(|| push_in_three_steps(api, "scale/blobs", content::small_layer(i + 1)))
+            .await
     })
     .await?;
-    mount(
-        api,
-        "scale/blobs",
-        &Digest::compute(&content::config()),
-        TAGS_REPO,
-    )
-    .await?;
+    let config = Digest::compute(&content::config());
+    retries
+        .run(|| mount(api, "scale/blobs", &config, TAGS_REPO))
+        .await?;
     requests += 1;
     let groups = sizes.blobs.div_ceil(LAYERS_PER_MANIFEST);
     requests += in_parallel(0..groups, |group| async move {
@@ -103,7 +113,9 @@ pub async fn populate(api: &Api, sizes: Sizes) -> Result<u64, BenchError> {
             })
             .collect();
         let manifest = content::manifest(&layers, group);
-        api.put_manifest("scale/blobs", &format!("g{group}"), MANIFEST_TYPE, manifest)
+        let tag = format!("g{group}");
+        retries
+            .run(|| api.put_manifest("scale/blobs", &tag, MANIFEST_TYPE, manifest.clone()))
             .await
             .map(|()| 1)
     })
