@@ -61,7 +61,7 @@ impl FileQueue {
         &self,
         want: usize,
         send: impl FnOnce(&File, &mut u64, usize) -> std::io::Result<usize>,
-    ) -> std::io::Result<usize> {
+    ) -> std::io::Result<Sent> {
         let mut queue = self.lock();
         let head = queue.front_mut().ok_or_else(|| {
             std::io::Error::other("a zero-copy body chunk arrived with no file queued for it")
@@ -73,10 +73,14 @@ impl FileQueue {
             return Err(std::io::ErrorKind::UnexpectedEof.into());
         }
         head.remaining -= sent as u64;
-        if head.remaining == 0 {
+        let file_done = head.remaining == 0;
+        if file_done {
             queue.pop_front();
         }
-        Ok(sent)
+        Ok(Sent {
+            count: sent,
+            file_done,
+        })
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<FileSlice>> {
@@ -86,6 +90,16 @@ impl FileQueue {
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
+}
+
+/// What one [`FileQueue::send_from_head`] did.
+#[cfg(feature = "serve")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Sent {
+    /// How many bytes of the head file went out.
+    pub count: usize,
+    /// Whether they were its last, so the file left the queue.
+    pub file_done: bool,
 }
 
 /// Whether `chunk` lies inside the stand-in region (so its bytes are to come from a file).
@@ -177,13 +191,18 @@ mod tests {
                 Ok(2)
             })
             .unwrap();
-        assert_eq!((sent, seen), (2, vec![(4, 6)]));
-        queue
+        let not_done = Sent {
+            count: 2,
+            file_done: false,
+        };
+        assert_eq!((sent, seen), (not_done, vec![(4, 6)]));
+        let last = queue
             .send_from_head(4, |_, offset, count| {
                 assert_eq!((*offset, count), (6, 4));
                 Ok(4)
             })
             .unwrap();
+        assert!(last.file_done);
         assert!(queue.lock().is_empty());
         let empty = queue.send_from_head(1, |_, _, _| Ok(1));
         assert!(empty.is_err(), "stand-ins without a file are an error");

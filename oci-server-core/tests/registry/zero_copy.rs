@@ -136,3 +136,95 @@ async fn http2_on_the_plain_port_gets_the_same_bytes() {
         .to_bytes();
     assert!(body == data, "HTTP/2 blob differs");
 }
+
+/// Reads one answer from `stream`: its head (lower-cased) and the `Content-Length` bytes after
+/// it, unless `has_body` is false (a `HEAD`).
+async fn read_answer(stream: &mut TcpStream, has_body: bool) -> (String, Vec<u8>) {
+    let mut head = Vec::new();
+    let mut byte = [0u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        stream.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&head).to_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|line| line.strip_prefix("content-length: "))
+        .expect("a Content-Length")
+        .trim()
+        .parse()
+        .unwrap();
+    let mut body = vec![0u8; if has_body { length } else { 0 }];
+    stream.read_exact(&mut body).await.unwrap();
+    (head, body)
+}
+
+#[tokio::test]
+async fn a_keep_alive_connection_answers_again_after_a_zero_copy_body() {
+    let server = TestRegistry::start().await;
+    let data = noise(LEN, 5);
+    let digest = server.push_blob("zc/again", &data).await;
+    let host = server.base.trim_start_matches("http://").to_string();
+    let mut stream = TcpStream::connect(&host).await.unwrap();
+    let path = format!("/v2/zc/again/blobs/{digest}");
+    let (start, end) = (7, 2 * 1024 * 1024 + 11);
+
+    // Each request is sent only once the previous answer has arrived whole.
+    for (method, range, has_body) in [
+        ("GET", None, true),
+        ("GET", Some((start, end)), true),
+        ("HEAD", None, false),
+        ("GET", None, true),
+    ] {
+        let range = range.map_or(String::new(), |(s, e)| format!("Range: bytes={s}-{e}\r\n"));
+        let request = format!("{method} {path} HTTP/1.1\r\nHost: {host}\r\n{range}\r\n");
+        stream.write_all(request.as_bytes()).await.unwrap();
+        let (head, body) = tokio::time::timeout(SAFETY_NET, read_answer(&mut stream, has_body))
+            .await
+            .unwrap();
+        match (method, range.is_empty()) {
+            ("GET", true) => assert!(body == data, "{head}"),
+            ("GET", false) => assert!(body == data[start..=end], "{head}"),
+            _ => assert!(
+                head.contains(&format!("content-length: {LEN}\r\n")),
+                "{head}"
+            ),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_holds_up_no_other() {
+    let server = TestRegistry::start().await;
+    // Far more than a socket's send and receive buffers hold before the reader reads.
+    let data = noise(48 * 1024 * 1024, 6);
+    let digest = server.push_blob("zc/stall", &data).await;
+    let host = server.base.trim_start_matches("http://").to_string();
+    let url = server.url(&format!("/v2/zc/stall/blobs/{digest}"));
+
+    let mut stalled = TcpStream::connect(&host).await.unwrap();
+    let request = format!("GET /v2/zc/stall/blobs/{digest} HTTP/1.1\r\nHost: {host}\r\n\r\n");
+    stalled.write_all(request.as_bytes()).await.unwrap();
+    let mut first = [0u8; 12];
+    stalled.read_exact(&mut first).await.unwrap();
+    assert_eq!(&first, b"HTTP/1.1 200");
+
+    // The stalled answer's sender waits on its own socket; this one is served meanwhile.
+    let whole = tokio::time::timeout(SAFETY_NET, async {
+        server
+            .http
+            .get(&url)
+            .send()
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(whole == data, "the other client's blob differs");
+    drop(stalled);
+    let again = server.http.head(&url).send().await.unwrap();
+    assert_eq!(again.status(), StatusCode::OK);
+}
