@@ -209,7 +209,10 @@ async fn uploads(store: &Store, options: &GcOptions, report: &mut GcReport) -> R
 /// Whether every trace of activity of an upload session is past the grace period.
 async fn upload_is_old(store: &Store, id: &UploadId, options: &GcOptions) -> Result<bool, Error> {
     let storage = store.storage();
-    let written = match storage.meta_modified(&Key::upload_state(id)).await? {
+    // The progress record is rewritten after every chunk, the state only at checkpoints.
+    let progressed = storage.meta_modified(&Key::upload_progress(id)).await?;
+    let stated = storage.meta_modified(&Key::upload_state(id)).await?;
+    let written = match stated.max(progressed) {
         Some(modified) => Some(modified),
         // No state: the process died between creating the session and saving its state,
         // so the session can only be aged by its creation.

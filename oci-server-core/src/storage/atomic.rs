@@ -66,6 +66,23 @@ pub fn write_atomic(tmp_dir: &Path, target: &Path, content: &[u8]) -> io::Result
     StagedFile::write(tmp_dir, content)?.publish(target)
 }
 
+/// Replaces `target` with `content` atomically for readers (a staged file renamed over it)
+/// but not durably: no fsync, so a machine crash may leave the old file, the new one, or an
+/// empty one. For records that have a durable fallback.
+pub(crate) fn replace_unsynced(tmp_dir: &Path, target: &Path, content: &[u8]) -> io::Result<()> {
+    let staged = tmp_dir.join(format!("{:032x}", rand::random::<u128>()));
+    let written = OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&staged)
+        .and_then(|mut file| file.write_all(content))
+        .and_then(|()| fs::rename(&staged, target));
+    if written.is_err() {
+        let _ = fs::remove_file(&staged);
+    }
+    written
+}
+
 /// Removes everything in `dir` (temporary leftovers of a crash: staged files, and the
 /// folders of upload sessions that were being committed); returns how many entries.
 pub fn sweep_dir(dir: &Path) -> io::Result<usize> {

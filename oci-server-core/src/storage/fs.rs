@@ -3,7 +3,7 @@
 //! ```text
 //! <root>/blobs/<alg>/<first 2 chars>/<encoded>   content-addressed blobs
 //! <root>/repositories/...                          metadata objects (see `Key`)
-//! <root>/uploads/<id>/{data,state}                 upload sessions
+//! <root>/uploads/<id>/{data,state,progress}        upload sessions
 //! <root>/gc/...                                    garbage collection's liveness marks and
 //!                                                  claims (see `Key`)
 //! <root>/tmp/                                      staging area for atomic writes, and
@@ -26,7 +26,7 @@ use bytes::Bytes;
 use oci_digest::Digest;
 
 use super::{
-    BlobInfo, Key, Storage, StorageFuture,
+    BlobInfo, Durability, Key, Storage, StorageFuture,
     atomic::{self, remove_durable, write_atomic},
     fs_found::found,
     fs_gc,
@@ -43,6 +43,9 @@ pub struct FsStorage {
     /// Sorted listings of large folders, revalidated on every read (see
     /// `fs_listing_cache`).
     listings: Arc<ListingCache>,
+    /// The machine's boot id, the epoch of writes not yet durable (see
+    /// [`Storage::volatile_epoch`]).
+    boot: Option<Arc<str>>,
 }
 
 impl FsStorage {
@@ -70,6 +73,7 @@ impl FsStorage {
         let storage = Self {
             root: root.into(),
             listings: Arc::default(),
+            boot: fs_upload::boot_id(),
         };
         let this = storage.clone();
         blocking(move || {
@@ -224,8 +228,19 @@ impl Storage for FsStorage {
         id: &'a UploadId,
         offset: u64,
         data: ByteStream<'a>,
+        durability: Durability,
     ) -> StorageFuture<'a, u64> {
-        Box::pin(async move { fs_upload::write(self.upload_dir(id)?, id, offset, data).await })
+        Box::pin(async move {
+            fs_upload::write(self.upload_dir(id)?, id, offset, data, durability).await
+        })
+    }
+
+    fn upload_sync<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
+        Box::pin(async move { fs_upload::sync(self.upload_dir(id)?, id).await })
+    }
+
+    fn volatile_epoch(&self) -> Option<&str> {
+        self.boot.as_deref()
     }
 
     fn upload_read<'a>(
@@ -296,6 +311,18 @@ impl Storage for FsStorage {
         })
     }
 
+    fn meta_put_volatile<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
+        Box::pin(async move {
+            let target = self.key_path(key)?;
+            let tmp = self.tmp_dir();
+            blocking(move || {
+                atomic::replace_unsynced(&tmp, &target, &value)
+                    .map_err(|e| StorageError::io("write", target, e))
+            })
+            .await
+        })
+    }
+
     fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool> {
         Box::pin(async move {
             let path = self.key_path(key)?;
@@ -308,13 +335,16 @@ impl Storage for FsStorage {
         Box::pin(async move {
             let target = self.key_path(key)?;
             blocking(move || {
-                // Empty, so complete as soon as it exists: no staging, no fsync.
-                let created = match target.parent() {
-                    Some(parent) => std::fs::create_dir_all(parent),
-                    None => Ok(()),
-                };
-                created
-                    .and_then(|()| std::fs::File::create(&target).map(drop))
+                // Empty, so complete as soon as it exists: no staging, no fsync. Its folder
+                // is there for all but the first mark of a kind: created only when missing.
+                let create = || std::fs::File::create(&target).map(drop);
+                create()
+                    .or_else(|e| match target.parent() {
+                        Some(parent) if e.kind() == io::ErrorKind::NotFound => {
+                            std::fs::create_dir_all(parent).and_then(|()| create())
+                        }
+                        _ => Err(e),
+                    })
                     .map_err(|e| StorageError::io("write marker", target, e))
             })
             .await

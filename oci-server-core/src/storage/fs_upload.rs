@@ -1,5 +1,7 @@
 //! Upload session data on the filesystem: `uploads/<id>/data`, written at an offset, fsynced
-//! before the session state may claim it, and renamed into the blob store on commit.
+//! before the session's durable state may claim it (its progress record, stamped with the
+//! boot id, may claim it earlier: see `store::upload_record`), and renamed into the blob
+//! store on commit.
 
 use std::{
     fs,
@@ -8,12 +10,22 @@ use std::{
 };
 
 use super::{
+    Durability,
     atomic::{self, StagedFile},
     fs::blocking,
     fs_found::found,
     fs_write::{self, WriteFailure},
 };
 use crate::{body::ByteStream, error::StorageError, names::UploadId};
+
+/// The machine's boot id: writes in the kernel's page cache are seen by every process until
+/// the machine stops, and a machine that boots again gets a new id. `None` where the kernel
+/// does not tell it.
+pub(super) fn boot_id() -> Option<std::sync::Arc<str>> {
+    let id = fs::read_to_string("/proc/sys/kernel/random/boot_id").ok()?;
+    let id = id.trim();
+    (!id.is_empty()).then(|| id.into())
+}
 
 pub(super) fn data_path(dir: &Path) -> PathBuf {
     dir.join("data")
@@ -36,18 +48,13 @@ pub(super) async fn write(
     id: &UploadId,
     offset: u64,
     data: ByteStream<'_>,
+    durability: Durability,
 ) -> Result<u64, StorageError> {
     let path = data_path(&dir);
     let opened = path.clone();
     let missing = id.to_string();
     let file = blocking(move || {
-        let mut file = match fs::OpenOptions::new().write(true).open(&opened) {
-            Ok(file) => file,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {
-                return Err(StorageError::UploadMissing { id: missing });
-            }
-            Err(e) => return Err(StorageError::io("open", opened, e)),
-        };
+        let mut file = open_data(&opened, missing)?;
         // Bytes past `offset` belong to a chunk that never completed: drop them.
         file.set_len(offset)
             .map_err(|e| StorageError::io("truncate", &opened, e))?;
@@ -56,12 +63,33 @@ pub(super) async fn write(
         Ok(file)
     })
     .await?;
-    fs_write::write_stream(file, &path, data)
+    fs_write::write_stream(file, &path, data, durability)
         .await
         .map_err(|failure| match failure {
             WriteFailure::Source(e) => StorageError::Source(e),
             WriteFailure::Storage(e) => e,
         })
+}
+
+/// Makes the session's data durable.
+pub(super) async fn sync(dir: PathBuf, id: &UploadId) -> Result<(), StorageError> {
+    let path = data_path(&dir);
+    let missing = id.to_string();
+    blocking(move || {
+        open_data(&path, missing)?
+            .sync_data()
+            .map_err(|e| StorageError::io("fsync", path, e))
+    })
+    .await
+}
+
+/// Opens the session's data for writing; a missing file is a missing session.
+fn open_data(path: &Path, id: String) -> Result<fs::File, StorageError> {
+    match fs::OpenOptions::new().write(true).open(path) {
+        Ok(file) => Ok(file),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Err(StorageError::UploadMissing { id }),
+        Err(e) => Err(StorageError::io("open", path, e)),
+    }
 }
 
 pub(super) async fn commit(
@@ -75,13 +103,7 @@ pub(super) async fn commit(
         let dir = end_session(&dir, &tmp, &id)?;
         let data = data_path(&dir);
         if !target.exists() {
-            let file = fs::OpenOptions::new()
-                .write(true)
-                .open(&data)
-                .map_err(|e| match e.kind() {
-                    io::ErrorKind::NotFound => StorageError::UploadMissing { id: id.to_string() },
-                    _ => StorageError::io("open", &data, e),
-                })?;
+            let file = open_data(&data, id.to_string())?;
             let len = file
                 .metadata()
                 .map_err(|e| StorageError::io("stat", &data, e))?

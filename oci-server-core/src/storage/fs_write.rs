@@ -12,7 +12,7 @@
 //! write, not for every write.
 //!
 //! Every [`FLUSH_EVERY`] bytes an `fdatasync` starts on the blocking pool, so the final one
-//! finds little left to write.
+//! (when the caller asks for [`Durability::Now`]) finds little left to write.
 
 use std::{
     fs::File,
@@ -26,6 +26,7 @@ use bytes::Bytes;
 use futures_util::StreamExt;
 use tokio::task::JoinHandle;
 
+use super::Durability;
 use crate::{body::ByteStream, error::StorageError};
 
 /// A write on the receiving task that took longer than this waited for the disk: the next
@@ -47,16 +48,17 @@ pub(super) enum WriteFailure {
     Storage(StorageError),
 }
 
-/// Writes all of `data` to `file` from its current position and makes it durable; returns
-/// the number of bytes written. On every outcome, no write to the file is still in flight when
+/// Writes all of `data` to `file` from its current position and makes it durable when
+/// `durability` says now; returns the number of bytes written. On every outcome, no write to the file is still in flight when
 /// it returns (a late write could otherwise land after the next request has truncated the
 /// file, or committed it as a blob).
 pub(super) async fn write_stream(
     file: File,
     path: &Path,
     data: ByteStream<'_>,
+    durability: Durability,
 ) -> Result<u64, WriteFailure> {
-    write_stream_with(file, path, data, STALL).await
+    write_stream_with(file, path, data, durability, STALL).await
 }
 
 /// [`write_stream`] with the stall limit given.
@@ -64,6 +66,7 @@ async fn write_stream_with(
     file: File,
     path: &Path,
     mut data: ByteStream<'_>,
+    durability: Durability,
     stall: Duration,
 ) -> Result<u64, WriteFailure> {
     let mut writer = Writer {
@@ -90,7 +93,10 @@ async fn write_stream_with(
         }
         writer.maybe_flush(written);
     }
-    writer.finish().await.map_err(WriteFailure::Storage)?;
+    writer.settle().await;
+    if durability == Durability::Now {
+        writer.sync().await.map_err(WriteFailure::Storage)?;
+    }
     Ok(written)
 }
 
@@ -149,9 +155,8 @@ impl Writer {
         }
     }
 
-    /// Waits for the flush in flight, then makes the file durable.
-    async fn finish(mut self) -> Result<(), StorageError> {
-        self.settle().await;
+    /// Makes the file durable (once no flush is in flight).
+    async fn sync(self) -> Result<(), StorageError> {
         let file = self.file;
         let path = self.path;
         tokio::task::spawn_blocking(move || file.sync_data())
@@ -199,7 +204,8 @@ mod tests {
         let mut file = tempfile::tempfile().unwrap();
         file.write_all(b"head").unwrap();
         let data = stream_of(parts.iter().map(|p| Ok(Bytes::from(p.clone()))).collect());
-        let written = write_stream_with(file.try_clone().unwrap(), Path::new("t"), data, stall);
+        let file_copy = file.try_clone().unwrap();
+        let written = write_stream_with(file_copy, Path::new("t"), data, Durability::Now, stall);
         let Ok(written) = written.await else {
             panic!("the write failed");
         };
@@ -231,7 +237,8 @@ mod tests {
             Err(io::Error::other("client went away")),
             Ok(Bytes::from_static(b"never")),
         ]);
-        let failed = write_stream(file.try_clone().unwrap(), Path::new("t"), data).await;
+        let file_copy = file.try_clone().unwrap();
+        let failed = write_stream(file_copy, Path::new("t"), data, Durability::Now).await;
         assert!(matches!(failed, Err(WriteFailure::Source(_))));
         let expected: Vec<u8> = [vec![7u8; 300 << 10], b"tail".to_vec()].concat();
         assert!(
@@ -247,7 +254,7 @@ mod tests {
         std::fs::write(&path, b"").unwrap();
         let read_only = File::open(&path).unwrap();
         let data = stream_of(vec![Ok(Bytes::from_static(b"bytes"))]);
-        let failed = write_stream(read_only, &path, data).await;
+        let failed = write_stream(read_only, &path, data, Durability::Deferred).await;
         let Err(WriteFailure::Storage(error)) = failed else {
             panic!("writing a read-only file did not fail as storage");
         };

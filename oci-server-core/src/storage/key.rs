@@ -156,6 +156,12 @@ impl Key {
         Self::new(["uploads", id.as_str(), "state"])
     }
 
+    /// The progress record of an upload session, written after every chunk without waiting
+    /// for the disk (removed with the session's data; see `store::upload_record`).
+    pub fn upload_progress(id: &UploadId) -> Self {
+        Self::new(["uploads", id.as_str(), "progress"])
+    }
+
     /// The liveness mark of a blob: its time is when the registry last acknowledged it.
     pub fn live_blob(digest: &Digest) -> Self {
         Self::new([

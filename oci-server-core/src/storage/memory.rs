@@ -11,7 +11,7 @@ use bytes::{Bytes, BytesMut};
 use futures_util::StreamExt;
 use oci_digest::Digest;
 
-use super::{BlobInfo, Key, Storage, StorageFuture};
+use super::{BlobInfo, Durability, Key, Storage, StorageFuture};
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
 /// A [`Storage`] in process memory; everything is lost when it is dropped.
@@ -70,6 +70,13 @@ fn missing(id: &UploadId) -> StorageError {
     StorageError::UploadMissing { id: id.to_string() }
 }
 
+/// Removes the records an upload session keeps beside its data.
+fn forget_records(meta: &mut BTreeMap<String, Stamped>, id: &UploadId) {
+    for key in [Key::upload_state(id), Key::upload_progress(id)] {
+        meta.remove(&key.to_path_string());
+    }
+}
+
 impl Storage for MemoryStorage {
     fn blob_size<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, Option<u64>> {
         let size = self.state().blobs.get(digest).map(|(b, _)| b.len() as u64);
@@ -116,6 +123,7 @@ impl Storage for MemoryStorage {
         id: &'a UploadId,
         offset: u64,
         mut data: ByteStream<'a>,
+        _durability: Durability,
     ) -> StorageFuture<'a, u64> {
         Box::pin(async move {
             let mut incoming = BytesMut::new();
@@ -154,7 +162,7 @@ impl Storage for MemoryStorage {
             state
                 .blobs
                 .insert(digest.clone(), (data.freeze(), SystemTime::now()));
-            state.meta.remove(&Key::upload_state(id).to_path_string());
+            forget_records(&mut state.meta, id);
         });
         Box::pin(async move { committed.ok_or_else(|| missing(id)) })
     }
@@ -167,7 +175,7 @@ impl Storage for MemoryStorage {
     fn upload_delete<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, bool> {
         let mut state = self.state();
         let existed = state.uploads.remove(id).is_some();
-        state.meta.remove(&Key::upload_state(id).to_path_string());
+        forget_records(&mut state.meta, id);
         Box::pin(async move { Ok(existed) })
     }
 

@@ -92,15 +92,33 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Creates an empty upload session.
     fn upload_create<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()>;
 
-    /// Writes `data` at `offset`, discarding anything stored past `offset` first, and makes it
-    /// durable before returning the number of bytes written. An error of `data` itself comes
-    /// back as [`StorageError::Source`].
+    /// Writes `data` at `offset`, discarding anything stored past `offset` first, and returns
+    /// the number of bytes written, durable as `durability` says. An error of `data` itself
+    /// comes back as [`StorageError::Source`].
     fn upload_write<'a>(
         &'a self,
         id: &'a UploadId,
         offset: u64,
         data: ByteStream<'a>,
+        durability: Durability,
     ) -> StorageFuture<'a, u64>;
+
+    /// Makes every byte written to an upload durable (after writes with
+    /// [`Durability::Deferred`]). The default does nothing: a backend without a
+    /// [`volatile_epoch`](Self::volatile_epoch) makes every write durable at once.
+    fn upload_sync<'a>(&'a self, id: &'a UploadId) -> StorageFuture<'a, ()> {
+        let _ = id;
+        Box::pin(async { Ok(()) })
+    }
+
+    /// The id of the period within which writes that are not yet durable are seen whole by
+    /// every user of the store: for a local filesystem, the machine's boot (a process that
+    /// dies leaves its writes in the kernel's cache; only a machine crash loses them, and the
+    /// machine then boots with a new id). `None` when no such period is known, and then
+    /// callers ask for every write to be durable at once. See `store::upload_record`.
+    fn volatile_epoch(&self) -> Option<&str> {
+        None
+    }
 
     /// The first `len` bytes of an upload, streamed.
     fn upload_read<'a>(
@@ -131,6 +149,14 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
 
     /// Writes a metadata object atomically (readers see the old or the new value, whole).
     fn meta_put<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()>;
+
+    /// Writes a metadata object atomically for readers, without making it durable: after a
+    /// machine crash it may hold its old value, the new one, or nothing readable, so only a
+    /// record that carries its [`volatile_epoch`](Self::volatile_epoch) and has a durable
+    /// fallback belongs here. The default writes durably.
+    fn meta_put_volatile<'a>(&'a self, key: &'a Key, value: Bytes) -> StorageFuture<'a, ()> {
+        self.meta_put(key, value)
+    }
 
     /// Deletes a metadata object; `false` when it did not exist.
     fn meta_delete<'a>(&'a self, key: &'a Key) -> StorageFuture<'a, bool>;
@@ -197,6 +223,18 @@ pub trait Storage: Send + Sync + std::fmt::Debug {
     /// Deletes a blob's content; `false` when it did not exist. Only garbage collection
     /// calls this: repositories merely unlink blobs.
     fn blob_delete<'a>(&'a self, digest: &'a Digest) -> StorageFuture<'a, bool>;
+}
+
+/// How soon [`Storage::upload_write`] makes the bytes it writes durable.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Durability {
+    /// Durable before the write returns.
+    Now,
+    /// Seen at once by every user of the store, durable only after a later write with
+    /// [`Durability::Now`] or [`Storage::upload_sync`] (or whenever the backend gets to it):
+    /// meant for a backend with a [`volatile_epoch`](Storage::volatile_epoch), whose callers
+    /// record such progress with that epoch. A backend without one may treat it as `Now`.
+    Deferred,
 }
 
 /// The page of sorted `names` after `after`, at most `limit` long.

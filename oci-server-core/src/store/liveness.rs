@@ -193,7 +193,8 @@ impl Store {
     pub(super) async fn hold_upload(&self, id: &UploadId) -> Result<Heartbeat, Error> {
         let subject = Subject::Upload(id);
         let mark = subject.mark();
-        self.storage.meta_put(&mark, Bytes::new()).await?;
+        // Not durable: the mark matters only while this request runs, and a crash ends it.
+        self.storage.marker_put(&mark).await?;
         self.wait_for_claim(&subject).await?;
         let storage = self.storage_arc();
         let period = self.liveness.heartbeat();
@@ -201,7 +202,7 @@ impl Store {
             let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
             loop {
                 ticks.tick().await;
-                if let Err(e) = storage.meta_put(&mark, Bytes::new()).await {
+                if let Err(e) = storage.marker_put(&mark).await {
                     tracing::warn!(error = %e, "cannot refresh an upload's liveness mark");
                 }
             }
@@ -213,8 +214,9 @@ impl Store {
     /// upload caps back).
     pub(super) async fn forget_upload(&self, id: &UploadId) -> Result<(), Error> {
         self.upload_slots.release(id);
+        // A removal lost in a crash leaves a stale mark, which the next sweep removes.
         self.storage
-            .meta_delete(&Subject::Upload(id).mark())
+            .marker_delete(&Subject::Upload(id).mark())
             .await?;
         Ok(())
     }

@@ -9,6 +9,7 @@ mod manifests;
 mod referrers;
 mod tag_index;
 mod tags;
+mod upload_record;
 mod upload_slots;
 mod uploads;
 

@@ -1,51 +1,23 @@
-//! Upload sessions. The data lives in the backend; a small state object holds the offset and
-//! the saved hashing state, so hashing resumes where it stopped, even after a restart. The
-//! state is written only after the data it covers is durable: on a crash the state is the
-//! truth and any bytes past its offset are discarded by the next write.
+//! Upload sessions. The data lives in the backend; small records hold the offset and the
+//! saved hashing state, so hashing resumes where it stopped, even after a restart (what is
+//! recorded when, and what a crash costs, is in [`upload_record`](super::upload_record)).
 //!
 //! A request on a session holds the session's lock (one request at a time) and its liveness
 //! heartbeat (garbage collection leaves a session alone while a request holds it, however
 //! long the request takes).
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt, stream};
 use oci_digest::{Algorithm, Digest, Digester, KeyedGuard};
-use serde::{Deserialize, Serialize};
 
-use super::{Store, corrupt, liveness::Heartbeat};
+pub use super::upload_record::UploadSession;
+use super::{Store, liveness::Heartbeat};
 use crate::{
     body::ByteStream,
     error::{Error, StorageError},
     names::{RepoName, UploadId},
     routes::upload_location,
-    storage::Key,
+    storage::{Durability, Key},
 };
-
-/// Where an upload session stands.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct UploadSession {
-    /// The session id.
-    pub id: UploadId,
-    /// Bytes received so far.
-    pub offset: u64,
-    algorithm: Algorithm,
-    hash_state: Vec<u8>,
-}
-
-/// The persisted form of a session.
-#[derive(Debug, Serialize, Deserialize)]
-struct SessionRecord {
-    repository: String,
-    offset: u64,
-    algorithm: String,
-    hash_state: String,
-}
-
-impl UploadSession {
-    fn digester(&self, key: &Key) -> Result<Digester, Error> {
-        Digester::restore_state(&self.algorithm, &self.hash_state)
-            .map_err(|_| corrupt(key, "bad saved hashing state"))
-    }
-}
 
 /// A body to append: the stream and the length the client declared, when it did.
 pub struct Chunk<'a> {
@@ -63,16 +35,11 @@ impl Store {
         algorithm: &Algorithm,
     ) -> Result<UploadSession, Error> {
         let digester = new_digester(algorithm)?;
-        let session = UploadSession {
-            id: UploadId::random(),
-            offset: 0,
-            algorithm: algorithm.clone(),
-            hash_state: digester.save_state(),
-        };
+        let mut session = UploadSession::start(algorithm, &digester);
         self.claim_upload_slot(name, &session.id).await?;
         let created = async {
             self.storage.upload_create(&session.id).await?;
-            self.save_session(name, &session).await
+            self.save_state(name, &mut session).await
         };
         if let Err(e) = created.await {
             self.upload_slots.release(&session.id);
@@ -87,23 +54,7 @@ impl Store {
         name: &RepoName,
         id: &UploadId,
     ) -> Result<UploadSession, Error> {
-        let key = Key::upload_state(id);
-        let record: Option<SessionRecord> = self.read_json(&key).await?;
-        let record = record
-            .filter(|r| r.repository == name.as_str())
-            .ok_or_else(|| Error::UploadUnknown { id: id.to_string() })?;
-        let hash_state =
-            hex::decode(&record.hash_state).map_err(|_| corrupt(&key, "hash state not hex"))?;
-        let algorithm = record
-            .algorithm
-            .parse()
-            .map_err(|_| corrupt(&key, "unknown algorithm"))?;
-        Ok(UploadSession {
-            id: id.clone(),
-            offset: record.offset,
-            algorithm,
-            hash_state,
-        })
+        self.read_session(name, id).await
     }
 
     /// Appends a chunk. With `start`, the chunk must begin where the upload ends (else 416).
@@ -114,10 +65,12 @@ impl Store {
         start: Option<u64>,
         chunk: Chunk<'_>,
     ) -> Result<UploadSession, Error> {
-        let _held = self.hold(name, id).await?;
-        let mut session = self.upload_status(name, id).await?;
+        let (_held, mut session) = self.hold(name, id).await?;
         check_start(name, &session, start)?;
-        self.append_locked(name, &mut session, chunk).await?;
+        let durability = self.chunk_durability();
+        if self.append_locked(&mut session, chunk, durability).await? {
+            self.record_progress(name, &mut session).await?;
+        }
         Ok(session)
     }
 
@@ -128,7 +81,7 @@ impl Store {
         id: &UploadId,
         start: u64,
     ) -> Result<(), Error> {
-        let session = self.upload_status(name, id).await?;
+        let session = self.read_session(name, id).await?;
         check_start(name, &session, Some(start))
     }
 
@@ -143,17 +96,25 @@ impl Store {
         start: Option<u64>,
         last_chunk: Option<Chunk<'_>>,
     ) -> Result<u64, Error> {
-        let _held = self.hold(name, id).await?;
-        let mut session = self.upload_status(name, id).await?;
+        let (_held, mut session) = self.hold(name, id).await?;
         check_start(name, &session, start)?;
         if session.algorithm != *expected.algorithm() {
-            self.switch_algorithm(name, &mut session, expected.algorithm())
+            self.switch_algorithm(&mut session, expected.algorithm())
                 .await?;
         }
-        if let Some(chunk) = last_chunk {
-            self.append_locked(name, &mut session, chunk).await?;
+        // Nothing is recorded from here on: the session either ends, or stays as its records
+        // say (the next write discards the bytes past their offset).
+        let wrote = match last_chunk {
+            Some(chunk) => {
+                self.append_locked(&mut session, chunk, Durability::Now)
+                    .await?
+            }
+            None => false,
+        };
+        if !wrote && session.unsynced() {
+            self.storage.upload_sync(id).await?;
         }
-        let found = session.digester(&Key::upload_state(id))?.finish();
+        let found = session.digester()?.finish();
         if found != *expected {
             return Err(Error::DigestMismatch {
                 expected: expected.clone(),
@@ -192,7 +153,6 @@ impl Store {
     /// Cancels a session and drops its data.
     pub async fn upload_cancel(&self, name: &RepoName, id: &UploadId) -> Result<(), Error> {
         let _held = self.hold(name, id).await?;
-        self.upload_status(name, id).await?;
         self.storage.upload_delete(id).await?;
         self.forget_upload(id).await?;
         Ok(())
@@ -201,27 +161,43 @@ impl Store {
     /// Takes the session's lock, then its liveness mark (in that order, so a request waiting
     /// for the lock holds no heartbeat). An id that names no session of `name` gets neither:
     /// requests with invented ids leave nothing behind.
-    async fn hold(&self, name: &RepoName, id: &UploadId) -> Result<Held, Error> {
-        self.upload_status(name, id).await?;
+    ///
+    /// The session is read once, under the lock (an earlier read could be stale by the time
+    /// the lock is taken); an unknown id leaves no lock entry behind, since the entry goes
+    /// with its last holder.
+    async fn hold(&self, name: &RepoName, id: &UploadId) -> Result<(Held, UploadSession), Error> {
         let lock = self.locks.lock(id).await;
+        let session = self.read_session(name, id).await?;
         let heartbeat = self.hold_upload(id).await?;
-        Ok(Held {
+        let held = Held {
             _heartbeat: heartbeat,
             _lock: lock,
-        })
+        };
+        Ok((held, session))
     }
 
+    /// Writes a chunk at the session's offset and advances the session in memory (the caller
+    /// records it); `false` when the chunk was empty and nothing was written.
     async fn append_locked(
         &self,
-        name: &RepoName,
         session: &mut UploadSession,
         chunk: Chunk<'_>,
-    ) -> Result<(), Error> {
-        let mut digester = session.digester(&Key::upload_state(&session.id))?;
-        let hashed = chunk.data.inspect_ok(|bytes| digester.update(bytes));
+        durability: Durability,
+    ) -> Result<bool, Error> {
+        let mut data = chunk.data;
+        let Some(first) = data.next().await else {
+            return match chunk.declared_len.filter(|&len| len != 0) {
+                Some(expected) => Err(Error::SizeMismatch { expected, found: 0 }),
+                None => Ok(false),
+            };
+        };
+        let mut digester = session.digester()?;
+        let hashed = stream::once(async { first })
+            .chain(data)
+            .inspect_ok(|bytes| digester.update(bytes));
         let written = self
             .storage
-            .upload_write(&session.id, session.offset, Box::pin(hashed))
+            .upload_write(&session.id, session.offset, Box::pin(hashed), durability)
             .await?;
         if let Some(expected) = chunk.declared_len.filter(|&len| len != written) {
             return Err(Error::SizeMismatch {
@@ -231,14 +207,14 @@ impl Store {
         }
         session.offset += written;
         session.hash_state = digester.save_state();
-        self.save_session(name, session).await
+        Ok(true)
     }
 
     /// The client finishes with a digest of another algorithm than the session hashed with:
-    /// hash what was received so far again with that algorithm.
+    /// hash what was received so far again with that algorithm (for this request only: the
+    /// records keep the session's own algorithm).
     async fn switch_algorithm(
         &self,
-        name: &RepoName,
         session: &mut UploadSession,
         algorithm: &Algorithm,
     ) -> Result<(), Error> {
@@ -256,18 +232,7 @@ impl Store {
         }
         session.algorithm = algorithm.clone();
         session.hash_state = digester.save_state();
-        self.save_session(name, session).await
-    }
-
-    async fn save_session(&self, name: &RepoName, session: &UploadSession) -> Result<(), Error> {
-        let record = SessionRecord {
-            repository: name.as_str().to_owned(),
-            offset: session.offset,
-            algorithm: session.algorithm.as_str().to_owned(),
-            hash_state: hex::encode(&session.hash_state),
-        };
-        self.write_json(&Key::upload_state(&session.id), &record)
-            .await
+        Ok(())
     }
 }
 

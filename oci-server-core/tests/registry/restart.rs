@@ -1,7 +1,7 @@
 //! Upload sessions live in the store: a restarted server finishes an upload begun before.
 
 use oci_digest::{Algorithm, Digest};
-use oci_server_core::RegistryConfig;
+use oci_server_core::{RegistryConfig, range::upload_progress};
 use reqwest::StatusCode;
 
 use crate::common::{TestRegistry, content, digest_with, header};
@@ -65,4 +65,87 @@ async fn a_chunked_upload_survives_a_restart() {
         assert_eq!(pulled.bytes().await.unwrap(), data);
         after.stop().await;
     }
+}
+
+/// What a machine crash leaves of a chunked upload: the progress recorded after each chunk
+/// (not synced) belongs to the boot before, and the data past the last durable state may be
+/// gone. The status then reports that state's offset, a chunk sent from where the client had
+/// got to is refused with 416, and the upload resumes from the reported offset to a blob of
+/// the bytes sent.
+#[tokio::test]
+async fn after_a_machine_crash_a_chunked_upload_resumes_from_its_last_durable_offset() {
+    let root = tempfile::tempdir().unwrap();
+    let data = content(300_000, 7);
+    let digest = Digest::compute(&data);
+    let before = TestRegistry::on_root(root.path(), RegistryConfig::default()).await;
+    let started = before
+        .http
+        .post(before.url("/v2/crashed/blobs/uploads/"))
+        .send()
+        .await
+        .unwrap();
+    let location = header(&started, "location").to_owned();
+    for (start, end) in [(0, 100_000), (100_000, 200_000)] {
+        let patched = before
+            .http
+            .patch(before.url(&location))
+            .header("content-range", format!("{start}-{}", end - 1))
+            .body(data[start..end].to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(patched.status(), StatusCode::ACCEPTED);
+    }
+    before.stop().await;
+
+    let id = location
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap();
+    let session = root.path().join("uploads").join(id);
+    let progress = session.join("progress");
+    let mut record: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(&progress).unwrap()).unwrap();
+    assert_eq!(record["offset"], 200_000, "the progress counts both chunks");
+    record["epoch"] = "the boot before the crash".into();
+    std::fs::write(&progress, serde_json::to_vec(&record).unwrap()).unwrap();
+    // The chunks were never synced: a crash may take them.
+    std::fs::write(session.join("data"), b"").unwrap();
+
+    let after = TestRegistry::on_root(root.path(), RegistryConfig::default()).await;
+    let status = after.get(&location).await;
+    assert_eq!(status.status(), StatusCode::NO_CONTENT);
+    assert_eq!(header(&status, "range"), upload_progress(0));
+    let ahead = after
+        .http
+        .patch(after.url(&location))
+        .header("content-range", "200000-299999")
+        .body(data[200_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(ahead.status(), StatusCode::RANGE_NOT_SATISFIABLE);
+    let resumed = after
+        .http
+        .patch(after.url(&location))
+        .header("content-range", "0-199999")
+        .body(data[..200_000].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resumed.status(), StatusCode::ACCEPTED);
+    let done = after
+        .http
+        .put(format!("{}?digest={digest}", after.url(&location)))
+        .body(data[200_000..].to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(done.status(), StatusCode::CREATED);
+    let pulled = after.get(&format!("/v2/crashed/blobs/{digest}")).await;
+    assert_eq!(pulled.bytes().await.unwrap(), data);
+    after.stop().await;
 }

@@ -23,7 +23,7 @@ use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
 use oci_digest::Digest;
 
 use self::{keys::Layout, stream::object_error};
-use super::{BlobInfo, Key, Storage, StorageFuture, is_safe_segment};
+use super::{BlobInfo, Durability, Key, Storage, StorageFuture, is_safe_segment};
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
 /// A [`Storage`] on an object store, under a key prefix. Cheap to clone.
@@ -150,7 +150,9 @@ impl Storage for ObjectStorage {
         id: &'a UploadId,
         offset: u64,
         data: ByteStream<'a>,
+        _durability: Durability,
     ) -> StorageFuture<'a, u64> {
+        // Every object written is durable.
         Box::pin(self.write_part(id, offset, data))
     }
 

@@ -7,7 +7,9 @@ use bytes::Bytes;
 use futures_util::{StreamExt, stream};
 use oci_digest::Digest;
 use oci_server_core::{
-    ByteStream, RepoName, Storage, StorageError, Tag, UploadId, range::ByteRange, storage::Key,
+    ByteStream, RepoName, Storage, StorageError, Tag, UploadId,
+    range::ByteRange,
+    storage::{Durability, Key},
 };
 
 fn chunks(parts: &[&'static [u8]]) -> ByteStream<'static> {
@@ -32,7 +34,7 @@ async fn upload_of(storage: &Arc<dyn Storage>, content: &'static [u8]) -> Upload
     let id = UploadId::random();
     storage.upload_create(&id).await.unwrap();
     storage
-        .upload_write(&id, 0, chunks(&[content]))
+        .upload_write(&id, 0, chunks(&[content]), Durability::Now)
         .await
         .unwrap();
     id
@@ -57,7 +59,7 @@ pub async fn a_write_counts_its_bytes_and_reads_back(storage: &Arc<dyn Storage>)
     let id = UploadId::random();
     storage.upload_create(&id).await.unwrap();
     let written = storage
-        .upload_write(&id, 0, chunks(&[b"hello ", b"wor"]))
+        .upload_write(&id, 0, chunks(&[b"hello ", b"wor"]), Durability::Now)
         .await
         .unwrap();
     assert_eq!(written, 9);
@@ -70,7 +72,7 @@ pub async fn a_write_counts_its_bytes_and_reads_back(storage: &Arc<dyn Storage>)
 pub async fn a_write_at_an_offset_replaces_what_lay_past_it(storage: &Arc<dyn Storage>) {
     let id = upload_of(storage, b"hello wor").await;
     let written = storage
-        .upload_write(&id, 6, chunks(&[b"world"]))
+        .upload_write(&id, 6, chunks(&[b"world"]), Durability::Now)
         .await
         .unwrap();
     assert_eq!(written, 5);
@@ -135,7 +137,10 @@ pub async fn a_failing_source_is_a_source_error(storage: &Arc<dyn Storage>) {
         Ok(Bytes::from_static(b"ok")),
         Err(std::io::Error::other("client went away")),
     ]));
-    let err = storage.upload_write(&id, 0, failing).await.unwrap_err();
+    let err = storage
+        .upload_write(&id, 0, failing, Durability::Now)
+        .await
+        .unwrap_err();
     assert!(matches!(err, StorageError::Source(_)), "{err:?}");
 }
 
@@ -144,7 +149,7 @@ pub async fn a_deleted_upload_takes_no_more_writes(storage: &Arc<dyn Storage>) {
     assert!(storage.upload_delete(&id).await.unwrap());
     assert!(!storage.upload_delete(&id).await.unwrap());
     let err = storage
-        .upload_write(&id, 0, chunks(&[b"late"]))
+        .upload_write(&id, 0, chunks(&[b"late"]), Durability::Now)
         .await
         .unwrap_err();
     assert!(matches!(err, StorageError::UploadMissing { .. }), "{err:?}");
@@ -260,17 +265,68 @@ pub async fn blob_delete_says_whether_there_was_one(storage: &Arc<dyn Storage>) 
 
 pub async fn an_empty_write_writes_nothing_and_drops_nothing(storage: &Arc<dyn Storage>) {
     let id = upload_of(storage, b"hello").await;
-    assert_eq!(storage.upload_write(&id, 5, chunks(&[])).await.unwrap(), 0);
+    assert_eq!(
+        storage
+            .upload_write(&id, 5, chunks(&[]), Durability::Now)
+            .await
+            .unwrap(),
+        0
+    );
     assert_eq!(
         collect(storage.upload_read(&id, 5).await.unwrap()).await,
         b"hello"
     );
 }
 
+/// Deferred writes read back at once (where the backend defers anything, it is the page cache
+/// every user shares), are made durable by a sync, and commit like any other.
+pub async fn deferred_writes_read_back_and_commit_after_a_sync(storage: &Arc<dyn Storage>) {
+    let id = UploadId::random();
+    storage.upload_create(&id).await.unwrap();
+    for (offset, part) in [(0, b"hello "), (6, b"world!")] {
+        let part: &'static [u8] = part;
+        let written = storage
+            .upload_write(&id, offset, chunks(&[part]), Durability::Deferred)
+            .await
+            .unwrap();
+        assert_eq!(written, 6);
+    }
+    assert_eq!(
+        collect(storage.upload_read(&id, 12).await.unwrap()).await,
+        b"hello world!"
+    );
+    storage.upload_sync(&id).await.unwrap();
+    let digest = Digest::compute(b"hello world!");
+    storage.upload_commit(&id, 12, &digest).await.unwrap();
+    assert_eq!(storage.blob_size(&digest).await.unwrap(), Some(12));
+}
+
+/// A volatile metadata write is read back whole, replaces the old value, and is removed with
+/// its session when it is a session's record.
+pub async fn a_volatile_record_reads_back_and_goes_with_its_session(storage: &Arc<dyn Storage>) {
+    let id = upload_of(storage, b"ab").await;
+    let key = Key::upload_progress(&id);
+    for value in ["first", "second"] {
+        storage
+            .meta_put_volatile(&key, Bytes::from(value))
+            .await
+            .unwrap();
+        assert_eq!(storage.meta_get(&key).await.unwrap().unwrap(), value);
+    }
+    assert!(storage.meta_modified(&key).await.unwrap().is_some());
+    assert!(storage.upload_delete(&id).await.unwrap());
+    assert_eq!(storage.meta_get(&key).await.unwrap(), None);
+    assert_eq!(
+        storage.volatile_epoch(),
+        storage.volatile_epoch(),
+        "the epoch is stable"
+    );
+}
+
 pub async fn deleting_a_session_of_several_writes_removes_all_of_it(storage: &Arc<dyn Storage>) {
     let id = upload_of(storage, b"ab").await;
     storage
-        .upload_write(&id, 2, chunks(&[b"cd"]))
+        .upload_write(&id, 2, chunks(&[b"cd"]), Durability::Now)
         .await
         .unwrap();
     assert!(storage.upload_delete(&id).await.unwrap());

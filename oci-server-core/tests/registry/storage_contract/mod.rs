@@ -111,6 +111,8 @@ on_every_backend!(crate::storage_contract::clauses;
     blob_delete_says_whether_there_was_one,
     an_empty_write_writes_nothing_and_drops_nothing,
     deleting_a_session_of_several_writes_removes_all_of_it,
+    deferred_writes_read_back_and_commit_after_a_sync,
+    a_volatile_record_reads_back_and_goes_with_its_session,
     meta_list_after_pages_a_folder,
     deleting_many_objects_removes_exactly_those_named,
     deleting_many_markers_removes_exactly_those_named,
