@@ -18,6 +18,7 @@
 //! | [`retry`] | the pure backoff and retry rules |
 //! | [`progress`] | [`ProgressEvent`] and the [`Progress`] sink |
 //! | [`endpoints`] | the endpoints, one file each, as methods of [`Client`] |
+//! | [`relay`] | a blob from registry to registry by `splice`, its bytes never in user space |
 //! | [`image`] | whole images: platform resolution, pull into files, push from blobs |
 //! | [`error`] | [`Error`] |
 //!
@@ -58,6 +59,7 @@ pub mod error;
 mod headers;
 pub mod image;
 pub mod progress;
+pub mod relay;
 mod repository;
 mod request;
 mod response;
@@ -82,6 +84,7 @@ pub use error::{Error, ErrorKind};
 pub use image::pull::PulledImage;
 pub use image::push::Blob;
 pub use progress::{Direction, Progress, ProgressEvent};
+pub use relay::{Declined, Relayed};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;
 pub use tls::{Certificates, Identity, TlsError};

@@ -24,7 +24,7 @@ pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 }
 
 /// The most of an error body read to look for spec error codes.
-const MAX_ERROR_BODY: u64 = 64 * 1024;
+pub(crate) const MAX_ERROR_BODY: u64 = 64 * 1024;
 
 /// A slot among the requests in flight to one registry, held until the response (or its
 /// body stream) is dropped.
@@ -86,35 +86,15 @@ impl Response {
     pub(crate) async fn into_error(self) -> Error {
         let method = self.method.clone();
         let url = self.url.to_string();
-        let status = self.status();
-        let retry_after = retry_after(self.headers());
+        let (status, headers) = (self.status(), self.headers().clone());
         let retried = self.replayable;
-        let errors = match self.bytes_within(MAX_ERROR_BODY).await {
-            Ok(Some(body)) => serde_json::from_slice::<ErrorResponse>(&body)
-                .map(|response| response.errors)
-                .unwrap_or_default(),
-            _ => Vec::new(),
-        };
-        Error::Status {
-            method,
-            url,
-            status,
-            errors,
-            retry_after,
-            retried,
-        }
+        let body = self.bytes_within(MAX_ERROR_BODY).await.ok().flatten();
+        status_error(method, url, status, &headers, body.as_deref(), retried)
     }
 
     /// A header as text; `None` when absent, an error when not visible ASCII.
     pub(crate) fn header(&self, name: &'static str) -> Result<Option<&str>, Error> {
-        let Some(value) = self.headers().get(name) else {
-            return Ok(None);
-        };
-        value.to_str().map(Some).map_err(|_| Error::InvalidHeader {
-            url: self.url.to_string(),
-            name,
-            value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
-        })
+        header_text(self.headers(), &self.url, name)
     }
 
     /// A header parsed by `parse`; an error when present but unparsable.
@@ -123,36 +103,18 @@ impl Response {
         name: &'static str,
         parse: impl FnOnce(&str) -> Option<T>,
     ) -> Result<Option<T>, Error> {
-        let Some(text) = self.header(name)? else {
-            return Ok(None);
-        };
-        parse(text).map(Some).ok_or_else(|| Error::InvalidHeader {
-            url: self.url.to_string(),
-            name,
-            value: text.to_owned(),
-        })
+        parsed_header(self.headers(), &self.url, name, parse)
     }
 
     /// The `Docker-Content-Digest` header, parsed.
     pub(crate) fn content_digest(&self) -> Result<Option<Digest>, Error> {
-        self.parsed_header(crate::headers::CONTENT_DIGEST, |text| {
-            Digest::parse(text.trim()).ok()
-        })
+        content_digest(self.headers(), &self.url)
     }
 
     /// Fails when `Docker-Content-Digest` names another digest of the same algorithm than
     /// `digest` (the content the client sent or asked for).
     pub(crate) fn check_content_digest(&self, digest: &Digest) -> Result<(), Error> {
-        if let Some(announced) = self.content_digest()?
-            && announced.algorithm() == digest.algorithm()
-            && &announced != digest
-        {
-            return Err(Error::DigestMismatch {
-                expected: digest.clone(),
-                found: announced,
-            });
-        }
-        Ok(())
+        check_content_digest(self.headers(), &self.url, digest)
     }
 
     /// The `Content-Length` header (read from the headers: a `HEAD` answer has no body).
@@ -162,16 +124,7 @@ impl Response {
 
     /// The `Location` header resolved against the answer's URL; required.
     pub(crate) fn location(&self) -> Result<Url, Error> {
-        let text = self
-            .header(LOCATION.as_str())?
-            .ok_or_else(|| Error::MissingHeader {
-                url: self.url.to_string(),
-                name: "Location",
-            })?;
-        self.url().join(text).map_err(|source| Error::Url {
-            url: text.to_owned(),
-            source,
-        })
+        location(self.headers(), &self.url, self.url())
     }
 
     /// The whole body, refused with [`Error::ManifestTooLarge`] past `limit` bytes.
@@ -224,6 +177,104 @@ impl Response {
             _permit: self.permit,
         }
     }
+}
+
+/// The [`Error::Status`] an answer of `status` stands for, with the spec error codes of
+/// `body` when it is a spec error body.
+pub(crate) fn status_error(
+    method: Method,
+    url: String,
+    status: StatusCode,
+    headers: &HeaderMap,
+    body: Option<&[u8]>,
+    retried: bool,
+) -> Error {
+    let errors = body
+        .and_then(|body| serde_json::from_slice::<ErrorResponse>(body).ok())
+        .map(|response| response.errors)
+        .unwrap_or_default();
+    Error::Status {
+        method,
+        url,
+        status,
+        errors,
+        retry_after: retry_after(headers),
+        retried,
+    }
+}
+
+/// A header of an answer to `url` as text; `None` when absent, an error when not visible
+/// ASCII.
+fn header_text<'h>(
+    headers: &'h HeaderMap,
+    url: &Url,
+    name: &'static str,
+) -> Result<Option<&'h str>, Error> {
+    let Some(value) = headers.get(name) else {
+        return Ok(None);
+    };
+    value.to_str().map(Some).map_err(|_| Error::InvalidHeader {
+        url: url.to_string(),
+        name,
+        value: String::from_utf8_lossy(value.as_bytes()).into_owned(),
+    })
+}
+
+/// A header of an answer to `url` parsed by `parse`; an error when present but unparsable.
+fn parsed_header<T>(
+    headers: &HeaderMap,
+    url: &Url,
+    name: &'static str,
+    parse: impl FnOnce(&str) -> Option<T>,
+) -> Result<Option<T>, Error> {
+    let Some(text) = header_text(headers, url, name)? else {
+        return Ok(None);
+    };
+    parse(text).map(Some).ok_or_else(|| Error::InvalidHeader {
+        url: url.to_string(),
+        name,
+        value: text.to_owned(),
+    })
+}
+
+/// An answer's `Docker-Content-Digest` header, parsed.
+fn content_digest(headers: &HeaderMap, url: &Url) -> Result<Option<Digest>, Error> {
+    parsed_header(headers, url, crate::headers::CONTENT_DIGEST, |text| {
+        Digest::parse(text.trim()).ok()
+    })
+}
+
+/// Fails when an answer's `Docker-Content-Digest` names another digest of the same
+/// algorithm than `digest` (the content the client sent or asked for).
+pub(crate) fn check_content_digest(
+    headers: &HeaderMap,
+    url: &Url,
+    digest: &Digest,
+) -> Result<(), Error> {
+    if let Some(announced) = content_digest(headers, url)?
+        && announced.algorithm() == digest.algorithm()
+        && &announced != digest
+    {
+        return Err(Error::DigestMismatch {
+            expected: digest.clone(),
+            found: announced,
+        });
+    }
+    Ok(())
+}
+
+/// An answer's `Location` header (required) resolved against `base`, the URL the answer
+/// came from; errors name `url`, the URL asked.
+pub(crate) fn location(headers: &HeaderMap, url: &Url, base: &Url) -> Result<Url, Error> {
+    let text =
+        header_text(headers, url, LOCATION.as_str())?.ok_or_else(|| Error::MissingHeader {
+            url: url.to_string(),
+            name: "Location",
+        })?;
+    base.join(text).map_err(|source| Error::Url {
+        url: text.to_owned(),
+        source,
+    })
 }
 
 /// A response body; the concurrency slot of its request is released when it is dropped.

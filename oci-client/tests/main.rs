@@ -14,6 +14,7 @@ mod manifests;
 mod mount;
 mod referrers;
 mod referrers_fallback;
+mod relay;
 mod tls;
 mod token_flow;
 mod uploads;

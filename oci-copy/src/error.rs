@@ -380,10 +380,12 @@ fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
             oci_distribution_client::retry::is_retryable_status(status.as_u16())
                 && error.retry_after().is_none_or(|wait| wait <= longest_wait)
         }
-        None => matches!(
-            error,
-            Client::Transport { .. } | Client::Source(_) | Client::UploadOffset { .. }
-        ),
+        None => {
+            matches!(
+                error,
+                Client::Transport { .. } | Client::Source(_) | Client::UploadOffset { .. }
+            ) || matches!(error, Client::Relay { .. }) && error.is_transient()
+        }
     }
 }
 

@@ -41,7 +41,12 @@ impl Error {
             Error::ResumeRefused { status, .. } => kind_of_status(*status, [].iter()),
             Error::Auth { source, .. } => kind_of_auth(source),
             Error::Transport { source, .. } if is_tls_refusal(source) => ErrorKind::Configuration,
-            Error::Transport { .. } | Error::FallbackIndexContended { .. } => ErrorKind::Transient,
+            Error::Relay { source, .. } if source.kind() == std::io::ErrorKind::InvalidData => {
+                ErrorKind::Other
+            }
+            Error::Transport { .. }
+            | Error::Relay { .. }
+            | Error::FallbackIndexContended { .. } => ErrorKind::Transient,
             Error::NoMatchingPlatform { .. } => ErrorKind::NotFound,
             Error::DigestMismatch { .. }
             | Error::SizeMismatch { .. }

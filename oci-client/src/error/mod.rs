@@ -54,6 +54,20 @@ pub enum Error {
         source: reqwest::Error,
     },
 
+    /// A blob relayed between registries ([`Client::relay_blob`](crate::Client::relay_blob))
+    /// could not be moved: a connection failed or broke, the source ended before its
+    /// length ([`std::io::ErrorKind::UnexpectedEof`]), or an answer was unreadable.
+    #[error("{method} {url} failed (relayed)")]
+    Relay {
+        /// The request method.
+        method: Method,
+        /// The request URL.
+        url: String,
+        /// What the connection said.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Credentials or a token could not be obtained.
     #[error("authentication with {registry} failed")]
     Auth {

@@ -13,7 +13,7 @@ use crate::request::Request;
 impl Transport {
     /// The `Authorization` to send up front: a cached token, or an answer to the registry's
     /// remembered challenge (which may fetch a token).
-    pub(super) async fn authorization(
+    pub(crate) async fn authorization(
         &self,
         registry: &str,
         scopes: &Scopes,

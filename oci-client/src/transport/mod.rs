@@ -240,7 +240,7 @@ impl Transport {
     }
 
     /// A slot among the requests in flight to `registry`.
-    async fn slot(&self, registry: &str) -> Slot {
+    pub(crate) async fn slot(&self, registry: &str) -> Slot {
         self.slots.lock(&registry.to_ascii_lowercase()).await
     }
 }

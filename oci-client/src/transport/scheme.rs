@@ -45,7 +45,7 @@ impl Transport {
     /// a registry's answer (a TLS server answers plain HTTP with a 400, or not at all); else
     /// `https`. Tried over plain HTTP first: `http` when a plain `GET /v2/` gets a
     /// registry's answer, else `https`, whose failure, if it fails too, says more.
-    pub(super) async fn learn_scheme(&self, registry: &str) -> Option<&'static str> {
+    pub(crate) async fn learn_scheme(&self, registry: &str) -> Option<&'static str> {
         let tls_first = match self.config.scheme(registry) {
             Scheme::HttpsThenHttp => true,
             Scheme::HttpThenHttps => false,

@@ -23,6 +23,7 @@ use std::pin::Pin;
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_core::Stream;
+use oci_distribution_client::{Client, Repository};
 use oci_spec_types::{Descriptor, Digest};
 use serde::{Deserialize, Serialize};
 
@@ -117,6 +118,22 @@ pub trait Source: Send + Sync {
 
     /// Descriptors of the manifests whose `subject` is `subject`.
     async fn referrers(&self, subject: &Descriptor) -> Result<Vec<Descriptor>>;
+
+    /// Copies the blob into the registry repository `to` through `client` without the
+    /// bytes passing through the copy (a registry source relays them with `splice`, see
+    /// `oci_distribution_client::Client::relay_blob`), unhashed: the registry checks them.
+    /// `Ok(Some(bytes))` when done; `Ok(None)` when this source or this transfer cannot be
+    /// relayed and nothing was sent. `progress` hears the bytes moved so far.
+    async fn relay_blob(
+        &self,
+        descriptor: &Descriptor,
+        client: &Client,
+        to: &Repository,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Option<u64>> {
+        let _ = (descriptor, client, to, progress);
+        Ok(None)
+    }
 }
 
 /// Reopens a blob's content, from any offset, for a [`Sink`] that writes it.
@@ -128,6 +145,15 @@ pub trait Source: Send + Sync {
 pub trait BlobContent: Send + Sync {
     /// The content from `offset` on.
     async fn open(&self, offset: u64) -> Result<BlobStream>;
+
+    /// Sends the whole content into the registry repository `to` through `client` without
+    /// handing it out, where it comes from a registry that can relay it
+    /// ([`Source::relay_blob`]): `Ok(Some(bytes))` when done, `Ok(None)` when the caller is
+    /// to [`open`](Self::open) and send it.
+    async fn relay_into(&self, client: &Client, to: &Repository) -> Result<Option<u64>> {
+        let _ = (client, to);
+        Ok(None)
+    }
 }
 
 /// What a sink can and cannot keep.

@@ -13,7 +13,9 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
-use oci_distribution_client::{Client, ManifestReference, MountOutcome, Repository, UploadMethod};
+use oci_distribution_client::{
+    Client, ManifestReference, MountOutcome, Relayed, Repository, UploadMethod,
+};
 use oci_spec_types::{Descriptor, Digest, Manifest, MediaType, Tag};
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Selector, Sink, Source};
@@ -251,6 +253,28 @@ impl Source for RegistryEnd {
             .await?
             .descriptors)
     }
+
+    async fn relay_blob(
+        &self,
+        descriptor: &Descriptor,
+        client: &Client,
+        to: &Repository,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<Option<u64>> {
+        let (digest, size) = (&descriptor.digest, descriptor.size);
+        match client
+            .relay_blob(&self.client, &self.repository, to, digest, size, progress)
+            .await?
+        {
+            Relayed::Pushed(_) => Ok(Some(size)),
+            Relayed::Declined(reason) => {
+                tracing::debug!(%digest, ?reason, "relay declined; copying through the client");
+                Ok(None)
+            }
+            // A later kind of outcome: copy the usual way.
+            _ => Ok(None),
+        }
+    }
 }
 
 #[async_trait]
@@ -303,6 +327,10 @@ impl Sink for RegistryEnd {
         let method = if size <= self.options.single_request_limit {
             UploadMethod::SinglePost
         } else {
+            // One `PUT` of a blob from another registry: relayed by the kernel when it can be.
+            if let Some(sent) = content.relay_into(&self.client, &self.repository).await? {
+                return Ok(sent);
+            }
             UploadMethod::Monolithic
         };
         let body = io_stream(content.open(0).await?);

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
 use oci_digest::{DigestError, VerifyStreamError, VerifyingStream};
+use oci_distribution_client::{Client, Repository};
 use oci_spec_types::Descriptor;
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Sink, Source};
@@ -84,6 +85,27 @@ impl BlobContent for SourceBlob {
                 source: Box::new(source),
             },
         })))
+    }
+
+    /// Relayed only into a sink that checks the digest itself: the bytes go by unhashed.
+    async fn relay_into(&self, client: &Client, to: &Repository) -> Result<Option<u64>> {
+        if !self.sink_verifies {
+            return Ok(None);
+        }
+        let mut report = |done: u64| {
+            if let Some((progress, step)) = &self.progress {
+                progress(&Event::Bytes {
+                    step: *step,
+                    digest: self.descriptor.digest.clone(),
+                    media_type: self.descriptor.media_type.clone(),
+                    done,
+                    total: self.descriptor.size,
+                });
+            }
+        };
+        self.source
+            .relay_blob(&self.descriptor, client, to, &mut report)
+            .await
     }
 }
 
