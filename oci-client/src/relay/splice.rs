@@ -35,7 +35,12 @@ pub(super) struct PumpError {
 
 /// Moves exactly `length` bytes from `from` to `to`, calling `progress` with each piece's
 /// size. A source that ends early is an [`io::ErrorKind::UnexpectedEof`] on its side.
-/// `idle` bounds each wait for the source, as the client's read timeout does.
+/// `idle` bounds each wait for either socket, as the client's read timeout does.
+///
+/// `to` is corked (`TCP_CORK`) while the bytes move: the pipe hands TCP pieces of whatever
+/// size the source's packets had, and with `TCP_NODELAY` each piece's remainder would go out
+/// as a small segment of its own, each one a wakeup of the destination. Uncorking at the end
+/// sends the last partial segment at once.
 pub(super) async fn pump(
     from: &TcpStream,
     to: &TcpStream,
@@ -49,11 +54,14 @@ pub(super) async fn pump(
         .or_else(|_| rustix::pipe::fcntl_getpipe_size(&fill))
         .map_err(|error| on(Side::Source)(error.into()))?;
     let flags = SpliceFlags::NONBLOCK | SpliceFlags::MOVE;
+    let cork = |on| rustix::net::sockopt::set_tcp_cork(to, on).map_err(io::Error::from);
+    cork(true).map_err(on(Side::Destination))?;
     let mut left = length;
     while left > 0 {
         let want = usize::try_from(left).unwrap_or(usize::MAX).min(capacity);
         let filled = bounded(
             idle,
+            "the source went quiet",
             moved(from, Interest::READABLE, || {
                 rustix::pipe::splice(from, None, &fill, None, want, flags)
             }),
@@ -69,9 +77,13 @@ pub(super) async fn pump(
         }
         let mut in_pipe = filled;
         while in_pipe > 0 {
-            let drained = moved(to, Interest::WRITABLE, || {
-                rustix::pipe::splice(&drain, None, to, None, in_pipe, flags)
-            })
+            let drained = bounded(
+                idle,
+                "the destination stopped taking bytes",
+                moved(to, Interest::WRITABLE, || {
+                    rustix::pipe::splice(&drain, None, to, None, in_pipe, flags)
+                }),
+            )
             .await
             .map_err(on(Side::Destination))?;
             if drained == 0 {
@@ -84,7 +96,7 @@ pub(super) async fn pump(
         left -= filled as u64;
         progress(filled as u64);
     }
-    Ok(())
+    cork(false).map_err(on(Side::Destination))
 }
 
 /// Turns an error into a [`PumpError`] of `side`.
@@ -108,18 +120,16 @@ async fn moved(
     }
 }
 
-/// `work`, failed with [`io::ErrorKind::TimedOut`] past `idle` when given.
+/// `work`, failed with [`io::ErrorKind::TimedOut`] and `why` past `idle` when given.
 async fn bounded<T>(
     idle: Option<Duration>,
+    why: &'static str,
     work: impl Future<Output = io::Result<T>>,
 ) -> io::Result<T> {
     match idle {
         None => work.await,
-        Some(idle) => tokio::time::timeout(idle, work).await.unwrap_or_else(|_| {
-            Err(io::Error::new(
-                io::ErrorKind::TimedOut,
-                "the source went quiet",
-            ))
-        }),
+        Some(idle) => tokio::time::timeout(idle, work)
+            .await
+            .unwrap_or_else(|_| Err(io::Error::new(io::ErrorKind::TimedOut, why))),
     }
 }
