@@ -149,7 +149,10 @@ fn method() -> String {
            client: on 2 shared cores every byte the client copies is CPU taken from the \
            servers; this one takes as little as a client can. Nothing real pulls this way. On \
            loopback the kernel's TCP path, which every server pays whether it sends with \
-           `sendfile` or copies, still sets most of the rate.\n\
+           `sendfile` or copies, still sets most of the rate, and so does where the \
+           scheduler puts the two processes: pinned by hand, the `sendfile` servers led when \
+           the server and the client shared one vCPU, and distribution led when they ran on \
+           two.\n\
          - Blob pull, client verifies the digest: a second GET with size and digest checked as \
            the bytes arrive (reqwest), which is what a verifying client sees: its SHA-256 \
            competes with the server for the 2 cores and caps all servers alike, so that row has \
