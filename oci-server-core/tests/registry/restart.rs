@@ -6,6 +6,48 @@ use reqwest::StatusCode;
 
 use crate::common::{TestRegistry, content, digest_with, header};
 
+/// Starts an upload with `path` (the uploads URL and its query); its `Location`.
+async fn start_upload(registry: &TestRegistry, path: &str) -> String {
+    let started = registry.http.post(registry.url(path)).send().await.unwrap();
+    header(&started, "location").to_owned()
+}
+
+/// Sends `bytes` as the chunk at `start` of the upload at `location`.
+async fn patch_chunk(
+    registry: &TestRegistry,
+    location: &str,
+    start: usize,
+    bytes: &[u8],
+) -> reqwest::Response {
+    registry
+        .http
+        .patch(registry.url(location))
+        .header(
+            "content-range",
+            format!("{start}-{}", start + bytes.len() - 1),
+        )
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
+/// Finishes the upload at `location` with `bytes` as its last chunk.
+async fn finish(
+    registry: &TestRegistry,
+    location: &str,
+    digest: &Digest,
+    bytes: &[u8],
+) -> reqwest::Response {
+    registry
+        .http
+        .put(format!("{}?digest={digest}", registry.url(location)))
+        .body(bytes.to_vec())
+        .send()
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn a_chunked_upload_survives_a_restart() {
     let root = tempfile::tempdir().unwrap();
@@ -17,21 +59,8 @@ async fn a_chunked_upload_survives_a_restart() {
         let digest: Digest = digest_with(&algorithm, &data);
 
         let before = TestRegistry::on_root(root.path(), RegistryConfig::default()).await;
-        let started = before
-            .http
-            .post(before.url(&format!("/v2/resume/blobs/uploads/{query}")))
-            .send()
-            .await
-            .unwrap();
-        let location = header(&started, "location").to_owned();
-        let first = before
-            .http
-            .patch(before.url(&location))
-            .header("content-range", "0-99999")
-            .body(data[..100_000].to_vec())
-            .send()
-            .await
-            .unwrap();
+        let location = start_upload(&before, &format!("/v2/resume/blobs/uploads/{query}")).await;
+        let first = patch_chunk(&before, &location, 0, &data[..100_000]).await;
         assert_eq!(first.status(), StatusCode::ACCEPTED);
         before.stop().await;
 
@@ -39,22 +68,9 @@ async fn a_chunked_upload_survives_a_restart() {
         let status = after.get(&location).await;
         assert_eq!(status.status(), StatusCode::NO_CONTENT);
         assert_eq!(header(&status, "range"), "0-99999");
-        let second = after
-            .http
-            .patch(after.url(&location))
-            .header("content-range", "100000-199999")
-            .body(data[100_000..200_000].to_vec())
-            .send()
-            .await
-            .unwrap();
+        let second = patch_chunk(&after, &location, 100_000, &data[100_000..200_000]).await;
         assert_eq!(second.status(), StatusCode::ACCEPTED);
-        let done = after
-            .http
-            .put(format!("{}?digest={digest}", after.url(&location)))
-            .body(data[200_000..].to_vec())
-            .send()
-            .await
-            .unwrap();
+        let done = finish(&after, &location, &digest, &data[200_000..]).await;
         assert_eq!(
             done.status(),
             StatusCode::CREATED,
@@ -78,22 +94,9 @@ async fn after_a_machine_crash_a_chunked_upload_resumes_from_its_last_durable_of
     let data = content(300_000, 7);
     let digest = Digest::compute(&data);
     let before = TestRegistry::on_root(root.path(), RegistryConfig::default()).await;
-    let started = before
-        .http
-        .post(before.url("/v2/crashed/blobs/uploads/"))
-        .send()
-        .await
-        .unwrap();
-    let location = header(&started, "location").to_owned();
-    for (start, end) in [(0, 100_000), (100_000, 200_000)] {
-        let patched = before
-            .http
-            .patch(before.url(&location))
-            .header("content-range", format!("{start}-{}", end - 1))
-            .body(data[start..end].to_vec())
-            .send()
-            .await
-            .unwrap();
+    let location = start_upload(&before, "/v2/crashed/blobs/uploads/").await;
+    for start in [0, 100_000] {
+        let patched = patch_chunk(&before, &location, start, &data[start..start + 100_000]).await;
         assert_eq!(patched.status(), StatusCode::ACCEPTED);
     }
     before.stop().await;
@@ -119,31 +122,11 @@ async fn after_a_machine_crash_a_chunked_upload_resumes_from_its_last_durable_of
     let status = after.get(&location).await;
     assert_eq!(status.status(), StatusCode::NO_CONTENT);
     assert_eq!(header(&status, "range"), upload_progress(0));
-    let ahead = after
-        .http
-        .patch(after.url(&location))
-        .header("content-range", "200000-299999")
-        .body(data[200_000..].to_vec())
-        .send()
-        .await
-        .unwrap();
+    let ahead = patch_chunk(&after, &location, 200_000, &data[200_000..]).await;
     assert_eq!(ahead.status(), StatusCode::RANGE_NOT_SATISFIABLE);
-    let resumed = after
-        .http
-        .patch(after.url(&location))
-        .header("content-range", "0-199999")
-        .body(data[..200_000].to_vec())
-        .send()
-        .await
-        .unwrap();
+    let resumed = patch_chunk(&after, &location, 0, &data[..200_000]).await;
     assert_eq!(resumed.status(), StatusCode::ACCEPTED);
-    let done = after
-        .http
-        .put(format!("{}?digest={digest}", after.url(&location)))
-        .body(data[200_000..].to_vec())
-        .send()
-        .await
-        .unwrap();
+    let done = finish(&after, &location, &digest, &data[200_000..]).await;
     assert_eq!(done.status(), StatusCode::CREATED);
     let pulled = after.get(&format!("/v2/crashed/blobs/{digest}")).await;
     assert_eq!(pulled.bytes().await.unwrap(), data);
