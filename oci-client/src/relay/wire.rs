@@ -8,7 +8,7 @@ use bytes::{Bytes, BytesMut};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use url::Url;
+use url::{Position, Url};
 
 /// The longest response head read; registries send a few hundred bytes.
 const MAX_HEAD: usize = 64 * 1024;
@@ -60,15 +60,9 @@ pub(super) async fn send_head(
     headers: &HeaderMap,
 ) -> io::Result<()> {
     let mut head = Vec::with_capacity(512);
-    let target = match url.query() {
-        Some(query) => format!("{}?{query}", url.path()),
-        None => url.path().to_owned(),
-    };
+    let target = &url[Position::BeforePath..Position::AfterQuery];
+    let authority = &url[Position::BeforeHost..Position::AfterPort];
     head.extend_from_slice(format!("{method} {target} HTTP/1.1\r\n").as_bytes());
-    let authority = match url.port() {
-        Some(port) => format!("{}:{port}", url.host_str().unwrap_or_default()),
-        None => url.host_str().unwrap_or_default().to_owned(),
-    };
     head.extend_from_slice(format!("host: {authority}\r\nconnection: close\r\n").as_bytes());
     for (name, value) in headers {
         head.extend_from_slice(name.as_str().as_bytes());
@@ -163,6 +157,40 @@ mod tests {
         assert_eq!(status, StatusCode::OK);
         assert_eq!(&text[length..], b"hello");
         assert_eq!(headers["x-a"], "b");
+    }
+
+    proptest::proptest! {
+        /// A head is incomplete (`None`) at every cut before its end, and once whole it is
+        /// read back with what follows it left alone.
+        #[test]
+        fn a_head_is_read_whole_or_not_at_all(
+            status in 100u16..600,
+            values in proptest::collection::vec("[ -~]{0,40}", 0..8),
+            body in proptest::collection::vec(proptest::num::u8::ANY, 0..64),
+            cut in proptest::num::usize::ANY,
+        ) {
+            let mut text = format!("HTTP/1.1 {status} X\r\n");
+            for (index, value) in values.iter().enumerate() {
+                text.push_str(&format!("x-{index}: {}\r\n", value.trim()));
+            }
+            text.push_str("\r\n");
+            let head_length = text.len();
+            let mut bytes = text.into_bytes();
+            bytes.extend_from_slice(&body);
+            proptest::prop_assert!(parse_head(&bytes[..cut % head_length]).unwrap().is_none());
+            let (length, parsed, headers) = parse_head(&bytes).unwrap().unwrap();
+            proptest::prop_assert_eq!(length, head_length);
+            proptest::prop_assert_eq!(parsed.as_u16(), status);
+            proptest::prop_assert_eq!(headers.len(), values.len());
+        }
+
+        /// Any bytes give a head, an incomplete one or a typed error: never a panic.
+        #[test]
+        fn any_bytes_are_read_without_a_panic(
+            bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..256),
+        ) {
+            let _ = parse_head(&bytes);
+        }
     }
 
     #[test]

@@ -20,13 +20,20 @@ pub struct StagedFile {
 impl StagedFile {
     /// Writes `content` to a new file with a random name in `tmp_dir` and fsyncs it.
     pub fn write(tmp_dir: &Path, content: &[u8]) -> io::Result<Self> {
+        Self::stage(tmp_dir, content, true)
+    }
+
+    /// Writes `content` to a new file with a random name in `tmp_dir`, fsynced when `sync`.
+    fn stage(tmp_dir: &Path, content: &[u8], sync: bool) -> io::Result<Self> {
         let path = tmp_dir.join(format!("{:032x}", rand::random::<u128>()));
         let staged = Self { path };
         let mut file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&staged.path)?;
-        let written = file.write_all(content).and_then(|()| file.sync_all());
+        let written = file
+            .write_all(content)
+            .and_then(|()| if sync { file.sync_all() } else { Ok(()) });
         match written {
             Ok(()) => Ok(staged),
             Err(e) => {
@@ -70,17 +77,12 @@ pub fn write_atomic(tmp_dir: &Path, target: &Path, content: &[u8]) -> io::Result
 /// but not durably: no fsync, so a machine crash may leave the old file, the new one, or an
 /// empty one. For records that have a durable fallback.
 pub(crate) fn replace_unsynced(tmp_dir: &Path, target: &Path, content: &[u8]) -> io::Result<()> {
-    let staged = tmp_dir.join(format!("{:032x}", rand::random::<u128>()));
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&staged)
-        .and_then(|mut file| file.write_all(content))
-        .and_then(|()| fs::rename(&staged, target));
-    if written.is_err() {
-        let _ = fs::remove_file(&staged);
+    let staged = StagedFile::stage(tmp_dir, content, false)?;
+    let renamed = fs::rename(&staged.path, target);
+    if renamed.is_err() {
+        staged.discard();
     }
-    written
+    renamed
 }
 
 /// Removes everything in `dir` (temporary leftovers of a crash: staged files, and the

@@ -49,9 +49,9 @@ pub(super) enum WriteFailure {
 }
 
 /// Writes all of `data` to `file` from its current position and makes it durable when
-/// `durability` says now; returns the number of bytes written. On every outcome, no write to the file is still in flight when
-/// it returns (a late write could otherwise land after the next request has truncated the
-/// file, or committed it as a blob).
+/// `durability` says now; returns the number of bytes written. On every outcome, no write to
+/// the file is still in flight when it returns (a late write could otherwise land after the
+/// next request has truncated the file, or committed it as a blob).
 pub(super) async fn write_stream(
     file: File,
     path: &Path,

@@ -160,9 +160,15 @@ impl Store {
 
     /// Writes a small metadata object as JSON.
     async fn write_json<T: serde::Serialize>(&self, key: &Key, value: &T) -> Result<(), Error> {
-        let bytes = serde_json::to_vec(value).map_err(|_| corrupt(key, "cannot serialise"))?;
-        Ok(self.storage.meta_put(key, Bytes::from(bytes)).await?)
+        Ok(self.storage.meta_put(key, json_of(key, value)?).await?)
     }
+}
+
+/// `value` as the JSON content of the metadata object `key`.
+fn json_of<T: serde::Serialize>(key: &Key, value: &T) -> Result<Bytes, Error> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|_| corrupt(key, "cannot serialise"))
 }
 
 fn corrupt(key: &Key, reason: &'static str) -> Error {

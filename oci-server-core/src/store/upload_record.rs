@@ -28,7 +28,7 @@
 use oci_digest::{Algorithm, Digester};
 use serde::{Deserialize, Serialize};
 
-use super::{Store, corrupt};
+use super::{Store, corrupt, json_of};
 use crate::{
     error::Error,
     names::{RepoName, UploadId},
@@ -180,11 +180,9 @@ impl Store {
         let epoch = self.storage.volatile_epoch();
         match epoch {
             Some(_) if session.offset - session.durable < CHECKPOINT => {
-                let record = SessionRecord::of(name, session, epoch);
-                let bytes = serde_json::to_vec(&record)
-                    .map_err(|_| corrupt(&Key::upload_state(&session.id), "cannot serialise"))?;
                 let key = Key::upload_progress(&session.id);
-                Ok(self.storage.meta_put_volatile(&key, bytes.into()).await?)
+                let record = json_of(&key, &SessionRecord::of(name, session, epoch))?;
+                Ok(self.storage.meta_put_volatile(&key, record).await?)
             }
             Some(_) => {
                 self.storage.upload_sync(&session.id).await?;
