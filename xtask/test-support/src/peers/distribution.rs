@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use oci_digest::Digest;
 
-use super::{KillOnDrop, fanned_out, free_port, wait_for_log};
+use super::{KillOnDrop, fanned_out, start_on_free_port, wait_for_log};
 
 /// Where Debian installs distribution.
 const BINARY: &str = "/usr/bin/docker-registry";
@@ -76,21 +76,23 @@ impl Distribution {
             "{BINARY} is missing: run `bash .ci/install-peers`"
         );
         let root = tempfile::tempdir().unwrap();
-        let host = format!("127.0.0.1:{}", free_port());
-        let config = root.path().join("config.yml");
-        std::fs::write(&config, configuration(root.path(), &host, &options)).unwrap();
-        let mut child = KillOnDrop(
-            Command::new(BINARY)
-                .arg("serve")
-                .arg(&config)
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap(),
-        );
-        let log = child.0.stderr.take().unwrap();
-        wait_for_log(log, "listening on", "docker-registry");
+        let (child, host) = start_on_free_port("docker-registry", |port| {
+            let host = format!("127.0.0.1:{port}");
+            let config = root.path().join("config.yml");
+            std::fs::write(&config, configuration(root.path(), &host, &options)).unwrap();
+            let mut child = KillOnDrop(
+                Command::new(BINARY)
+                    .arg("serve")
+                    .arg(&config)
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::piped())
+                    .spawn()
+                    .unwrap(),
+            );
+            let log = child.0.stderr.take().unwrap();
+            wait_for_log(log, "listening on").map(|()| (child, host))
+        });
         Distribution {
             _child: child,
             host,
