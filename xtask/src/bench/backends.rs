@@ -63,9 +63,7 @@ impl Server {
                 Backend::Fs(parent) => parent.to_path_buf(),
                 Backend::S3(_) => std::env::temp_dir(),
             })?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = oci_test_support::free_port();
         let log = store.path().join("server.log");
         let (program, serve, gc, env) = match kind {
             PeerKind::Ours => {

@@ -49,9 +49,7 @@ impl Moto {
             .prefix("oci-bench-moto-")
             .tempdir()?;
         let log = dir.path().join("moto.log");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")?
-            .local_addr()?
-            .port();
+        let port = oci_test_support::free_port();
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())

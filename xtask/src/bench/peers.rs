@@ -187,7 +187,7 @@ async fn start_distribution(
     store: tempfile::TempDir,
     log: PathBuf,
 ) -> Result<RunningPeer, BenchError> {
-    let port = free_port()?;
+    let port = oci_test_support::free_port();
     let config = store.path().join("config.yml");
     std::fs::write(
         &config,
@@ -213,7 +213,7 @@ async fn start_distribution(
 /// olareg on a free port, its store in `store`, without its periodic garbage collection (which
 /// would otherwise land in a measurement) and with deletes allowed, as the other servers.
 async fn start_olareg(store: tempfile::TempDir, log: PathBuf) -> Result<RunningPeer, BenchError> {
-    let port = free_port()?;
+    let port = oci_test_support::free_port();
     let mut command = Command::new(OLAREG_BIN);
     command
         .args(["serve", "--addr", "127.0.0.1", "--port", &port.to_string()])
@@ -231,13 +231,6 @@ async fn start_olareg(store: tempfile::TempDir, log: PathBuf) -> Result<RunningP
         _store: store,
     };
     wait_ready(peer, log).await
-}
-
-/// A port nobody listens on right now.
-fn free_port() -> Result<u16, BenchError> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
 }
 
 /// Polls `GET /v2/` until `peer` answers it; fails when it exits or the allowance runs out.

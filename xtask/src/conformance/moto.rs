@@ -2,7 +2,7 @@
 //! port with one empty bucket, killed when dropped. `bash .ci/install-s3-peers` installs it.
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ pub struct Moto {
 impl Moto {
     /// Starts moto and creates the bucket (moto accepts unsigned requests).
     pub fn start() -> Result<Moto, XtaskError> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let port = oci_test_support::free_port();
         let child = Command::new("moto_server")
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdin(Stdio::null())
