@@ -1,9 +1,10 @@
 //! The catalog: a flat index of repository names, one empty object per repository under
 //! `catalog/`, named by an encoding of the name that sorts as the name does (see
 //! `storage::key::catalog_segment`). A page of the catalog is then one page of that folder:
-//! on an object store one `start-after` listing (a request per 1,000 names), on the
-//! filesystem a page of one folder (which `FsStorage` keeps sorted in memory, revalidated
-//! against the disk). Without it, a page meant walking every repository's folder.
+//! on an object store one `start-after` listing of the page's size (see
+//! `storage::object::paged`), on the filesystem a page of one folder (which `FsStorage` keeps
+//! sorted in memory, revalidated against the disk). Without it, a page meant walking every
+//! repository's folder.
 //!
 //! **What keeps it complete.** A repository's entry is written, durably, before anything that
 //! makes the repository exist (a blob link, a manifest record, a tag), so no acknowledged

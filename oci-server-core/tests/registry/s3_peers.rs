@@ -19,5 +19,5 @@ pub fn object_storage(server: &S3Server, prefix: &str) -> ObjectStorage {
         .with_allow_http(true)
         .build()
         .unwrap();
-    ObjectStorage::new(Arc::new(store), prefix).unwrap()
+    ObjectStorage::with_paged_listing(Arc::new(store), prefix).unwrap()
 }

@@ -12,6 +12,7 @@
 
 mod keys;
 mod open;
+mod paged;
 mod stream;
 mod upload;
 
@@ -19,10 +20,10 @@ use std::{collections::BTreeSet, sync::Arc, time::SystemTime};
 
 use bytes::Bytes;
 use futures_util::{StreamExt, TryStreamExt};
-use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload};
+use object_store::{GetOptions, ObjectStore, ObjectStoreExt, PutPayload, list::PaginatedListStore};
 use oci_digest::Digest;
 
-use self::{keys::Layout, stream::object_error};
+use self::{keys::Layout, paged::PagedLister, stream::object_error};
 use super::{BlobInfo, Durability, Key, Storage, StorageFuture, is_safe_segment};
 use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteRange};
 
@@ -30,6 +31,9 @@ use crate::{body::ByteStream, error::StorageError, names::UploadId, range::ByteR
 #[derive(Debug, Clone)]
 pub struct ObjectStorage {
     store: Arc<dyn ObjectStore>,
+    /// The same store's listing by pages, when it has one: a page of tags or of the
+    /// catalog then costs one request the size of the page.
+    pages: Option<PagedLister>,
     layout: Layout,
 }
 
@@ -38,7 +42,22 @@ impl ObjectStorage {
     pub fn new(store: Arc<dyn ObjectStore>, prefix: &str) -> Result<Self, StorageError> {
         Ok(Self {
             store,
+            pages: None,
             layout: Layout::new(prefix)?,
+        })
+    }
+
+    /// Like [`ObjectStorage::new`], on a store that can also list by pages of a chosen size
+    /// (S3, Google Cloud Storage and Azure do): pages of tags and of the catalog then cost
+    /// one listing request of the page's size, where [`ObjectStorage::new`]'s ask for the
+    /// store's default (1,000 keys on S3).
+    pub fn with_paged_listing<S>(store: Arc<S>, prefix: &str) -> Result<Self, StorageError>
+    where
+        S: ObjectStore + PaginatedListStore,
+    {
+        Ok(Self {
+            pages: Some(PagedLister(store.clone())),
+            ..Self::new(store, prefix)?
         })
     }
 
@@ -270,6 +289,10 @@ impl Storage for ObjectStorage {
     ) -> StorageFuture<'a, Vec<String>> {
         Box::pin(async move {
             let path = self.layout.meta(folder)?;
+            let plain_after = after.is_none_or(is_plain_segment);
+            if let (Some(pages), true) = (&self.pages, plain_after) {
+                return pages.page(&path, after, limit).await;
+            }
             let listing = match after {
                 // S3's `start-after` (and the other stores' equivalents): the listing begins
                 // at the page, whatever the size of the folder.

@@ -1,10 +1,6 @@
 //! Opening a cloud object store from a URL, with credentials and endpoints taken from the
 //! environment the way each cloud's tools read them.
 
-use std::sync::Arc;
-
-use object_store::ObjectStore;
-
 use super::ObjectStorage;
 use crate::error::StorageError;
 
@@ -24,31 +20,42 @@ impl ObjectStorage {
     /// Nothing is contacted yet; the first request tells whether the bucket answers.
     pub fn from_url(location: &str) -> Result<Self, StorageError> {
         let url = url::Url::parse(location).map_err(|e| config_error(location, e))?;
-        let store = build(location, url.scheme())?;
-        Self::new(store, url.path())
+        open(location, url.scheme(), url.path())
     }
 }
 
-fn build(location: &str, scheme: &str) -> Result<Arc<dyn ObjectStore>, StorageError> {
+/// The store of `scheme` at `location`, listing by pages (each of the clouds can).
+// Built without a cloud's feature, every scheme is refused and `prefix` goes unused.
+#[cfg_attr(
+    not(any(feature = "s3", feature = "gcs", feature = "azure")),
+    allow(unused_variables)
+)]
+fn open(location: &str, scheme: &str, prefix: &str) -> Result<ObjectStorage, StorageError> {
     match scheme {
         #[cfg(feature = "s3")]
         "s3" | "s3a" => object_store::aws::AmazonS3Builder::from_env()
             .with_url(location)
             .build()
-            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
-            .map_err(|e| config_error(location, e)),
+            .map_err(|e| config_error(location, e))
+            .and_then(|store| {
+                ObjectStorage::with_paged_listing(std::sync::Arc::new(store), prefix)
+            }),
         #[cfg(feature = "gcs")]
         "gs" => object_store::gcp::GoogleCloudStorageBuilder::from_env()
             .with_url(location)
             .build()
-            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
-            .map_err(|e| config_error(location, e)),
+            .map_err(|e| config_error(location, e))
+            .and_then(|store| {
+                ObjectStorage::with_paged_listing(std::sync::Arc::new(store), prefix)
+            }),
         #[cfg(feature = "azure")]
         "az" | "azure" | "abfs" | "abfss" => object_store::azure::MicrosoftAzureBuilder::from_env()
             .with_url(location)
             .build()
-            .map(|store| Arc::new(store) as Arc<dyn ObjectStore>)
-            .map_err(|e| config_error(location, e)),
+            .map_err(|e| config_error(location, e))
+            .and_then(|store| {
+                ObjectStorage::with_paged_listing(std::sync::Arc::new(store), prefix)
+            }),
         other => Err(StorageError::UnsupportedScheme {
             location: location.to_owned(),
             scheme: other.to_owned(),
