@@ -21,6 +21,7 @@ use super::error::BenchError;
 use super::generator::{Pattern, SharedDigester, hashing_body};
 use super::metric::{Measurement, Metric, Target, mib_per_second};
 use super::peers::RunningPeer;
+use super::placement::{Pinned, Placement};
 
 const REPOSITORY: &str = "bench/blob";
 /// The push CPU goal: one SHA-256 pass (about 0.7 s per GiB here) and little else.
@@ -49,11 +50,16 @@ pub async fn run(peer: &RunningPeer, size: u64, seed: u64) -> Result<Vec<Measure
     pull_verifying(&api, &digest, size).await?;
     let verified_pull_rate = mib_per_second(size, started.elapsed());
     let pull_rss = peer.peak_rss_mib()?;
+    // Last: the server stays pinned afterwards, and is stopped after this benchmark.
+    let mut pinned = Vec::new();
+    for placement in Placement::available()? {
+        pinned.extend(pull_pinned(peer, &api, &digest, size, placement).await?);
+    }
 
     let push_name = format!("blob push, {mib} MiB");
     let pull_name = format!("blob pull, {mib} MiB");
     let verified_pull_name = format!("blob pull, {mib} MiB, client verifies the digest");
-    Ok(vec![
+    Ok([
         Measurement {
             metric: Metric::throughput(push_name.clone()),
             value: push_rate,
@@ -83,6 +89,43 @@ pub async fn run(peer: &RunningPeer, size: u64, seed: u64) -> Result<Vec<Measure
             metric: Metric::peak_rss(&pull_name),
             value: pull_rss,
         },
+    ]
+    .into_iter()
+    .chain(pinned)
+    .collect())
+}
+
+/// A counting pull with server and client pinned as `pinned` says: its rate and the CPU of
+/// both ends per GiB, shown for information (see [`placement`](super::placement)).
+async fn pull_pinned(
+    peer: &RunningPeer,
+    api: &Api,
+    digest: &Digest,
+    size: u64,
+    pinned: Pinned,
+) -> Result<Vec<Measurement>, BenchError> {
+    peer.pin_to(pinned.server_cpu)?;
+    let url = blob_url(api, digest);
+    let cpu_before = peer.cpu_seconds()?;
+    let started = Instant::now();
+    let drained = drain::count_body_on(&url, Some(pinned.client_cpu)).await?;
+    let rate = mib_per_second(size, started.elapsed());
+    let server = peer.cpu_seconds()? - cpu_before;
+    all_arrived(&url, size, drained.bytes)?;
+    let name = format!(
+        "blob pull, {} MiB, {}",
+        size / (1024 * 1024),
+        pinned.placement.label()
+    );
+    Ok(vec![
+        Measurement {
+            metric: Metric::throughput_for_information(name.clone()),
+            value: rate,
+        },
+        Measurement {
+            metric: Metric::total_cpu_per_gib(&name),
+            value: seconds_per_gib(server + drained.client_cpu, size),
+        },
     ])
 }
 
@@ -104,14 +147,18 @@ const PULL_STEP: &str = "pulling the blob";
 async fn pull_counting(api: &Api, digest: &Digest, size: u64) -> Result<(), BenchError> {
     let url = blob_url(api, digest);
     let received = drain::count_body(&url).await?;
-    if received == size {
-        Ok(())
-    } else {
-        Err(BenchError::ShortPull {
+    all_arrived(&url, size, received)
+}
+
+/// Fails unless the `received` bytes of `url` are all `size`.
+fn all_arrived(url: &Url, size: u64, received: u64) -> Result<(), BenchError> {
+    match received == size {
+        true => Ok(()),
+        false => Err(BenchError::ShortPull {
             url: url.to_string(),
             expected: size,
             received,
-        })
+        }),
     }
 }
 

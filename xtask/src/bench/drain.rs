@@ -17,7 +17,9 @@ use std::net::TcpStream;
 
 use reqwest::{StatusCode, Url};
 
+use super::cpu::thread_cpu_seconds;
 use super::error::BenchError;
+use super::placement;
 
 /// The most header bytes accepted before the body.
 const MAX_HEAD: usize = 64 * 1024;
@@ -27,10 +29,38 @@ const MAX_HEADERS: usize = 64;
 /// `GET url`: insists on `200` with a `Content-Length`, discards exactly that many body bytes,
 /// checks the stream ends there, and returns the number of body bytes that arrived.
 pub async fn count_body(url: &Url) -> Result<u64, BenchError> {
+    Ok(count_body_on(url, None).await?.bytes)
+}
+
+/// What a counting pull saw.
+#[derive(Debug, Clone, Copy)]
+pub struct Drained {
+    /// Body bytes received.
+    pub bytes: u64,
+    /// CPU seconds of the receiving thread.
+    pub client_cpu: f64,
+}
+
+/// [`count_body`], on a thread pinned to `cpu` when given, also measuring that thread's CPU.
+pub async fn count_body_on(url: &Url, cpu: Option<usize>) -> Result<Drained, BenchError> {
     let url = url.clone();
     // Blocking calls on a thread of their own: a blocking `recv` sleeps until data comes,
     // with no readiness loop between the socket and the discarding.
-    tokio::task::spawn_blocking(move || count_body_blocking(&url)).await?
+    tokio::task::spawn_blocking(move || {
+        let measured = || {
+            let started = thread_cpu_seconds()?;
+            let bytes = count_body_blocking(&url)?;
+            Ok(Drained {
+                bytes,
+                client_cpu: thread_cpu_seconds()? - started,
+            })
+        };
+        match cpu {
+            Some(cpu) => placement::on_cpu(cpu, measured)?,
+            None => measured(),
+        }
+    })
+    .await?
 }
 
 fn count_body_blocking(url: &Url) -> Result<u64, BenchError> {

@@ -104,6 +104,16 @@ impl Metric {
         }
     }
 
+    /// The CPU seconds of server and client together per GiB moved in the phase called
+    /// `phase`, shown but held to no goal.
+    pub fn total_cpu_per_gib(phase: &str) -> Metric {
+        Metric {
+            name: format!("{phase}: server and client CPU per GiB"),
+            unit: Unit::CpuSecondsPerGib,
+            target: Target::Informational,
+        }
+    }
+
     /// The server's peak RSS during the phase called `phase`.
     pub fn peak_rss(phase: &str) -> Metric {
         Metric {

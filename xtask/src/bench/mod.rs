@@ -30,6 +30,7 @@ mod manifest_load;
 mod metric;
 mod moto;
 mod peers;
+mod placement;
 mod report;
 mod rss;
 mod s3_requests;

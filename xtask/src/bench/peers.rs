@@ -121,6 +121,11 @@ impl RunningPeer {
         cpu::cpu_seconds(self.child.id())
     }
 
+    /// Pins every thread of the server to `cpu` (see [`placement`](super::placement)).
+    pub fn pin_to(&self, cpu: usize) -> Result<(), BenchError> {
+        super::placement::pin_process(self.child.id(), cpu)
+    }
+
     /// The server's peak RSS since start or the last reset, in MiB.
     pub fn peak_rss_mib(&self) -> Result<f64, BenchError> {
         rss::peak_rss_mib(self.child.id())

@@ -150,9 +150,14 @@ fn method() -> String {
            servers; this one takes as little as a client can. Nothing real pulls this way. On \
            loopback the kernel's TCP path, which every server pays whether it sends with \
            `sendfile` or copies, still sets most of the rate, and so does where the \
-           scheduler puts the two processes: pinned by hand, the `sendfile` servers led when \
-           the server and the client shared one vCPU, and distribution led when they ran on \
-           two.\n\
+           scheduler puts the two processes (it may choose differently from run to run).\n\
+         - Blob pull, pinned to one CPU and to two: the same counting pull, last, with every \
+           thread of the server and the client's receiving thread pinned \
+           (`sched_setaffinity`) to one CPU, then to one CPU each. On one CPU the two take \
+           turns, and a server that spends less per byte is faster; on two, each waits for \
+           the other to wake, and a server that keeps its CPU busy can pass one that sleeps. \
+           The CPU row of each adds the server's and the client's, which is what the machine \
+           paid.\n\
          - Blob pull, client verifies the digest: a second GET with size and digest checked as \
            the bytes arrive (reqwest), which is what a verifying client sees: its SHA-256 \
            competes with the server for the 2 cores and caps all servers alike, so that row has \
