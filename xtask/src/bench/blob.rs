@@ -6,7 +6,9 @@
 //! that has the kernel discard the body uncopied ([`drain`]), which measures the server, and once
 //! verifying size and digest on the fly. On two shared cores the client's SHA-256 alone (about 1.4 GiB/s)
 //! caps the second pull below what either server can send, so its row shows the rate a
-//! verifying client sees and is held to no goal. Neither side ever holds the blob in memory.
+//! verifying client sees and is held to no goal. Last come counting pulls with both ends pinned
+//! to one CPU and to two ([`placement`](super::placement)). Neither side ever holds the blob in
+//! memory.
 
 use std::time::Instant;
 

@@ -49,8 +49,8 @@ impl ObjectStorage {
 
     /// Like [`ObjectStorage::new`], on a store that can also list by pages of a chosen size
     /// (S3, Google Cloud Storage and Azure do): pages of tags and of the catalog then cost
-    /// one listing request of the page's size, where [`ObjectStorage::new`]'s ask for the
-    /// store's default (1,000 keys on S3).
+    /// one listing request of the page's size, where those of [`ObjectStorage::new`] ask for
+    /// the store's default (1,000 keys on S3).
     pub fn with_paged_listing<S>(store: Arc<S>, prefix: &str) -> Result<Self, StorageError>
     where
         S: ObjectStore + PaginatedListStore,

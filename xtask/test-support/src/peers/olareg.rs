@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use super::{KillOnDrop, start_on_free_port, wait_for_log};
+use super::{KillOnDrop, free_port, wait_for_log};
 
 /// Connection attempts after olareg said it is launching (5 ms apart: 10 s at most).
 const CONNECT_ATTEMPTS: usize = 2000;
@@ -32,21 +32,21 @@ impl Olareg {
     /// connections.
     pub fn start(binary: &Path) -> Self {
         let root = tempfile::tempdir().unwrap();
-        let (child, port) = start_on_free_port("olareg", |port| {
-            let mut child = KillOnDrop(
-                Command::new(binary)
-                    .args(["serve", "--addr", "127.0.0.1", "--port", &port.to_string()])
-                    .args(["--api-delete", "--api-blob-delete", "--gc-frequency=-1s"])
-                    .args(["-v", "info", "--dir"])
-                    .arg(root.path())
-                    .stdout(Stdio::null())
-                    .stderr(Stdio::piped())
-                    .spawn()
-                    .unwrap(),
-            );
-            wait_for_log(child.0.stderr.take().unwrap(), "launching server")?;
-            Ok((child, port))
-        });
+        let port = free_port();
+        let mut child = KillOnDrop(
+            Command::new(binary)
+                .args(["serve", "--addr", "127.0.0.1", "--port", &port.to_string()])
+                .args(["--api-delete", "--api-blob-delete", "--gc-frequency=-1s"])
+                .args(["-v", "info", "--dir"])
+                .arg(root.path())
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap(),
+        );
+        if let Err(log) = wait_for_log(child.0.stderr.take().unwrap(), "launching server") {
+            panic!("olareg {log}");
+        }
         // olareg logs just before it binds and says nothing after: connecting is the only
         // sign left, tried a bounded number of times.
         let accepted = (0..CONNECT_ATTEMPTS).any(|_| {
