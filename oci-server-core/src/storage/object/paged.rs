@@ -16,6 +16,10 @@ use object_store::{
 use super::stream::object_error;
 use crate::{error::StorageError, storage::is_safe_segment};
 
+/// The most keys one listing request may ask for: S3's cap (s3s-fs refuses more), so a page
+/// larger than that (a whole folder, for the collector) takes a request per 1,000 names.
+const MOST_KEYS_PER_REQUEST: usize = 1000;
+
 /// A store's paginated listing, beside its [`object_store::ObjectStore`] face.
 #[derive(Clone)]
 pub(super) struct PagedLister(pub(super) Arc<dyn PaginatedListStore>);
@@ -43,8 +47,7 @@ impl PagedLister {
         };
         let mut names = Vec::new();
         while names.len() < limit {
-            // S3 answers at most 1,000 keys, with a continuation token for the rest.
-            options.max_keys = Some(limit - names.len());
+            options.max_keys = Some((limit - names.len()).min(MOST_KEYS_PER_REQUEST));
             let listed = self
                 .0
                 .list_paginated(Some(&prefix), options.clone())

@@ -383,6 +383,35 @@ pub async fn meta_list_after_pages_a_folder(storage: &Arc<dyn Storage>) {
     assert!(after("zz", 3).await.is_empty());
 }
 
+/// A page larger than one listing request answers (S3 gives at most 1,000 keys per request)
+/// is the folder's sorted names all the same, also when it asks for more than are left.
+pub async fn meta_list_after_pages_beyond_one_request(storage: &Arc<dyn Storage>) {
+    let mut tags: Vec<String> = (0..1_003).map(|i| format!("t{i:04}")).collect();
+    stream::iter(&tags)
+        .for_each_concurrent(32, |tag| {
+            let storage = Arc::clone(storage);
+            async move {
+                storage
+                    .meta_put(&tag_key("big", tag), Bytes::from("x"))
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+    tags.sort();
+    let folder = Key::tags(&RepoName::parse("big").unwrap());
+    let everything = storage
+        .meta_list_after(&folder, None, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(everything, tags);
+    let rest = storage
+        .meta_list_after(&folder, Some("t0001"), 1_001)
+        .await
+        .unwrap();
+    assert_eq!(rest, tags[2..]);
+}
+
 pub async fn deleting_many_objects_removes_exactly_those_named(storage: &Arc<dyn Storage>) {
     let named: Vec<Key> = (0..3).map(|i| tag_key("many", &format!("t{i}"))).collect();
     let kept = tag_key("many", "kept");

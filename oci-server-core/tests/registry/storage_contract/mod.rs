@@ -114,6 +114,7 @@ on_every_backend!(crate::storage_contract::clauses;
     deferred_writes_read_back_and_commit_after_a_sync,
     a_volatile_record_reads_back_and_goes_with_its_session,
     meta_list_after_pages_a_folder,
+    meta_list_after_pages_beyond_one_request,
     deleting_many_objects_removes_exactly_those_named,
     deleting_many_markers_removes_exactly_those_named,
 );
