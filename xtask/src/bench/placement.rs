@@ -2,11 +2,11 @@
 //! decides a loopback pull's rate as much as the server does.
 //!
 //! On loopback the kernel runs the receiving side's TCP work in the sender's context, so a
-//! server and its client trade work every few segments. On one CPU they take turns, and the
-//! cheaper server per byte is faster. On two CPUs each waits for the other to wake up, and a
-//! server that keeps its CPU busy (Go's runtime spins before it sleeps) can pass one that
-//! sleeps at once. The free pull of [`super::blob`] lets the scheduler choose, and runs that
-//! chose differently disagree; this pins both ends (`sched_setaffinity`) to each placement in
+//! server and its client trade work every few segments. On one CPU they take turns; on two,
+//! each waits for the other to wake up. A way of sending can win in one placement and lose
+//! in the other: measured here, `oci-registry` without `TCP_CORK` pulled twice as fast as
+//! corked on one CPU and half as fast on two. The free pull of [`super::blob`] lets the
+//! scheduler choose, and runs that chose differently disagree; this pins both ends (`sched_setaffinity`) to each placement in
 //! turn and reports the rate and the CPU of server and client together, so the two regimes
 //! are measured apart. Elsewhere than on Linux no placement is made, and the rows are left
 //! out.

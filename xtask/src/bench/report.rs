@@ -154,10 +154,10 @@ fn method() -> String {
          - Blob pull, pinned to one CPU and to two: the same counting pull, last, with every \
            thread of the server and the client's receiving thread pinned \
            (`sched_setaffinity`) to one CPU, then to one CPU each. On one CPU the two take \
-           turns, and a server that spends less per byte is faster; on two, each waits for \
-           the other to wake, and a server that keeps its CPU busy can pass one that sleeps. \
-           The CPU row of each adds the server's and the client's, which is what the machine \
-           paid.\n\
+           turns; on two, each waits for the other to wake. How a server sends (corked or \
+           not, `sendfile` or copies) can win in one placement and lose in the other, so \
+           each is measured apart. The CPU row of each adds the server's and the client's, \
+           which is what the machine paid.\n\
          - Blob pull, client verifies the digest: a second GET with size and digest checked as \
            the bytes arrive (reqwest), which is what a verifying client sees: its SHA-256 \
            competes with the server for the 2 cores and caps all servers alike, so that row has \
