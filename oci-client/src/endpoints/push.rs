@@ -265,30 +265,6 @@ impl Client {
     ) -> Tracker {
         self.tracker(Direction::Upload, session.repository(), digest, total)
     }
-
-    /// The `PUT <location>?digest=` that ends a session, before its body is attached.
-    fn finishing_put(&self, session: &UploadSession, digest: &Digest) -> Result<Request, Error> {
-        let mut url = session.location().clone();
-        url.query_pairs_mut().append_pair("digest", digest.as_str());
-        Ok(self
-            .session_request(Method::PUT, session, url)?
-            .header(CONTENT_TYPE, OCTET_STREAM))
-    }
-
-    async fn send_finishing_put(
-        &self,
-        request: Request,
-        digest: &Digest,
-        size: u64,
-    ) -> Result<PushedBlob, Error> {
-        let response = self
-            .transport()
-            .send(request)
-            .await?
-            .expect(&[StatusCode::CREATED, StatusCode::NO_CONTENT, StatusCode::OK])
-            .await?;
-        pushed(&response, digest, Some(size))
-    }
 }
 
 /// Reads a stream of at most `size` bytes into memory.

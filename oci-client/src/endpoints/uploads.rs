@@ -189,19 +189,9 @@ impl Client {
         session: UploadSession,
         digest: &Digest,
     ) -> Result<PushedBlob, Error> {
-        let mut url = session.location.clone();
-        url.query_pairs_mut().append_pair("digest", digest.as_str());
-        let request = self
-            .session_request(Method::PUT, &session, url)?
-            .header(CONTENT_TYPE, OCTET_STREAM)
-            .bytes(Bytes::new());
-        let response = self
-            .transport()
-            .send(request)
-            .await?
-            .expect(&[StatusCode::CREATED, StatusCode::NO_CONTENT, StatusCode::OK])
-            .await?;
-        pushed(&response, digest, Some(session.offset))
+        let request = self.finishing_put(&session, digest)?.bytes(Bytes::new());
+        self.send_finishing_put(request, digest, session.offset)
+            .await
     }
 
     /// Cancels the upload (`DELETE` on the session).
@@ -249,7 +239,46 @@ impl Client {
             push_scopes(&session.repository)?,
         ))
     }
+
+    /// The `PUT <location>?digest=` that ends a session, before its body is attached.
+    pub(crate) fn finishing_put(
+        &self,
+        session: &UploadSession,
+        digest: &Digest,
+    ) -> Result<Request, Error> {
+        Ok(self
+            .session_request(Method::PUT, session, finishing_url(session, digest))?
+            .header(CONTENT_TYPE, OCTET_STREAM))
+    }
+
+    /// Sends a [`finishing_put`](Self::finishing_put) with its body; the blob it pushed.
+    pub(crate) async fn send_finishing_put(
+        &self,
+        request: Request,
+        digest: &Digest,
+        size: u64,
+    ) -> Result<PushedBlob, Error> {
+        let response = self
+            .transport()
+            .send(request)
+            .await?
+            .expect(&UPLOAD_FINISHED)
+            .await?;
+        pushed(&response, digest, Some(size))
+    }
 }
+
+/// `<location>?digest=`: where the `PUT` that ends `session` goes.
+pub(crate) fn finishing_url(session: &UploadSession, digest: &Digest) -> Url {
+    let mut url = session.location().clone();
+    url.query_pairs_mut().append_pair("digest", digest.as_str());
+    url
+}
+
+/// The statuses that finish an upload: `201` as the spec says, and the `204` or `200` some
+/// registries answer.
+pub(crate) const UPLOAD_FINISHED: [StatusCode; 3] =
+    [StatusCode::CREATED, StatusCode::NO_CONTENT, StatusCode::OK];
 
 /// The [`PushedBlob`] a `201` stands for, its `Docker-Content-Digest` checked.
 pub(crate) fn pushed(

@@ -15,14 +15,13 @@ use super::splice::{PumpError, Side, pump};
 use super::wire::{self, Head};
 use super::{Declined, Relayed};
 use crate::client::{Client, pull_scopes, push_scopes};
-use crate::endpoints::uploads::{OCTET_STREAM, PushedBlob, UploadSession};
+use crate::endpoints::uploads::{
+    OCTET_STREAM, PushedBlob, UPLOAD_FINISHED, UploadSession, finishing_url,
+};
 use crate::error::Error;
 use crate::progress::Direction;
 use crate::repository::Repository;
 use crate::response::{MAX_ERROR_BODY, check_content_digest, location, status_error};
-
-/// Statuses that finish an upload, as the usual path accepts them.
-const FINISHED: [StatusCode; 3] = [StatusCode::CREATED, StatusCode::NO_CONTENT, StatusCode::OK];
 
 /// See [`Client::relay_blob`].
 pub(super) async fn relay(
@@ -69,10 +68,7 @@ pub(super) async fn relay(
     }
 
     let session = destination.start_upload_at(&to).await?;
-    let mut put_url = session.location().clone();
-    put_url
-        .query_pairs_mut()
-        .append_pair("digest", digest.as_str());
+    let put_url = finishing_url(&session, digest);
     if put_url.scheme() != "http" {
         cancel(destination, session).await;
         return Ok(Relayed::Declined(Declined::Tls));
@@ -189,7 +185,7 @@ impl Upload<'_> {
 
     /// The blob pushed, or the error the destination's answer stands for.
     async fn answer(&self, upload: &mut TcpStream, head: Head) -> Result<PushedBlob, Error> {
-        if FINISHED.contains(&head.status) {
+        if UPLOAD_FINISHED.contains(&head.status) {
             check_content_digest(&head.headers, self.url, self.digest)?;
             return Ok(PushedBlob {
                 digest: self.digest.clone(),
