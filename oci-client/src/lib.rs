@@ -84,7 +84,7 @@ pub use error::{Error, ErrorKind};
 pub use image::pull::PulledImage;
 pub use image::push::Blob;
 pub use progress::{Direction, Progress, ProgressEvent};
-pub use relay::{Declined, Relayed};
+pub use relay::{Declined, Relayed, RelayedChunks};
 pub use repository::{ManifestReference, Repository};
 pub use retry::RetryPolicy;
 pub use tls::{Certificates, Identity, TlsError};

@@ -221,7 +221,7 @@ fn header_text<'h>(
 }
 
 /// A header of an answer to `url` parsed by `parse`; an error when present but unparsable.
-fn parsed_header<T>(
+pub(crate) fn parsed_header<T>(
     headers: &HeaderMap,
     url: &Url,
     name: &'static str,

@@ -1,11 +1,16 @@
-//! The blob relay between registries (`Client::relay_blob`, bytes moved by `splice`): into
-//! the workspace's registry and Debian's `docker-registry`, with bearer tokens, declining a
-//! redirecting source, and failing a source that closes early without a blob committed.
+//! The blob relay between registries (`Client::relay_blob` and `Client::relay_chunks`, bytes
+//! moved by `splice`): into the workspace's registry and Debian's `docker-registry`, with
+//! bearer tokens, declining a redirecting source, failing a source that closes early without
+//! a blob committed, and chunks that go on from what the registry holds.
 #![cfg(target_os = "linux")]
 
 use http::StatusCode;
 use oci_auth::{CredentialStore, Credentials};
-use oci_distribution_client::{Client, Declined, Error, Relayed, Repository, UploadMethod};
+use std::num::NonZeroU64;
+
+use oci_distribution_client::{
+    Client, Declined, Error, Relayed, RelayedChunks, Repository, UploadMethod,
+};
 use oci_test_support::peers::Distribution;
 use oci_test_support::{Action, Fault, Proxy, TestRegistry};
 
@@ -150,6 +155,117 @@ async fn a_source_of_another_length_is_declined() {
         "{outcome:?}"
     );
     assert!(client.head_blob(&to, &digest).await.unwrap().is_none());
+}
+
+/// The chunk size of the chunk relays below: a 2.5 MiB blob takes three `PATCH`es.
+const CHUNK: u64 = 1024 * 1024;
+
+/// Relays into `session` in chunks of [`CHUNK`]; returns the outcome and the last progress
+/// figure heard.
+async fn relay_chunks(
+    client: &Client,
+    from: &Repository,
+    session: &mut oci_distribution_client::UploadSession,
+    digest: &oci_spec_types::Digest,
+    size: u64,
+) -> (Result<RelayedChunks, Error>, u64) {
+    let mut heard = 0;
+    let chunk = NonZeroU64::new(CHUNK).unwrap();
+    let outcome = client
+        .relay_chunks(client, from, session, digest, size, chunk, &mut |done| {
+            heard = done
+        })
+        .await;
+    (outcome, heard)
+}
+
+#[tokio::test]
+async fn relayed_chunks_arrive_byte_exact_in_our_registry_and_in_docker_registry() {
+    let source = TestRegistry::start().await;
+    let ours = TestRegistry::start().await;
+    let theirs = Distribution::start();
+    let client = support::client();
+    let from = source.repo("relay/from");
+    let (data, digest) = pushed(&client, &from, 2_600_000, 6).await;
+    let size = data.len() as u64;
+
+    for destination in [ours.host(), theirs.host()] {
+        let watched = Proxy::start(destination).await;
+        let to = Repository::new(watched.host(), "relay/to").unwrap();
+        let mut session = client.start_upload(&to).await.unwrap();
+        let (outcome, heard) = relay_chunks(&client, &from, &mut session, &digest, size).await;
+        assert!(matches!(outcome, Ok(RelayedChunks::Sent)), "{outcome:?}");
+        assert_eq!((session.offset(), heard), (size, size));
+        assert_eq!(
+            watched.count("PATCH", "/blobs/uploads/"),
+            3,
+            "{:#?}",
+            watched.requests()
+        );
+        client.finish_upload(session, &digest).await.unwrap();
+        let copied = content::pull(&client, &to, &digest, Some(size)).await;
+        assert!(
+            copied == data,
+            "the bytes in {destination} differ from the source's"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_chunk_relay_cut_midway_goes_on_from_what_the_registry_holds() {
+    let source = TestRegistry::start().await;
+    let destination = TestRegistry::start().await;
+    let client = support::client();
+    let (data, digest) = pushed(&client, &source.repo("relay/from"), 2_600_000, 7).await;
+    let size = data.len() as u64;
+    let cut = Fault::new("GET", "/blobs/sha256:", Action::Cut { after: 1_500_000 });
+    let proxy = Proxy::with_faults(source.host(), vec![cut]).await;
+    let from = Repository::new(proxy.host(), "relay/from").unwrap();
+    let to = destination.repo("relay/to");
+    let mut session = client.start_upload(&to).await.unwrap();
+
+    let (outcome, _) = relay_chunks(&client, &from, &mut session, &digest, size).await;
+    match outcome {
+        Err(Error::Relay { source, .. }) => {
+            assert_eq!(source.kind(), std::io::ErrorKind::UnexpectedEof, "{source}")
+        }
+        other => panic!("expected a relay error, got {other:?}"),
+    }
+    // The first chunk was taken whole; the second broke off and counts for nothing.
+    assert_eq!(session.offset(), CHUNK);
+    assert_eq!(client.upload_status(&mut session).await.unwrap(), CHUNK);
+
+    let (outcome, heard) = relay_chunks(&client, &from, &mut session, &digest, size).await;
+    assert!(matches!(outcome, Ok(RelayedChunks::Sent)), "{outcome:?}");
+    assert_eq!(heard, size);
+    let gets = proxy.seen_matching("GET", "/blobs/sha256:");
+    assert_eq!(gets.len(), 2, "{:#?}", proxy.requests());
+    assert_eq!(
+        gets[1].header("range"),
+        Some(format!("bytes={CHUNK}-").as_str())
+    );
+    client.finish_upload(session, &digest).await.unwrap();
+    assert!(content::pull(&client, &to, &digest, Some(size)).await == data);
+}
+
+#[tokio::test]
+async fn a_source_answering_503_is_asked_again_not_declined() {
+    let (source, destination) = (TestRegistry::start().await, TestRegistry::start().await);
+    let client = support::client();
+    let (data, digest) = pushed(&client, &source.repo("relay/from"), 1_500_000, 8).await;
+    let size = data.len() as u64;
+    let unavailable = Fault::new("GET", "/blobs/sha256:", Action::status(503));
+    let proxy = Proxy::with_faults(source.host(), vec![unavailable]).await;
+    let from = Repository::new(proxy.host(), "relay/from").unwrap();
+    let to = destination.repo("relay/to");
+    let mut session = client.start_upload(&to).await.unwrap();
+
+    let (outcome, _) = relay_chunks(&client, &from, &mut session, &digest, size).await;
+    assert!(matches!(outcome, Ok(RelayedChunks::Sent)), "{outcome:?}");
+    assert_eq!(proxy.injected(), 1);
+    assert_eq!(proxy.count("GET", "/blobs/sha256:"), 2);
+    client.finish_upload(session, &digest).await.unwrap();
+    assert!(content::pull(&client, &to, &digest, Some(size)).await == data);
 }
 
 fn basic() -> Credentials {

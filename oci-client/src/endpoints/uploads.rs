@@ -7,7 +7,7 @@
 
 use bytes::Bytes;
 use http::header::{CONTENT_RANGE, CONTENT_TYPE, RANGE};
-use http::{HeaderValue, Method, StatusCode};
+use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use oci_digest::Digest;
 use url::Url;
 
@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::headers::{CHUNK_MIN_LENGTH, upload_offset};
 use crate::repository::Repository;
 use crate::request::Request;
-use crate::response::Response;
+use crate::response::{Response, location, parsed_header};
 
 /// Content type of upload bodies.
 pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
@@ -142,12 +142,8 @@ impl Client {
                 .bytes(data.clone());
             let response = self.transport().send(request).await?;
             let held = match response.status() {
-                StatusCode::ACCEPTED | StatusCode::NO_CONTENT => {
-                    let held = response
-                        .parsed_header(RANGE.as_str(), |text| upload_offset(text, true))?
-                        .unwrap_or(end + 1);
-                    session.location = response.location().unwrap_or(session.location.clone());
-                    held
+                status if CHUNK_ACCEPTED.contains(&status) => {
+                    chunk_accepted(session, response.headers(), response.url(), end)?
                 }
                 StatusCode::RANGE_NOT_SATISFIABLE => {
                     stalls += 1;
@@ -268,6 +264,29 @@ impl Client {
     }
 }
 
+/// The statuses of an answer that took a chunk.
+pub(crate) const CHUNK_ACCEPTED: [StatusCode; 2] = [StatusCode::ACCEPTED, StatusCode::NO_CONTENT];
+
+/// Takes in the answer (from `url`, with `headers`) that took a chunk ending at byte `end`:
+/// the session moves to the `Location` it names, when it names one, and holds what its
+/// `Range` reports (else the chunk's end). Returns the bytes held.
+pub(crate) fn chunk_accepted(
+    session: &mut UploadSession,
+    headers: &HeaderMap,
+    url: &Url,
+    end: u64,
+) -> Result<u64, Error> {
+    let held = parsed_header(headers, url, RANGE.as_str(), |text| {
+        upload_offset(text, true)
+    })?
+    .unwrap_or(end + 1);
+    if let Ok(moved) = location(headers, url, url) {
+        session.location = moved;
+    }
+    session.offset = held;
+    Ok(held)
+}
+
 /// `<location>?digest=`: where the `PUT` that ends `session` goes.
 pub(crate) fn finishing_url(session: &UploadSession, digest: &Digest) -> Url {
     let mut url = session.location().clone();
@@ -296,7 +315,7 @@ pub(crate) fn pushed(
 }
 
 /// A `Content-Range` value for an upload chunk: `<start>-<end>`, inclusive.
-fn number_range(start: u64, end: u64) -> Result<HeaderValue, Error> {
+pub(crate) fn number_range(start: u64, end: u64) -> Result<HeaderValue, Error> {
     let text = format!("{start}-{end}");
     HeaderValue::from_str(&text).map_err(|_| Error::InvalidHeader {
         url: String::new(),

@@ -18,12 +18,13 @@ pub(crate) mod tar_index;
 mod tar_write;
 
 use std::fmt;
+use std::num::NonZeroU64;
 use std::pin::Pin;
 
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_core::Stream;
-use oci_distribution_client::{Client, Repository};
+use oci_distribution_client::{Client, Repository, UploadSession};
 use oci_spec_types::{Descriptor, Digest};
 use serde::{Deserialize, Serialize};
 
@@ -134,6 +135,23 @@ pub trait Source: Send + Sync {
         let _ = (descriptor, client, to, progress);
         Ok(None)
     }
+
+    /// Sends the blob into the upload `session` of `client` in `PATCH`es of `chunk_size`
+    /// bytes, from the bytes the session holds on, the same way ([`relay_blob`](Self::relay_blob)),
+    /// see `oci_distribution_client::Client::relay_chunks`. `Ok(true)` when the session holds
+    /// the whole blob; `Ok(false)` when the rest is to go the usual way, from the session's
+    /// offset. After a failure, the session holds what the registry took.
+    async fn relay_chunks(
+        &self,
+        descriptor: &Descriptor,
+        client: &Client,
+        session: &mut UploadSession,
+        chunk_size: NonZeroU64,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<bool> {
+        let _ = (descriptor, client, session, chunk_size, progress);
+        Ok(false)
+    }
 }
 
 /// Reopens a blob's content, from any offset, for a [`Sink`] that writes it.
@@ -153,6 +171,20 @@ pub trait BlobContent: Send + Sync {
     async fn relay_into(&self, client: &Client, to: &Repository) -> Result<Option<u64>> {
         let _ = (client, to);
         Ok(None)
+    }
+
+    /// Sends the content into the upload `session` of `client` in `PATCH`es of
+    /// `chunk_size` bytes, from the session's offset on, where it comes from a registry that
+    /// can relay it ([`Source::relay_chunks`]): `Ok(true)` when the session holds it all,
+    /// `Ok(false)` when the caller is to send the rest from the session's offset.
+    async fn relay_chunks_into(
+        &self,
+        client: &Client,
+        session: &mut UploadSession,
+        chunk_size: NonZeroU64,
+    ) -> Result<bool> {
+        let _ = (client, session, chunk_size);
+        Ok(false)
     }
 }
 

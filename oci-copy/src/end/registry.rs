@@ -14,7 +14,8 @@ use async_trait::async_trait;
 use bytes::{Bytes, BytesMut};
 use futures_util::{StreamExt, TryStreamExt};
 use oci_distribution_client::{
-    Client, ManifestReference, MountOutcome, Relayed, Repository, UploadMethod,
+    Client, ManifestReference, MountOutcome, Relayed, RelayedChunks, Repository, UploadMethod,
+    UploadSession,
 };
 use oci_spec_types::{Descriptor, Digest, Manifest, MediaType, Tag};
 
@@ -99,6 +100,13 @@ impl RegistryEnd {
         let chunk_size = usize::try_from(self.options.chunk_size.get()).unwrap_or(usize::MAX);
         loop {
             let sent = async {
+                // From another registry, the chunks are relayed by the kernel when they can be.
+                let relayed = content
+                    .relay_chunks_into(&self.client, &mut session, self.options.chunk_size)
+                    .await?;
+                if relayed {
+                    return Ok(());
+                }
                 let mut stream = content.open(session.offset()).await?;
                 let mut buffer = BytesMut::new();
                 loop {
@@ -273,6 +281,37 @@ impl Source for RegistryEnd {
             }
             // A later kind of outcome: copy the usual way.
             _ => Ok(None),
+        }
+    }
+
+    async fn relay_chunks(
+        &self,
+        descriptor: &Descriptor,
+        client: &Client,
+        session: &mut UploadSession,
+        chunk_size: NonZeroU64,
+        progress: &mut (dyn FnMut(u64) + Send),
+    ) -> Result<bool> {
+        let (digest, size) = (&descriptor.digest, descriptor.size);
+        let relayed = client
+            .relay_chunks(
+                &self.client,
+                &self.repository,
+                session,
+                digest,
+                size,
+                chunk_size,
+                progress,
+            )
+            .await?;
+        match relayed {
+            RelayedChunks::Sent => Ok(true),
+            RelayedChunks::Declined(reason) => {
+                tracing::debug!(%digest, ?reason, "chunk relay declined; sending through the client");
+                Ok(false)
+            }
+            // A later kind of outcome: send the usual way.
+            _ => Ok(false),
         }
     }
 }

@@ -1,12 +1,13 @@
 //! Moving one blob: a mount when the registry allows it, else a verified, resumable
 //! stream from source to sink.
 
+use std::num::NonZeroU64;
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt};
 use oci_digest::{DigestError, VerifyStreamError, VerifyingStream};
-use oci_distribution_client::{Client, Repository};
+use oci_distribution_client::{Client, Repository, UploadSession};
 use oci_spec_types::Descriptor;
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Sink, Source};
@@ -92,7 +93,37 @@ impl BlobContent for SourceBlob {
         if !self.sink_verifies {
             return Ok(None);
         }
-        let mut report = |done: u64| {
+        self.source
+            .relay_blob(&self.descriptor, client, to, &mut self.reporter())
+            .await
+    }
+
+    /// Relayed only into a sink that checks the digest itself, as [`Self::relay_into`].
+    async fn relay_chunks_into(
+        &self,
+        client: &Client,
+        session: &mut UploadSession,
+        chunk_size: NonZeroU64,
+    ) -> Result<bool> {
+        if !self.sink_verifies {
+            return Ok(false);
+        }
+        self.source
+            .relay_chunks(
+                &self.descriptor,
+                client,
+                session,
+                chunk_size,
+                &mut self.reporter(),
+            )
+            .await
+    }
+}
+
+impl SourceBlob {
+    /// Reports the bytes of the blob done so far as progress events, when someone listens.
+    fn reporter(&self) -> impl FnMut(u64) + Send + '_ {
+        move |done| {
             if let Some((progress, step)) = &self.progress {
                 progress(&Event::Bytes {
                     step: *step,
@@ -102,10 +133,7 @@ impl BlobContent for SourceBlob {
                     total: self.descriptor.size,
                 });
             }
-        };
-        self.source
-            .relay_blob(&self.descriptor, client, to, &mut report)
-            .await
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Broken connections: a download cut mid-blob resumes, an upload cut mid-chunk goes on
-//! from what the registry holds, and the copy ends with the right content either way.
+//! from what the registry holds (also when the chunks are relayed from another registry by
+//! the kernel), and the copy ends with the right content either way.
 
 use oci_copy::CopyOptions;
 use oci_copy::end::{LayoutSink, RegistryOptions};
@@ -22,6 +23,16 @@ async fn big_image(dir: &std::path::Path) -> (String, fixtures::Image) {
     )
     .await;
     (format!("oci:{}:v1", text(&layout)), image)
+}
+
+/// Chunked, resumable uploads for anything over 64 KiB, in 256 KiB chunks.
+fn chunked() -> oci_copy::Opener {
+    opener_with(RegistryOptions {
+        single_request_limit: 0,
+        streamed_limit: 64 * 1024,
+        chunk_size: std::num::NonZeroU64::new(256 * 1024).unwrap(),
+        upload_resumes: 3,
+    })
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -72,13 +83,7 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
         Action::Cut { after: 100 * 1024 },
     );
     let proxy = Proxy::with_faults(registry.host(), vec![fault]).await;
-    // Chunked, resumable uploads for anything over 64 KiB, in 256 KiB chunks.
-    let opener = opener_with(RegistryOptions {
-        single_request_limit: 0,
-        streamed_limit: 64 * 1024,
-        chunk_size: std::num::NonZeroU64::new(256 * 1024).unwrap(),
-        upload_resumes: 3,
-    });
+    let opener = chunked();
     let to = format!("{}/app:v1", proxy.host());
     let (_, report) = try_copy(&opener, &layout, &to, &CopyOptions::default())
         .await
@@ -96,6 +101,45 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
         proxy.requests()
     );
     let (_, sink, _, _) = ends(&layout, &format!("{}/app", registry.host())).await;
+    assert!(sink.has_blob(&image.layers[0].descriptor).await.unwrap());
+    assert_eq!(
+        sink.tagged("v1").await.unwrap(),
+        Some(image.manifest.descriptor.digest.clone())
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relayed_chunks_cut_midway_go_on_from_what_the_registry_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let (layout, image) = big_image(dir.path()).await;
+    let (source, destination) = (OciRegistry::start(), OciRegistry::start());
+    copy(&layout, &format!("{}/app:v1", source.host())).await;
+    let fault = Fault::new(
+        "PATCH",
+        "/blobs/uploads/",
+        Action::Cut { after: 100 * 1024 },
+    );
+    let proxy = Proxy::with_faults(destination.host(), vec![fault]).await;
+
+    let from = format!("{}/app:v1", source.host());
+    let to = format!("{}/app:v1", proxy.host());
+    let (_, report) = try_copy(&chunked(), &from, &to, &CopyOptions::default())
+        .await
+        .unwrap();
+    assert!(report.is_success());
+    assert_eq!(proxy.injected(), 1);
+    let patches = proxy.seen_matching("PATCH", "/blobs/uploads/");
+    assert!(
+        patches.len() > 4,
+        "the 1 MiB layer takes 4 chunks, one of them sent twice: {:#?}",
+        proxy.requests()
+    );
+    // The relay's raw connections each carry one exchange and say so; the client's pooled
+    // ones do not: every chunk was relayed, the one sent again too.
+    for patch in &patches {
+        assert_eq!(patch.header("connection"), Some("close"), "{}", patch.line);
+    }
+    let (_, sink, _, _) = ends(&layout, &format!("{}/app", destination.host())).await;
     assert!(sink.has_blob(&image.layers[0].descriptor).await.unwrap());
     assert_eq!(
         sink.tagged("v1").await.unwrap(),

@@ -2,8 +2,8 @@
 //! `oci-copy` with `regctl` and `skopeo` and prints a Markdown table. We run it and include what it prints.
 //!
 //! The hook: build the release binaries the example drives (`oci-registry`, `oci-copy`), then
-//! `cargo run --release -p oci-copy --example bench_copy`; its standard output is taken as
-//! Markdown when it holds a table. The example picks its own sizes and repetitions.
+//! `cargo run --release -p oci-copy --example bench_copy` on each image shape; its standard
+//! output is taken as Markdown when it holds a table. The example picks its repetitions.
 
 use std::process::Stdio;
 
@@ -22,7 +22,12 @@ pub enum CopyOutcome {
     Failed(String),
 }
 
-/// Builds the binaries, runs the example and classifies its output.
+/// The images copied, as the example's arguments (layers per platform, MiB per layer): many
+/// small layers (each relayed in one `PUT`), and one large layer per platform (above the
+/// streamed limit: relayed in `PATCH` chunks).
+const SHAPES: [[&str; 2]; 2] = [["20", "10"], ["1", "512"]];
+
+/// Builds the binaries, runs the example on each of [`SHAPES`] and classifies its output.
 pub fn run() -> CopyOutcome {
     let build = [
         "build",
@@ -35,24 +40,38 @@ pub fn run() -> CopyOutcome {
     if let Err(error) = run_cargo(&build) {
         return CopyOutcome::Failed(error.to_string());
     }
-    let mut command = cargo_command();
-    command
-        .args([
-            "run",
-            "--release",
-            "--quiet",
-            "-p",
-            "oci-copy",
-            "--example",
-            "bench_copy",
-        ])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit());
-    match command.output() {
-        Ok(output) if output.status.success() => classify(&String::from_utf8_lossy(&output.stdout)),
-        Ok(output) => CopyOutcome::Failed(format!("`{COMMAND}` failed ({})", output.status)),
-        Err(error) => CopyOutcome::Failed(format!("could not start `{COMMAND}`: {error}")),
+    let mut tables = Vec::new();
+    for shape in SHAPES {
+        let mut command = cargo_command();
+        command
+            .args([
+                "run",
+                "--release",
+                "--quiet",
+                "-p",
+                "oci-copy",
+                "--example",
+                "bench_copy",
+                "--",
+            ])
+            .args(shape)
+            .stdin(Stdio::null())
+            .stderr(Stdio::inherit());
+        match command.output() {
+            Ok(output) if output.status.success() => tables.push(
+                String::from_utf8_lossy(&output.stdout)
+                    .trim_end()
+                    .to_string(),
+            ),
+            Ok(output) => {
+                return CopyOutcome::Failed(format!("`{COMMAND}` failed ({})", output.status));
+            }
+            Err(error) => {
+                return CopyOutcome::Failed(format!("could not start `{COMMAND}`: {error}"));
+            }
+        }
     }
+    classify(&tables.join("\n\n"))
 }
 
 /// A table when some line is a Markdown table row.

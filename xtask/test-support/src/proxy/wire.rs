@@ -82,11 +82,12 @@ pub async fn read_request(client: &mut TcpStream) -> io::Result<Option<Request>>
     for line in lines.filter(|line| !line.is_empty()) {
         let (name, value) = line.split_once(':').unwrap_or((line, ""));
         let name = name.trim().to_ascii_lowercase();
-        // Hop-by-hop: the proxy closes each upstream connection after one request.
+        headers.push((name.clone(), value.trim().to_owned()));
+        // Hop-by-hop, seen but not forwarded: the proxy closes each upstream connection after
+        // one request.
         if name == "connection" || name == "proxy-connection" {
             continue;
         }
-        headers.push((name, value.trim().to_owned()));
         upstream_head.push_str(line);
         upstream_head.push_str("\r\n");
     }
