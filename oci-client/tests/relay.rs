@@ -213,15 +213,28 @@ async fn relayed_chunks_arrive_byte_exact_in_our_registry_and_in_docker_registry
 
 #[tokio::test]
 async fn a_chunk_relay_cut_midway_goes_on_from_what_the_registry_holds() {
-    let source = TestRegistry::start().await;
-    let destination = TestRegistry::start().await;
+    let ours = TestRegistry::start().await;
+    let theirs = Distribution::start();
+    // The ranged `GET` read from our registry and from docker-registry. (Into
+    // docker-registry, a chunk that broke off invalidates the session: its status query
+    // answers `BLOB_UPLOAD_INVALID`, and oci-copy starts over.)
+    for source in [ours.host(), theirs.host()] {
+        let destination = TestRegistry::start().await;
+        relay_cut_and_resumed(source, destination.host()).await;
+    }
+}
+
+/// Relays a 2.5 MiB blob in chunks from `source` to `destination`, the source's first
+/// answer cut after 1.5 MB, then again from what the destination holds.
+async fn relay_cut_and_resumed(source: &str, destination: &str) {
     let client = support::client();
-    let (data, digest) = pushed(&client, &source.repo("relay/from"), 2_600_000, 7).await;
+    let source_repo = Repository::new(source, "relay/from").unwrap();
+    let (data, digest) = pushed(&client, &source_repo, 2_600_000, 7).await;
     let size = data.len() as u64;
     let cut = Fault::new("GET", "/blobs/sha256:", Action::Cut { after: 1_500_000 });
-    let proxy = Proxy::with_faults(source.host(), vec![cut]).await;
+    let proxy = Proxy::with_faults(source, vec![cut]).await;
     let from = Repository::new(proxy.host(), "relay/from").unwrap();
-    let to = destination.repo("relay/to");
+    let to = Repository::new(destination, "relay/to").unwrap();
     let mut session = client.start_upload(&to).await.unwrap();
 
     let (outcome, _) = relay_chunks(&client, &from, &mut session, &digest, size).await;

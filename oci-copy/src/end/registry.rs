@@ -17,7 +17,7 @@ use oci_distribution_client::{
     Client, ManifestReference, MountOutcome, Relayed, RelayedChunks, Repository, UploadMethod,
     UploadSession,
 };
-use oci_spec_types::{Descriptor, Digest, Manifest, MediaType, Tag};
+use oci_spec_types::{Descriptor, Digest, ErrorCode, Manifest, MediaType, Tag};
 
 use crate::end::{BlobContent, BlobStream, RepositoryAddress, Selector, Sink, Source};
 use crate::error::{Error, Result};
@@ -125,10 +125,28 @@ impl RegistryEnd {
             .await;
             match sent {
                 Ok(()) => break,
+                Err(error) if resumes_left > 0 && upload_lost(&error) => {
+                    resumes_left -= 1;
+                    tracing::warn!(digest = %descriptor.digest, %error, "the registry dropped the upload; starting over");
+                    session = self.client.start_upload(&self.repository).await?;
+                }
                 Err(error) if resumes_left > 0 && error.is_retryable() => {
                     resumes_left -= 1;
-                    let held = self.client.upload_status(&mut session).await?;
-                    tracing::warn!(digest = %descriptor.digest, held, %error, "upload broke; resuming");
+                    match self
+                        .client
+                        .upload_status(&mut session)
+                        .await
+                        .map_err(Error::from)
+                    {
+                        Ok(held) => {
+                            tracing::warn!(digest = %descriptor.digest, held, %error, "upload broke; resuming");
+                        }
+                        Err(status) if upload_lost(&status) => {
+                            tracing::warn!(digest = %descriptor.digest, %error, %status, "upload broke and the registry dropped it; starting over");
+                            session = self.client.start_upload(&self.repository).await?;
+                        }
+                        Err(status) => return Err(status),
+                    }
                 }
                 Err(error) => return Err(error),
             }
@@ -138,6 +156,21 @@ impl RegistryEnd {
             .finish_upload(session, &descriptor.digest)
             .await?;
         Ok(offset)
+    }
+}
+
+/// Whether the registry no longer knows an upload session: distribution invalidates one
+/// whose chunk broke off midway (the bytes it wrote no longer match the offset in its
+/// session state) and answers `404 BLOB_UPLOAD_INVALID` to what comes next on it.
+fn upload_lost(error: &Error) -> bool {
+    match error {
+        Error::Registry(inner) => inner.error_codes().any(|code| {
+            matches!(
+                code,
+                ErrorCode::BlobUploadInvalid | ErrorCode::BlobUploadUnknown
+            )
+        }),
+        _ => false,
     }
 }
 

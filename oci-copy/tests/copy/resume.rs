@@ -4,7 +4,7 @@
 
 use oci_copy::CopyOptions;
 use oci_copy::end::{LayoutSink, RegistryOptions};
-use oci_test_support::peers::OciRegistry;
+use oci_test_support::peers::{Distribution, OciRegistry};
 use oci_test_support::{Action, Fault, Proxy};
 
 use crate::common::fixtures::{self, image, layer};
@@ -108,18 +108,21 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn relayed_chunks_cut_midway_go_on_from_what_the_registry_holds() {
+/// Copies [`big_image`] from a fresh oci-registry into the registry at `destination`, in
+/// relayed chunks, through a proxy that cuts the first `PATCH` after 100 KiB; checks that the
+/// copy succeeded with the fault injected and that `destination` holds the image. Returns the
+/// proxy, for what it saw.
+async fn relay_with_a_chunk_cut(destination: &str) -> Proxy {
     let dir = tempfile::tempdir().unwrap();
     let (layout, image) = big_image(dir.path()).await;
-    let (source, destination) = (OciRegistry::start(), OciRegistry::start());
+    let source = OciRegistry::start();
     copy(&layout, &format!("{}/app:v1", source.host())).await;
     let fault = Fault::new(
         "PATCH",
         "/blobs/uploads/",
         Action::Cut { after: 100 * 1024 },
     );
-    let proxy = Proxy::with_faults(destination.host(), vec![fault]).await;
+    let proxy = Proxy::with_faults(destination, vec![fault]).await;
 
     let from = format!("{}/app:v1", source.host());
     let to = format!("{}/app:v1", proxy.host());
@@ -128,6 +131,19 @@ async fn relayed_chunks_cut_midway_go_on_from_what_the_registry_holds() {
         .unwrap();
     assert!(report.is_success());
     assert_eq!(proxy.injected(), 1);
+    let (_, sink, _, _) = ends(&layout, &format!("{destination}/app")).await;
+    assert!(sink.has_blob(&image.layers[0].descriptor).await.unwrap());
+    assert_eq!(
+        sink.tagged("v1").await.unwrap(),
+        Some(image.manifest.descriptor.digest.clone())
+    );
+    proxy
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relayed_chunks_cut_midway_go_on_from_what_the_registry_holds() {
+    let destination = OciRegistry::start();
+    let proxy = relay_with_a_chunk_cut(destination.host()).await;
     let patches = proxy.seen_matching("PATCH", "/blobs/uploads/");
     assert!(
         patches.len() > 4,
@@ -139,10 +155,27 @@ async fn relayed_chunks_cut_midway_go_on_from_what_the_registry_holds() {
     for patch in &patches {
         assert_eq!(patch.header("connection"), Some("close"), "{}", patch.line);
     }
-    let (_, sink, _, _) = ends(&layout, &format!("{}/app", destination.host())).await;
-    assert!(sink.has_blob(&image.layers[0].descriptor).await.unwrap());
-    assert_eq!(
-        sink.tagged("v1").await.unwrap(),
-        Some(image.manifest.descriptor.digest.clone())
-    );
+    assert_eq!(sessions_patched(&proxy), 1, "{:#?}", proxy.requests());
+}
+
+/// How many upload sessions the `PATCH`es that went through `proxy` went to.
+fn sessions_patched(proxy: &Proxy) -> usize {
+    let sessions: std::collections::HashSet<_> = proxy
+        .seen_matching("PATCH", "/blobs/uploads/")
+        .into_iter()
+        .map(|patch| patch.line.split('?').next().unwrap_or_default().to_owned())
+        .collect();
+    sessions.len()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn relayed_chunks_cut_midway_into_docker_registry_start_a_new_session() {
+    if !Distribution::available() {
+        eprintln!("SKIPPED: /usr/bin/docker-registry is not installed");
+        return;
+    }
+    let destination = Distribution::start();
+    let proxy = relay_with_a_chunk_cut(destination.host()).await;
+    // docker-registry dropped the session whose chunk broke off: a second one took the blob.
+    assert_eq!(sessions_patched(&proxy), 2, "{:#?}", proxy.requests());
 }
