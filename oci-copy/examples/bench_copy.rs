@@ -107,8 +107,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         None
     };
 
+    let plural = if layers == 1 { "" } else { "s" };
     println!(
-        "Copy of a 2-platform image, {layers} layers x {layer_mib} MiB per platform ({total_mib:.0} MiB), \
+        "Copy of a 2-platform image, {layers} layer{plural} x {layer_mib} MiB per platform ({total_mib:.0} MiB), \
          oci-registry to oci-registry on 127.0.0.1, stores in {}; medians of {RUNS} runs, each \
          cold run into a fresh registry\n",
         store_parent().display()
