@@ -6,7 +6,7 @@ use oci_digest::Digest;
 
 use super::source;
 use super::spliced::{Failed, Spliced, refusal, relay_error, upload_progress};
-use super::{Relayed, cancel};
+use super::{Declined, Relayed, cancel};
 use crate::client::Client;
 use crate::endpoints::uploads::{PushedBlob, UPLOAD_FINISHED, finishing_url};
 use crate::error::Error;
@@ -33,7 +33,7 @@ pub(super) async fn relay(
     let url = finishing_url(&session, digest);
     if url.scheme() != "http" {
         cancel(destination, session).await;
-        return Ok(Relayed::Declined(super::Declined::Tls));
+        return Ok(Relayed::Declined(Declined::Tls));
     }
     let mut moved = upload_progress(destination, &to, digest, size, 0, progress);
     let put = Spliced {

@@ -147,7 +147,7 @@ async fn get(
                 tracing::warn!(%url, status = %head.status, attempt, ?delay, "retrying");
                 tokio::time::sleep(delay).await;
             }
-            None => return Err(refusal(&mut stream, head, Method::GET, url, true).await),
+            None => return Err(refusal(&mut stream, head, Method::GET, url, attempt > 1).await),
         }
     }
 }

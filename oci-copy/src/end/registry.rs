@@ -125,27 +125,25 @@ impl RegistryEnd {
             .await;
             match sent {
                 Ok(()) => break,
-                Err(error) if resumes_left > 0 && upload_lost(&error) => {
+                Err(error) if resumes_left > 0 && (upload_lost(&error) || error.is_retryable()) => {
                     resumes_left -= 1;
-                    tracing::warn!(digest = %descriptor.digest, %error, "the registry dropped the upload; starting over");
-                    session = self.client.start_upload(&self.repository).await?;
-                }
-                Err(error) if resumes_left > 0 && error.is_retryable() => {
-                    resumes_left -= 1;
-                    match self
-                        .client
-                        .upload_status(&mut session)
-                        .await
-                        .map_err(Error::from)
-                    {
-                        Ok(held) => {
-                            tracing::warn!(digest = %descriptor.digest, held, %error, "upload broke; resuming");
-                        }
-                        Err(status) if upload_lost(&status) => {
-                            tracing::warn!(digest = %descriptor.digest, %error, %status, "upload broke and the registry dropped it; starting over");
-                            session = self.client.start_upload(&self.repository).await?;
-                        }
-                        Err(status) => return Err(status),
+                    let lost = upload_lost(&error)
+                        || match self.client.upload_status(&mut session).await {
+                            Ok(held) => {
+                                tracing::warn!(digest = %descriptor.digest, held, %error, "upload broke; resuming");
+                                false
+                            }
+                            Err(status) => {
+                                let status = Error::from(status);
+                                if !upload_lost(&status) {
+                                    return Err(status);
+                                }
+                                true
+                            }
+                        };
+                    if lost {
+                        tracing::warn!(digest = %descriptor.digest, %error, "the registry dropped the upload; starting over");
+                        session = self.client.start_upload(&self.repository).await?;
                     }
                 }
                 Err(error) => return Err(error),
