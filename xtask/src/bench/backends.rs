@@ -11,8 +11,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use oci_test_support::peers::Moto;
+
 use super::error::BenchError;
-use super::moto::{self, Moto};
+use super::moto::RecordedMoto;
 use super::peers::{DISTRIBUTION_BIN, PeerKind};
 use crate::error::XtaskError;
 
@@ -25,7 +27,7 @@ pub enum Backend<'a> {
     /// A new folder inside this one.
     Fs(&'a Path),
     /// A prefix of moto's bucket.
-    S3(&'a Moto),
+    S3(&'a RecordedMoto),
 }
 
 impl Backend<'_> {
@@ -45,7 +47,7 @@ pub struct Server {
     kind: PeerKind,
     child: Child,
     url: String,
-    gc: (PathBuf, Vec<String>, Vec<(&'static str, String)>),
+    gc: (PathBuf, Vec<String>, Vec<(String, String)>),
     _store: tempfile::TempDir,
 }
 
@@ -69,7 +71,7 @@ impl Server {
             PeerKind::Ours => {
                 let (location, env) = match backend {
                     Backend::Fs(_) => (store.path().join("root").display().to_string(), vec![]),
-                    Backend::S3(moto) => (format!("s3://{}/{prefix}", moto::BUCKET), moto.env()),
+                    Backend::S3(moto) => (format!("s3://{}/{prefix}", Moto::BUCKET), moto.env()),
                 };
                 let serve = vec![
                     "--listen".to_string(),
@@ -198,10 +200,10 @@ fn distribution_config(backend: Backend<'_>, dir: &Path, prefix: &str, port: u16
             "  s3:\n    accesskey: {}\n    secretkey: {}\n    region: us-east-1\n    \
              regionendpoint: {}\n    bucket: {}\n    secure: false\n    v4auth: true\n    \
              rootdirectory: /{prefix}\n  redirect:\n    disable: true\n",
-            moto::ACCESS_KEY,
-            moto::SECRET_KEY,
+            Moto::ACCESS_KEY,
+            Moto::SECRET_KEY,
             moto.endpoint(),
-            moto::BUCKET
+            Moto::BUCKET
         ),
     };
     format!(

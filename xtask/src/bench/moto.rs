@@ -1,113 +1,70 @@
-//! A `moto_server` (the S3 stand-in the project's CI installs from PyPI) on a free port with
-//! one bucket, for the object-storage rows of the scale and S3-request benchmarks.
+//! The object-storage rows' `moto_server` (the test support's [`Moto`], one bucket on
+//! a free port) with its request log read back.
 //!
 //! moto writes one access-log line per request (`"PUT /bucket/key?query HTTP/1.1" 200 -`) to
-//! its standard error, which goes to a file here: [`Moto::requests_between`] reads the lines
-//! written after a [`Mark`], so a benchmark counts the object-store requests of one operation
-//! without a proxy in between.
+//! its standard error, which goes to a file here: [`RecordedMoto::requests_between`] reads the
+//! lines written after a [`Mark`], so a benchmark counts the object-store requests of one
+//! operation without a proxy in between.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+
+use oci_test_support::peers::Moto;
 
 use super::error::BenchError;
 use crate::error::XtaskError;
 
-/// The credentials moto accepts (it checks none).
-pub const ACCESS_KEY: &str = "moto";
-/// See [`ACCESS_KEY`].
-pub const SECRET_KEY: &str = "moto-secret";
-/// The one bucket every server stores into, under its own prefix.
-pub const BUCKET: &str = "bench";
-
-/// How often, and how many times, moto's readiness (and a mark's log line) is polled.
+/// How often, and how many times, a mark's log line is polled.
 const POLL: Duration = Duration::from_millis(50);
 const ATTEMPTS: u32 = 400;
 
-/// A running moto server; dropping it stops the process.
+/// A running moto server with its request log; dropping it stops the process.
 #[derive(Debug)]
-pub struct Moto {
-    child: Child,
-    endpoint: String,
+pub struct RecordedMoto {
+    server: Moto,
     log: PathBuf,
     _dir: tempfile::TempDir,
     marks: std::sync::atomic::AtomicU64,
 }
 
-/// A place in moto's request log (see [`Moto::mark`]).
+/// A place in moto's request log (see [`RecordedMoto::mark`]).
 #[derive(Debug, Clone, Copy)]
 pub struct Mark {
     line: usize,
 }
 
-impl Moto {
-    /// Starts moto on a free port and creates [`BUCKET`].
-    pub async fn start() -> Result<Moto, BenchError> {
+impl RecordedMoto {
+    /// Starts moto on a free port with its bucket, [`Moto::BUCKET`].
+    pub async fn start() -> Result<RecordedMoto, BenchError> {
         let dir = tempfile::Builder::new()
             .prefix("oci-bench-moto-")
             .tempdir()?;
         let log = dir.path().join("moto.log");
-        let port = oci_test_support::free_port();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(File::create(&log)?)
-            .spawn()
-            .map_err(|source| XtaskError::Spawn {
-                command: "moto_server (pip install 'moto[server]')".to_string(),
-                source,
+        let written = File::create(&log)?;
+        let server = tokio::task::spawn_blocking(move || Moto::start(Some(written)))
+            .await?
+            .map_err(|reason| XtaskError::Peer {
+                peer: "moto_server".into(),
+                reason,
             })?;
-        let mut moto = Moto {
-            child,
-            endpoint: format!("http://127.0.0.1:{port}"),
+        Ok(RecordedMoto {
+            server,
             log,
             _dir: dir,
             marks: Default::default(),
-        };
-        let http = reqwest::Client::new();
-        let bucket = format!("{}/{BUCKET}", moto.endpoint);
-        for _ in 0..ATTEMPTS {
-            if let Some(status) = moto.child.try_wait()? {
-                return Err(BenchError::Exited {
-                    peer: "moto_server",
-                    status,
-                    log: moto.log.clone(),
-                });
-            }
-            if http
-                .put(&bucket)
-                .send()
-                .await
-                .is_ok_and(|answer| answer.status().is_success())
-            {
-                return Ok(moto);
-            }
-            tokio::time::sleep(POLL).await;
-        }
-        Err(BenchError::NotReady {
-            peer: "moto_server",
-            waited: POLL * ATTEMPTS,
-            log: moto.log.clone(),
         })
     }
 
     /// `http://127.0.0.1:<port>`.
-    pub fn endpoint(&self) -> &str {
-        &self.endpoint
+    pub fn endpoint(&self) -> String {
+        self.server.endpoint()
     }
 
     /// The environment `oci-registry` reads its `s3://` store's settings from.
-    pub fn env(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("AWS_ENDPOINT_URL", self.endpoint.clone()),
-            ("AWS_ACCESS_KEY_ID", ACCESS_KEY.to_string()),
-            ("AWS_SECRET_ACCESS_KEY", SECRET_KEY.to_string()),
-            ("AWS_REGION", "us-east-1".to_string()),
-            ("AWS_ALLOW_HTTP", "true".to_string()),
-        ]
+    pub fn env(&self) -> Vec<(String, String)> {
+        self.server.env()
     }
 
     /// Marks the log's current end: sends moto a request of its own and waits until its line
@@ -116,8 +73,8 @@ impl Moto {
         let n = self
             .marks
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let path = format!("/{BUCKET}/oci-bench-mark-{n}");
-        let url = format!("{}{path}", self.endpoint);
+        let path = format!("/{}/oci-bench-mark-{n}", Moto::BUCKET);
+        let url = format!("{}{path}", self.endpoint());
         // A missing key answers 404, which is all the mark needs.
         reqwest::Client::new()
             .head(&url)
@@ -171,14 +128,6 @@ impl Moto {
         Ok(BufReader::new(File::open(&self.log)?)
             .lines()
             .collect::<Result<_, _>>()?)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        // Errors mean the process is already gone, which is what we want.
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 

@@ -18,7 +18,7 @@ use reqwest::StatusCode;
 use super::api::{Api, fetch, send};
 use super::backends::{Backend, Server};
 use super::error::BenchError;
-use super::moto::Moto;
+use super::moto::RecordedMoto;
 use super::peers::PeerKind;
 use super::scale::{MANIFEST_TYPE, config, layer, manifest, mount};
 
@@ -102,7 +102,7 @@ impl Counts {
 
 /// Runs the benchmark; returns its Markdown section.
 pub async fn run(ours: &Path, layer_kib: usize) -> Result<String, BenchError> {
-    let moto = Moto::start().await?;
+    let moto = RecordedMoto::start().await?;
     let mut rows = Vec::new();
     for kind in [PeerKind::Ours, PeerKind::Distribution] {
         eprintln!("bench s3: {} on moto", kind.name());
@@ -121,7 +121,7 @@ pub async fn run(ours: &Path, layer_kib: usize) -> Result<String, BenchError> {
 
 /// The object-store requests one `GET <path>?<query>` (a listing page, answered 200) makes.
 async fn counted_page(
-    moto: &Moto,
+    moto: &RecordedMoto,
     api: &Api,
     what: &'static str,
     path: &str,
@@ -136,7 +136,7 @@ async fn counted_page(
 }
 
 async fn measure(
-    moto: &Moto,
+    moto: &RecordedMoto,
     server: &Server,
     layer_len: usize,
 ) -> Result<Vec<(&'static str, Counts)>, BenchError> {

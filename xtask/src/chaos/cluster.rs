@@ -52,9 +52,9 @@ impl Cluster {
         let (location, moto) = match backend {
             Backend::Filesystem => (store.path().display().to_string(), None),
             Backend::S3 => {
-                let moto = Moto::start()?;
-                env.extend(moto.env().map(|(name, value)| (name.to_string(), value)));
-                (format!("s3://{}/chaos", moto::BUCKET), Some(moto))
+                let moto = moto::start()?;
+                env.extend(moto.env());
+                (format!("s3://{}/chaos", Moto::BUCKET), Some(moto))
             }
         };
         let mut cluster = Cluster {

@@ -94,9 +94,9 @@ impl Server {
                 None
             }
             Backend::S3 => {
-                let moto = Moto::start()?;
+                let moto = moto::start()?;
                 command
-                    .args(["--storage", &format!("s3://{}/registry", moto::BUCKET)])
+                    .args(["--storage", &format!("s3://{}/registry", Moto::BUCKET)])
                     .envs(moto.env());
                 Some(moto)
             }

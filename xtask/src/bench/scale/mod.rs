@@ -23,7 +23,7 @@ use self::retry::Retries;
 use super::api::{Api, send};
 use super::backends::{Backend, Server};
 use super::error::BenchError;
-use super::moto::Moto;
+use super::moto::RecordedMoto;
 use super::peers::PeerKind;
 use crate::error::XtaskError;
 
@@ -150,7 +150,7 @@ pub async fn run(options: &Options, ours: &Path) -> Result<String, BenchError> {
             // A moto of its own for each server: moto scans its whole bucket for every
             // listing, so a server sharing it would pay for the other's keys.
             let moto = match backend.as_str() {
-                "s3" => Some(Moto::start().await?),
+                "s3" => Some(RecordedMoto::start().await?),
                 _ => None,
             };
             let backend = match &moto {
@@ -174,12 +174,12 @@ pub async fn run(options: &Options, ours: &Path) -> Result<String, BenchError> {
 
 async fn measure(
     server: &Server,
-    moto: Option<&Moto>,
+    moto: Option<&RecordedMoto>,
     sizes: Sizes,
 ) -> Result<Measured, BenchError> {
     let api = Api::new(server.url())?;
     let retries = Retries::default();
-    let errors_before = moto.map(Moto::internal_errors).transpose()?;
+    let errors_before = moto.map(RecordedMoto::internal_errors).transpose()?;
     let started = Instant::now();
     let requests = populate(&api, sizes, &retries).await?;
     let populate = started.elapsed();

@@ -4,6 +4,7 @@
 //! command-line peers (skopeo, umoci, podman) run to completion.
 
 mod distribution;
+mod moto;
 mod oci_registry;
 mod olareg;
 mod s3;
@@ -18,6 +19,7 @@ use std::process::{Child, ExitStatus};
 use oci_digest::Digest;
 
 pub use distribution::{Distribution, DistributionAuth, DistributionOptions, write_htpasswd};
+pub use moto::Moto;
 pub use oci_registry::{OciRegistry, oci_registry_binary};
 pub use olareg::Olareg;
 pub use s3::S3Server;

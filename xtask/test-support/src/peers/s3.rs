@@ -1,14 +1,15 @@
-//! Real S3-compatible servers: `moto_server` (does not check signatures) and `s3s-fs`
-//! (checks SigV4), each with one empty bucket. `bash .ci/install-s3-peers` installs both.
+//! Real S3-compatible servers: `moto_server` (does not check signatures, see [`Moto`]) and
+//! `s3s-fs` (checks SigV4), each with one empty bucket. `bash .ci/install-s3-peers` installs
+//! both.
 
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
 use tempfile::TempDir;
 
-use super::{KillOnDrop, free_port};
+use super::{KillOnDrop, Moto, free_port};
 
-/// Connection attempts before giving up (50 ms apart: moto needs about a second).
+/// Connection attempts before giving up (50 ms apart).
 const READY_ATTEMPTS: u32 = 600;
 const READY_POLL: Duration = Duration::from_millis(50);
 
@@ -27,21 +28,20 @@ pub struct S3Server {
 }
 
 impl S3Server {
-    /// `moto_server` with a bucket created over plain HTTP (moto accepts unsigned requests).
+    /// `moto_server` ([`Moto`]) with its bucket.
     pub async fn moto() -> Self {
-        let port = free_port();
-        let child = spawn(
-            Command::new("moto_server").args(["-H", "127.0.0.1", "-p", &port.to_string()]),
-            "moto_server",
-        );
-        let server = Self::ready(child, port, None, "moto", "moto-secret").await;
-        let created = reqwest::Client::new()
-            .put(format!("{}/{}", server.endpoint, server.bucket))
-            .send()
+        let moto = tokio::task::spawn_blocking(|| Moto::start(None))
             .await
-            .unwrap();
-        assert!(created.status().is_success(), "{}", created.status());
-        server
+            .unwrap()
+            .unwrap_or_else(|error| panic!("{error}"));
+        Self {
+            endpoint: moto.endpoint(),
+            bucket: Moto::BUCKET.to_owned(),
+            access_key: Moto::ACCESS_KEY.to_owned(),
+            secret_key: Moto::SECRET_KEY.to_owned(),
+            _child: moto.child,
+            _dir: None,
+        }
     }
 
     /// `s3s-fs` over a temporary folder; the bucket is a sub-folder created before start.
@@ -57,15 +57,15 @@ impl S3Server {
                 .arg(dir.path()),
             "s3s-fs",
         );
-        Self::ready(child, port, Some(dir), access_key, secret_key).await
+        Self::ready(child, port, dir, access_key, secret_key).await
     }
 
-    /// Returns once the server accepts connections: neither logs a line that says so, so
+    /// Returns once the server accepts connections: it logs no line that says so, so
     /// connecting is the only sign, tried a bounded number of times.
     async fn ready(
         mut child: KillOnDrop,
         port: u16,
-        dir: Option<TempDir>,
+        dir: TempDir,
         access_key: &str,
         secret_key: &str,
     ) -> Self {
@@ -88,7 +88,7 @@ impl S3Server {
             bucket: "registry".to_owned(),
             access_key: access_key.to_owned(),
             secret_key: secret_key.to_owned(),
-            _dir: dir,
+            _dir: Some(dir),
         }
     }
 
