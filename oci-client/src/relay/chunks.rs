@@ -7,7 +7,7 @@ use std::io;
 use std::num::NonZeroU64;
 
 use http::header::CONTENT_RANGE;
-use http::{HeaderMap, Method};
+use http::{HeaderMap, Method, StatusCode};
 use oci_digest::Digest;
 
 use super::source;
@@ -78,6 +78,15 @@ pub(super) async fn relay_chunks(
         {
             Ok((_, answer)) if CHUNK_ACCEPTED.contains(&answer.status) => {
                 chunk_accepted(session, &answer.headers, &url, end)?
+            }
+            Ok((_, answer)) if answer.status == StatusCode::RANGE_NOT_SATISFIABLE => {
+                // The registry holds another amount than the session says (an earlier answer
+                // lost on the way): like a break, for the caller to reconcile through the
+                // upload's status, as `upload_chunk` does.
+                let error = io::Error::other(format!(
+                    "the registry refused a chunk starting at {first} with 416"
+                ));
+                return Err(relay_error(Method::PATCH, &url, error));
             }
             Ok((mut connection, answer)) => {
                 return Err(refusal(&mut connection, answer, Method::PATCH, &url, false).await);

@@ -108,20 +108,24 @@ async fn an_upload_cut_mid_chunk_goes_on_from_what_the_registry_holds() {
     );
 }
 
+/// Cuts the first `PATCH` after 100 KiB.
+fn chunk_cut() -> Fault {
+    Fault::new(
+        "PATCH",
+        "/blobs/uploads/",
+        Action::Cut { after: 100 * 1024 },
+    )
+}
+
 /// Copies [`big_image`] from a fresh oci-registry into the registry at `destination`, in
-/// relayed chunks, through a proxy that cuts the first `PATCH` after 100 KiB; checks that the
-/// copy succeeded with the fault injected and that `destination` holds the image. Returns the
-/// proxy, for what it saw.
-async fn relay_with_a_chunk_cut(destination: &str) -> Proxy {
+/// relayed chunks, through a proxy that injects `fault`; checks that the copy succeeded with
+/// the fault injected and that `destination` holds the image. Returns the proxy, for what it
+/// saw.
+async fn relay_with_a_fault(destination: &str, fault: Fault) -> Proxy {
     let dir = tempfile::tempdir().unwrap();
     let (layout, image) = big_image(dir.path()).await;
     let source = OciRegistry::start();
     copy(&layout, &format!("{}/app:v1", source.host())).await;
-    let fault = Fault::new(
-        "PATCH",
-        "/blobs/uploads/",
-        Action::Cut { after: 100 * 1024 },
-    );
     let proxy = Proxy::with_faults(destination, vec![fault]).await;
 
     let from = format!("{}/app:v1", source.host());
@@ -143,7 +147,7 @@ async fn relay_with_a_chunk_cut(destination: &str) -> Proxy {
 #[tokio::test(flavor = "multi_thread")]
 async fn relayed_chunks_cut_midway_go_on_from_what_the_registry_holds() {
     let destination = OciRegistry::start();
-    let proxy = relay_with_a_chunk_cut(destination.host()).await;
+    let proxy = relay_with_a_fault(destination.host(), chunk_cut()).await;
     let patches = proxy.seen_matching("PATCH", "/blobs/uploads/");
     assert!(
         patches.len() > 4,
@@ -169,13 +173,25 @@ fn sessions_patched(proxy: &Proxy) -> usize {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn a_relayed_chunk_refused_with_416_is_reconciled_through_the_upload_status() {
+    let destination = OciRegistry::start();
+    // The proxy answers 416 instead of forwarding the first chunk, as a registry would after
+    // a lost answer; the status query says what it holds, and the relay goes on from there.
+    let refused = Fault::new("PATCH", "/blobs/uploads/", Action::status(416));
+    let proxy = relay_with_a_fault(destination.host(), refused).await;
+    let statuses = proxy.seen_matching("GET", "/blobs/uploads/");
+    assert_eq!(statuses.len(), 1, "{:#?}", proxy.requests());
+    assert_eq!(sessions_patched(&proxy), 1, "{:#?}", proxy.requests());
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn relayed_chunks_cut_midway_into_docker_registry_start_a_new_session() {
     if !Distribution::available() {
         eprintln!("SKIPPED: /usr/bin/docker-registry is not installed");
         return;
     }
     let destination = Distribution::start();
-    let proxy = relay_with_a_chunk_cut(destination.host()).await;
+    let proxy = relay_with_a_fault(destination.host(), chunk_cut()).await;
     // docker-registry dropped the session whose chunk broke off: a second one took the blob.
     assert_eq!(sessions_patched(&proxy), 2, "{:#?}", proxy.requests());
 }
