@@ -119,7 +119,7 @@ async fn a_redirecting_source_is_declined_before_the_destination_is_touched() {
 }
 
 #[tokio::test]
-async fn a_token_registry_gets_the_token_on_both_relayed_requests() {
+async fn a_token_registry_gets_the_token_on_every_relayed_request() {
     let (source, destination) = (TestRegistry::start().await, TestRegistry::start().await);
     let (from_tokens, to_tokens) = (
         TokenRegistry::start(source.host()).await,
@@ -140,6 +140,16 @@ async fn a_token_registry_gets_the_token_on_both_relayed_requests() {
     assert!(matches!(outcome, Ok(Relayed::Pushed(_))), "{outcome:?}");
     // The proxies let through only requests carrying a token of the right scope.
     assert!(content::pull(&client, &to, &digest, None).await == data);
+
+    // And every chunk of a chunk relay.
+    let (data, digest) = pushed(&client, &from, 2_600_000, 9).await;
+    let chunked = Repository::new(&to_host, "relay/chunked").unwrap();
+    let mut session = client.start_upload(&chunked).await.unwrap();
+    let size = data.len() as u64;
+    let (outcome, _) = relay_chunks(&client, &from, &mut session, &digest, size).await;
+    assert!(matches!(outcome, Ok(RelayedChunks::Sent)), "{outcome:?}");
+    client.finish_upload(session, &digest).await.unwrap();
+    assert!(content::pull(&client, &chunked, &digest, None).await == data);
 }
 
 #[tokio::test]
