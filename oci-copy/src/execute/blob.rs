@@ -1,4 +1,5 @@
-//! Moving one blob: a mount when the registry allows it, else a verified, resumable
+//! Moving one blob: a mount when the registry allows it, else a relay by the kernel (from a
+//! registry into a registry, see [`BlobContent::relay_into`]), else a verified, resumable
 //! stream from source to sink.
 
 use std::num::NonZeroU64;
