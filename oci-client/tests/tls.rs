@@ -9,6 +9,7 @@ use oci_test_support::peers::Distribution;
 
 use crate::support::Repos;
 use crate::support::content::image;
+use crate::support::pass_through::CountingPassThrough;
 use crate::support::pki::{Pem, TestCa};
 use crate::support::{self, client, config};
 
@@ -84,9 +85,14 @@ async fn mutual_tls_needs_the_client_identity() {
     let (registry, _files) = support::distribution_with_tls(&server, Some(&ca.cert));
     let host = registry.host();
 
+    // Refused for want of a certificate: a matter of configuration, not tried again.
+    let through = CountingPassThrough::start(host).await;
     let anonymous = Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
-    let error = anonymous.ping(host).await.unwrap_err();
+    let error = anonymous.ping(through.host()).await.unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Configuration, "{error:?}");
+    // The plain-HTTP probe a loopback host gets first, then one TLS attempt (it was four).
+    assert_eq!(through.connections(), 2, "{error:?}");
 
     let for_this_registry = config()
         .registry_root_certificates(host, roots(&ca))
@@ -102,6 +108,7 @@ async fn mutual_tls_needs_the_client_identity() {
         .build();
     let error = Client::new(wrong).unwrap().ping(host).await.unwrap_err();
     assert!(failed_over_tls(&error), "{error:?}");
+    assert_eq!(error.kind(), ErrorKind::Configuration, "{error:?}");
 }
 
 #[tokio::test]

@@ -381,10 +381,10 @@ fn registry_error_is_retryable(error: &oci_distribution_client::Error) -> bool {
                 && error.retry_after().is_none_or(|wait| wait <= longest_wait)
         }
         None => {
-            matches!(
-                error,
-                Client::Transport { .. } | Client::Source(_) | Client::UploadOffset { .. }
-            ) || matches!(error, Client::Relay { .. }) && error.is_transient()
+            // A transport error is transient unless TLS refused the client's settings.
+            matches!(error, Client::Source(_) | Client::UploadOffset { .. })
+                || matches!(error, Client::Transport { .. } | Client::Relay { .. })
+                    && error.is_transient()
         }
     }
 }

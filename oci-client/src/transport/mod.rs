@@ -13,7 +13,7 @@ use oci_digest::KeyedLocks;
 use url::Url;
 
 use crate::config::{ClientConfig, CredentialSource, host_of};
-use crate::error::Error;
+use crate::error::{Error, ErrorKind};
 use crate::request::Request;
 use crate::response::{Response, Slot, retry_after};
 use crate::retry::Outcome;
@@ -126,7 +126,11 @@ impl Transport {
             let body = request.body.for_attempt();
             let response = match self.exchange(&request, body, authorization.as_ref()).await {
                 Ok(response) => response,
-                Err(error @ Error::Transport { .. }) if request.body.is_replayable() => {
+                // A TLS refusal (a certificate not trusted, or refused) is the client's
+                // configuration: asking again gets the same answer.
+                Err(error @ Error::Transport { .. })
+                    if request.body.is_replayable() && error.kind() != ErrorKind::Configuration =>
+                {
                     let Some(delay) =
                         policy.next_delay(attempt, Outcome::ConnectionFailed, jitter())
                     else {

@@ -110,21 +110,32 @@ fn looks_like_a_registry(answer: &reqwest::Response) -> bool {
 
 /// True when a failed request got as far as a TLS exchange with a server that speaks TLS:
 /// some rustls error other than a malformed message (which is what a plain-HTTP answer
-/// looks like to rustls) sits in its chain of causes.
+/// looks like to rustls) sits in its chain of causes, or the server's fatal alert does.
 pub(crate) fn tls_was_spoken(error: &(dyn std::error::Error + 'static)) -> bool {
     let mut pending = vec![error];
     while let Some(error) = pending.pop() {
         if let Some(tls) = error.downcast_ref::<rustls::Error>() {
             return !matches!(tls, rustls::Error::InvalidMessage(_));
         }
-        // io::Error hides its inner error from `source`, so look inside it too.
-        if let Some(inner) = error
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-        {
-            pending.push(inner);
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            if is_fatal_alert(io) {
+                return true;
+            }
+            // io::Error hides its inner error from `source`, so look inside it too.
+            if let Some(inner) = io.get_ref() {
+                pending.push(inner);
+            }
         }
         pending.extend(error.source());
     }
     false
+}
+
+/// A fatal alert the server sent after the client's side of the handshake was done (a
+/// client certificate refused under TLS 1.3, where the server judges it last): rustls hands
+/// it to the reader as text in an `InvalidData` error, not as a `rustls::Error`, so its
+/// words are all there is to know it by.
+fn is_fatal_alert(error: &std::io::Error) -> bool {
+    error.kind() == std::io::ErrorKind::InvalidData
+        && error.to_string().starts_with("received fatal alert")
 }

@@ -1,10 +1,11 @@
-//! The client's own test helpers: a token server with a bearer-checking proxy, certificates,
-//! content to push, and clients with fast retries. The servers every crate's tests share (the
+//! The client's own test helpers: a token server with a bearer-checking proxy, a counting TCP
+//! pass-through, certificates, content to push, and clients with fast retries. The servers every crate's tests share (the
 //! workspace's registry in-process, Debian's `docker-registry`, the fault-injecting proxy)
 //! come from `oci-test-support`.
 
 pub mod content;
 pub mod forward;
+pub mod pass_through;
 pub mod pki;
 pub mod token;
 
