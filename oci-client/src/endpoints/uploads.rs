@@ -16,7 +16,7 @@ use crate::error::Error;
 use crate::headers::{CHUNK_MIN_LENGTH, upload_offset};
 use crate::repository::Repository;
 use crate::request::Request;
-use crate::response::{Response, location, parsed_header};
+use crate::response::{Response, check_content_digest, location, parsed_header};
 
 /// Content type of upload bodies.
 pub(crate) const OCTET_STREAM: HeaderValue = HeaderValue::from_static("application/octet-stream");
@@ -305,11 +305,21 @@ pub(crate) fn pushed(
     digest: &Digest,
     size: Option<u64>,
 ) -> Result<PushedBlob, Error> {
-    response.check_content_digest(digest)?;
+    pushed_from(response.headers(), response.url(), digest, size)
+}
+
+/// [`pushed`], from the headers of an answer from `url` (the relay reads its own).
+pub(crate) fn pushed_from(
+    headers: &HeaderMap,
+    url: &Url,
+    digest: &Digest,
+    size: Option<u64>,
+) -> Result<PushedBlob, Error> {
+    check_content_digest(headers, url, digest)?;
     Ok(PushedBlob {
         digest: digest.clone(),
         size,
-        location: response.location().ok(),
+        location: location(headers, url, url).ok(),
         mounted: false,
     })
 }

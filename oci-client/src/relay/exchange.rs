@@ -8,10 +8,9 @@ use super::source;
 use super::spliced::{Failed, Spliced, refusal, relay_error, upload_progress};
 use super::{Declined, Relayed, cancel};
 use crate::client::Client;
-use crate::endpoints::uploads::{PushedBlob, UPLOAD_FINISHED, finishing_url};
+use crate::endpoints::uploads::{UPLOAD_FINISHED, finishing_url, pushed_from};
 use crate::error::Error;
 use crate::repository::Repository;
-use crate::response::{check_content_digest, location};
 
 /// See [`Client::relay_blob`].
 pub(super) async fn relay(
@@ -50,12 +49,7 @@ pub(super) async fn relay(
         .await
     {
         Ok((_, answer)) if UPLOAD_FINISHED.contains(&answer.status) => {
-            check_content_digest(&answer.headers, &url, digest).map(|()| PushedBlob {
-                digest: digest.clone(),
-                size: Some(size),
-                location: location(&answer.headers, &url, &url).ok(),
-                mounted: false,
-            })
+            pushed_from(&answer.headers, &url, digest, Some(size))
         }
         Ok((mut connection, answer)) => {
             Err(refusal(&mut connection, answer, Method::PUT, &url, false).await)

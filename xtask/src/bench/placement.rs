@@ -6,9 +6,9 @@
 //! each waits for the other to wake up. A way of sending can win in one placement and lose
 //! in the other: measured here, `oci-registry` without `TCP_CORK` pulled twice as fast as
 //! corked on one CPU and half as fast on two. The free pull of [`super::blob`] lets the
-//! scheduler choose, and runs that chose differently disagree; this pins both ends (`sched_setaffinity`) to each placement in
-//! turn and reports the rate and the CPU of server and client together, so the two regimes
-//! are measured apart. Elsewhere than on Linux no placement is made, and the rows are left
+//! scheduler choose, and runs that chose differently disagree; this pins both ends
+//! (`sched_setaffinity`) to each placement in turn and reports the rate and the CPU of server
+//! and client together, so the two regimes are measured apart. Elsewhere than on Linux no placement is made, and the rows are left
 //! out.
 
 #[cfg(target_os = "linux")]
