@@ -115,7 +115,7 @@ async fn serve_plain(
     #[cfg(target_os = "linux")]
     {
         let files = FileQueue::default();
-        let stream = SendfileStream::new(stream, files.clone());
+        let stream = SendfileStream::new(stream, peer, files.clone());
         let scheme = Scheme::Http { files: Some(files) };
         serve_io(stream, peer, shared, activity, expiry, stop, scheme).await
     }
