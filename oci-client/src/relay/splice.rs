@@ -221,6 +221,11 @@ mod tests {
             address("127.0.0.1:5000")
         ));
         assert!(same_host(address("[::1]:40000"), address("[::1]:5000")));
+        // A dual-stack socket sees IPv4 addresses as mapped IPv6 ones.
+        assert!(same_host(
+            address("[::ffff:127.0.0.1]:40000"),
+            address("[::ffff:127.0.0.1]:5000")
+        ));
         assert!(same_host(
             address("10.0.0.5:40000"),
             address("10.0.0.5:5000")

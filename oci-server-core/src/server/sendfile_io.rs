@@ -265,6 +265,11 @@ mod tests {
             address("127.0.0.1:40000")
         ));
         assert!(same_host(address("[::1]:5000"), address("[::1]:40000")));
+        // A dual-stack listener sees IPv4 peers as mapped IPv6 addresses.
+        assert!(same_host(
+            address("[::ffff:127.0.0.1]:5000"),
+            address("[::ffff:127.0.0.1]:40000")
+        ));
         assert!(same_host(
             address("10.0.0.5:5000"),
             address("10.0.0.5:40000")
