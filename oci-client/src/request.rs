@@ -16,6 +16,8 @@ pub(crate) struct Request {
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
     pub(crate) follow_redirects: bool,
+    /// Carries a blob's bytes, up or down (see [`Request::bulk`]).
+    pub(crate) bulk: bool,
 }
 
 /// A request body: replayable (so the request may be retried) or a one-shot stream.
@@ -52,6 +54,7 @@ impl Request {
             headers: HeaderMap::new(),
             body: Body::Empty,
             follow_redirects: false,
+            bulk: false,
         }
     }
 
@@ -70,6 +73,17 @@ impl Request {
     /// A streamed body: sent once, never retried.
     pub(crate) fn stream(mut self, body: reqwest::Body) -> Request {
         self.body = Body::Stream(Some(body));
+        self
+    }
+
+    /// Marks a request that carries a blob's bytes, as its body or its answer's: over TLS it
+    /// goes on an HTTP/1.1 connection of its own rather than sharing a registry's HTTP/2
+    /// connection with every other request. One connection carries all of HTTP/2's streams,
+    /// and each end encrypts, decrypts and frames a connection's bytes on one thread: an
+    /// image of two 512 MiB layers copied between two TLS registries on one host took
+    /// 3.1–3.3 s over HTTP/2, 2.4 s over HTTP/1.1 connections.
+    pub(crate) fn bulk(mut self) -> Request {
+        self.bulk = true;
         self
     }
 

@@ -6,6 +6,7 @@ use oci_distribution_client::{
     Certificates, Client, ContainersConventions, Error, ErrorKind, Identity, ManifestReference,
 };
 use oci_test_support::peers::Distribution;
+use tokio::io::AsyncReadExt;
 
 use crate::support::Repos;
 use crate::support::content::image;
@@ -76,6 +77,68 @@ async fn a_registry_behind_a_private_ca_is_reached_with_its_root_over_tls() {
     // `insecure` skips the check.
     let insecure = Client::new(config().insecure(registry.host()).build()).unwrap();
     insecure.ping(registry.host()).await.unwrap();
+}
+
+/// Whether some TLS connection through `through` offered HTTP/1.1 alone.
+fn some_connection_offered_http1_alone(through: &CountingPassThrough) -> bool {
+    through
+        .alpn_offers()
+        .iter()
+        .any(|offered| *offered == ["http/1.1"])
+}
+
+#[tokio::test]
+async fn blob_bytes_travel_over_http1_and_other_requests_may_share_http2() {
+    let ca = TestCa::new("private CA");
+    let (registry, _files) = support::distribution_with_tls(&ca.server(), None);
+    let trusting = || Client::new(config().root_certificates(roots(&ca)).build()).unwrap();
+
+    // Pushing blobs: their bytes go on connections that offer HTTP/1.1 alone.
+    let pushing = CountingPassThrough::start(registry.host()).await;
+    let repository = pushing.repo("tls/bulk");
+    let manifest = image(&trusting(), &repository, &[3000], 11).await;
+    assert!(
+        some_connection_offered_http1_alone(&pushing),
+        "{:?}",
+        pushing.alpn_offers()
+    );
+
+    // Manifests carry no blob bytes: every connection offers HTTP/2 too.
+    let tagging = CountingPassThrough::start(registry.host()).await;
+    let repository = tagging.repo("tls/bulk");
+    let tag = ManifestReference::tag("v1").unwrap();
+    let client = trusting();
+    client
+        .put_manifest(&repository, &tag, &manifest)
+        .await
+        .unwrap();
+    let pulled = client.get_manifest(&repository, &tag).await.unwrap();
+    assert_eq!(pulled.digest, manifest.digest());
+    let offers = tagging.alpn_offers();
+    assert!(!offers.is_empty(), "no TLS connection was made");
+    assert!(
+        offers
+            .iter()
+            .all(|offered| offered.iter().any(|p| p == "h2")),
+        "{offers:?}"
+    );
+
+    // Pulling a blob: its bytes come on a connection that offered HTTP/1.1 alone.
+    let pulling = CountingPassThrough::start(registry.host()).await;
+    let repository = pulling.repo("tls/bulk");
+    let config_blob = &manifest.image().unwrap().config;
+    let stream = trusting()
+        .get_blob(&repository, &config_blob.digest, Some(config_blob.size))
+        .await
+        .unwrap();
+    let mut bytes = Vec::new();
+    stream.into_reader().read_to_end(&mut bytes).await.unwrap();
+    assert_eq!(bytes.len() as u64, config_blob.size);
+    assert!(
+        some_connection_offered_http1_alone(&pulling),
+        "{:?}",
+        pulling.alpn_offers()
+    );
 }
 
 #[tokio::test]

@@ -69,7 +69,8 @@ impl Client {
                 value: range.clone(),
             })?,
         )
-        .follow_redirects();
+        .follow_redirects()
+        .bulk();
         let response = self
             .transport()
             .send(request)

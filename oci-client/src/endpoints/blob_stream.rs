@@ -195,7 +195,8 @@ impl Resume {
             target.scopes.clone(),
         )
         .header(RANGE, range)
-        .follow_redirects();
+        .follow_redirects()
+        .bulk();
         let response = match self.client.transport().send(request).await {
             Ok(response) => response,
             Err(error @ Error::Transport { .. }) => {

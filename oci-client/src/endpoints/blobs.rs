@@ -92,7 +92,8 @@ impl Client {
             &target.registry,
             target.scopes.clone(),
         )
-        .follow_redirects();
+        .follow_redirects()
+        .bulk();
         let response = self
             .transport()
             .send(request)

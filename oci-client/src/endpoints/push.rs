@@ -68,7 +68,8 @@ impl Client {
                 let request = self
                     .finishing_put(&session, digest)?
                     .header(CONTENT_LENGTH, HeaderValue::from(size))
-                    .stream(reqwest::Body::wrap_stream(tracked(body, tracker)));
+                    .stream(reqwest::Body::wrap_stream(tracked(body, tracker)))
+                    .bulk();
                 self.send_finishing_put(request, digest, size).await
             }
             UploadMethod::Chunked => {
@@ -97,7 +98,7 @@ impl Client {
             UploadMethod::Monolithic => {
                 let session = self.start_upload(repository).await?;
                 let size = data.len() as u64;
-                let request = self.finishing_put(&session, &digest)?.bytes(data);
+                let request = self.finishing_put(&session, &digest)?.bytes(data).bulk();
                 self.send_finishing_put(request, &digest, size).await
             }
             UploadMethod::Chunked | UploadMethod::Streamed => {
@@ -211,7 +212,8 @@ impl Client {
             push_scopes(repository)?,
         )
         .header(CONTENT_TYPE, OCTET_STREAM)
-        .bytes(data.clone());
+        .bytes(data.clone())
+        .bulk();
         let response = self
             .transport()
             .send(request)
@@ -225,7 +227,7 @@ impl Client {
         }
         tracing::debug!("registry opened a session instead of taking the single POST");
         let session = UploadSession::from_response(repository, &response)?;
-        let request = self.finishing_put(&session, digest)?.bytes(data);
+        let request = self.finishing_put(&session, digest)?.bytes(data).bulk();
         self.send_finishing_put(request, digest, size).await
     }
 
@@ -237,7 +239,8 @@ impl Client {
         let request = self
             .session_request(Method::PATCH, &session, session.location().clone())?
             .header(CONTENT_TYPE, OCTET_STREAM)
-            .stream(reqwest::Body::wrap_stream(body));
+            .stream(reqwest::Body::wrap_stream(body))
+            .bulk();
         let response = self
             .transport()
             .send(request)

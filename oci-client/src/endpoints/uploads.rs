@@ -139,7 +139,8 @@ impl Client {
                 .session_request(Method::PATCH, session, session.location.clone())?
                 .header(CONTENT_TYPE, OCTET_STREAM)
                 .header(CONTENT_RANGE, number_range(start, end)?)
-                .bytes(data.clone());
+                .bytes(data.clone())
+                .bulk();
             let response = self.transport().send(request).await?;
             let held = match response.status() {
                 status if CHUNK_ACCEPTED.contains(&status) => {

@@ -31,8 +31,8 @@ const MAX_REDIRECTS: usize = 10;
 #[derive(Debug)]
 pub(crate) struct Transport {
     config: ClientConfig,
-    /// One HTTP client per distinct TLS profile; the first serves hosts without settings.
-    http: Vec<reqwest::Client>,
+    /// The HTTP clients of each distinct TLS profile; the first serves hosts without settings.
+    http: Vec<ProfileClients>,
     /// The index in `http` of each configured registry (`host[:port]` or `host`).
     http_of_registry: HashMap<String, usize>,
     auth: Authenticator,
@@ -47,6 +47,16 @@ pub(crate) struct Transport {
     probed: Mutex<HashSet<String>>,
     /// Slots of the requests in flight, per registry.
     slots: KeyedLocks<String>,
+}
+
+/// The HTTP clients of one TLS profile.
+#[derive(Debug)]
+struct ProfileClients {
+    /// Requests other than blob transfers: over TLS, HTTP/2 where the registry offers it, so
+    /// that many small requests share one connection.
+    shared: reqwest::Client,
+    /// Blob transfers ([`Request::bulk`]) over TLS: HTTP/1.1 only, a connection each.
+    bulk: reqwest::Client,
 }
 
 /// Locks a map only ever changed by single inserts, so a poisoned lock holds whole entries.
@@ -72,11 +82,18 @@ impl Transport {
         }
         let http = profiles
             .iter()
-            .map(|profile| http_client(&config, profile))
-            .collect::<Result<Vec<_>, _>>()?;
+            .map(|profile| {
+                Ok(ProfileClients {
+                    shared: http_client(&config, profile, Protocols::Http2AndHttp1)?,
+                    bulk: http_client(&config, profile, Protocols::Http1)?,
+                })
+            })
+            .collect::<Result<Vec<_>, Error>>()?;
         let auth = match &config.credentials {
             CredentialSource::Authenticator(auth) => auth.clone(),
-            CredentialSource::Store(store) => Authenticator::new(http[0].clone(), store.clone()),
+            CredentialSource::Store(store) => {
+                Authenticator::new(http[0].shared.clone(), store.clone())
+            }
         };
         let slots = KeyedLocks::with_slots(config.max_requests_per_host);
         Ok(Transport {
@@ -187,7 +204,7 @@ impl Transport {
         let mut url = request.url.clone();
         for _ in 0..=MAX_REDIRECTS {
             let mut builder = self
-                .http_for(&url)
+                .http_for(&url, request.bulk)
                 .request(request.method.clone(), url.clone())
                 .headers(request.headers.clone());
             match authorization {
@@ -227,12 +244,23 @@ impl Transport {
         })
     }
 
-    fn http_for(&self, url: &Url) -> &reqwest::Client {
-        self.http_for_authority(&authority(url))
+    /// The client for a request to `url`: of the host's TLS settings, and for a blob
+    /// transfer over TLS the HTTP/1.1 one (over plain HTTP every request is HTTP/1.1).
+    fn http_for(&self, url: &Url, bulk: bool) -> &reqwest::Client {
+        let clients = self.clients_of(&authority(url));
+        match bulk && url.scheme() == "https" {
+            true => &clients.bulk,
+            false => &clients.shared,
+        }
     }
 
-    /// The client of `authority`'s TLS settings (`host:port`, then `host`).
+    /// The shared client of `authority`'s TLS settings.
     fn http_for_authority(&self, authority: &str) -> &reqwest::Client {
+        &self.clients_of(authority).shared
+    }
+
+    /// The clients of `authority`'s TLS settings (`host:port`, then `host`).
+    fn clients_of(&self, authority: &str) -> &ProfileClients {
         let authority = authority.to_ascii_lowercase();
         let index = self
             .http_of_registry
@@ -249,13 +277,33 @@ impl Transport {
     }
 }
 
-/// An HTTP client with the configuration's network settings and `profile`'s TLS.
-fn http_client(config: &ClientConfig, profile: &TlsProfile) -> Result<reqwest::Client, Error> {
-    let mut builder = reqwest::Client::builder()
+/// The HTTP versions a client speaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Protocols {
+    /// HTTP/2 where TLS's ALPN agrees on it, else HTTP/1.1.
+    Http2AndHttp1,
+    /// HTTP/1.1 only (and only it offered by ALPN).
+    Http1,
+}
+
+/// An HTTP client with the configuration's network settings, `profile`'s TLS and
+/// `protocols`.
+fn http_client(
+    config: &ClientConfig,
+    profile: &TlsProfile,
+    protocols: Protocols,
+) -> Result<reqwest::Client, Error> {
+    let mut tls = profile.rustls_config()?;
+    let mut builder = reqwest::Client::builder();
+    if protocols == Protocols::Http1 {
+        tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+        builder = builder.http1_only();
+    }
+    let mut builder = builder
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(config.user_agent.clone())
         .connect_timeout(config.connect_timeout)
-        .tls_backend_preconfigured(profile.rustls_config()?);
+        .tls_backend_preconfigured(tls);
     if let Some(timeout) = config.read_timeout {
         builder = builder.read_timeout(timeout);
     }

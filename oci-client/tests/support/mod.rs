@@ -59,6 +59,12 @@ impl Repos for Distribution {
     }
 }
 
+impl Repos for pass_through::CountingPassThrough {
+    fn repo(&self, name: &str) -> Repository {
+        Repository::new(self.host(), name).unwrap()
+    }
+}
+
 /// Debian's `docker-registry` serving TLS with `server`'s certificate, asking for client
 /// certificates from the authority `client_ca` when given; the files it reads live in the
 /// returned folder.
