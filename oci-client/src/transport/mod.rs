@@ -17,7 +17,6 @@ use crate::error::{Error, ErrorKind};
 use crate::request::Request;
 use crate::response::{Response, Slot, retry_after};
 use crate::retry::Outcome;
-use crate::tls::TlsProfile;
 
 mod auth;
 mod scheme;
@@ -83,9 +82,12 @@ impl Transport {
         let http = profiles
             .iter()
             .map(|profile| {
+                // One configuration for both, so that they share its certificate verifier
+                // (which reads the trust store once, at the first handshake).
+                let tls = profile.rustls_config()?;
                 Ok(ProfileClients {
-                    shared: http_client(&config, profile, Protocols::Http2AndHttp1)?,
-                    bulk: http_client(&config, profile, Protocols::Http1)?,
+                    shared: http_client(&config, tls.clone(), Protocols::Http2AndHttp1)?,
+                    bulk: http_client(&config, tls, Protocols::Http1)?,
                 })
             })
             .collect::<Result<Vec<_>, Error>>()?;
@@ -286,14 +288,13 @@ enum Protocols {
     Http1,
 }
 
-/// An HTTP client with the configuration's network settings, `profile`'s TLS and
+/// An HTTP client with the configuration's network settings, the TLS settings `tls` and
 /// `protocols`.
 fn http_client(
     config: &ClientConfig,
-    profile: &TlsProfile,
+    mut tls: rustls::ClientConfig,
     protocols: Protocols,
 ) -> Result<reqwest::Client, Error> {
-    let mut tls = profile.rustls_config()?;
     let mut builder = reqwest::Client::builder();
     if protocols == Protocols::Http1 {
         tls.alpn_protocols = vec![b"http/1.1".to_vec()];
