@@ -20,8 +20,8 @@
 //! within one host TCP then sends that data while it handles the peer's acknowledgements, in
 //! the reader's time slice and in window-sized pieces. Capped, `sendfile` sends while the
 //! socket has room, in full segments. Pulling 1 GiB from tmpfs on this 2-core machine: a
-//! client that discards the body uncopied went from 2,400–2,600 to 7,200–12,500 MiB/s, and the
-//! server's CPU from 0.39–0.42 to 0.06–0.13 s/GiB; `curl` writing the blob to a tmpfs file from
+//! client that discards the body uncopied went from 2,400–2,600 to 6,500–12,500 MiB/s, and the
+//! server's CPU from 0.39–0.42 to 0.06–0.14 s/GiB; `curl` writing the blob to a tmpfs file from
 //! 1,020–1,110 to 1,210–1,440 MiB/s; `curl` into `/dev/null` stayed at about 2,000 MiB/s. The
 //! round trip within a host is microseconds, so 512 KiB in flight is never the limit; over a
 //! network the kernel's own sizing is left alone.
