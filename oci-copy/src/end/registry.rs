@@ -108,19 +108,31 @@ impl RegistryEnd {
                     return Ok(());
                 }
                 let mut stream = content.open(session.offset()).await?;
-                let mut buffer = BytesMut::new();
-                loop {
-                    let piece = stream.next().await.transpose()?;
-                    let ended = piece.is_none();
-                    buffer.extend_from_slice(&piece.unwrap_or_default());
-                    while buffer.len() >= chunk_size || (ended && !buffer.is_empty()) {
-                        let chunk = buffer.split_to(buffer.len().min(chunk_size)).freeze();
-                        self.client.upload_chunk(&mut session, chunk).await?;
-                    }
-                    if ended {
-                        return Ok::<(), Error>(());
+                // One chunk's worth of memory per blob (or the blob's rest, when smaller): a
+                // buffer grown by appending would double past the chunk size.
+                let rest = descriptor.size.saturating_sub(session.offset());
+                let capacity =
+                    usize::try_from(rest).map_or(chunk_size, |rest| rest.min(chunk_size));
+                let mut buffer = BytesMut::with_capacity(capacity);
+                while let Some(mut piece) = stream.next().await.transpose()? {
+                    while !piece.is_empty() {
+                        let room = chunk_size - buffer.len();
+                        buffer.extend_from_slice(&piece.split_to(piece.len().min(room)));
+                        if buffer.len() == chunk_size {
+                            self.client
+                                .upload_chunk(&mut session, buffer.split().freeze())
+                                .await?;
+                            // The chunk sent is dropped by now, so this takes its memory back.
+                            buffer.reserve(capacity);
+                        }
                     }
                 }
+                if !buffer.is_empty() {
+                    self.client
+                        .upload_chunk(&mut session, buffer.freeze())
+                        .await?;
+                }
+                Ok::<(), Error>(())
             }
             .await;
             match sent {
