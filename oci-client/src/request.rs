@@ -81,7 +81,7 @@ impl Request {
     /// connection with every other request. One connection carries all of HTTP/2's streams,
     /// and each end encrypts, decrypts and frames a connection's bytes on one thread: an
     /// image of two 512 MiB layers copied between two TLS registries on one host took
-    /// 3.1–3.3 s over HTTP/2, 2.4–2.6 s over HTTP/1.1 connections.
+    /// 3.1–3.3 s over HTTP/2, 2.3–2.6 s over HTTP/1.1 connections.
     pub(crate) fn bulk(mut self) -> Request {
         self.bulk = true;
         self
